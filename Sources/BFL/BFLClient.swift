@@ -1,0 +1,344 @@
+public import Foundation
+
+/// A finished download.
+public struct DownloadResult: Sendable, Hashable {
+    public var file: URL
+    public var byteCount: Int
+    public var contentType: String?
+}
+
+/// Talks to the BFL API: submit, poll, credits and result download, with the contract's retry
+/// rules. It holds no mutable state and can be shared freely.
+public struct BFLClient: Sendable {
+    public struct Configuration: Sendable {
+        public var endpoint: Endpoint
+        public var apiKey: APIKey?
+        public var userAgent = "fluxdeck/0.1"
+        /// Deadline of one API request (submit, poll, credits).
+        public var requestTimeout: Duration = .seconds(30)
+        /// Deadline of a download's response head.
+        public var downloadTimeout: Duration = .seconds(120)
+        /// Largest image accepted.
+        public var maxDownloadBytes = 64 * 1_048_576
+        /// Largest JSON reply accepted.
+        public var maxReplyBytes = 4 * 1_048_576
+        public var retry = RetryPolicy()
+
+        public init(endpoint: Endpoint, apiKey: APIKey?) {
+            self.endpoint = endpoint
+            self.apiKey = apiKey
+        }
+    }
+
+    public let configuration: Configuration
+    public let keyPolicy: KeyPolicy
+    private let transport: any Transport
+    private let clock: any Clock<Duration>
+
+    public init(configuration: Configuration, transport: any Transport,
+                clock: any Clock<Duration> = ContinuousClock()) {
+        self.configuration = configuration
+        self.keyPolicy = KeyPolicy(endpoint: configuration.endpoint)
+        self.transport = transport
+        self.clock = clock
+    }
+
+    // MARK: - API calls
+
+    /// Submits a validated request. Resent only when nothing reached the server or on 429;
+    /// after a 5xx, a timeout or a lost connection it throws `.submitOutcomeUnknown`.
+    public func submit(_ request: PreparedRequest) async throws -> SubmitResponse {
+        let body: Data
+        do { body = try request.jsonBody() } catch {
+            throw BFLError.invalidRequest(["the request could not be encoded: \(error)"])
+        }
+        return try await submit(path: request.path, body: Array(body))
+    }
+
+    /// Submits a raw JSON body to `/v1/<path>`.
+    public func submit(path: String, body: [UInt8]) async throws -> SubmitResponse {
+        let url = configuration.endpoint.url(path: "v1/\(path)")
+        let request = try apiRequest(.post, url, body: body)
+        var retries = 0
+        while true {
+            let response: TransportResponse
+            do {
+                response = try await transport.execute(request)
+            } catch let error as TransportError {
+                if error.nothingWasSent, retries < configuration.retry.submitRetries {
+                    retries += 1
+                    try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: nil))
+                    continue
+                }
+                if error.nothingWasSent { throw BFLError.network(error.message) }
+                throw BFLError.submitOutcomeUnknown(error.message)
+            }
+            if response.status == 429, retries < configuration.retry.submitRetries {
+                retries += 1
+                let after = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
+                await discard(response)
+                try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
+                continue
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try await response.collect(upTo: configuration.maxReplyBytes)
+            } catch {
+                // The server answered, so the task may exist even if the reply was cut short.
+                throw BFLError.submitOutcomeUnknown("the reply was interrupted: \(error)")
+            }
+            if (500...599).contains(response.status) {
+                let message = ErrorBody(bytes: bytes).message
+                throw BFLError.submitOutcomeUnknown("HTTP \(response.status)" + (message.map { ": \($0)" } ?? ""))
+            }
+            guard response.status == 200 || response.status == 201 || response.status == 202 else {
+                throw Self.error(status: response.status, body: bytes, headers: response.headers)
+            }
+            do {
+                return try JSONDecoder().decode(SubmitResponse.self, from: Data(bytes))
+            } catch {
+                throw BFLError.submitOutcomeUnknown("the reply could not be read (\(Self.describe(error)))")
+            }
+        }
+    }
+
+    /// Polls a task through its `polling_url`, used verbatim (regional tasks live on cluster
+    /// hosts). Retries 5xx, timeouts and connection failures with backoff, honouring Retry-After.
+    public func poll(_ pollingURL: String) async throws -> PollResponse {
+        guard let url = URL(string: pollingURL), url.scheme != nil, url.host != nil else {
+            throw BFLError.malformedResponse("the polling URL \"\(TerminalText.sanitize(pollingURL))\" is not a URL")
+        }
+        let request = try apiRequest(.get, url, body: nil)
+        let (status, headers, bytes) = try await getWithRetries(request, retries: configuration.retry.pollRetries)
+        // A failed task can come back as HTTP 422 with a poll body.
+        if status == 200 || (status == 422 && Self.looksLikePoll(bytes)) {
+            do {
+                return try JSONDecoder().decode(PollResponse.self, from: Data(bytes))
+            } catch {
+                throw BFLError.malformedResponse("poll reply: \(Self.describe(error))")
+            }
+        }
+        throw Self.error(status: status, body: bytes, headers: headers)
+    }
+
+    /// The `get_result` URL on the configured endpoint, for jobs that only have an id (webhook
+    /// submissions). Regional tasks may answer 404 there.
+    public func rebuiltPollingURL(taskID: String) -> String {
+        var components = URLComponents(url: configuration.endpoint.url(path: "v1/get_result"),
+                                       resolvingAgainstBaseURL: false)
+        components?.queryItems = [URLQueryItem(name: "id", value: taskID)]
+        return components?.url?.absoluteString
+            ?? configuration.endpoint.url(path: "v1/get_result").absoluteString + "?id=\(taskID)"
+    }
+
+    /// The account's credit balance.
+    public func credits() async throws -> Credits {
+        let request = try apiRequest(.get, configuration.endpoint.url(path: "v1/credits"), body: nil)
+        let (status, headers, bytes) = try await getWithRetries(request, retries: configuration.retry.getRetries)
+        guard status == 200 else { throw Self.error(status: status, body: bytes, headers: headers) }
+        do {
+            return try JSONDecoder().decode(CreditsResponse.self, from: Data(bytes)).credits
+        } catch {
+            throw BFLError.malformedResponse("credits reply: \(Self.describe(error))")
+        }
+    }
+
+    /// Downloads a result sample to `destination`: never with the key, streamed to a temporary
+    /// file beside it, size-capped, then renamed into place. 403/404 mean the URL expired.
+    public func download(_ sampleURL: String, to destination: URL) async throws -> DownloadResult {
+        guard let url = URL(string: sampleURL), let scheme = url.scheme?.lowercased(),
+              scheme == "https" || scheme == "http", url.host != nil
+        else {
+            throw BFLError.malformedResponse("the result URL \"\(TerminalText.sanitize(String(sampleURL.prefix(200))))\" is not a URL")
+        }
+        var retries = 0
+        var current = url
+        var redirects = 0
+        while true {
+            // Deliberately no x-key: delivery hosts must never see it.
+            let request = TransportRequest(
+                method: .get, url: current,
+                headers: [HeaderField("User-Agent", configuration.userAgent), HeaderField("Accept", "image/*")],
+                timeout: configuration.downloadTimeout)
+            do {
+                let response = try await transport.execute(request)
+                if let next = redirectTarget(response, from: current), redirects < 5 {
+                    redirects += 1
+                    current = next
+                    await discard(response)
+                    continue
+                }
+                switch response.status {
+                case 200:
+                    return try await save(response, to: destination)
+                case 403, 404, 410:
+                    await discard(response)
+                    throw BFLError.resultExpired
+                case 500...599 where retries < configuration.retry.getRetries:
+                    retries += 1
+                    let after = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
+                    await discard(response)
+                    try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
+                    continue
+                default:
+                    let bytes = (try? await response.collect(upTo: configuration.maxReplyBytes)) ?? []
+                    throw Self.error(status: response.status, body: bytes, headers: response.headers)
+                }
+            } catch let error as TransportError where error.kind != .bodyTooLarge {
+                guard retries < configuration.retry.getRetries else { throw BFLError.network(error.message) }
+                retries += 1
+                try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: nil))
+            }
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Builds a request to an API host, with the key when the policy allows it.
+    private func apiRequest(_ method: HTTPMethod, _ url: URL, body: [UInt8]?) throws(BFLError) -> TransportRequest {
+        guard let key = configuration.apiKey else { throw .missingKey }
+        guard keyPolicy.endpointIsSecure else {
+            throw .insecureEndpoint(configuration.endpoint.baseURL.absoluteString)
+        }
+        var headers = [HeaderField("User-Agent", configuration.userAgent), HeaderField("Accept", "application/json")]
+        if keyPolicy.allowsKey(for: url) {
+            headers.append(HeaderField("x-key", key.headerValue))
+        }
+        if body != nil { headers.append(HeaderField("Content-Type", "application/json")) }
+        return TransportRequest(method: method, url: url, headers: headers, body: body,
+                                timeout: configuration.requestTimeout)
+    }
+
+    /// GETs with retries on 5xx and transport failures, following redirects (the key goes
+    /// along only to the same host, and only if the policy allows it there).
+    private func getWithRetries(_ request: TransportRequest, retries maxRetries: Int) async throws
+        -> (Int, [HeaderField], [UInt8])
+    {
+        var retries = 0
+        var current = request
+        var redirects = 0
+        while true {
+            do {
+                let response = try await transport.execute(current)
+                if let next = redirectTarget(response, from: current.url), redirects < 5 {
+                    redirects += 1
+                    await discard(response)
+                    current = redirected(current, to: next)
+                    continue
+                }
+                if (500...599).contains(response.status), retries < maxRetries {
+                    retries += 1
+                    let after = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
+                    await discard(response)
+                    try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
+                    continue
+                }
+                let bytes = try await response.collect(upTo: configuration.maxReplyBytes)
+                return (response.status, response.headers, bytes)
+            } catch let error as TransportError {
+                if error.kind == .bodyTooLarge { throw BFLError.malformedResponse(error.message) }
+                guard retries < maxRetries else { throw BFLError.network(error.message) }
+                retries += 1
+                try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: nil))
+            }
+        }
+    }
+
+    private func redirectTarget(_ response: TransportResponse, from url: URL) -> URL? {
+        guard [301, 302, 303, 307, 308].contains(response.status),
+              let location = response.header("Location"),
+              let target = URL(string: location, relativeTo: url)?.absoluteURL,
+              let scheme = target.scheme?.lowercased(), scheme == "https" || scheme == "http"
+        else { return nil }
+        return target
+    }
+
+    /// The request re-aimed at a redirect target: the key stays only on the same host.
+    private func redirected(_ request: TransportRequest, to target: URL) -> TransportRequest {
+        var next = request
+        next.url = target
+        let sameHost = target.host?.lowercased() == request.url.host?.lowercased()
+        if !(sameHost && keyPolicy.allowsKey(for: target)) {
+            next.headers.removeAll { $0.name.lowercased() == "x-key" }
+        }
+        return next
+    }
+
+    private func save(_ response: TransportResponse, to destination: URL) async throws -> DownloadResult {
+        let limit = configuration.maxDownloadBytes
+        if let length = response.header("Content-Length").flatMap(Int.init), length > limit {
+            await discard(response)
+            throw BFLError.downloadTooLarge(limit: limit)
+        }
+        let writer = try AtomicFileWriter(destination: destination)
+        do {
+            for try await chunk in response.body {
+                guard writer.bytesWritten + chunk.count <= limit else {
+                    writer.discard()
+                    throw BFLError.downloadTooLarge(limit: limit)
+                }
+                try writer.write(chunk)
+            }
+            try writer.commit()
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return DownloadResult(file: destination, byteCount: writer.bytesWritten,
+                              contentType: response.header("Content-Type"))
+    }
+
+    /// Consumes a body that is not needed so the connection can be reused.
+    private func discard(_ response: TransportResponse) async {
+        _ = try? await response.collect(upTo: 1_048_576)
+    }
+
+    private static func looksLikePoll(_ bytes: [UInt8]) -> Bool {
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return false }
+        return json["status"]?.stringValue != nil
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            context.debugDescription.isEmpty ? "missing \(key.stringValue)" : context.debugDescription
+        case DecodingError.dataCorrupted: "not valid JSON"
+        case DecodingError.typeMismatch(_, let context): "unexpected shape at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: String(describing: error)
+        }
+    }
+
+    /// Maps an error status and body to the taxonomy.
+    public static func error(status: Int, body: [UInt8], headers: [HeaderField]) -> BFLError {
+        let parsed = ErrorBody(bytes: body)
+        let message = parsed.message
+        switch status {
+        case 400:
+            return .validation([message ?? "bad request"])
+        case 401:
+            return .invalidKey
+        case 402:
+            return .insufficientCredits(message)
+        case 403:
+            if let message, message.localizedCaseInsensitiveContains("invalid authentication") { return .invalidKey }
+            if let message, message.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("Not authenticated") == .orderedSame {
+                return .missingKey
+            }
+            return .permissionDenied(message)
+        case 404:
+            return .notFound(message)
+        case 422:
+            if let message, message.localizedCaseInsensitiveContains("api key format") { return .malformedKey }
+            if !parsed.details.isEmpty { return .validation(parsed.details.map { TerminalText.sanitize($0.readable) }) }
+            return .validation([message ?? "unprocessable request"])
+        case 429:
+            let after = headers.first { $0.name.lowercased() == "retry-after" }
+                .flatMap { RetryPolicy.parseRetryAfter($0.value) }
+            return .rateLimited(retryAfter: after)
+        case 500...599:
+            return .serverError(status: status, message: message)
+        default:
+            return .unexpectedStatus(status: status, message: message)
+        }
+    }
+}

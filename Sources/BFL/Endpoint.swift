@@ -1,0 +1,108 @@
+public import Foundation
+
+/// A BFL region.
+public enum Region: String, Sendable, Hashable, CaseIterable, Codable {
+    case global, eu, us
+
+    /// The API base URL of the region.
+    public var baseURL: URL {
+        switch self {
+        case .global: URL(literal: "https://api.bfl.ai")
+        case .eu: URL(literal: "https://api.eu.bfl.ai")
+        case .us: URL(literal: "https://api.us.bfl.ai")
+        }
+    }
+}
+
+/// Where requests go: a BFL region, or a custom base URL (a proxy, the simulator).
+public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+    case region(Region)
+    case custom(URL)
+
+    /// Parses a user-given base URL; nil when it is not an absolute http(s) URL.
+    public init?(customURL text: String) {
+        var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else { return nil }
+        self = .custom(url)
+    }
+
+    public var baseURL: URL {
+        switch self {
+        case .region(let region): region.baseURL
+        case .custom(let url): url
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .region(let region): "\(region.rawValue) (\(region.baseURL.absoluteString))"
+        case .custom(let url): url.absoluteString
+        }
+    }
+
+    /// The URL of an API path such as `v1/credits` below the base URL.
+    public func url(path: String) -> URL {
+        baseURL.appendingPathComponent(path)
+    }
+}
+
+/// Decides which URLs may receive the API key: only API hosts, never delivery hosts, never in
+/// clear text beyond the loopback interface.
+public struct KeyPolicy: Sendable, Hashable {
+    public let endpoint: Endpoint
+
+    public init(endpoint: Endpoint) { self.endpoint = endpoint }
+
+    /// Whether the endpoint itself may carry the key (https, or plain http to loopback).
+    public var endpointIsSecure: Bool { Self.isSecureTransport(endpoint.baseURL) }
+
+    /// Whether a request to `url` may carry `x-key`.
+    ///
+    /// Allowed: https (or loopback http) to the configured endpoint's host, or https to a BFL API
+    /// host (`api.bfl.ai`, `api.eu.bfl.ai`, `api.eu2.bfl.ai`, … — the cluster hosts of polling URLs).
+    /// Delivery hosts (`delivery-*.bfl.ai`) and any other host never get it.
+    public func allowsKey(for url: URL) -> Bool {
+        guard Self.isSecureTransport(url), let host = url.host?.lowercased() else { return false }
+        if host == endpoint.baseURL.host?.lowercased() { return true }
+        return url.scheme?.lowercased() == "https" && Self.isBFLAPIHost(host)
+    }
+
+    /// `api.bfl.ai` or `api<anything>.<anything>.bfl.ai` whose first label starts with "api".
+    public static func isBFLAPIHost(_ host: String) -> Bool {
+        let labels = host.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 3, labels.suffix(2) == ["bfl", "ai"],
+              let first = labels.first, first.hasPrefix("api")
+        else { return false }
+        return labels.allSatisfy { label in
+            !label.isEmpty && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }
+    }
+
+    /// https anywhere, or http to a loopback host.
+    public static func isSecureTransport(_ url: URL) -> Bool {
+        switch url.scheme?.lowercased() {
+        case "https": return true
+        case "http": return isLoopback(url.host ?? "")
+        default: return false
+        }
+    }
+
+    /// localhost, 127.0.0.0/8 or ::1.
+    public static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if h == "localhost" || h == "::1" { return true }
+        let parts = h.split(separator: ".")
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+}
+
+extension URL {
+    /// A URL from a literal written in our own source; a typo there is a programming error.
+    init(literal: StaticString) {
+        guard let url = URL(string: "\(literal)") else { preconditionFailure("bad URL literal \(literal)") }
+        self = url
+    }
+}
