@@ -323,9 +323,12 @@ extension GenerationParameters {
         index == 1 ? "input_image" : "input_image_\(index)"
     }
 
+    /// Megapixels with up to two decimals: "4", "4.03", "21.17".
     private func megapixelText(_ pixels: Int) -> String {
-        let tenths = (pixels * 10 + PriceEstimator.megapixel / 2) / PriceEstimator.megapixel
-        return "\(tenths / 10).\(tenths % 10)"
+        let hundredths = (pixels * 100 + PriceEstimator.megapixel / 2) / PriceEstimator.megapixel
+        let fraction = hundredths % 100
+        if fraction == 0 { return "\(hundredths / 100)" }
+        return fraction % 10 == 0 ? "\(hundredths / 100).\(fraction / 10)" : "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     static func number(_ value: Double) -> String {

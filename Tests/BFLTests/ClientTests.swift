@@ -1,0 +1,309 @@
+import BFL
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("BFLClient over a scripted transport")
+struct ClientTests {
+    static let key = APIKey("test_key_0123456789abcdef")
+    static let pollURL = "https://api.eu2.bfl.ai/v1/get_result?id=d5ba&extra=1"
+    static let sampleURL = "https://delivery-eu.bfl.ai/results/0123456789abcdef0123456789abcdef/sample.jpeg?se=2026-11-25T17%3A00%3A00Z&sp=r&sig=abc"
+
+    func client(_ transport: ScriptedTransport, clock: TestClock = TestClock(),
+                endpoint: Endpoint = .region(.global), key: APIKey? = key,
+                edit: (inout BFLClient.Configuration) -> Void = { _ in }) -> BFLClient {
+        var configuration = BFLClient.Configuration(endpoint: endpoint, apiKey: key)
+        configuration.retry = .deterministic
+        edit(&configuration)
+        return BFLClient(configuration: configuration, transport: transport, clock: clock)
+    }
+
+    func prepared(_ model: String = "flux-2-pro") throws -> PreparedRequest {
+        try GenerationParameters(prompt: "a lighthouse").prepare(for: try #require(Catalog.model(id: model)))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    // MARK: submit
+
+    @Test("submit posts JSON with the key to /v1/<path> and reads the reply")
+    func submit() async throws {
+        let transport = ScriptedTransport([.json(200, #"{"id":"d5ba","polling_url":"\#(Self.pollURL)","cost":3.0}"#)])
+        let reply = try await client(transport).submit(try prepared())
+        #expect(reply.id == "d5ba")
+        #expect(reply.cost == "3")
+        let request = try #require(await transport.requests.first)
+        #expect(request.method == .post)
+        #expect(request.url.absoluteString == "https://api.bfl.ai/v1/flux-2-pro")
+        #expect(request.header("x-key") == "test_key_0123456789abcdef")
+        #expect(request.header("Content-Type") == "application/json")
+        #expect(request.bodyText == #"{"prompt":"a lighthouse"}"#)
+    }
+
+    @Test("a POST answered 500 is not replayed: the outcome is unknown")
+    func submit500() async throws {
+        let transport = ScriptedTransport([.json(500, #"{"detail":"boom"}"#), .json(200, #"{"id":"x","polling_url":"https://api.bfl.ai/v1/get_result?id=x"}"#)])
+        await #expect(throws: BFLError.submitOutcomeUnknown("HTTP 500: boom")) {
+            try await client(transport).submit(try prepared())
+        }
+        #expect(await transport.requests.count == 1)
+    }
+
+    @Test("a POST that timed out or lost its connection is not replayed")
+    func submitTimeout() async throws {
+        for failure in [TransportError(.timeout, "no reply in time"), TransportError(.connectionLost, "reset")] {
+            let transport = ScriptedTransport([.fail(failure), .json(200, #"{"id":"x"}"#)])
+            await #expect(throws: BFLError.submitOutcomeUnknown(failure.message)) {
+                try await client(transport).submit(try prepared())
+            }
+            #expect(await transport.requests.count == 1)
+        }
+    }
+
+    @Test("a POST whose connection never opened is resent after backoff")
+    func submitConnectFailure() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport([
+            .fail(TransportError(.connectFailed, "refused")),
+            .json(200, #"{"id":"x","polling_url":"https://api.bfl.ai/v1/get_result?id=x"}"#),
+        ])
+        let c = client(transport, clock: clock)
+        let submission = Task { try await c.submit(try prepared()) }
+        #expect(await clock.sleeps(atLeast: 1) == [.milliseconds(500)])
+        #expect(await transport.requests.count == 1)
+        clock.advance(by: .milliseconds(500))
+        #expect(try await submission.value.id == "x")
+        #expect(await transport.requests.count == 2)
+    }
+
+    @Test("a POST answered 429 waits for Retry-After, then is resent")
+    func submit429() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport([
+            .json(429, #"{"detail":"Too many active tasks"}"#, headers: [HeaderField("Retry-After", "3")]),
+            .json(200, #"{"id":"y","polling_url":"https://api.bfl.ai/v1/get_result?id=y"}"#),
+        ])
+        let c = client(transport, clock: clock)
+        let submission = Task { try await c.submit(try prepared()) }
+        #expect(await clock.sleeps(atLeast: 1) == [.seconds(3)])
+        clock.advance(by: .seconds(3))
+        #expect(try await submission.value.id == "y")
+        #expect(await transport.requests.count == 2)
+    }
+
+    @Test("429 beyond the retry budget surfaces as rateLimited with the server's delay")
+    func submit429Exhausted() async throws {
+        let clock = TestClock()
+        let limited = ScriptedTransport.Step.json(429, "{}", headers: [HeaderField("Retry-After", "2")])
+        let transport = ScriptedTransport([limited, limited])
+        let c = client(transport, clock: clock) { $0.retry.submitRetries = 1 }
+        let submission = Task { try await c.submit(try prepared()) }
+        _ = await clock.sleeps(atLeast: 1)
+        clock.advance(by: .seconds(2))
+        await #expect(throws: BFLError.rateLimited(retryAfter: .seconds(2))) { try await submission.value }
+    }
+
+    @Test("auth failures are not retried")
+    func submitAuth() async throws {
+        let transport = ScriptedTransport([.json(403, #"{"detail":"Not authenticated - Invalid Authentication"}"#)])
+        await #expect(throws: BFLError.invalidKey) { try await client(transport).submit(try prepared()) }
+        #expect(await transport.requests.count == 1)
+    }
+
+    @Test("without a key nothing is sent; the key never goes over plain http to a remote host")
+    func noKeyNoRequest() async throws {
+        let transport = ScriptedTransport([])
+        await #expect(throws: BFLError.missingKey) { try await client(transport, key: nil).credits() }
+        let insecure = try #require(Endpoint(customURL: "http://proxy.example.com"))
+        await #expect(throws: BFLError.insecureEndpoint("http://proxy.example.com")) {
+            try await client(transport, endpoint: insecure).credits()
+        }
+        #expect(await transport.requests.isEmpty)
+    }
+
+    // MARK: poll
+
+    @Test("the polling URL is used verbatim, even on another host, with the key")
+    func pollVerbatim() async throws {
+        let transport = ScriptedTransport([.json(200, #"{"id":"d5ba","status":"Generating","progress":0.4}"#)])
+        let reply = try await client(transport).poll(Self.pollURL)
+        #expect(reply.status == .generating)
+        #expect(reply.progress == 0.4)
+        let request = try #require(await transport.requests.first)
+        #expect(request.url.absoluteString == Self.pollURL)
+        #expect(request.method == .get)
+        #expect(request.header("x-key") != nil)
+    }
+
+    @Test("a poll answered 503 with Retry-After is retried after exactly that delay")
+    func poll503RetryAfter() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport([
+            .respond(status: 503, headers: [HeaderField("Retry-After", "7")], body: Array("busy".utf8)),
+            .json(200, #"{"id":"d5ba","status":"Ready","result":{"sample":"\#(Self.sampleURL)","seed":1}}"#),
+        ])
+        let c = client(transport, clock: clock)
+        let poll = Task { try await c.poll(Self.pollURL) }
+        #expect(await clock.sleeps(atLeast: 1) == [.seconds(7)])
+        clock.advance(by: .seconds(6))
+        #expect(await transport.requests.count == 1)
+        clock.advance(by: .seconds(1))
+        #expect(try await poll.value.status == .ready)
+        #expect(await transport.requests.count == 2)
+    }
+
+    @Test("poll backoff doubles from 0.5 s up to the cap, then gives up with the server error")
+    func pollBackoff() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport(Array(repeating: .respond(status: 502, body: []), count: 9))
+        let c = client(transport, clock: clock)
+        let poll = Task { try await c.poll(Self.pollURL) }
+        var seen = 0
+        while seen < 8 {
+            seen = await clock.sleeps(atLeast: seen + 1).count
+            clock.advance(by: .seconds(60))
+        }
+        await #expect(throws: BFLError.serverError(status: 502, message: nil)) { try await poll.value }
+        #expect(clock.requestedSleeps == [0.5, 1, 2, 4, 8, 16, 30, 30].map { Duration.milliseconds(Int64($0 * 1000)) })
+        #expect(await transport.requests.count == 9)
+    }
+
+    @Test("poll retries connection failures and timeouts")
+    func pollTransportRetry() async throws {
+        let clock = TestClock()
+        let transport = ScriptedTransport([
+            .fail(TransportError(.timeout, "slow")), .fail(TransportError(.connectionLost, "reset")),
+            .json(200, #"{"status":"Pending"}"#),
+        ])
+        let c = client(transport, clock: clock)
+        let poll = Task { try await c.poll(Self.pollURL) }
+        _ = await clock.sleeps(atLeast: 1)
+        clock.advance(by: .seconds(1))
+        _ = await clock.sleeps(atLeast: 2)
+        clock.advance(by: .seconds(1))
+        #expect(try await poll.value.status == .pending)
+    }
+
+    @Test("a failed task answered as HTTP 422 is read as a poll")
+    func poll422() async throws {
+        let transport = ScriptedTransport([.json(422, #"{"id":"v","status":"Error","details":{"error":"video failed"}}"#)])
+        let reply = try await client(transport).poll(Self.pollURL)
+        #expect(reply.status == .error)
+        #expect(reply.errorMessage == "video failed")
+    }
+
+    @Test("a regional task polled on the global host gives notFound")
+    func poll404() async throws {
+        let transport = ScriptedTransport([.json(404, #"{"detail":"Not Found"}"#)])
+        await #expect(throws: BFLError.notFound("Not Found")) {
+            try await client(transport).poll("https://api.bfl.ai/v1/get_result?id=x")
+        }
+    }
+
+    @Test("a malformed poll reply is a clear error, not a crash")
+    func pollMalformed() async throws {
+        let transport = ScriptedTransport([.respond(status: 200, body: Array("<html>".utf8)), .json(200, #"{"id":"x"}"#)])
+        let c = client(transport)
+        await #expect(throws: BFLError.malformedResponse("poll reply: not valid JSON")) { try await c.poll(Self.pollURL) }
+        await #expect(throws: BFLError.malformedResponse("poll reply: the reply has no status")) { try await c.poll(Self.pollURL) }
+    }
+
+    @Test("a redirect to another host drops the key")
+    func redirectDropsKey() async throws {
+        let transport = ScriptedTransport([
+            .respond(status: 307, headers: [HeaderField("Location", "https://elsewhere.test/v1/get_result?id=x")]),
+            .json(200, #"{"status":"Pending"}"#),
+        ])
+        _ = try await client(transport).poll(Self.pollURL)
+        let requests = await transport.requests
+        #expect(requests.count == 2)
+        #expect(requests[0].header("x-key") != nil)
+        #expect(requests[1].url.host == "elsewhere.test")
+        #expect(requests[1].header("x-key") == nil)
+    }
+
+    // MARK: credits
+
+    @Test("credits reads the balance")
+    func credits() async throws {
+        let transport = ScriptedTransport([.json(200, #"{"credits":857.5}"#)])
+        #expect(try await client(transport).credits() == "857.5")
+        #expect(await transport.requests.first?.url.absoluteString == "https://api.bfl.ai/v1/credits")
+    }
+
+    // MARK: download
+
+    @Test("downloads never carry the key, stream to a temporary file and land atomically")
+    func download() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let transport = ScriptedTransport([
+            .stream(status: 200, headers: [HeaderField("Content-Type", "image/jpeg")], chunks: [[1, 2, 3], [4, 5], [6]]),
+        ])
+        let destination = directory.appendingPathComponent("out.jpg")
+        let result = try await client(transport).download(Self.sampleURL, to: destination)
+        #expect(result.byteCount == 6)
+        #expect(result.contentType == "image/jpeg")
+        #expect(try Data(contentsOf: destination) == Data([1, 2, 3, 4, 5, 6]))
+        let request = try #require(await transport.requests.first)
+        #expect(request.url.absoluteString == Self.sampleURL)
+        #expect(request.header("x-key") == nil)
+        #expect(!request.headers.contains { Self.key?.occurs(in: $0.value) == true })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.jpg"])
+    }
+
+    @Test("the download size cap holds, by Content-Length and by counting, and leaves nothing behind")
+    func downloadCap() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let transport = ScriptedTransport([
+            .respond(status: 200, headers: [HeaderField("Content-Length", "2000")], body: Array(repeating: 0, count: 2000)),
+            .stream(status: 200, chunks: [Array(repeating: 1, count: 600), Array(repeating: 2, count: 600)]),
+        ])
+        let c = client(transport) { $0.maxDownloadBytes = 1000 }
+        let destination = directory.appendingPathComponent("big.png")
+        await #expect(throws: BFLError.downloadTooLarge(limit: 1000)) { try await c.download(Self.sampleURL, to: destination) }
+        await #expect(throws: BFLError.downloadTooLarge(limit: 1000)) { try await c.download(Self.sampleURL, to: destination) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test("an expired result URL (403/404) says so and is not retried")
+    func downloadExpired() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for status in [403, 404] {
+            let transport = ScriptedTransport([.respond(status: status, body: Array("AuthenticationFailed".utf8))])
+            await #expect(throws: BFLError.resultExpired) {
+                try await client(transport).download(Self.sampleURL, to: directory.appendingPathComponent("x.jpg"))
+            }
+            #expect(await transport.requests.count == 1)
+        }
+    }
+
+    @Test("an unwritable destination is a file error naming the folder")
+    func downloadUnwritable() async throws {
+        let transport = ScriptedTransport([.respond(status: 200, body: [1])])
+        let destination = URL(fileURLWithPath: "/nonexistent-fluxdeck-dir/x.jpg")
+        await #expect(throws: BFLError.fileSystem("cannot create a file in /nonexistent-fluxdeck-dir: No such file or directory")) {
+            try await client(transport).download(Self.sampleURL, to: destination)
+        }
+    }
+
+    @Test("Retry-After is read as seconds or as an HTTP date")
+    func retryAfterParsing() throws {
+        #expect(RetryPolicy.parseRetryAfter("7") == .seconds(7))
+        #expect(RetryPolicy.parseRetryAfter("0.5") == .milliseconds(500))
+        let now = try #require(ISO8601DateFormatter().date(from: "2026-11-25T17:00:00Z"))
+        #expect(RetryPolicy.parseRetryAfter("Wed, 25 Nov 2026 17:00:10 GMT", now: now) == .seconds(10))
+        #expect(RetryPolicy.parseRetryAfter("soon") == nil)
+        #expect(RetryPolicy.parseRetryAfter(nil) == nil)
+        let policy = RetryPolicy(jitter: { 0.5 })
+        #expect(policy.delay(forRetry: 3, retryAfter: nil) == .seconds(1))
+        #expect(policy.delay(forRetry: 3, retryAfter: .seconds(9)) == .seconds(9))
+        #expect(policy.delay(forRetry: 40, retryAfter: nil) == .seconds(15))
+    }
+}
