@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@Suite("fluxdeck binary: models and cost")
+struct HeadlessCommandTests {
+    @Test("cost reports 4.5 credits ($0.045) for flux-2-pro at 1920x1080")
+    func costText() throws {
+        let outcome = try BinaryRunner.run(["cost", "--model", "flux-2-pro", "--width", "1920", "--height", "1080"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout.contains("Total: 4.5 credits ($0.045)"))
+        #expect(outcome.stdout.contains("1 extra output MP"))
+    }
+
+    @Test("cost --json has model, credits, usd and breakdown")
+    func costJSON() throws {
+        let outcome = try BinaryRunner.run([
+            "cost", "--model", "flux-2-max", "--width", "1024", "--height", "1024",
+            "--input-size", "1024x1024", "--input-size", "1920x1080", "--input-size", "4000x3000", "--count", "2", "--json",
+        ])
+        #expect(outcome.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["model", "credits", "usd", "breakdown"])
+        #expect(object["model"] as? String == "flux-2-max")
+        #expect((object["credits"] as? NSNumber)?.doubleValue == 56)
+        #expect((object["usd"] as? NSNumber)?.doubleValue == 0.56)
+        let breakdown = try #require(object["breakdown"] as? [String: Any])
+        let inputs = try #require(breakdown["inputs"] as? [[String: Any]])
+        #expect(inputs.compactMap { $0["megapixels"] as? Int } == [1, 2, 4])
+        #expect(breakdown["count"] as? Int == 2)
+    }
+
+    @Test("unknown model and impossible sizes exit 2 with one clear line", arguments: [
+        (["cost", "--model", "flux-3"], "unknown model \"flux-3\""),
+        (["cost", "--model", "flux-2-pro", "--width", "32", "--height", "64"], "width must be at least 64 (got 32)"),
+        (["cost", "--model", "flux-2-pro", "--width", "4096", "--height", "4096"], "FLUX.2 allows at most 4 MP"),
+        (["cost", "--model", "flux-pro-1.1", "--width", "2000", "--height", "768"], "width must be between 256 and 1440 (got 2000)"),
+        (["cost", "--model", "flux-kontext-pro", "--aspect-ratio", "5:1"], "aspect ratio 5:1 is outside 21:9 … 9:21"),
+        (["cost", "--model", "flux-2-pro", "--input-size", "big"], "--input-size must look like 1024x768"),
+    ])
+    func costErrors(_ arguments: [String], _ message: String) throws {
+        let outcome = try BinaryRunner.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stdout.isEmpty)
+        let lines = outcome.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(outcome.stderr.contains(message))
+    }
+
+    @Test("models lists all twelve, in text and JSON")
+    func models() throws {
+        let text = try BinaryRunner.run(["models"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("flux-kontext-max        FLUX.1 Kontext [max]  8 per image"))
+        let json = try BinaryRunner.run(["models", "--json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 12)
+        let raw = try #require(list.first { $0["id"] as? String == "flux-pro-1.1-ultra-raw" })
+        #expect(raw["path"] as? String == "flux-pro-1.1-ultra")
+        #expect(raw["raw"] as? Bool == true)
+        let kontextMax = try #require(list.first { $0["id"] as? String == "flux-kontext-max" })
+        #expect(kontextMax["concurrency_limit"] as? Int == 6)
+    }
+
+    @Test("--help works for every command")
+    func help() throws {
+        for arguments in [["--help"], ["cost", "--help"], ["models", "--help"]] {
+            let outcome = try BinaryRunner.run(arguments)
+            #expect(outcome.status == 0, "\(arguments)")
+            #expect(outcome.stdout.contains("USAGE"), "\(arguments)")
+        }
+    }
+}
