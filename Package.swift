@@ -45,7 +45,12 @@ let package = Package(
         // Helpers shared by the test targets: a manual clock and a scripted transport.
         .target(
             name: "TestSupport",
-            dependencies: ["BFL"],
+            dependencies: [
+                "BFL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,109 @@
+public import BFL
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for transport tests: each request is answered by a
+/// closure. It records every request it receives.
+public final class LoopbackHTTPServer: Sendable {
+    /// A request as the server saw it.
+    public struct Received: Sendable {
+        public var method: String
+        public var uri: String
+        public var headers: [HeaderField]
+        public var body: [UInt8]
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    /// How to answer.
+    public enum Reply: Sendable {
+        /// A response, its body written in chunks of `chunkSize` bytes.
+        case respond(status: Int, headers: [HeaderField] = [], body: [UInt8] = [], chunkSize: Int = 16_384)
+        /// Close the connection without answering.
+        case close
+        /// Never answer.
+        case hang
+    }
+
+    /// The shared record of requests.
+    private final class RequestLog: Sendable {
+        let entries = Mutex<[Received]>([])
+    }
+
+    private let channel: any Channel
+    private let log = RequestLog()
+    public let port: Int
+
+    public var received: [Received] { log.entries.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public init(_ answer: @escaping @Sendable (Received) -> Reply) async throws {
+        let log = self.log
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(Handler(answer: answer, log: log))
+                }
+            }
+        channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    public func stop() async {
+        try? await channel.close()
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let answer: @Sendable (Received) -> Reply
+        let log: RequestLog
+        var current: Received?
+
+        init(answer: @escaping @Sendable (Received) -> Reply, log: RequestLog) {
+            self.answer = answer
+            self.log = log
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                current = Received(method: head.method.rawValue, uri: head.uri,
+                                   headers: head.headers.map { HeaderField($0.name, $0.value) }, body: [])
+            case .body(var buffer):
+                current?.body.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+            case .end:
+                guard let request = current else { return }
+                current = nil
+                log.entries.withLock { $0.append(request) }
+                switch answer(request) {
+                case .close:
+                    context.close(promise: nil)
+                case .hang:
+                    break
+                case .respond(let status, let headers, let body, let chunkSize):
+                    var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+                    for header in headers { head.headers.add(name: header.name, value: header.value) }
+                    if !headers.contains(where: { $0.name.lowercased() == "content-length" }) {
+                        head.headers.add(name: "Content-Length", value: String(body.count))
+                    }
+                    context.write(wrapOutboundOut(.head(head)), promise: nil)
+                    var offset = 0
+                    while offset < body.count {
+                        let end = min(body.count, offset + max(1, chunkSize))
+                        let buffer = context.channel.allocator.buffer(bytes: body[offset..<end])
+                        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                        offset = end
+                    }
+                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                }
+            }
+        }
+    }
+}
