@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The BFL API: catalog, parameters, pricing, wire types, errors, transport, client.
@@ -34,10 +38,36 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libpng and libjpeg behind a small C shim (no setjmp in Swift).
+        .target(
+            name: "CImaging",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+        // Decode, encode and inspect images.
+        .target(
+            name: "Imaging",
+            dependencies: ["CImaging"],
+            swiftSettings: swiftSettings
+        ),
+        // The offline BFL API on loopback.
+        .target(
+            name: "BFLSimulator",
+            dependencies: [
+                "BFL",
+                "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "fluxdeck",
             dependencies: [
                 "BFL",
+                "BFLSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -57,6 +87,16 @@ let package = Package(
         .testTarget(
             name: "BFLTests",
             dependencies: ["BFL", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: ["BFLSimulator", "BFL", "Imaging", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

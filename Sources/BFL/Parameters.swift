@@ -331,7 +331,8 @@ extension GenerationParameters {
         return fraction % 10 == 0 ? "\(hundredths / 100).\(fraction / 10)" : "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
-    static func number(_ value: Double) -> String {
+    /// "5" for whole numbers, "4.5" otherwise.
+    public static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }

@@ -1,0 +1,107 @@
+import BFL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A request context that keeps the channel, so a simulated reset can close it.
+struct SimContext: RequestContext {
+    typealias Source = ApplicationRequestContextSource
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// The simulator on three loopback listeners (api, cluster, delivery), each an Hummingbird
+/// application bound to 127.0.0.1 only. Start it, use its URLs, stop it.
+public final class SimulatorServer: Sendable {
+    public let core: SimulatorCore
+    public let apiURL: String
+    public let clusterURL: String
+    public let deliveryURL: String
+    private let runs: [Task<Void, Never>]
+
+    private init(core: SimulatorCore, urls: [String], runs: [Task<Void, Never>]) {
+        self.core = core
+        apiURL = urls[0]
+        clusterURL = urls[1]
+        deliveryURL = urls[2]
+        self.runs = runs
+    }
+
+    /// A key the simulator accepts.
+    public var apiKey: String { core.acceptedKeys[0] }
+
+    /// Starts the three listeners (on free ports unless the options name them).
+    public static func start(options: SimulatorOptions = SimulatorOptions(),
+                             now: (@Sendable () -> Duration)? = nil) async throws -> SimulatorServer {
+        let core = SimulatorCore(options: options, now: now)
+        var runs: [Task<Void, Never>] = []
+        var urls: [String] = []
+        let plan: [(Listener, Int)] = [(.api, options.apiPort), (.cluster, options.clusterPort), (.delivery, options.deliveryPort)]
+        for (listener, port) in plan {
+            let (ports, continuation) = AsyncStream<Int>.makeStream()
+            let app = makeApplication(listener: listener, port: port, core: core) { bound in
+                continuation.yield(bound)
+            }
+            runs.append(Task {
+                do { try await app.run() } catch {}
+                continuation.finish()
+            })
+            var iterator = ports.makeAsyncIterator()
+            guard let bound = await iterator.next() else {
+                for run in runs { run.cancel() }
+                throw SimulatorError(message: "the simulator could not listen on 127.0.0.1:\(port) (\(listener.rawValue)); is the port in use?")
+            }
+            urls.append("http://127.0.0.1:\(bound)")
+        }
+        await core.setBaseURLs(cluster: urls[1], delivery: urls[2])
+        return SimulatorServer(core: core, urls: urls, runs: runs)
+    }
+
+    /// Stops every listener and waits until they are closed.
+    public func stop() async {
+        for run in runs { run.cancel() }
+        for run in runs { await run.value }
+    }
+
+    private static func makeApplication(
+        listener: Listener, port: Int, core: SimulatorCore, onBound: @escaping @Sendable (Int) -> Void
+    ) -> some ApplicationProtocol {
+        var logger = Logger(label: "fluxdeck.simulator.\(listener.rawValue)")
+        logger.logLevel = .critical
+        let responder = CallbackResponder<SimContext> { request, context in
+            var request = request
+            let body = (try? await request.collectBody(upTo: 64 * 1_048_576)).map { Array($0.readableBytesView) } ?? []
+            var query: [String: String] = [:]
+            if let items = URLComponents(string: "http://simulator\(request.uri.description)")?.queryItems {
+                for item in items { query[item.name] = item.value ?? "" }
+            }
+            let headers = request.headers.map { HeaderField($0.name.rawName, $0.value) }
+            let simRequest = SimRequest(listener: listener, method: request.method.rawValue, path: request.uri.path,
+                                        query: query, headers: headers, body: body)
+            let reply = await core.handle(simRequest)
+            if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
+            if reply.dropConnection {
+                try? await context.channel.close()
+                throw CancellationError()
+            }
+            var fields = HTTPFields()
+            for header in reply.headers {
+                if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+            }
+            return Response(status: .init(code: reply.status), headers: fields,
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+        return Application(
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            onServerRunning: { channel in onBound(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}

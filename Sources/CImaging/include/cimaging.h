@@ -1,0 +1,31 @@
+#ifndef CIMAGING_H
+#define CIMAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Small wrappers around libpng's simplified API and libjpeg, so that Swift never touches
+   setjmp/longjmp. Every function returns 0 on success and a non-zero code on failure, with a
+   message copied into `err` (size `err_len`). Buffers returned through `out` are allocated
+   with malloc and must be released with ci_free. */
+
+void ci_free(void *pointer);
+
+/* Encodes 8-bit RGB (channels == 3) or RGBA (channels == 4) pixels as PNG. */
+int ci_png_encode(const uint8_t *pixels, int width, int height, int channels,
+                  uint8_t **out, size_t *out_len, char *err, size_t err_len);
+
+/* Decodes a PNG to 8-bit RGBA. */
+int ci_png_decode_rgba(const uint8_t *data, size_t len, uint8_t **out, int *width, int *height,
+                       char *err, size_t err_len);
+
+/* Encodes 8-bit RGB pixels as a baseline JPEG of the given quality (1-100), with an optional
+   comment (COM marker), which may be NULL. */
+int ci_jpeg_encode_rgb(const uint8_t *pixels, int width, int height, int quality,
+                       const char *comment, uint8_t **out, size_t *out_len, char *err, size_t err_len);
+
+/* Decodes a JPEG to 8-bit RGB. */
+int ci_jpeg_decode_rgb(const uint8_t *data, size_t len, uint8_t **out, int *width, int *height,
+                       char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,117 @@
+import ArgumentParser
+import BFL
+import BFLSimulator
+import Dispatch
+import Foundation
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run the offline BFL API simulator on loopback until Ctrl-C.",
+        discussion: """
+            Three listeners play the API host, a regional cluster host (where polling_url \
+            points) and the image delivery host. Prompts containing sim:request-moderated, \
+            sim:content-moderated, sim:error, sim:stuck, sim:unknown-status or sim:poll-422 \
+            trigger those outcomes. No credits are spent: the simulator keeps its own balance.
+            """)
+
+    @Option(help: "Port of the API listener; the cluster and delivery listeners take the next two (0: any free ports).")
+    var port: Int = 8700
+
+    @Option(name: .customLong("time-scale"), help: "Scales service times (0.1 makes a 10 s model take 1 s).")
+    var timeScale: Double = 1
+
+    @Option(help: "Starting credits of the key.")
+    var credits: Int = 1000
+
+    @Option(help: "Faults, e.g. 5xx=0.1,429=0.2,reset=0.05,retry-after=2,latency=150ms,slow-delivery=2s.")
+    var faults: String = ""
+
+    @Option(help: "Seconds a result URL stays valid.")
+    var expiry: Int = 600
+
+    @Option(help: "The API key to accept (default: a new random one).")
+    var key: String?
+
+    func run() async throws {
+        try await runReportingFailures {
+            var options = SimulatorOptions()
+            guard port == 0 || (1...65533).contains(port) else { throw CommandFailure.usage("--port must be between 1 and 65533, or 0") }
+            guard timeScale > 0, timeScale <= 1000 else { throw CommandFailure.usage("--time-scale must be above 0 and at most 1000") }
+            guard credits >= 0 else { throw CommandFailure.usage("--credits must not be negative") }
+            guard expiry > 0 else { throw CommandFailure.usage("--expiry must be at least 1 second") }
+            do { options.faults = try Faults(spec: faults) } catch { throw CommandFailure.usage("\(error)") }
+            if let key {
+                guard key.count >= 16, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                    throw CommandFailure.usage("--key must be at least 16 characters of letters, digits, _ or -")
+                }
+                options.apiKeys = [key]
+            }
+            options.timeFactor = timeScale
+            options.initialCredits = Credits(Decimal(credits))
+            options.deliveryTTL = .seconds(expiry)
+            if port != 0 {
+                options.apiPort = port
+                options.clusterPort = port + 1
+                options.deliveryPort = port + 2
+            }
+            let server: SimulatorServer
+            do { server = try await SimulatorServer.start(options: options) } catch {
+                throw CommandFailure(code: .usage, message: "\(error)")
+            }
+            // Written unbuffered, so a pipe or a log file sees it at once.
+            FileHandle.standardOutput.write(Data("""
+                fluxdeck simulator: an offline BFL API (no real credits are spent)
+                  api       \(server.apiURL)
+                  cluster   \(server.clusterURL)   (where polling_url points)
+                  delivery  \(server.deliveryURL)   (result images; no key needed)
+
+                Point fluxdeck or curl at it:
+                  export BFL_API_ENDPOINT=\(server.apiURL)
+                  export BFL_API_KEY=\(server.apiKey)
+
+                Ctrl-C stops it.
+
+                """.utf8))
+            await waitForInterrupt()
+            await server.stop()
+            Output.error("simulator stopped")
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM. The handlers are made here, outside any actor, because a
+/// closure formed in main-actor code and run on a dispatch queue traps under Swift 6.
+nonisolated func waitForInterrupt() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = ResumeOnce(continuation)
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { once.resume() }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+/// Resumes a continuation at most once and keeps the signal sources alive until then.
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+
+    func resume() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}
