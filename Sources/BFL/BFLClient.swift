@@ -109,7 +109,7 @@ public struct BFLClient: Sendable {
             throw BFLError.malformedResponse("the polling URL \"\(TerminalText.sanitize(pollingURL))\" is not a URL")
         }
         let request = try apiRequest(.get, url, body: nil)
-        let (status, headers, bytes) = try await getWithRetries(request, retries: configuration.retry.pollRetries)
+        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.pollRetries)
         // A failed task can come back as HTTP 422 with a poll body.
         if status == 200 || (status == 422 && Self.looksLikePoll(bytes)) {
             do {
@@ -134,7 +134,7 @@ public struct BFLClient: Sendable {
     /// The account's credit balance.
     public func credits() async throws -> Credits {
         let request = try apiRequest(.get, configuration.endpoint.url(path: "v1/credits"), body: nil)
-        let (status, headers, bytes) = try await getWithRetries(request, retries: configuration.retry.getRetries)
+        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.getRetries)
         guard status == 200 else { throw Self.error(status: status, body: bytes, headers: headers) }
         do {
             return try JSONDecoder().decode(CreditsResponse.self, from: Data(bytes)).credits
@@ -151,43 +151,21 @@ public struct BFLClient: Sendable {
         else {
             throw BFLError.malformedResponse("the result URL \"\(TerminalText.sanitize(String(sampleURL.prefix(200))))\" is not a URL")
         }
-        var retries = 0
-        var current = url
-        var redirects = 0
-        while true {
-            // Deliberately no x-key: delivery hosts must never see it.
-            let request = TransportRequest(
-                method: .get, url: current,
-                headers: [HeaderField("User-Agent", configuration.userAgent), HeaderField("Accept", "image/*")],
-                timeout: configuration.downloadTimeout)
-            do {
-                let response = try await transport.execute(request)
-                if let next = redirectTarget(response, from: current), redirects < 5 {
-                    redirects += 1
-                    current = next
-                    await discard(response)
-                    continue
-                }
-                switch response.status {
-                case 200:
-                    return try await save(response, to: destination)
-                case 403, 404, 410:
-                    await discard(response)
-                    throw BFLError.resultExpired
-                case 500...599 where retries < configuration.retry.getRetries:
-                    retries += 1
-                    let after = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                    await discard(response)
-                    try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
-                    continue
-                default:
-                    let bytes = (try? await response.collect(upTo: configuration.maxReplyBytes)) ?? []
-                    throw Self.error(status: response.status, body: bytes, headers: response.headers)
-                }
-            } catch let error as TransportError where error.kind != .bodyTooLarge {
-                guard retries < configuration.retry.getRetries else { throw BFLError.network(error.message) }
-                retries += 1
-                try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: nil))
+        // Deliberately no x-key: delivery hosts must never see it.
+        let request = TransportRequest(
+            method: .get, url: url,
+            headers: [HeaderField("User-Agent", configuration.userAgent), HeaderField("Accept", "image/*")],
+            timeout: configuration.downloadTimeout)
+        return try await getWithRetries(request, retries: configuration.retry.getRetries) { response in
+            switch response.status {
+            case 200:
+                return try await save(response, to: destination)
+            case 403, 404, 410:
+                await discard(response)
+                throw BFLError.resultExpired
+            default:
+                let bytes = (try? await response.collect(upTo: configuration.maxReplyBytes)) ?? []
+                throw Self.error(status: response.status, body: bytes, headers: response.headers)
             }
         }
     }
@@ -209,11 +187,21 @@ public struct BFLClient: Sendable {
                                 timeout: configuration.requestTimeout)
     }
 
-    /// GETs with retries on 5xx and transport failures, following redirects (the key goes
-    /// along only to the same host, and only if the policy allows it there).
-    private func getWithRetries(_ request: TransportRequest, retries maxRetries: Int) async throws
-        -> (Int, [HeaderField], [UInt8])
-    {
+    /// A GET whose whole (JSON-sized) reply is read, with retries.
+    private func getBuffered(_ request: TransportRequest, retries: Int) async throws -> (Int, [HeaderField], [UInt8]) {
+        try await getWithRetries(request, retries: retries) { response in
+            (response.status, response.headers, try await response.collect(upTo: configuration.maxReplyBytes))
+        }
+    }
+
+    /// Sends a GET, following redirects (the key goes along only to the same host, and only if
+    /// the policy allows it there) and retrying 5xx answers and transport failures with backoff.
+    /// `read` consumes the final response inside the retry loop, so a body cut off mid-way is
+    /// fetched again.
+    private func getWithRetries<T: Sendable>(
+        _ request: TransportRequest, retries maxRetries: Int,
+        read: (TransportResponse) async throws -> T
+    ) async throws -> T {
         var retries = 0
         var current = request
         var redirects = 0
@@ -233,8 +221,7 @@ public struct BFLClient: Sendable {
                     try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
                     continue
                 }
-                let bytes = try await response.collect(upTo: configuration.maxReplyBytes)
-                return (response.status, response.headers, bytes)
+                return try await read(response)
             } catch let error as TransportError {
                 if error.kind == .bodyTooLarge { throw BFLError.malformedResponse(error.message) }
                 guard retries < maxRetries else { throw BFLError.network(error.message) }
@@ -259,7 +246,7 @@ public struct BFLClient: Sendable {
         next.url = target
         let sameHost = target.host?.lowercased() == request.url.host?.lowercased()
         if !(sameHost && keyPolicy.allowsKey(for: target)) {
-            next.headers.removeAll { $0.name.lowercased() == "x-key" }
+            next.headers.removeAll { $0.name.caseInsensitiveCompare("x-key") == .orderedSame }
         }
         return next
     }
@@ -332,8 +319,7 @@ public struct BFLClient: Sendable {
             if !parsed.details.isEmpty { return .validation(parsed.details.map { TerminalText.sanitize($0.readable) }) }
             return .validation([message ?? "unprocessable request"])
         case 429:
-            let after = headers.first { $0.name.lowercased() == "retry-after" }
-                .flatMap { RetryPolicy.parseRetryAfter($0.value) }
+            let after = RetryPolicy.parseRetryAfter(headers.value(for: "Retry-After"))
             return .rateLimited(retryAfter: after)
         case 500...599:
             return .serverError(status: status, message: message)

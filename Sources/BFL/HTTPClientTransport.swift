@@ -99,9 +99,8 @@ public final class HTTPClientTransport: Transport {
             return TransportError(.connectFailed, "connection timed out")
         }
         if let error = error as? IOError {
-            // These errnos only arise while connecting; anything else may follow a send.
-            if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ETIMEDOUT].contains(error.errnoCode),
-               String(describing: error).contains("connect") {
+            // On TCP these errnos arise only while connecting; anything else may follow a send.
+            if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode) {
                 return TransportError(.connectFailed, "could not connect (\(error))")
             }
             return TransportError(.connectionLost, "connection error: \(error)")

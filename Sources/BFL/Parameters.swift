@@ -325,10 +325,7 @@ extension GenerationParameters {
 
     /// Megapixels with up to two decimals: "4", "4.03", "21.17".
     private func megapixelText(_ pixels: Int) -> String {
-        let hundredths = (pixels * 100 + PriceEstimator.megapixel / 2) / PriceEstimator.megapixel
-        let fraction = hundredths % 100
-        if fraction == 0 { return "\(hundredths / 100)" }
-        return fraction % 10 == 0 ? "\(hundredths / 100).\(fraction / 10)" : "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        Credits.plain(Decimal(pixels) / Decimal(PriceEstimator.megapixel), maxFractionDigits: 2, minFractionDigits: 0)
     }
 
     /// "5" for whole numbers, "4.5" otherwise.

@@ -16,6 +16,13 @@ public struct HeaderField: Sendable, Hashable {
     }
 }
 
+extension [HeaderField] {
+    /// The value of the first field with this name (names compare without regard to case).
+    public func value(for name: String) -> String? {
+        first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
 /// What the client asks a transport to send.
 public struct TransportRequest: Sendable {
     public var method: HTTPMethod
@@ -35,9 +42,7 @@ public struct TransportRequest: Sendable {
     }
 
     /// The value of the first header with this name (any case).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(for: name) }
 }
 
 /// A response head and a streamed body.
@@ -61,9 +66,7 @@ public struct TransportResponse: Sendable {
         })
     }
 
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
-    }
+    public func header(_ name: String) -> String? { headers.value(for: name) }
 
     /// Reads the whole body, failing once it exceeds `limit` bytes.
     public func collect(upTo limit: Int) async throws -> [UInt8] {

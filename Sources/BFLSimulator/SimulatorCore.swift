@@ -32,9 +32,7 @@ public struct SimRequest: Sendable {
         self.body = body
     }
 
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
+    func header(_ name: String) -> String? { headers.value(for: name) }
 }
 
 /// What to answer.
@@ -99,9 +97,12 @@ public actor SimulatorCore {
         }
     }
 
+    /// A signed result URL, issued once when a task is first seen Ready.
     struct Sample: Sendable {
         var taskID: String
         var expiresAt: Duration
+        /// `se`: the expiry as ISO-8601 wall time.
+        var expiry: String
         var signature: String
     }
 
@@ -114,7 +115,8 @@ public actor SimulatorCore {
     private var balances: [String: Credits] = [:]
     private var tasks: [String: SimTask] = [:]
     private var samples: [String: Sample] = [:]
-    private var rendered: [String: [UInt8]] = [:]
+    /// Encoded samples by hex id, rendered off the actor and shared by concurrent downloads.
+    private var rendering: [String: Task<[UInt8]?, Never>] = [:]
     private var log: [LoggedRequest] = []
     private var clusterBase = "http://127.0.0.1"
     private var deliveryBase = "http://127.0.0.1"
@@ -122,7 +124,7 @@ public actor SimulatorCore {
     /// - Parameter now: the time since the simulator started; tests pass a manual clock.
     public init(options: SimulatorOptions, now: (@Sendable () -> Duration)? = nil) {
         self.options = options
-        var rng = SplitMix64(seed: options.randomSeed)
+        rng = SplitMix64(seed: options.randomSeed)
         if options.apiKeys.isEmpty {
             let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
             var random = SystemRandomNumberGenerator()
@@ -139,8 +141,6 @@ public actor SimulatorCore {
             let start = clock.now
             self.now = { clock.now - start }
         }
-        _ = rng.next()
-        self.rng = rng
     }
 
     /// Tells the core where the cluster and delivery listeners are, for the URLs it hands out.
@@ -172,13 +172,13 @@ public actor SimulatorCore {
 
     // MARK: handling
 
-    public func handle(_ request: SimRequest) -> SimResponse {
-        var response = route(request)
+    public func handle(_ request: SimRequest) async -> SimResponse {
+        var response = await route(request)
         response.delay += request.listener == .delivery ? options.faults.slowDelivery : options.faults.latency
         return response
     }
 
-    private func route(_ request: SimRequest) -> SimResponse {
+    private func route(_ request: SimRequest) async -> SimResponse {
         var entry = LoggedRequest(listener: request.listener, method: request.method, path: request.path,
                                   carriedKey: request.header("x-key") != nil)
         defer { log.append(entry) }
@@ -193,7 +193,7 @@ public actor SimulatorCore {
         case (.api, "GET") where request.path == "/v1/credits":
             if let failure = authenticate(request) { return failure }
             let key = request.header("x-key") ?? ""
-            return .json(200, .object(["credits": .number(NSDecimalNumber(decimal: balances[key]?.value ?? 0).doubleValue)]))
+            return .json(200, .object(["credits": .number(Self.double(balances[key] ?? .zero))]))
         case (.api, "GET") where request.path == "/v1/get_result":
             if let failure = authenticate(request) { return failure }
             // Every task lives on the cluster host; the global host does not know it.
@@ -202,7 +202,7 @@ public actor SimulatorCore {
             if let failure = authenticate(request) { return failure }
             return poll(request)
         case (.delivery, "GET") where request.path.hasPrefix("/results/"):
-            return deliver(request)
+            return await deliver(request)
         default:
             return .detail(404, "Not Found")
         }
@@ -245,8 +245,7 @@ public actor SimulatorCore {
         let active = tasks.values.filter { $0.key == key && $0.finishesAt > current }
         let retryAfter = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []
         if active.count >= options.accountLimit
-            || (model.concurrencyLimit < options.accountLimit
-                && active.filter({ $0.model.path == model.path && $0.model.concurrencyLimit == model.concurrencyLimit }).count >= model.concurrencyLimit)
+            || active.filter({ $0.model.id == model.id }).count >= model.concurrencyLimit
             || chance(options.faults.submit429Rate)
         {
             return (.detail(429, "Too many active tasks", headers: retryAfter), prompt)
@@ -414,14 +413,10 @@ public actor SimulatorCore {
         } else {
             status("Ready")
             reply["progress"] = .number(1)
-            let readyAt = task.createdAt + service
-            let expiresAt = readyAt + options.deliveryTTL
-            let expiry = wallStart.addingTimeInterval(Self.seconds(expiresAt))
-            let se = ISO8601DateFormatter().string(from: expiry)
-            let signature = sign(task.sampleHex, se)
-            samples[task.sampleHex] = Sample(taskID: id, expiresAt: expiresAt, signature: signature)
+            let sample = samples[task.sampleHex] ?? issueSample(for: task)
             let ext = task.format.rawValue
-            let query = "se=\(se.replacingOccurrences(of: ":", with: "%3A"))&sp=r&sv=2024-11-04&sr=b&rsct=image/\(ext)&sig=\(signature)"
+            let se = sample.expiry.replacingOccurrences(of: ":", with: "%3A")
+            let query = "se=\(se)&sp=r&sv=2024-11-04&sr=b&rsct=image/\(ext)&sig=\(sample.signature)"
             let start = Self.seconds(task.createdAt)
             reply["result"] = .object([
                 "sample": .string("\(deliveryBase)/results/\(task.sampleHex)/sample.\(ext)?\(query)"),
@@ -434,9 +429,18 @@ public actor SimulatorCore {
         return .json(200, .object(reply))
     }
 
+    /// Signs the task's result URL; it expires `deliveryTTL` after the task became ready.
+    private func issueSample(for task: SimTask) -> Sample {
+        let expiresAt = task.createdAt + task.serviceTime + options.deliveryTTL
+        let expiry = ISO8601DateFormatter().string(from: wallStart.addingTimeInterval(Self.seconds(expiresAt)))
+        let sample = Sample(taskID: task.id, expiresAt: expiresAt, expiry: expiry, signature: sign(task.sampleHex, expiry))
+        samples[task.sampleHex] = sample
+        return sample
+    }
+
     // MARK: delivery
 
-    private func deliver(_ request: SimRequest) -> SimResponse {
+    private func deliver(_ request: SimRequest) async -> SimResponse {
         let parts = request.path.split(separator: "/")
         let forbidden = SimResponse(
             status: 403, headers: [HeaderField("Content-Type", "application/xml")],
@@ -447,17 +451,20 @@ public actor SimulatorCore {
         guard let sig = request.query["sig"], sig == sample.signature, now() < sample.expiresAt else {
             return forbidden
         }
-        let bytes: [UInt8]
-        if let cached = rendered[task.sampleHex] {
-            bytes = cached
+        let job: Task<[UInt8]?, Never>
+        if let existing = rendering[task.sampleHex] {
+            job = existing
         } else {
-            let image = SampleRenderer.render(model: task.model.id, prompt: task.prompt, seed: task.seed,
-                                              width: task.size.width, height: task.size.height)
-            let encoded = task.format == .png ? try? ImageCodec.encodePNG(image) : try? ImageCodec.encodeJPEG(image, quality: 88)
-            guard let encoded else { return .detail(500, "Image encoding failed") }
-            bytes = encoded
-            rendered[task.sampleHex] = encoded
+            // Drawing and encoding take a while for large images: do it off the actor, so other
+            // requests are served meanwhile.
+            let (model, prompt, seed, size, format) = (task.model.id, task.prompt, task.seed, task.size, task.format)
+            job = Task.detached {
+                let image = SampleRenderer.render(model: model, prompt: prompt, seed: seed, width: size.width, height: size.height)
+                return format == .png ? try? ImageCodec.encodePNG(image) : try? ImageCodec.encodeJPEG(image, quality: 88)
+            }
+            rendering[task.sampleHex] = job
         }
+        guard let bytes = await job.value else { return .detail(500, "Image encoding failed") }
         let type = task.format == .png ? "image/png" : "image/jpeg"
         return SimResponse(status: 200, headers: [HeaderField("Content-Type", type)], body: bytes)
     }

@@ -93,6 +93,14 @@ static void ci_jpeg_error_exit(j_common_ptr info) {
 
 static void ci_jpeg_silence(j_common_ptr info, int level) { (void)info; (void)level; }
 
+/* Error handling that jumps back to our setjmp and prints nothing. */
+static struct jpeg_error_mgr *ci_jpeg_errors(struct ci_jpeg_error *error) {
+    struct jpeg_error_mgr *manager = jpeg_std_error(&error->base);
+    error->base.error_exit = ci_jpeg_error_exit;
+    error->base.emit_message = ci_jpeg_silence;
+    return manager;
+}
+
 int ci_jpeg_encode_rgb(const uint8_t *pixels, int width, int height, int quality,
                        const char *comment, uint8_t **out, size_t *out_len, char *err, size_t err_len) {
     if (width <= 0 || height <= 0) {
@@ -103,9 +111,7 @@ int ci_jpeg_encode_rgb(const uint8_t *pixels, int width, int height, int quality
     struct ci_jpeg_error error;
     unsigned char *buffer = NULL;
     unsigned long size = 0;
-    info.err = jpeg_std_error(&error.base);
-    error.base.error_exit = ci_jpeg_error_exit;
-    error.base.emit_message = ci_jpeg_silence;
+    info.err = ci_jpeg_errors(&error);
     if (setjmp(error.jump)) {
         set_error(err, err_len, error.message);
         jpeg_destroy_compress(&info);
@@ -141,9 +147,7 @@ int ci_jpeg_decode_rgb(const uint8_t *data, size_t len, uint8_t **out, int *widt
     struct ci_jpeg_error error;
     /* volatile: assigned after setjmp and read after a longjmp. */
     uint8_t *volatile buffer = NULL;
-    info.err = jpeg_std_error(&error.base);
-    error.base.error_exit = ci_jpeg_error_exit;
-    error.base.emit_message = ci_jpeg_silence;
+    info.err = ci_jpeg_errors(&error);
     if (setjmp(error.jump)) {
         set_error(err, err_len, error.message);
         jpeg_destroy_decompress(&info);

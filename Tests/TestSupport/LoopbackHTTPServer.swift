@@ -14,9 +14,7 @@ public final class LoopbackHTTPServer: Sendable {
         public var headers: [HeaderField]
         public var body: [UInt8]
 
-        public func header(_ name: String) -> String? {
-            headers.first { $0.name.lowercased() == name.lowercased() }?.value
-        }
+        public func header(_ name: String) -> String? { headers.value(for: name) }
     }
 
     /// How to answer.
