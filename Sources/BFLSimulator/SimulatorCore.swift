@@ -70,33 +70,6 @@ public struct LoggedRequest: Sendable, Hashable {
 /// The simulated BFL service: accounts, tasks, prices, limits and faults. It knows nothing of
 /// HTTP servers; `SimulatorServer` feeds it requests.
 public actor SimulatorCore {
-    enum Outcome: Sendable { case normal, requestModerated, contentModerated, error, stuck, unknownStatus, poll422 }
-
-    struct SimTask: Sendable {
-        var id: String
-        var key: String
-        var model: Model
-        var prompt: String
-        var seed: Int
-        var size: PixelSize
-        var format: OutputFormat
-        var cost: Credits
-        var createdAt: Duration
-        var serviceTime: Duration
-        var outcome: Outcome
-        var polls = 0
-        var sampleHex: String
-
-        var finishesAt: Duration {
-            switch outcome {
-            case .stuck: .seconds(Int64.max / 4)
-            case .requestModerated: createdAt
-            case .error: createdAt + serviceTime / 2
-            default: createdAt + serviceTime
-            }
-        }
-    }
-
     /// A signed result URL, issued once when a task is first seen Ready.
     struct Sample: Sendable {
         var taskID: String
@@ -106,25 +79,33 @@ public actor SimulatorCore {
         var signature: String
     }
 
-    public let options: SimulatorOptions
+    public private(set) var options: SimulatorOptions
     public let acceptedKeys: [String]
-    private let now: @Sendable () -> Duration
-    private let wallStart = Date()
-    private let signingKey = SymmetricKey(size: .bits256)
-    private var rng: SplitMix64
-    private var balances: [String: Credits] = [:]
-    private var tasks: [String: SimTask] = [:]
-    private var samples: [String: Sample] = [:]
+    let now: @Sendable () -> Duration
+    let wallStart = Date()
+    let signingKey = SymmetricKey(size: .bits256)
+    var rng: SplitMix64
+    var balances: [String: Credits] = [:]
+    var tasks: [String: SimTask] = [:]
+    var samples: [String: Sample] = [:]
     /// Encoded samples by hex id, rendered off the actor and shared by concurrent downloads.
-    private var rendering: [String: Task<[UInt8]?, Never>] = [:]
-    private var log: [LoggedRequest] = []
-    private var clusterBase = "http://127.0.0.1"
-    private var deliveryBase = "http://127.0.0.1"
+    var rendering: [String: Task<[UInt8]?, Never>] = [:]
+    var log: [LoggedRequest] = []
+    var pendingWebhooks: [PendingWebhook] = []
+    var webhookLog: [WebhookAttempt] = []
+    var webhookWaiters: [(count: Int, continuation: CheckedContinuation<[WebhookAttempt], Never>)] = []
+    /// Signals the dispatcher that a webhook was queued.
+    let webhookSignal: AsyncStream<Void>.Continuation
+    /// What the dispatcher waits on while no webhook is queued.
+    public nonisolated let webhookSignals: AsyncStream<Void>
+    var clusterBase = "http://127.0.0.1"
+    var deliveryBase = "http://127.0.0.1"
 
     /// - Parameter now: the time since the simulator started; tests pass a manual clock.
     public init(options: SimulatorOptions, now: (@Sendable () -> Duration)? = nil) {
         self.options = options
         rng = SplitMix64(seed: options.randomSeed)
+        (webhookSignals, webhookSignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         if options.apiKeys.isEmpty {
             let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
             var random = SystemRandomNumberGenerator()
@@ -170,6 +151,45 @@ public actor SimulatorCore {
     /// How many submissions created a task (what was charged).
     public var acceptedSubmissions: Int { tasks.count }
 
+    /// Replaces the fault knobs while running.
+    public func setFaults(_ faults: Faults) { options.faults = faults }
+
+    /// The same controls over HTTP, on the API listener (loopback only, no key):
+    /// `GET /__sim/requests`, `GET /__sim/webhooks`, `POST /__sim/keys {"key", "credits"?}`,
+    /// `POST /__sim/faults {"spec"}`.
+    private func control(_ request: SimRequest) -> SimResponse {
+        let body = (try? JSONDecoder().decode(JSONValue.self, from: Data(request.body))) ?? .null
+        switch (request.method, request.path) {
+        case ("GET", "/__sim/requests"):
+            return .json(200, .array(log.map { entry in
+                .object(["listener": .string(entry.listener.rawValue), "method": .string(entry.method),
+                         "path": .string(entry.path), "carried_key": .bool(entry.carriedKey)])
+            }))
+        case ("GET", "/__sim/webhooks"):
+            return .json(200, .array(webhookLog.map { attempt in
+                .object(["task_id": .string(attempt.taskID), "attempt": .number(Double(attempt.attempt)),
+                         "status": attempt.status.map { .number(Double($0)) } ?? .null,
+                         "note": attempt.note.map(JSONValue.string) ?? .null])
+            }))
+        case ("POST", "/__sim/keys"):
+            guard let key = body["key"]?.stringValue, !key.isEmpty else {
+                return .detail(400, "send {\"key\": \"…\", \"credits\": 100}")
+            }
+            let credits = body["credits"]?.doubleValue.map(Credits.init(serverValue:)) ?? options.initialCredits
+            addKey(key, credits: credits)
+            return .json(200, .object(["key": .string(key), "credits": .number(Self.double(credits))]))
+        case ("POST", "/__sim/faults"):
+            do {
+                options.faults = try Faults(spec: body["spec"]?.stringValue ?? "")
+                return .json(200, .object(["ok": .bool(true)]))
+            } catch {
+                return .detail(400, error.message)
+            }
+        default:
+            return .detail(404, "Not Found")
+        }
+    }
+
     // MARK: handling
 
     public func handle(_ request: SimRequest) async -> SimResponse {
@@ -201,6 +221,8 @@ public actor SimulatorCore {
         case (.cluster, "GET") where request.path == "/v1/get_result":
             if let failure = authenticate(request) { return failure }
             return poll(request)
+        case (.api, _) where request.path.hasPrefix("/__sim/"):
+            return control(request)
         case (.delivery, "GET") where request.path.hasPrefix("/results/"):
             return await deliver(request)
         default:
@@ -242,7 +264,7 @@ public actor SimulatorCore {
 
         // Limits: per key, and per model where the model has its own.
         let current = now()
-        let active = tasks.values.filter { $0.key == key && $0.finishesAt > current }
+        let active = tasks.values.filter { $0.key == key && $0.isActive(at: current) }
         let retryAfter = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []
         if active.count >= options.accountLimit
             || active.filter({ $0.model.id == model.id }).count >= model.concurrencyLimit
@@ -261,26 +283,21 @@ public actor SimulatorCore {
         balances[key] = balance - estimate.credits
 
         let id = UUID().uuidString.lowercased()
-        let lower = prompt.lowercased()
-        let outcome: Outcome =
-            lower.contains("sim:request-moderated") ? .requestModerated
-            : lower.contains("sim:content-moderated") ? .contentModerated
-            : lower.contains("sim:error") ? .error
-            : lower.contains("sim:stuck") ? .stuck
-            : lower.contains("sim:unknown-status") ? .unknownStatus
-            : lower.contains("sim:poll-422") ? .poll422
-            : .normal
         let seed = object["seed"]?.doubleValue.map { Int($0) } ?? Int(rng.next() % 4_294_967_295)
         let format = object["output_format"]?.stringValue.flatMap(OutputFormat.init(rawValue:)) ?? model.defaultOutputFormat
         let jitter = 0.8 + 0.4 * Double(rng.next() % 10_000) / 10_000
-        let seconds = Self.medianSeconds(model) * options.timeFactor * jitter
+        let serviceTime = model.typicalDuration * (options.timeFactor * jitter)
         var hex = ""
         for _ in 0..<2 { hex += String(format: "%016llx", rng.next()) }
+        let webhook = object["webhook_url"]?.stringValue.map {
+            WebhookTarget(url: $0, secret: object["webhook_secret"]?.stringValue)
+        }
         let task = SimTask(
             id: id, key: key, model: model, prompt: prompt, seed: seed, size: size, format: format,
-            cost: estimate.credits, createdAt: current, serviceTime: .milliseconds(Int64(seconds * 1000)),
-            outcome: outcome, sampleHex: hex)
+            cost: estimate.credits, createdAt: current, serviceTime: serviceTime,
+            outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook)
         tasks[id] = task
+        if webhook != nil, let finishesAt = task.finishesAt { scheduleWebhook(taskID: id, at: finishesAt, attempt: 0) }
 
         var reply: [String: JSONValue] = ["id": .string(id)]
         if let webhook = object["webhook_url"]?.stringValue {
@@ -362,75 +379,64 @@ public actor SimulatorCore {
             return .json(200, .object(["id": .string(id), "status": .string("Task not found")]))
         }
         task.polls += 1
+        let phase = task.phase(at: now(), reasoningPhase: options.reasoningPhase, retention: options.retention)
+        if phase.isFailure { refundIfAsked(&task) }
         tasks[id] = task
-        let elapsed = now() - task.createdAt
-        let service = task.serviceTime
         var reply: [String: JSONValue] = ["id": .string(id), "result": .null, "progress": .null, "details": .null, "preview": .null]
-        func status(_ text: String) { reply["status"] = .string(text) }
-        func settle() { reply["cost"] = .number(Self.double(task.cost)) }
-
-        if elapsed > task.finishesAt - task.createdAt + options.retention {
+        let settled = JSONValue.number(Self.double(task.cost))
+        switch phase {
+        case .gone:
             return .json(200, .object(["id": .string(id), "status": .string("Task not found")]))
-        }
-        switch task.outcome {
-        case .requestModerated:
-            status("Request Moderated")
-            reply["details"] = .object(["Moderation Reasons": .array([.string("Simulated request moderation")])])
-            settle()
-            return .json(200, .object(reply))
-        case .stuck:
-            status("Pending")
-            return .json(200, .object(reply))
-        case .unknownStatus where task.polls <= 3:
-            status("Paused")
-            return .json(200, .object(reply))
-        case .error where elapsed >= service / 2:
-            status("Error")
-            reply["details"] = .object(["error": .string("Simulated generation failure")])
-            settle()
-            return .json(200, .object(reply))
-        default:
-            break
-        }
-        if elapsed < service * 0.15 {
-            status("Pending")
-        } else if elapsed < service {
-            let fraction = (elapsed - service * 0.15) / (service * 0.85)
-            status(options.reasoningPhase && fraction < 0.2 ? "Reasoning" : "Generating")
-            reply["progress"] = .number((fraction * 100).rounded() / 100)
-        } else if task.format == .webp {
-            status("Error")
-            reply["details"] = .object(["error": .string("webp output not supported by the simulator")])
-            settle()
-        } else if task.outcome == .contentModerated {
-            status("Content Moderated")
-            reply["details"] = .object(["Moderation Reasons": .array([.string("Simulated content moderation")])])
-            settle()
-        } else if task.outcome == .poll422 {
-            status("Error")
-            reply["details"] = .object(["error": .string("Simulated failure reported as HTTP 422")])
+        case .pending:
+            reply["status"] = .string("Pending")
+        case .paused:
+            reply["status"] = .string("Paused")
+        case .running(let status, let progress):
+            reply["status"] = .string(status.wireValue)
+            reply["progress"] = .number(progress)
+        case .failed(let status, let message):
+            reply["status"] = .string(status.wireValue)
+            reply["details"] = status == .error
+                ? .object(["error": .string(message)])
+                : .object(["Moderation Reasons": .array([.string(message)])])
+            reply["cost"] = settled
+        case .failedAs422(let message):
+            reply["status"] = .string("Error")
+            reply["details"] = .object(["error": .string(message)])
             return .json(422, .object(reply))
-        } else {
-            status("Ready")
+        case .ready:
+            reply["status"] = .string("Ready")
             reply["progress"] = .number(1)
-            let sample = samples[task.sampleHex] ?? issueSample(for: task)
-            let ext = task.format.rawValue
-            let se = sample.expiry.replacingOccurrences(of: ":", with: "%3A")
-            let query = "se=\(se)&sp=r&sv=2024-11-04&sr=b&rsct=image/\(ext)&sig=\(sample.signature)"
-            let start = Self.seconds(task.createdAt)
-            reply["result"] = .object([
-                "sample": .string("\(deliveryBase)/results/\(task.sampleHex)/sample.\(ext)?\(query)"),
-                "seed": .number(Double(task.seed)), "prompt": .string(task.prompt),
-                "start_time": .number(start), "end_time": .number(start + Self.seconds(service)),
-                "duration": .number(Self.seconds(service)),
-            ])
-            settle()
+            reply["result"] = result(of: task)
+            reply["cost"] = settled
         }
         return .json(200, .object(reply))
     }
 
+    /// The `result` object of a ready task, with its signed sample URL.
+    func result(of task: SimTask) -> JSONValue {
+        let sample = samples[task.sampleHex] ?? issueSample(for: task)
+        let ext = task.format.rawValue
+        let se = sample.expiry.replacingOccurrences(of: ":", with: "%3A")
+        let query = "se=\(se)&sp=r&sv=2024-11-04&sr=b&rsct=image/\(ext)&sig=\(sample.signature)"
+        let start = Self.seconds(task.createdAt)
+        let duration = Self.seconds(task.serviceTime)
+        return .object([
+            "sample": .string("\(deliveryBase)/results/\(task.sampleHex)/sample.\(ext)?\(query)"),
+            "seed": .number(Double(task.seed)), "prompt": .string(task.prompt),
+            "start_time": .number(start), "end_time": .number(start + duration), "duration": .number(duration),
+        ])
+    }
+
+    /// Gives the charge back once, when the options ask for refunds of failed tasks.
+    func refundIfAsked(_ task: inout SimTask) {
+        guard options.refundOnFailure, !task.refunded else { return }
+        task.refunded = true
+        balances[task.key] = (balances[task.key] ?? .zero) + task.cost
+    }
+
     /// Signs the task's result URL; it expires `deliveryTTL` after the task became ready.
-    private func issueSample(for task: SimTask) -> Sample {
+    func issueSample(for task: SimTask) -> Sample {
         let expiresAt = task.createdAt + task.serviceTime + options.deliveryTTL
         let expiry = ISO8601DateFormatter().string(from: wallStart.addingTimeInterval(Self.seconds(expiresAt)))
         let sample = Sample(taskID: task.id, expiresAt: expiresAt, expiry: expiry, signature: sign(task.sampleHex, expiry))
@@ -476,23 +482,8 @@ public actor SimulatorCore {
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    private func chance(_ rate: Double) -> Bool {
+    func chance(_ rate: Double) -> Bool {
         rate > 0 && Double(rng.next() % 1_000_000) / 1_000_000 < rate
-    }
-
-    /// The contract's median service times.
-    static func medianSeconds(_ model: Model) -> Double {
-        switch model.id {
-        case "flux-2-klein-4b": 1.2
-        case "flux-2-klein-9b": 2
-        case "flux-2-flex": 7
-        case "flux-kontext-pro", "flux-kontext-max": 7
-        case "flux-2-pro": 10
-        case "flux-pro-1.1-ultra", "flux-pro-1.1-ultra-raw": 12
-        case "flux-2-max": 30
-        case "flux-pro-1.0-fill": 8
-        default: 5
-        }
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -56,6 +56,11 @@ public struct Faults: Sendable, Hashable {
     }
 }
 
+/// The two webhook payloads seen in the wild (`bfl-api.md` §10).
+public enum WebhookShape: String, Sendable, Hashable {
+    case a, b
+}
+
 /// How the simulator behaves.
 public struct SimulatorOptions: Sendable {
     /// Keys the API accepts. Empty: one random key is made.
@@ -74,6 +79,10 @@ public struct SimulatorOptions: Sendable {
     public var refundOnFailure = false
     /// Insert a `Reasoning` phase before `Generating`.
     public var reasoningPhase = false
+    /// The webhook payload shape: A (`task_id`, SUCCESS/FAILED) or B (`id`, Ready/Error).
+    public var webhookShape = WebhookShape.a
+    /// Also sign webhooks with `X-BFL-Signature: sha256=<HMAC of the body>`.
+    public var webhookSignature = false
     public var faults = Faults()
     /// Seeds the simulator's randomness (durations, faults, picked seeds).
     public var randomSeed: UInt64 = 0x5EED

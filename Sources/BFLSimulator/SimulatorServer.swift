@@ -61,6 +61,7 @@ public final class SimulatorServer: Sendable {
             urls.append("http://127.0.0.1:\(bound)")
         }
         await core.setBaseURLs(cluster: urls[1], delivery: urls[2])
+        runs.append(Task { await dispatchWebhooks(core) })
         return SimulatorServer(core: core, urls: urls, runs: runs)
     }
 
@@ -68,6 +69,41 @@ public final class SimulatorServer: Sendable {
     public func stop() async {
         for run in runs { run.cancel() }
         for run in runs { await run.value }
+    }
+
+    /// Sends due webhooks until cancelled. While some are queued it checks back every 50 ms
+    /// (the core's time may be a test's manual clock); otherwise it waits for a new one.
+    private static func dispatchWebhooks(_ core: SimulatorCore) async {
+        var transport: HTTPClientTransport?
+        var signals = core.webhookSignals.makeAsyncIterator()
+        while !Task.isCancelled {
+            let due = await core.takeDueWebhooks()
+            if !due.isEmpty {
+                let sender = transport ?? HTTPClientTransport()
+                transport = sender
+                await withTaskGroup(of: Void.self) { group in
+                    for delivery in due {
+                        group.addTask {
+                            do {
+                                let response = try await sender.execute(TransportRequest(
+                                    method: .post, url: delivery.url, headers: delivery.headers, body: delivery.body,
+                                    timeout: .seconds(30)))
+                                _ = try? await response.collect(upTo: 1_048_576)
+                                await core.webhookFinished(delivery, status: response.status)
+                            } catch {
+                                await core.webhookFinished(delivery, status: nil, note: "\(error)")
+                            }
+                        }
+                    }
+                }
+            }
+            if await core.hasPendingWebhooks {
+                do { try await Task.sleep(for: .milliseconds(50)) } catch { break }
+            } else if await signals.next() == nil {
+                break
+            }
+        }
+        try? await transport?.shutdown()
     }
 
     private static func makeApplication(

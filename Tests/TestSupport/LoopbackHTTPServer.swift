@@ -27,16 +27,44 @@ public final class LoopbackHTTPServer: Sendable {
         case hang
     }
 
-    /// The shared record of requests.
+    /// The shared record of requests, and tests waiting for more of them.
     private final class RequestLog: Sendable {
-        let entries = Mutex<[Received]>([])
+        struct State {
+            var entries: [Received] = []
+            var waiters: [(count: Int, continuation: CheckedContinuation<[Received], Never>)] = []
+        }
+        let state = Mutex(State())
+
+        func append(_ request: Received) {
+            let (ready, entries) = state.withLock { s in
+                s.entries.append(request)
+                let ready = s.waiters.filter { $0.count <= s.entries.count }
+                s.waiters.removeAll { $0.count <= s.entries.count }
+                return (ready, s.entries)
+            }
+            for waiter in ready { waiter.continuation.resume(returning: entries) }
+        }
+
+        func wait(atLeast count: Int) async -> [Received] {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { s -> [Received]? in
+                    if s.entries.count >= count { return s.entries }
+                    s.waiters.append((count, continuation))
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
     }
 
     private let channel: any Channel
     private let log = RequestLog()
     public let port: Int
 
-    public var received: [Received] { log.entries.withLock { $0 } }
+    public var received: [Received] { log.state.withLock { $0.entries } }
+
+    /// Waits until at least `count` requests have arrived; returns all of them.
+    public func requests(atLeast count: Int) async -> [Received] { await log.wait(atLeast: count) }
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     public init(_ answer: @escaping @Sendable (Received) -> Reply) async throws {
@@ -79,7 +107,7 @@ public final class LoopbackHTTPServer: Sendable {
             case .end:
                 guard let request = current else { return }
                 current = nil
-                log.entries.withLock { $0.append(request) }
+                log.append(request)
                 switch answer(request) {
                 case .close:
                     context.close(promise: nil)
