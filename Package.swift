@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
@@ -42,7 +43,7 @@ let package = Package(
         // libpng and libjpeg behind a small C shim (no setjmp in Swift).
         .target(
             name: "CImaging",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
         // Decode, encode and inspect images.
         .target(
@@ -64,11 +65,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The shared service layer: job engine, SQLite ledger, output library.
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "BFL",
+                "Imaging",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "fluxdeck",
             dependencies: [
                 "BFL",
                 "BFLSimulator",
+                "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -98,6 +110,11 @@ let package = Package(
         .testTarget(
             name: "SimulatorTests",
             dependencies: ["BFLSimulator", "BFL", "Imaging", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JobsTests",
+            dependencies: ["Jobs", "BFL", "BFLSimulator", "Imaging", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <zlib.h>
 
 static void set_error(char *err, size_t err_len, const char *message) {
     if (err != NULL && err_len > 0) {
@@ -176,4 +177,8 @@ int ci_jpeg_decode_rgb(const uint8_t *data, size_t len, uint8_t **out, int *widt
     jpeg_destroy_decompress(&info);
     *out = (uint8_t *)buffer;
     return 0;
+}
+
+uint32_t ci_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+    return (uint32_t)crc32((uLong)crc, data, (uInt)len);
 }

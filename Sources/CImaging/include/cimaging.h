@@ -28,4 +28,7 @@ int ci_jpeg_encode_rgb(const uint8_t *pixels, int width, int height, int quality
 int ci_jpeg_decode_rgb(const uint8_t *data, size_t len, uint8_t **out, int *width, int *height,
                        char *err, size_t err_len);
 
+/* CRC-32 as PNG chunks use it (zlib's). */
+uint32_t ci_crc32(uint32_t crc, const uint8_t *data, size_t len);
+
 #endif

@@ -1,0 +1,474 @@
+public import BFL
+public import Foundation
+
+/// Elapsed time and sleeping, from any clock (tests pass a manual one).
+public struct Stopwatch: Sendable {
+    public let now: @Sendable () -> Duration
+    public let sleep: @Sendable (Duration) async throws -> Void
+
+    public init<C: Clock>(_ clock: C) where C.Duration == Duration {
+        let origin = clock.now
+        now = { origin.duration(to: clock.now) }
+        sleep = { duration in try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil) }
+    }
+}
+
+/// How the engine behaves.
+public struct EngineConfiguration: Sendable {
+    /// Active tasks per account.
+    public var accountLimit = 24
+    /// Per-model limits overriding the catalog's (`flux-kontext-max`: 6).
+    public var modelLimits: [String: Int] = [:]
+    /// A job still unfinished this long after its submission is marked timed out.
+    public var deadline: Duration = .seconds(300)
+    public var cadence = PollCadence()
+    /// Progress events per job at most this often (lifecycle events are never dropped).
+    public var progressInterval: Duration = .milliseconds(100)
+    /// Backoff for a submission answered 429 without `Retry-After`.
+    public var rateLimitBackoff: Duration = .seconds(2)
+    /// What the ledger records as the endpoint ("global", "eu", "us" or a URL).
+    public var endpointLabel: String
+
+    public init(endpointLabel: String) { self.endpointLabel = endpointLabel }
+
+    func limit(for model: String) -> Int {
+        modelLimits[model] ?? Catalog.model(id: model)?.concurrencyLimit ?? accountLimit
+    }
+}
+
+/// A generation to run: one image.
+public struct JobRequest: Sendable {
+    public var model: Model
+    public var parameters: GenerationParameters
+    public var groupID: String?
+
+    public init(model: Model, parameters: GenerationParameters, groupID: String? = nil) {
+        self.model = model
+        self.parameters = parameters
+        self.groupID = groupID
+    }
+}
+
+/// What the engine tells its listeners.
+public enum JobEvent: Sendable {
+    /// A job was added or changed phase (never dropped).
+    case updated(JobRecord)
+    /// Generation progress, 0…1 (coalesced per job).
+    case progress(jobID: String, progress: Double)
+}
+
+/// The shared service layer: a local queue in front of an admission gate, submissions,
+/// adaptive polling, downloads, and the ledger written at every transition.
+public actor JobEngine {
+    public let store: JobStore
+    public let library: OutputLibrary
+    public let configuration: EngineConfiguration
+    private let client: BFLClient
+    private let stopwatch: Stopwatch
+    private let wallClock: @Sendable () -> Date
+
+    /// Lifecycle and progress events, for one consumer.
+    public nonisolated let events: AsyncStream<JobEvent>
+    private let emitter: AsyncStream<JobEvent>.Continuation
+
+    private var queue: [String] = []
+    private var live: [String: JobRecord] = [:]
+    private var tasks: [String: Task<Void, Never>] = [:]
+    private var activeTotal = 0
+    private var activeByModel: [String: Int] = [:]
+    private var holdsSlot: Set<String> = []
+    private var lastProgress: [String: Duration] = [:]
+    private var waiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
+    private var highWater = 0
+    private var highWaterByModel: [String: Int] = [:]
+
+    public init(client: BFLClient, store: JobStore, library: OutputLibrary, configuration: EngineConfiguration,
+                stopwatch: Stopwatch = Stopwatch(ContinuousClock()), wallClock: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.store = store
+        self.library = library
+        self.configuration = configuration
+        self.stopwatch = stopwatch
+        self.wallClock = wallClock
+        (events, emitter) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    // MARK: public API
+
+    /// Validates every request, writes them all to the ledger as queued, and starts what the
+    /// limits allow. Nothing is written when any request is invalid.
+    @discardableResult
+    public func enqueue(_ requests: [JobRequest]) throws -> [JobRecord] {
+        var records: [JobRecord] = []
+        for request in requests {
+            let prepared = try request.parameters.prepare(for: request.model)
+            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
+            let format = request.parameters.outputFormat ?? request.model.defaultOutputFormat
+            records.append(JobRecord(
+                id: UUID().uuidString.lowercased(), createdAt: wallClock(), model: request.model.id,
+                endpoint: configuration.endpointLabel, prompt: request.parameters.prompt ?? "", requestJSON: body,
+                estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
+                groupID: request.groupID))
+        }
+        try store.insert(records)
+        for record in records {
+            live[record.id] = record
+            queue.append(record.id)
+            emitter.yield(.updated(record))
+        }
+        pump()
+        return records
+    }
+
+    /// Picks up what an earlier run left unfinished: queued jobs are submitted, jobs whose POST
+    /// may have been sent become `unknown`, everything else is polled again.
+    @discardableResult
+    public func resume() throws -> [JobRecord] {
+        let candidates = try store.jobs(phases: JobPhase.resumable + [.failed])
+            .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
+            .filter { live[$0.id] == nil }
+            .sorted { $0.createdAt < $1.createdAt }
+        for var job in candidates {
+            switch job.phase {
+            case .queued:
+                live[job.id] = job
+                queue.append(job.id)
+            case .submitting:
+                job.phase = .unknown
+                job.errorKind = .unknownOutcome
+                job.errorMessage = "fluxdeck stopped while sending this job; BFL may or may not have received it. It was not resent."
+                job.finishedAt = wallClock()
+                try record(job, detail: "resumed: outcome of the POST unknown")
+            default:
+                if job.pollingURL == nil, let taskID = job.taskID {
+                    job.pollingURL = client.rebuiltPollingURL(taskID: taskID)
+                }
+                guard job.pollingURL != nil else { continue }
+                job.errorKind = nil
+                job.errorMessage = nil
+                live[job.id] = job
+                acquire(job)
+                start(job.id, resumed: true)
+            }
+        }
+        pump()
+        return candidates
+    }
+
+    /// Waits until every job named is final, and returns them.
+    public func wait(for ids: [String]) async -> [JobRecord] {
+        var results: [JobRecord] = []
+        for id in ids {
+            if let job = live[id] {
+                if job.phase.isFinal { results.append(job); continue }
+                results.append(await withCheckedContinuation { waiters[id, default: []].append($0) })
+            } else if let job = try? store.job(id: id) {
+                results.append(job)
+            }
+        }
+        return results
+    }
+
+    /// Cancels a job that has not been sent yet. Returns false when it was already sent.
+    @discardableResult
+    public func cancel(_ id: String) throws -> Bool {
+        guard var job = live[id], job.phase == .queued, let index = queue.firstIndex(of: id) else { return false }
+        queue.remove(at: index)
+        job.phase = .cancelled
+        job.finishedAt = wallClock()
+        try finish(job, detail: "cancelled before sending")
+        return true
+    }
+
+    /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.
+    public func shutdown() {
+        for task in tasks.values { task.cancel() }
+        tasks.removeAll()
+        emitter.finish()
+    }
+
+    /// Jobs not yet final.
+    public var unfinishedCount: Int { live.values.filter { !$0.phase.isFinal }.count }
+
+    /// The most jobs that held slots at once, in all and per model (for tests and benchmarks).
+    public var peakActive: (total: Int, byModel: [String: Int]) { (highWater, highWaterByModel) }
+
+    // MARK: admission
+
+    private func pump() {
+        var index = 0
+        while index < queue.count, activeTotal < configuration.accountLimit {
+            let id = queue[index]
+            guard let job = live[id] else { queue.remove(at: index); continue }
+            if activeByModel[job.model, default: 0] < configuration.limit(for: job.model) {
+                queue.remove(at: index)
+                acquire(job)
+                start(id, resumed: false)
+            } else {
+                index += 1
+            }
+        }
+    }
+
+    private func acquire(_ job: JobRecord) {
+        guard holdsSlot.insert(job.id).inserted else { return }
+        activeTotal += 1
+        activeByModel[job.model, default: 0] += 1
+        highWater = max(highWater, activeTotal)
+        highWaterByModel[job.model] = max(highWaterByModel[job.model] ?? 0, activeByModel[job.model] ?? 0)
+    }
+
+    private func release(_ job: JobRecord) {
+        guard holdsSlot.remove(job.id) != nil else { return }
+        activeTotal -= 1
+        activeByModel[job.model, default: 1] -= 1
+    }
+
+    private func start(_ id: String, resumed: Bool) {
+        tasks[id] = Task { await self.run(id, resumed: resumed) }
+    }
+
+    // MARK: one job
+
+    private func run(_ id: String, resumed: Bool) async {
+        do {
+            guard var job = live[id] else { return }
+            if job.phase == .queued {
+                guard let submitted = try await submit(job) else { return }
+                job = submitted
+            }
+            try await poll(job, resumed: resumed)
+        } catch is CancellationError {
+            // Shut down: the ledger keeps the phase for resume.
+        } catch {
+            if var job = live[id] {
+                fail(&job, kind: .local, message: "\(error)")
+                try? finish(job, detail: nil)
+            }
+        }
+        tasks[id] = nil
+    }
+
+    /// Sends the POST. Returns the accepted job, or nil when it was requeued or finished.
+    private func submit(_ original: JobRecord) async throws -> JobRecord? {
+        var job = original
+        guard let model = Catalog.model(id: job.model) else {
+            fail(&job, kind: .apiRefused, message: "unknown model \(job.model)")
+            try finish(job, detail: nil)
+            return nil
+        }
+        job.phase = .submitting
+        try record(job)  // written before the POST leaves
+        do {
+            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8))
+            job.taskID = reply.id
+            job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
+            job.submitCost = reply.cost?.description
+            job.inputMP = reply.inputMP
+            job.outputMP = reply.outputMP
+            job.submittedAt = wallClock()
+            job.phase = .pending
+            try record(job)
+            return job
+        } catch BFLError.rateLimited(let retryAfter) {
+            job.phase = .queued
+            try record(job, detail: "rate limited (HTTP 429); queued again")
+            release(job)
+            let delay = retryAfter ?? configuration.rateLimitBackoff
+            tasks[job.id] = Task {
+                try? await self.stopwatch.sleep(delay)
+                self.requeue(job.id)
+            }
+            pump()
+            return nil
+        } catch let error as BFLError {
+            switch error {
+            case .submitOutcomeUnknown:
+                job.phase = .unknown
+                job.errorKind = .unknownOutcome
+                job.errorMessage = error.message + " " + error.hint
+            case .network:
+                fail(&job, kind: .network, message: error.message)
+            default:
+                fail(&job, kind: .apiRefused, message: error.message)
+            }
+            try finish(job, detail: nil)
+            return nil
+        }
+    }
+
+    private func requeue(_ id: String) {
+        guard let job = live[id], job.phase == .queued, !queue.contains(id) else { return }
+        tasks[id] = nil
+        queue.insert(id, at: 0)
+        pump()
+    }
+
+    /// Polls until the task ends, then saves the image.
+    private func poll(_ original: JobRecord, resumed: Bool) async throws {
+        var job = original
+        guard let pollingURL = job.pollingURL else { return }
+        let started = stopwatch.now()
+        var expected = try store.learnedSeconds(model: job.model).map { Duration.milliseconds(Int64($0 * 1000)) }
+            ?? Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10)
+        var pollsPastExpected = 0
+        var notFound = 0
+        var delay = resumed ? Duration.zero : configuration.cadence.firstPoll
+        var warnedStatus: String?
+        while true {
+            try await stopwatch.sleep(delay)
+            let elapsed = stopwatch.now() - started
+            if elapsed > configuration.deadline {
+                job.phase = .timedOut
+                job.errorKind = .timeout
+                job.errorMessage = "not finished after \(configuration.deadline.components.seconds) s; `fluxdeck jobs resume` polls it again"
+                job.finishedAt = wallClock()
+                try finish(job, detail: nil)
+                return
+            }
+            job.polls += 1
+            let reply: PollResponse
+            do {
+                reply = try await client.poll(pollingURL)
+                notFound = 0
+            } catch let error as BFLError {
+                switch error {
+                case .notFound:
+                    // A 404 right after submission may be transient; three in a row are not.
+                    notFound += 1
+                    if notFound >= 3 {
+                        fail(&job, kind: .generation, message: "BFL does not know this task on its polling host")
+                        try finish(job, detail: nil)
+                        return
+                    }
+                case .network, .serverError, .malformedResponse, .unexpectedStatus:
+                    break  // transient: keep polling until the deadline
+                default:
+                    fail(&job, kind: .apiRefused, message: error.message)
+                    try finish(job, detail: nil)
+                    return
+                }
+                delay = configuration.cadence.maximum
+                continue
+            }
+            job.serverStatus = reply.status.wireValue
+            switch reply.status {
+            case .pending:
+                if job.phase != .pending {
+                    job.phase = .pending
+                    try record(job)
+                }
+            case .generating, .reasoning:
+                if let progress = reply.progress {
+                    job.progress = progress
+                    if let estimate = PollCadence.expected(fromProgress: progress, elapsed: elapsed) { expected = estimate }
+                    emitProgress(job.id, progress)
+                }
+                if job.phase != .running {
+                    job.phase = .running
+                    try record(job)
+                }
+            case .unknown(let status):
+                if warnedStatus != status {
+                    warnedStatus = status
+                    try record(job, detail: "unknown status \"\(TerminalText.sanitize(status))\"; still polling")
+                }
+            case .ready:
+                job.settledCost = reply.cost?.description ?? job.submitCost
+                job.seed = reply.result?.seed ?? job.seed
+                let served = reply.result?.duration ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                try await download(job, sample: reply.result?.sample, servedSeconds: served)
+                return
+            case .error:
+                job.settledCost = reply.cost?.description ?? job.submitCost
+                fail(&job, kind: .generation, message: reply.errorMessage.map(TerminalText.sanitize) ?? "the generation failed")
+                try finish(job, detail: nil)
+                return
+            case .requestModerated, .contentModerated:
+                job.settledCost = reply.cost?.description ?? job.submitCost
+                job.phase = .moderated
+                job.errorKind = .moderation
+                let which = reply.status == .requestModerated ? "The request" : "The generated image"
+                job.errorMessage = "\(which) was blocked by moderation" + (reply.errorMessage.map { ": " + TerminalText.sanitize($0) } ?? ".")
+                job.finishedAt = wallClock()
+                try finish(job, detail: nil)
+                return
+            case .taskNotFound:
+                fail(&job, kind: .generation, message: "BFL no longer knows this task (Task not found)")
+                try finish(job, detail: nil)
+                return
+            }
+            if elapsed >= expected { pollsPastExpected += 1 }
+            delay = configuration.cadence.delay(elapsed: elapsed, expected: expected, pollsPastExpected: pollsPastExpected)
+        }
+    }
+
+    private func download(_ original: JobRecord, sample: String?, servedSeconds: Double) async throws {
+        var job = original
+        job.phase = .downloading
+        try record(job)
+        guard let sample else {
+            fail(&job, kind: .generation, message: "BFL said Ready but sent no image URL")
+            try finish(job, detail: nil)
+            return
+        }
+        job.finishedAt = wallClock()
+        do {
+            let saved = try await library.save(job: job, sampleURL: sample, client: client)
+            job.outputPath = saved.image.path
+            job.sidecarPath = saved.sidecar.path
+            job.phase = .done
+            job.progress = 1
+            try? store.learn(model: job.model, seconds: servedSeconds)
+        } catch BFLError.resultExpired {
+            job.phase = .expired
+            job.errorKind = .expired
+            job.errorMessage = BFLError.resultExpired.message
+        } catch let error as BFLError {
+            if case .fileSystem = error {
+                fail(&job, kind: .local, message: error.message)
+            } else {
+                fail(&job, kind: .network, message: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)")
+            }
+        }
+        try finish(job, detail: nil)
+    }
+
+    // MARK: bookkeeping
+
+    private func fail(_ job: inout JobRecord, kind: JobErrorKind, message: String) {
+        job.phase = .failed
+        job.errorKind = kind
+        job.errorMessage = message
+        job.finishedAt = job.finishedAt ?? wallClock()
+    }
+
+    /// Saves a transition and tells listeners.
+    private func record(_ job: JobRecord, detail: String? = nil) throws {
+        var job = job
+        job.updatedAt = wallClock()
+        try store.save(job, detail: detail)
+        live[job.id] = job
+        emitter.yield(.updated(job))
+    }
+
+    /// Saves a final job, frees its slots, wakes waiters and admits the next.
+    private func finish(_ job: JobRecord, detail: String?) throws {
+        defer {
+            release(job)
+            lastProgress[job.id] = nil
+            if let final = live[job.id] {
+                for waiter in waiters.removeValue(forKey: job.id) ?? [] { waiter.resume(returning: final) }
+            }
+            pump()
+        }
+        try record(job, detail: detail)
+    }
+
+    private func emitProgress(_ id: String, _ progress: Double) {
+        let now = stopwatch.now()
+        if let last = lastProgress[id], now - last < configuration.progressInterval, progress < 1 { return }
+        lastProgress[id] = now
+        emitter.yield(.progress(jobID: id, progress: progress))
+    }
+}

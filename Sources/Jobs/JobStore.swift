@@ -1,0 +1,186 @@
+import BFL
+public import Foundation
+import GRDB
+
+/// The job ledger: SQLite through GRDB, in WAL mode, with migrations. Every write is a short
+/// synchronous transaction, so "written before the POST" holds literally.
+public final class JobStore: Sendable {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the ledger at `path`.
+    public init(path: String) throws(JobStoreError) {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw JobStoreError(message: "cannot open the job ledger at \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// `$XDG_DATA_HOME/fluxdeck/fluxdeck.sqlite` (default `~/.local/share`).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
+        return base + "/fluxdeck/fluxdeck.sqlite"
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "job") { t in
+                t.primaryKey("id", .text)
+                t.column("createdAt", .datetime).notNull().indexed()
+                t.column("updatedAt", .datetime).notNull()
+                t.column("model", .text).notNull()
+                t.column("endpoint", .text).notNull()
+                t.column("prompt", .text).notNull()
+                t.column("requestJSON", .text).notNull()
+                t.column("estimatedCredits", .text).notNull()
+                t.column("phase", .text).notNull().indexed()
+                t.column("serverStatus", .text)
+                t.column("progress", .double)
+                t.column("taskID", .text)
+                t.column("pollingURL", .text)
+                t.column("submitCost", .text)
+                t.column("inputMP", .double)
+                t.column("outputMP", .double)
+                t.column("settledCost", .text)
+                t.column("seed", .integer)
+                t.column("fileExtension", .text).notNull()
+                t.column("outputPath", .text)
+                t.column("sidecarPath", .text)
+                t.column("errorKind", .text)
+                t.column("errorMessage", .text)
+                t.column("submittedAt", .datetime)
+                t.column("finishedAt", .datetime)
+                t.column("polls", .integer).notNull()
+                t.column("groupID", .text).indexed()
+            }
+            try db.create(table: "job_event") { t in
+                t.autoIncrementedPrimaryKey("rowid")
+                t.column("jobID", .text).notNull().indexed().references("job", onDelete: .cascade)
+                t.column("at", .datetime).notNull()
+                t.column("phase", .text).notNull()
+                t.column("detail", .text)
+            }
+            try db.create(table: "model_stat") { t in
+                t.primaryKey("model", .text)
+                t.column("meanSeconds", .double).notNull()
+                t.column("samples", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: writing
+
+    /// Inserts new jobs with their first history entry, in one transaction.
+    public func insert(_ jobs: [JobRecord]) throws(JobStoreError) {
+        try write { db in
+            for job in jobs {
+                try job.insert(db)
+                try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: nil).insert(db)
+            }
+        }
+    }
+
+    /// Saves a job; when its phase changed, appends a history entry.
+    public func save(_ job: JobRecord, detail: String? = nil) throws(JobStoreError) {
+        try write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT phase FROM job WHERE id = ?", arguments: [job.id])
+            try job.save(db)
+            if previous != job.phase.rawValue || detail != nil {
+                try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: detail).insert(db)
+            }
+        }
+    }
+
+    /// Deletes a job and its history (its files are the caller's business).
+    public func delete(id: String) throws(JobStoreError) {
+        try write { db in _ = try JobRecord.deleteOne(db, key: id) }
+    }
+
+    /// Folds a measured service time into the model's running mean.
+    public func learn(model: String, seconds: Double) throws(JobStoreError) {
+        guard seconds.isFinite, seconds > 0 else { return }
+        try write { db in
+            if var stat = try ModelStat.fetchOne(db, key: model) {
+                let weight = 0.3
+                stat.meanSeconds = stat.meanSeconds * (1 - weight) + seconds * weight
+                stat.samples += 1
+                try stat.update(db)
+            } else {
+                try ModelStat(model: model, meanSeconds: seconds, samples: 1).insert(db)
+            }
+        }
+    }
+
+    // MARK: reading
+
+    public func job(id: String) throws(JobStoreError) -> JobRecord? {
+        try read { db in try JobRecord.fetchOne(db, key: id) }
+    }
+
+    /// Jobs whose id starts with `prefix` (people type short ids).
+    public func jobs(idPrefix prefix: String) throws(JobStoreError) -> [JobRecord] {
+        try read { db in try JobRecord.filter(sql: "id LIKE ?", arguments: [prefix.lowercased() + "%"]).fetchAll(db) }
+    }
+
+    /// Jobs, newest first, optionally only in some phases.
+    public func jobs(phases: [JobPhase]? = nil, limit: Int? = nil) throws(JobStoreError) -> [JobRecord] {
+        try read { db in
+            var request = JobRecord.order(Column("createdAt").desc, Column("id"))
+            if let phases { request = request.filter(phases.map(\.rawValue).contains(Column("phase"))) }
+            if let limit { request = request.limit(limit) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    public func count() throws(JobStoreError) -> Int {
+        try read { db in try JobRecord.fetchCount(db) }
+    }
+
+    public func history(id: String) throws(JobStoreError) -> [JobEventRecord] {
+        try read { db in
+            try JobEventRecord.filter(Column("jobID") == id).order(Column("rowid")).fetchAll(db)
+        }
+    }
+
+    /// The learned mean service time of a model, if any job of it finished.
+    public func learnedSeconds(model: String) throws(JobStoreError) -> Double? {
+        try read { db in try ModelStat.fetchOne(db, key: model)?.meanSeconds }
+    }
+
+    // MARK: plumbing
+
+    private func write(_ body: (Database) throws -> Void) throws(JobStoreError) {
+        do { try pool.write(body) } catch {
+            throw JobStoreError(message: "cannot write the job ledger at \(path): \(Self.describe(error))")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(JobStoreError) -> T {
+        do { return try pool.read(body) } catch {
+            throw JobStoreError(message: "cannot read the job ledger at \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+}
+
+/// The ledger could not be opened, read or written.
+public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,102 @@
+import BFL
+public import Foundation
+import Imaging
+
+/// Where finished images go, how they are named, and what is written beside them.
+public struct OutputLibrary: Sendable {
+    public let directory: URL
+    private let timeZone: TimeZone
+
+    public init(directory: URL, timeZone: TimeZone = .current) {
+        self.directory = directory
+        self.timeZone = timeZone
+    }
+
+    /// `~/Pictures/fluxdeck`.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return URL(fileURLWithPath: home).appendingPathComponent("Pictures/fluxdeck")
+    }
+
+    /// `2026-11-25_1632_flux-2-pro_1a2b3c4d.jpg`: from the job's own data, never from server text.
+    public func fileName(for job: JobRecord, fileExtension: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyy-MM-dd_HHmm"
+        let model = job.model.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+        return "\(formatter.string(from: job.createdAt))_\(model)_\(job.shortID).\(fileExtension)"
+    }
+
+    /// Downloads the sample, embeds provenance, and writes the image and its JSON sidecar
+    /// atomically. Returns their paths.
+    func save(job: JobRecord, sampleURL: String, client: BFLClient) async throws -> (image: URL, sidecar: URL) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw BFLError.fileSystem("cannot create the output folder \(directory.path): \(error.localizedDescription)")
+        }
+        let download = directory.appendingPathComponent(".\(job.id).download")
+        defer { try? FileManager.default.removeItem(at: download) }
+        _ = try await client.download(sampleURL, to: download)
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: download)) } catch {
+            throw BFLError.fileSystem("cannot read the downloaded image: \(error.localizedDescription)")
+        }
+        // The extension follows what the bytes are, whatever was asked for.
+        let format = ImageFormat.sniff(bytes)
+        let ext = switch format {
+        case .png?: "png"
+        case .jpeg?: "jpg"
+        case .webp?: "webp"
+        case nil: job.fileExtension
+        }
+        let image = directory.appendingPathComponent(fileName(for: job, fileExtension: ext))
+        var tagged = bytes
+        if format == .png || format == .jpeg {
+            tagged = (try? Provenance.embed(provenance(job), in: bytes)) ?? bytes
+        }
+        try AtomicFileWriter.write(tagged, to: image)
+        let sidecar = image.deletingPathExtension().appendingPathExtension("json")
+        try AtomicFileWriter.write(sidecarJSON(job, image: image), to: sidecar)
+        return (image, sidecar)
+    }
+
+    func provenance(_ job: JobRecord) -> [(key: String, value: String)] {
+        var fields: [(key: String, value: String)] = [("prompt", job.prompt), ("model", job.model), ("job", job.id)]
+        if let seed = job.seed { fields.append(("seed", String(seed))) }
+        if let task = job.taskID { fields.append(("task", task)) }
+        fields.append(("software", "fluxdeck"))
+        return fields
+    }
+
+    /// The sidecar: what was asked, what it cost, where it came from. Image data in the request
+    /// is replaced by its size; the API key is never anywhere near this.
+    func sidecarJSON(_ job: JobRecord, image: URL) -> [UInt8] {
+        var parameters: JSONValue = .null
+        if let request = try? JSONDecoder().decode(JSONValue.self, from: Data(job.requestJSON.utf8)),
+           case .object(let fields) = request {
+            parameters = .object(fields.mapValues { value in
+                if case .string(let text) = value, text.count > 512, !text.hasPrefix("http") {
+                    return .string("<image data, \(text.count) characters>")
+                }
+                return value
+            })
+        }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func number(_ value: Double?) -> JSONValue { value.map(JSONValue.number) ?? .null }
+        let iso = ISO8601DateFormatter()
+        let object: JSONValue = .object([
+            "job_id": .string(job.id), "task_id": text(job.taskID), "model": .string(job.model),
+            "model_name": text(Catalog.model(id: job.model)?.displayName), "prompt": .string(job.prompt),
+            "parameters": parameters, "seed": number(job.seed.map(Double.init)),
+            "estimated_credits": text(job.estimatedCredits), "charged_credits": text(job.chargedCredits?.description),
+            "endpoint": .string(job.endpoint), "created_at": .string(iso.string(from: job.createdAt)),
+            "finished_at": text(job.finishedAt.map(iso.string(from:))), "file": .string(image.lastPathComponent),
+            "software": .string("fluxdeck"),
+        ])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(object)).map(Array.init) ?? Array("{}".utf8)
+    }
+}
