@@ -375,6 +375,11 @@ public actor SimulatorCore {
             let after = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []
             return .detail(status, "Simulated server fault", headers: status == 503 ? after : [])
         }
+        if chance(options.faults.resetRate) {
+            var dropped = SimResponse.detail(500, "reset")
+            dropped.dropConnection = true
+            return dropped
+        }
         guard var task = tasks[id], task.key == (request.header("x-key") ?? "") else {
             return .json(200, .object(["id": .string(id), "status": .string("Task not found")]))
         }

@@ -7,7 +7,8 @@ public struct Faults: Sendable, Hashable {
     public var poll5xxRate = 0.0
     /// Share of submits answered 429 although slots are free (bursts).
     public var submit429Rate = 0.0
-    /// Share of submits whose connection is dropped after the task was created and charged.
+    /// Share of submits whose connection is dropped after the task was created and charged,
+    /// and of polls dropped before an answer.
     public var resetRate = 0.0
     /// `Retry-After` seconds sent with 429 and 503.
     public var retryAfter: Int?

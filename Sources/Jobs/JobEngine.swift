@@ -74,6 +74,8 @@ public actor JobEngine {
     private var queue: [String] = []
     private var live: [String: JobRecord] = [:]
     private var tasks: [String: Task<Void, Never>] = [:]
+    /// Rate-limited jobs waiting to be queued again.
+    private var timers: [String: Task<Void, Never>] = [:]
     private var activeTotal = 0
     private var activeByModel: [String: Int] = [:]
     private var holdsSlot: Set<String> = []
@@ -183,7 +185,9 @@ public actor JobEngine {
     /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.
     public func shutdown() {
         for task in tasks.values { task.cancel() }
+        for timer in timers.values { timer.cancel() }
         tasks.removeAll()
+        timers.removeAll()
         emitter.finish()
     }
 
@@ -275,8 +279,8 @@ public actor JobEngine {
             try record(job, detail: "rate limited (HTTP 429); queued again")
             release(job)
             let delay = retryAfter ?? configuration.rateLimitBackoff
-            tasks[job.id] = Task {
-                try? await self.stopwatch.sleep(delay)
+            timers[job.id] = Task {
+                guard (try? await self.stopwatch.sleep(delay)) != nil else { return }
                 self.requeue(job.id)
             }
             pump()
@@ -298,8 +302,8 @@ public actor JobEngine {
     }
 
     private func requeue(_ id: String) {
+        timers[id] = nil
         guard let job = live[id], job.phase == .queued, !queue.contains(id) else { return }
-        tasks[id] = nil
         queue.insert(id, at: 0)
         pump()
     }
@@ -316,7 +320,7 @@ public actor JobEngine {
         var delay = resumed ? Duration.zero : configuration.cadence.firstPoll
         var warnedStatus: String?
         while true {
-            try await stopwatch.sleep(delay)
+            if delay > .zero { try await stopwatch.sleep(delay) } else { try Task.checkCancellation() }
             let elapsed = stopwatch.now() - started
             if elapsed > configuration.deadline {
                 job.phase = .timedOut

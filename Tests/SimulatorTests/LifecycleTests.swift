@@ -5,7 +5,7 @@ import Imaging
 import Testing
 import TestSupport
 
-@Suite("Simulator lifecycle, durations and sizes")
+@Suite("Simulator lifecycle, durations and sizes", .timeLimit(.minutes(1)))
 struct LifecycleTests {
     @Test("service times follow the contract's medians ±20 %, scaled by the time factor")
     func durations() async throws {

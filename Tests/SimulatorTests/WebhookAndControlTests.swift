@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite("Simulator webhooks, refunds and control API")
+@Suite("Simulator webhooks, refunds and control API", .timeLimit(.minutes(1)))
 struct WebhookAndControlTests {
     typealias Rig = SimulatorTests.Rig
 

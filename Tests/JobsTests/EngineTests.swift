@@ -1,0 +1,228 @@
+import BFL
+import Foundation
+import Imaging
+import Jobs
+import Testing
+import TestSupport
+
+/// An engine over the fake API and a manual clock.
+struct FakeRig {
+    let api = FakeAPI()
+    let clock = TestClock()
+    let directory: URL
+    let store: JobStore
+    let engine: JobEngine
+
+    init(_ edit: (inout EngineConfiguration) -> Void = { _ in }) throws {
+        directory = try temporaryDirectory()
+        store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
+        var client = BFLClient.Configuration(endpoint: .region(.global), apiKey: APIKey("fake_key_0123456789abcdef"))
+        client.retry = RetryPolicy(jitter: { 1 })
+        client.retry.submitRetries = 0
+        var configuration = EngineConfiguration(endpointLabel: "global")
+        edit(&configuration)
+        engine = JobEngine(
+            client: BFLClient(configuration: client, transport: api, clock: clock), store: store,
+            library: OutputLibrary(directory: directory.appendingPathComponent("out")), configuration: configuration,
+            stopwatch: Stopwatch(clock))
+    }
+
+    func requests(_ model: String, _ count: Int, prompt: String = "a lighthouse") throws -> [JobRequest] {
+        let model = try #require(Catalog.model(id: model))
+        return (0..<count).map { _ in JobRequest(model: model, parameters: GenerationParameters(prompt: prompt)) }
+    }
+
+    func cleanUp() async {
+        await engine.shutdown()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("Job engine over a scripted API and a manual clock", .timeLimit(.minutes(1)))
+struct EngineTests {
+    @Test("cadence: first poll at 0.5 s, then halving toward the expected finish (refined by progress); then saved")
+    func cadence() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, poll in
+            switch poll {
+            case 1: #"{"id":"\#(id)","status":"Pending"}"#
+            case 2: #"{"id":"\#(id)","status":"Generating","progress":0.5}"#
+            default: FakeAPI.ready(id, seed: 42, cost: 3)
+            }
+        }
+        let job = try #require(try await rig.engine.enqueue(rig.requests("flux-2-pro", 1)).first)
+        #expect(await rig.clock.sleeps(atLeast: 1) == [.milliseconds(500)])
+        #expect(try rig.store.job(id: job.id)?.phase == .pending)
+        rig.clock.advance(by: .milliseconds(500))
+        #expect(await rig.clock.sleeps(atLeast: 2).last == .milliseconds(4750))  // expected 10 s (prior)
+        rig.clock.advance(by: .milliseconds(4750))
+        #expect(await rig.clock.sleeps(atLeast: 3).last == .milliseconds(2625))  // 5.25 s at 50 % → 10.5 s
+        rig.clock.advance(by: .milliseconds(2625))
+        let done = try #require(await rig.engine.wait(for: [job.id]).first)
+        #expect(done.phase == .done)
+        #expect(done.seed == 42)
+        #expect(done.settledCost == "3")
+        #expect(done.polls == 3)
+        let image = try #require(done.outputPath)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: image)))
+        #expect(Provenance.read(from: bytes).first { $0.key == "prompt" }?.value == "a lighthouse")
+        #expect(FileManager.default.fileExists(atPath: try #require(done.sidecarPath)))
+        #expect(try rig.store.history(id: job.id).map(\.phase) == [.queued, .submitting, .pending, .running, .downloading, .done])
+        #expect(try rig.store.learnedSeconds(model: "flux-2-pro") == 1.5)
+        await rig.cleanUp()
+    }
+
+    @Test("admission never exceeds 24 per account and 6 for kontext-max; a freed slot admits the next")
+    func admission() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, _ in
+            id == "t1" ? #"{"id":"t1","status":"Error","details":{"error":"boom"}}"# : #"{"id":"\#(id)","status":"Pending"}"#
+        }
+        try await rig.engine.enqueue(rig.requests("flux-kontext-max", 10) + rig.requests("flux-2-pro", 30))
+        await rig.api.waitForPosts(24)
+        _ = await rig.clock.sleeps(atLeast: 24)
+        #expect(await rig.api.postPaths.filter { $0 == "flux-kontext-max" }.count == 6)
+        #expect(await rig.api.postPaths.count == 24)
+        rig.clock.advance(by: .milliseconds(500))
+        await rig.api.waitForPosts(25)
+        #expect(await rig.api.postPaths.last == "flux-kontext-max")
+        let peak = await rig.engine.peakActive
+        #expect(peak.total == 24)
+        #expect(peak.byModel["flux-kontext-max"] == 6)
+        #expect(try rig.store.jobs(phases: [.failed]).count == 1)
+        #expect(try rig.store.jobs(phases: [.queued]).count == 15)
+        await rig.cleanUp()
+    }
+
+    @Test("a queued job can be cancelled and is never sent; shutdown leaves jobs in flight for resume")
+    func cancellation() async throws {
+        let rig = try FakeRig { $0.accountLimit = 2 }
+        let jobs = try await rig.engine.enqueue(rig.requests("flux-2-pro", 3))
+        await rig.api.waitForPosts(2)
+        #expect(try await rig.engine.cancel(jobs[2].id))
+        #expect(try await !rig.engine.cancel(jobs[0].id))
+        _ = await rig.clock.sleeps(atLeast: 2)
+        await rig.engine.shutdown()
+        #expect(try rig.store.job(id: jobs[2].id)?.phase == .cancelled)
+        #expect(try rig.store.job(id: jobs[0].id)?.phase == .pending)
+        #expect(await rig.api.postPaths.count == 2)
+        await rig.cleanUp()
+    }
+
+    @Test("a 429 puts the job back in the queue until Retry-After, then it is sent once more")
+    func rateLimited() async throws {
+        let rig = try FakeRig()
+        await rig.api.script(submit: { n, _ in
+            n == 1 ? (429, #"{"detail":"Too many active tasks"}"#, [HeaderField("Retry-After", "3")]) : nil
+        }, poll: { id, _ in FakeAPI.ready(id) })
+        let job = try #require(try await rig.engine.enqueue(rig.requests("flux-2-pro", 1)).first)
+        #expect(await rig.clock.sleeps(atLeast: 1) == [.seconds(3)])
+        #expect(try rig.store.job(id: job.id)?.phase == .queued)
+        rig.clock.advance(by: .seconds(3))
+        _ = await rig.clock.sleeps(atLeast: 2)
+        rig.clock.advance(by: .seconds(1))
+        #expect(await rig.engine.wait(for: [job.id]).first?.phase == .done)
+        #expect(await rig.api.postPaths.count == 2)
+        #expect(try rig.store.history(id: job.id).contains { $0.detail == "rate limited (HTTP 429); queued again" })
+        await rig.cleanUp()
+    }
+
+    @Test("a 500 on submit makes the job unknown and it is never resent; refusals are api_refused")
+    func unknownOutcome() async throws {
+        let rig = try FakeRig()
+        await rig.api.script(submit: { n, _ in
+            n == 1 ? (500, "oops", []) : (402, #"{"detail":"Insufficient credits"}"#, [])
+        }, poll: { id, _ in FakeAPI.ready(id) })
+        let first = try #require(try await rig.engine.enqueue(rig.requests("flux-2-pro", 1)).first)
+        let unknown = try #require(await rig.engine.wait(for: [first.id]).first)
+        #expect(unknown.phase == .unknown)
+        #expect(unknown.errorKind == .unknownOutcome)
+        let second = try #require(try await rig.engine.enqueue(rig.requests("flux-2-pro", 1)).first)
+        let refused = try #require(await rig.engine.wait(for: [second.id]).first)
+        #expect(refused.phase == .failed)
+        #expect(refused.errorKind == .apiRefused)
+        #expect(refused.errorMessage?.contains("Not enough credits") == true)
+        #expect(await rig.api.postPaths.count == 2)
+        await rig.cleanUp()
+    }
+
+    @Test("moderation, errors and unknown statuses are recorded; polling goes on through unknown statuses")
+    func outcomes() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, poll in
+            switch (id, poll) {
+            case ("t1", _): #"{"id":"t1","status":"Request Moderated","details":{"Moderation Reasons":["x"]}}"#
+            case ("t2", _): #"{"id":"t2","status":"Failed","details":{"error":"GPU on fire"}}"#
+            case ("t3", 1): #"{"id":"t3","status":"Queued"}"#
+            case ("t3", _): FakeAPI.ready("t3")
+            default: #"{"status":"Task not found"}"#
+            }
+        }
+        let jobs = try await rig.engine.enqueue(rig.requests("flux-2-pro", 4))
+        _ = await rig.clock.sleeps(atLeast: 4)
+        rig.clock.advance(by: .milliseconds(500))
+        _ = await rig.clock.sleeps(atLeast: 5)
+        rig.clock.advance(by: .seconds(5))
+        let results = await rig.engine.wait(for: jobs.map(\.id))
+        #expect(results.map(\.phase) == [.moderated, .failed, .done, .failed])
+        #expect(results[0].errorMessage == "The request was blocked by moderation: {Moderation Reasons: [x]}")
+        #expect(results[1].errorMessage == "GPU on fire")
+        #expect(results[3].errorMessage == "BFL no longer knows this task (Task not found)")
+        #expect(try rig.store.history(id: jobs[2].id).contains { $0.detail == "unknown status \"Queued\"; still polling" })
+        await rig.cleanUp()
+    }
+
+    @Test("progress events are coalesced; lifecycle events are all delivered")
+    func events() async throws {
+        let rig = try FakeRig { $0.progressInterval = .seconds(60) }
+        await rig.api.script { id, poll in
+            poll < 4 ? #"{"id":"\#(id)","status":"Generating","progress":0.\#(poll)}"# : FakeAPI.ready(id)
+        }
+        let job = try #require(try await rig.engine.enqueue(rig.requests("flux-2-klein-4b", 1)).first)
+        for n in 1...4 {
+            _ = await rig.clock.sleeps(atLeast: n)
+            rig.clock.advance(by: .seconds(5))
+        }
+        _ = await rig.engine.wait(for: [job.id])
+        await rig.engine.shutdown()
+        var phases: [JobPhase] = []
+        var progress: [Double] = []
+        for await event in rig.engine.events {
+            switch event {
+            case .updated(let record): phases.append(record.phase)
+            case .progress(_, let value): progress.append(value)
+            }
+        }
+        #expect(phases == [.queued, .submitting, .pending, .running, .downloading, .done])
+        #expect(progress == [0.1])
+        try? FileManager.default.removeItem(at: rig.directory)
+    }
+
+    @Test("resume: queued jobs are sent, a job caught mid-POST becomes unknown, accepted jobs are polled again")
+    func resume() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, _ in FakeAPI.ready(id) }
+        func stored(_ phase: JobPhase, task: String? = nil) throws -> JobRecord {
+            var job = JobRecord(id: UUID().uuidString.lowercased(), createdAt: Date(), model: "flux-2-pro", endpoint: "global",
+                                prompt: "p", requestJSON: #"{"prompt":"p"}"#, estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            job.phase = phase
+            job.taskID = task
+            job.pollingURL = task.map { "https://api.eu2.bfl.ai/v1/get_result?id=\($0)" }
+            try rig.store.insert([job])
+            return job
+        }
+        let queued = try stored(.queued)
+        let sending = try stored(.submitting)
+        let pending = try stored(.pending, task: "old1")
+        let downloading = try stored(.downloading, task: "old2")
+        let resumed = try await rig.engine.resume()
+        #expect(resumed.count == 4)
+        _ = await rig.clock.sleeps(atLeast: 1)
+        rig.clock.advance(by: .milliseconds(500))
+        let results = await rig.engine.wait(for: [queued.id, sending.id, pending.id, downloading.id])
+        #expect(results.map(\.phase) == [.done, .unknown, .done, .done])
+        #expect(await rig.api.postPaths.count == 1)
+        #expect(await rig.api.pollCount("old1") == 1)
+        await rig.cleanUp()
+    }
+}

@@ -1,0 +1,105 @@
+import BFL
+import Foundation
+import Jobs
+import Testing
+
+func temporaryDirectory(_ name: String = "fluxdeck-jobs") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite("Poll cadence")
+struct CadenceTests {
+    let cadence = PollCadence()
+
+    @Test("halves the time left before the expected finish, within 0.25 s and 5 s")
+    func beforeFinish() {
+        #expect(cadence.delay(elapsed: .milliseconds(500), expected: .seconds(10), pollsPastExpected: 0) == .seconds(4.75))
+        #expect(cadence.delay(elapsed: .milliseconds(500), expected: .seconds(30), pollsPastExpected: 0) == .seconds(5))
+        #expect(cadence.delay(elapsed: .milliseconds(9800), expected: .seconds(10), pollsPastExpected: 0) == .milliseconds(250))
+    }
+
+    @Test("backs off by 1.5 after the expected finish, to the cap")
+    func afterFinish() {
+        let delays = (0..<8).map { cadence.delay(elapsed: .seconds(11), expected: .seconds(10), pollsPastExpected: $0) }
+        #expect(delays == [0.25, 0.375, 0.5625, 0.84375, 1.265625, 1.8984375, 2.84765625, 4.271484375].map { Duration.seconds($0) })
+        #expect(cadence.delay(elapsed: .seconds(60), expected: .seconds(10), pollsPastExpected: 12) == .seconds(5))
+    }
+
+    @Test("progress refines the expected duration")
+    func progress() {
+        #expect(PollCadence.expected(fromProgress: 0.5, elapsed: .seconds(2)) == .seconds(4))
+        #expect(PollCadence.expected(fromProgress: 0.01, elapsed: .seconds(2)) == nil)
+        #expect(PollCadence.expected(fromProgress: 1, elapsed: .seconds(2)) == nil)
+    }
+}
+
+@Suite("Job ledger")
+struct JobStoreTests {
+    func record(_ model: String = "flux-2-pro", at date: Date = Date()) -> JobRecord {
+        JobRecord(id: UUID().uuidString.lowercased(), createdAt: date, model: model, endpoint: "global",
+                  prompt: "a lighthouse", requestJSON: #"{"prompt":"a lighthouse"}"#, estimatedCredits: "4.5",
+                  fileExtension: "jpg", groupID: "g1")
+    }
+
+    @Test("insert, save with history, filter by phase, newest first; survives reopening")
+    func roundTrip() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("ledger/fluxdeck.sqlite").path
+        let store = try JobStore(path: path)
+        let older = record(at: Date(timeIntervalSince1970: 1_000))
+        var newer = record("flux-kontext-max", at: Date(timeIntervalSince1970: 2_000))
+        try store.insert([older, newer])
+        newer.phase = .submitting
+        try store.save(newer)
+        newer.phase = .pending
+        newer.taskID = "task-1"
+        newer.pollingURL = "https://api.eu2.bfl.ai/v1/get_result?id=task-1"
+        try store.save(newer)
+        try store.save(newer, detail: "unknown status \"Paused\"; still polling")
+        #expect(try store.jobs().map(\.id) == [newer.id, older.id])
+        #expect(try store.jobs(phases: [.pending]).map(\.id) == [newer.id])
+        #expect(try store.jobs(limit: 1).count == 1)
+        #expect(try store.history(id: newer.id).map(\.phase) == [.queued, .submitting, .pending, .pending])
+        #expect(try store.history(id: newer.id).last?.detail == "unknown status \"Paused\"; still polling")
+        #expect(try store.jobs(idPrefix: String(newer.id.prefix(6))).map(\.id) == [newer.id])
+        #expect(try store.job(id: newer.id)?.estimate == "4.5")
+
+        let reopened = try JobStore(path: path)
+        #expect(try reopened.job(id: newer.id)?.pollingURL == "https://api.eu2.bfl.ai/v1/get_result?id=task-1")
+        #expect(try reopened.count() == 2)
+    }
+
+    @Test("learned durations are a running mean")
+    func learning() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("l.sqlite").path)
+        #expect(try store.learnedSeconds(model: "flux-2-pro") == nil)
+        try store.learn(model: "flux-2-pro", seconds: 10)
+        try store.learn(model: "flux-2-pro", seconds: 20)
+        #expect(try store.learnedSeconds(model: "flux-2-pro") == 13)
+    }
+
+    @Test("an unusable path gives a clear error")
+    func badPath() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("not-a-dir")
+        try Data("x".utf8).write(to: file)
+        #expect(throws: JobStoreError.self) { try JobStore(path: file.appendingPathComponent("db.sqlite").path) }
+        do {
+            _ = try JobStore(path: file.appendingPathComponent("db.sqlite").path)
+        } catch {
+            #expect(error.message.hasPrefix("cannot open the job ledger at \(file.path)/db.sqlite"))
+        }
+    }
+
+    @Test("the default path follows XDG_DATA_HOME")
+    func defaultPath() {
+        #expect(JobStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/h"]) == "/x/data/fluxdeck/fluxdeck.sqlite")
+        #expect(JobStore.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/fluxdeck/fluxdeck.sqlite")
+    }
+}
