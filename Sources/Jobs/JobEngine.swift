@@ -80,7 +80,12 @@ public actor JobEngine {
     private var activeByModel: [String: Int] = [:]
     private var holdsSlot: Set<String> = []
     private var lastProgress: [String: Duration] = [:]
-    private var waiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
+    private var waiters: [String: [Waiter]] = [:]
+
+    private struct Waiter {
+        var until: @Sendable (JobPhase) -> Bool
+        var continuation: CheckedContinuation<JobRecord, Never>
+    }
     private var highWater = 0
     private var highWaterByModel: [String: Int] = [:]
 
@@ -124,9 +129,12 @@ public actor JobEngine {
 
     /// Picks up what an earlier run left unfinished: queued jobs are submitted, jobs whose POST
     /// may have been sent become `unknown`, everything else is polled again.
+    /// Only jobs made against this engine's endpoint are picked up: polling URLs and keys of
+    /// other endpoints are not this run's to use.
     @discardableResult
     public func resume() throws -> [JobRecord] {
         let candidates = try store.jobs(phases: JobPhase.resumable + [.failed])
+            .filter { $0.endpoint == configuration.endpointLabel }
             .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
             .filter { live[$0.id] == nil }
             .sorted { $0.createdAt < $1.createdAt }
@@ -157,13 +165,13 @@ public actor JobEngine {
         return candidates
     }
 
-    /// Waits until every job named is final, and returns them.
-    public func wait(for ids: [String]) async -> [JobRecord] {
+    /// Waits until every job named is final (or meets `until`), and returns them.
+    public func wait(for ids: [String], until: @escaping @Sendable (JobPhase) -> Bool = { $0.isFinal }) async -> [JobRecord] {
         var results: [JobRecord] = []
         for id in ids {
             if let job = live[id] {
-                if job.phase.isFinal { results.append(job); continue }
-                results.append(await withCheckedContinuation { waiters[id, default: []].append($0) })
+                if until(job.phase) || job.phase.isFinal { results.append(job); continue }
+                results.append(await withCheckedContinuation { waiters[id, default: []].append(Waiter(until: until, continuation: $0)) })
             } else if let job = try? store.job(id: id) {
                 results.append(job)
             }
@@ -447,13 +455,19 @@ public actor JobEngine {
         job.finishedAt = job.finishedAt ?? wallClock()
     }
 
-    /// Saves a transition and tells listeners.
+    /// Saves a transition and tells listeners. Listeners and waiters hear of it even when the
+    /// ledger cannot be written (the error still propagates, so a POST is never sent unrecorded).
     private func record(_ job: JobRecord, detail: String? = nil) throws {
         var job = job
         job.updatedAt = wallClock()
-        try store.save(job, detail: detail)
         live[job.id] = job
         emitter.yield(.updated(job))
+        if let pending = waiters[job.id] {
+            let (ready, waiting) = pending.partitioned { $0.until(job.phase) || job.phase.isFinal }
+            waiters[job.id] = waiting.isEmpty ? nil : waiting
+            for waiter in ready { waiter.continuation.resume(returning: job) }
+        }
+        try store.save(job, detail: detail)
     }
 
     /// Saves a final job, frees its slots, wakes waiters and admits the next.
@@ -461,9 +475,6 @@ public actor JobEngine {
         defer {
             release(job)
             lastProgress[job.id] = nil
-            if let final = live[job.id] {
-                for waiter in waiters.removeValue(forKey: job.id) ?? [] { waiter.resume(returning: final) }
-            }
             pump()
         }
         try record(job, detail: detail)
@@ -474,5 +485,15 @@ public actor JobEngine {
         if let last = lastProgress[id], now - last < configuration.progressInterval, progress < 1 { return }
         lastProgress[id] = now
         emitter.yield(.progress(jobID: id, progress: progress))
+    }
+}
+
+extension Array {
+    /// The elements that match, and those that do not, in order.
+    func partitioned(_ matches: (Element) -> Bool) -> ([Element], [Element]) {
+        var yes: [Element] = []
+        var no: [Element] = []
+        for element in self { if matches(element) { yes.append(element) } else { no.append(element) } }
+        return (yes, no)
     }
 }

@@ -21,6 +21,18 @@ enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Writes to stderr without a newline (progress lines redrawn in place).
+    static func errorRaw(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Prints a value as one line of key-sorted JSON on stdout.
+    static func jsonLine(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     /// Prints a value as pretty, key-sorted JSON on stdout.
     static func json(_ value: some Encodable) throws {
         let encoder = JSONEncoder()

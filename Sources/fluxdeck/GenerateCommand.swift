@@ -1,0 +1,237 @@
+import ArgumentParser
+import BFL
+import BFLSimulator
+import Foundation
+import Jobs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images and save them with their sidecars.",
+        discussion: """
+            Progress goes to stderr; results to stdout (one JSON object per job with --json). \
+            Exit codes: 0 all saved; 1 a job failed, was moderated or expired; 2 usage or \
+            validation; 3 the API refused; 4 network failure after retries.
+            """)
+
+    @Option(help: "The model id (see `fluxdeck models`).") var model: String
+    @Option(help: "The prompt.") var prompt: String?
+    @Option(help: "Output width in pixels.") var width: Int?
+    @Option(help: "Output height in pixels.") var height: Int?
+    @Option(name: .customLong("aspect-ratio"), help: "Aspect ratio W:H (Kontext, Ultra).") var aspectRatio: String?
+    @Option(help: "A fixed seed.") var seed: Int?
+    @Option(help: "jpeg, png or webp.") var format: String?
+    @Option(help: "Safety tolerance (0 strictest).") var safety: Int?
+    @Option(name: .customLong("input"), help: "A reference image: a path or an http(s) URL; repeat for more.") var inputs: [String] = []
+    @Option(help: "Fill: the image to repaint.") var image: String?
+    @Option(help: "Fill: the mask (white repaints).") var mask: String?
+    @Flag(help: "Ultra: the raw look.") var raw = false
+    @Option(help: "Steps (flex, dev, fill).") var steps: Int?
+    @Option(help: "Guidance (flex, dev, fill).") var guidance: Double?
+    @Flag(inversion: .prefixedNo, help: "Prompt upsampling on or off (default: the model's).") var upsample: Bool?
+    @OptionGroup var service: ServiceOptions
+    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
+    @Option(help: "How many images.") var count: Int = 1
+    @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted; `fluxdeck jobs resume` finishes them.") var noWait = false
+    @Flag(help: "One JSON object per job on stdout.") var json = false
+
+    func run() async throws {
+        try await runReportingFailures {
+            var spec = GenerationSpec()
+            spec.model = model
+            spec.prompt = prompt
+            spec.width = width
+            spec.height = height
+            spec.aspectRatio = aspectRatio
+            spec.seed = seed
+            spec.format = format
+            spec.safety = safety
+            spec.inputs = inputs
+            spec.image = image
+            spec.mask = mask
+            spec.raw = raw ? true : nil
+            spec.steps = steps
+            spec.guidance = guidance
+            spec.upsample = upsample
+            spec.count = count
+            let requests = try spec.requests(groupID: UUID().uuidString.lowercased())
+            try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
+        }
+    }
+}
+
+struct BatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Run every job of a JSONL file (one object per line, keys as generate's flags).",
+        discussion: #"Example line: {"model":"flux-2-pro","prompt":"a lighthouse","width":1024,"height":768,"count":2}"#)
+
+    @Argument(help: "The JSONL file.") var file: String
+    @OptionGroup var service: ServiceOptions
+    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
+    @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted.") var noWait = false
+    @Flag(help: "One JSON object per job on stdout.") var json = false
+
+    func run() async throws {
+        try await runReportingFailures {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw CommandFailure.usage("cannot read \(file): \((error as NSError).localizedDescription)")
+            }
+            let group = UUID().uuidString.lowercased()
+            var requests: [JobRequest] = []
+            for (index, spec) in try GenerationSpec.batch(text).enumerated() {
+                do { requests += try spec.requests(groupID: group) } catch let failure as CommandFailure {
+                    throw CommandFailure.usage("job \(index + 1): \(failure.message)")
+                }
+            }
+            try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
+        }
+    }
+}
+
+/// Submits, shows progress, reports, and picks the exit code.
+enum JobRunner {
+    static func run(_ requests: [JobRequest], service: ServiceOptions, outputDir: String?, wait: Bool, json: Bool) async throws {
+        let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
+            if let simulator = session.simulator {
+                Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
+            }
+            let jobs: [JobRecord]
+            do { jobs = try await session.engine.enqueue(requests) } catch let error as BFLError {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            } catch let error as JobStoreError {
+                throw CommandFailure(code: .jobFailed, message: error.message)
+            }
+            let progress = ProgressReporter(total: jobs.count)
+            let display = Task { await progress.follow(session.engine.events) }
+            let done = wait
+                ? await session.engine.wait(for: jobs.map(\.id))
+                : await session.engine.wait(for: jobs.map(\.id)) { $0 != .queued && $0 != .submitting }
+            display.cancel()
+            await progress.finish()
+            return done
+        }
+        for job in results {
+            if json {
+                try Output.jsonLine(JobReport(job))
+            } else if let path = job.outputPath {
+                Output.line(path)
+            } else if !wait, !job.phase.isFinal {
+                Output.line("\(job.shortID) submitted (\(job.model)); `fluxdeck jobs resume` finishes it")
+            }
+            if let message = job.errorMessage, job.phase.isFinal {
+                Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
+            }
+        }
+        let code = exitCode(results)
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+
+    static func exitCode(_ jobs: [JobRecord]) -> Output.Code {
+        let kinds = Set(jobs.compactMap(\.errorKind))
+        if kinds.contains(.apiRefused) { return .apiRefused }
+        if kinds.contains(.network) { return .network }
+        if jobs.contains(where: { $0.phase.isFinal && $0.phase != .done }) { return .jobFailed }
+        return .ok
+    }
+}
+
+/// The JSON object printed per job.
+struct JobReport: Encodable {
+    var id: String
+    var model: String
+    var status: String
+    var file: String?
+    var seed: Int?
+    var cost: Credits?
+    var estimatedCost: Credits
+    var inputMP: Double?
+    var outputMP: Double?
+    var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, model, status, file, seed, cost, error
+        case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
+    }
+
+    init(_ job: JobRecord) {
+        id = job.id
+        model = job.model
+        status = job.phase.rawValue
+        file = job.outputPath
+        seed = job.seed
+        cost = job.chargedCredits
+        estimatedCost = job.estimate
+        inputMP = job.inputMP
+        outputMP = job.outputMP
+        error = job.errorMessage.map(TerminalText.sanitize)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(model, forKey: .model)
+        try c.encode(status, forKey: .status)
+        try c.encode(file, forKey: .file)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(estimatedCost, forKey: .estimatedCost)
+        try c.encode(inputMP, forKey: .inputMP)
+        try c.encode(outputMP, forKey: .outputMP)
+        try c.encode(error, forKey: .error)
+    }
+}
+
+/// Progress on stderr: one line redrawn in place on a terminal, a line per change otherwise.
+actor ProgressReporter {
+    private let total: Int
+    private let interactive = isatty(STDERR_FILENO) == 1
+    private var phases: [String: JobPhase] = [:]
+    private var progress: [String: Double] = [:]
+    private var drawn = false
+
+    init(total: Int) { self.total = total }
+
+    func follow(_ events: AsyncStream<JobEvent>) async {
+        for await event in events {
+            switch event {
+            case .updated(let job):
+                let changed = phases[job.id] != job.phase
+                phases[job.id] = job.phase
+                if !interactive, changed {
+                    Output.error("\(job.shortID) \(job.model): \(job.phase.rawValue)")
+                }
+            case .progress(let id, let value):
+                progress[id] = value
+            }
+            if interactive { draw() }
+        }
+    }
+
+    func finish() {
+        if interactive, drawn { Output.errorRaw("\r\u{1B}[K") }
+    }
+
+    private func draw() {
+        var counts: [JobPhase: Int] = [:]
+        for phase in phases.values { counts[phase, default: 0] += 1 }
+        let running = phases.filter { $0.value == .running }.compactMap { progress[$0.key] }
+        let mean = running.isEmpty ? nil : running.reduce(0, +) / Double(running.count)
+        var parts: [String] = []
+        for phase in JobPhase.allCases {
+            guard let n = counts[phase], n > 0 else { continue }
+            if phase == .running, let mean {
+                parts.append("\(n) generating \(Int(mean * 100))%")
+            } else {
+                parts.append("\(n) \(phase.rawValue)")
+            }
+        }
+        Output.errorRaw("\r\u{1B}[K\(total) job\(total == 1 ? "" : "s"): " + parts.joined(separator: ", "))
+        drawn = true
+    }
+}

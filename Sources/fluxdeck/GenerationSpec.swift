@@ -1,0 +1,140 @@
+import BFL
+import Foundation
+import Imaging
+import Jobs
+
+/// One line of generation wishes, as flags or as a batch line: turned into job requests by one
+/// code path, so `generate` and `batch` cannot drift apart.
+struct GenerationSpec: Decodable {
+    var model: String?
+    var prompt: String?
+    var width: Int?
+    var height: Int?
+    var aspectRatio: String?
+    var seed: Int?
+    var format: String?
+    var safety: Int?
+    var inputs: [String] = []
+    var image: String?
+    var mask: String?
+    var raw: Bool?
+    var steps: Int?
+    var guidance: Double?
+    var upsample: Bool?
+    var count: Int?
+
+    init() {}
+
+    /// The keys a batch line may use: the flag names, with `-` or `_`.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, prompt, width, height, seed, format, safety, image, mask, raw, steps, guidance, upsample, count
+        case aspectRatio = "aspect_ratio", input
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
+        width = try c.decodeIfPresent(Int.self, forKey: .width)
+        height = try c.decodeIfPresent(Int.self, forKey: .height)
+        aspectRatio = try c.decodeIfPresent(String.self, forKey: .aspectRatio)
+        seed = try c.decodeIfPresent(Int.self, forKey: .seed)
+        format = try c.decodeIfPresent(String.self, forKey: .format)
+        safety = try c.decodeIfPresent(Int.self, forKey: .safety)
+        if let many = try? c.decodeIfPresent([String].self, forKey: .input) {
+            inputs = many
+        } else if let one = try c.decodeIfPresent(String.self, forKey: .input) {
+            inputs = [one]
+        }
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        mask = try c.decodeIfPresent(String.self, forKey: .mask)
+        raw = try c.decodeIfPresent(Bool.self, forKey: .raw)
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
+        guidance = try c.decodeIfPresent(Double.self, forKey: .guidance)
+        upsample = try c.decodeIfPresent(Bool.self, forKey: .upsample)
+        count = try c.decodeIfPresent(Int.self, forKey: .count)
+    }
+
+    /// The job requests this spec asks for; every problem is one clear sentence.
+    func requests(groupID: String) throws -> [JobRequest] {
+        guard let modelID = model else { throw CommandFailure.usage("a model is required (--model; see `fluxdeck models`)") }
+        guard let model = Catalog.model(id: modelID) else {
+            throw CommandFailure.usage("unknown model \"\(modelID)\"; known models: \(Catalog.knownIDsSentence)")
+        }
+        let count = self.count ?? 1
+        guard (1...100).contains(count) else { throw CommandFailure.usage("count must be between 1 and 100 (got \(count))") }
+        var parameters = GenerationParameters(prompt: prompt)
+        parameters.width = width
+        parameters.height = height
+        parameters.aspectRatio = aspectRatio
+        parameters.seed = seed
+        if let format {
+            guard let parsed = OutputFormat(rawValue: format.lowercased() == "jpg" ? "jpeg" : format.lowercased()) else {
+                throw CommandFailure.usage("format must be jpeg, png or webp (got \"\(format)\")")
+            }
+            parameters.outputFormat = parsed
+        }
+        parameters.safetyTolerance = safety
+        parameters.references = try inputs.map(Self.reference)
+        parameters.image = try image.map(Self.reference)
+        parameters.mask = try mask.map(Self.reference)
+        parameters.raw = raw == true ? true : nil
+        parameters.steps = steps
+        parameters.guidance = guidance
+        parameters.promptUpsampling = upsample
+        // Validate once here, so the user hears about every problem before anything is written.
+        let problems = parameters.validate(for: model).filter { $0.severity == .error }
+        if !problems.isEmpty {
+            throw CommandFailure.usage(problems.map(\.message).joined(separator: "; "))
+        }
+        return (0..<count).map { _ in JobRequest(model: model, parameters: parameters, groupID: groupID) }
+    }
+
+    /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.
+    static func reference(_ text: String) throws -> ImageReference {
+        if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" {
+            return ImageReference(value: text, label: text)
+        }
+        let path = (text as NSString).expandingTildeInPath
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CommandFailure.usage("cannot read the image \(text): \((error as NSError).localizedDescription)")
+        }
+        guard let size = ImageHeader.size(of: Array(data.prefix(65_536))) else {
+            throw CommandFailure.usage("\(text) is not a PNG or JPEG image")
+        }
+        guard data.count <= 20 * 1_048_576 else {
+            throw CommandFailure.usage("\(text) is \(data.count / 1_048_576) MB; BFL accepts inputs up to 20 MB")
+        }
+        return ImageReference(value: data.base64EncodedString(), size: PixelSize(width: size.width, height: size.height),
+                              label: URL(fileURLWithPath: path).lastPathComponent)
+    }
+
+    /// Reads a JSONL batch: one spec per non-empty line; errors name the line.
+    static func batch(_ text: String) throws -> [GenerationSpec] {
+        var specs: [GenerationSpec] = []
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let number = index + 1
+            guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)), case .object(let fields) = object else {
+                throw CommandFailure.usage("line \(number): not a JSON object")
+            }
+            let normalized = fields.reduce(into: [String: JSONValue]()) { $0[$1.key.replacingOccurrences(of: "-", with: "_")] = $1.value }
+            if let unknown = normalized.keys.sorted().first(where: { !known.contains($0) }) {
+                throw CommandFailure.usage("line \(number): unknown key \"\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))")
+            }
+            do {
+                specs.append(try JSONDecoder().decode(GenerationSpec.self, from: try JSONEncoder().encode(JSONValue.object(normalized))))
+            } catch DecodingError.typeMismatch(_, let context) {
+                let key = context.codingPath.last?.stringValue ?? "a value"
+                throw CommandFailure.usage("line \(number): \(key) has the wrong type")
+            } catch {
+                throw CommandFailure.usage("line \(number): \(error)")
+            }
+        }
+        guard !specs.isEmpty else { throw CommandFailure.usage("the batch file has no jobs") }
+        return specs
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import BFL
+import Foundation
+import Jobs
+
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "The job ledger: list jobs, or resume what is unfinished.",
+        subcommands: [JobsList.self, JobsResume.self],
+        defaultSubcommand: JobsList.self)
+}
+
+struct JobsList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first.")
+
+    @Flag(help: "One JSON object per job.") var json = false
+    @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled).")
+    var status: [String] = []
+    @Option(help: "At most this many jobs.") var limit: Int = 50
+
+    func run() async throws {
+        try await runReportingFailures {
+            var phases: [JobPhase]?
+            if !status.isEmpty {
+                phases = try status.map { text in
+                    guard let phase = JobPhase(rawValue: text.lowercased().replacingOccurrences(of: "-", with: "_")) else {
+                        throw CommandFailure.usage("unknown status \"\(text)\"; known: \(JobPhase.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return phase
+                }
+            }
+            guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
+            let store: JobStore
+            do { store = try JobStore(path: JobStore.defaultPath()) } catch { throw CommandFailure(code: .usage, message: "\(error)") }
+            let jobs = try store.jobs(phases: phases, limit: limit)
+            if json {
+                for job in jobs { try Output.jsonLine(JobReport(job)) }
+                return
+            }
+            if jobs.isEmpty {
+                Output.line("No jobs yet. Try: fluxdeck generate --simulator --model flux-2-pro --prompt \"a lighthouse at dusk\"")
+                return
+            }
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy-MM-dd HH:mm"
+            for job in jobs {
+                let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
+                let prompt = TerminalText.sanitize(job.prompt)
+                let excerpt = prompt.count > 40 ? String(prompt.prefix(39)) + "…" : prompt
+                Output.line([job.shortID, formatter.string(from: job.createdAt), pad(job.phase.rawValue, 11),
+                             pad(job.model, 22), pad(cost, 6), excerpt].joined(separator: "  "))
+            }
+        }
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+struct JobsResume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Finish the jobs an earlier run left unfinished (polled again, never resent).")
+
+    @OptionGroup var service: ServiceOptions
+    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
+    @Flag(help: "One JSON object per job.") var json = false
+
+    func run() async throws {
+        try await runReportingFailures {
+            let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
+                let resumed: [JobRecord]
+                do { resumed = try await session.engine.resume() } catch let error as JobStoreError {
+                    throw CommandFailure(code: .jobFailed, message: error.message)
+                }
+                let others = try session.store.jobs(phases: JobPhase.resumable).filter { $0.endpoint != session.endpointLabel }
+                if !others.isEmpty {
+                    Output.error("fluxdeck: \(others.count) unfinished job(s) belong to another endpoint (\(Set(others.map(\.endpoint)).sorted().joined(separator: ", "))); run resume with that endpoint")
+                }
+                if resumed.isEmpty { return [] }
+                Output.error("fluxdeck: resuming \(resumed.count) job(s)")
+                let progress = ProgressReporter(total: resumed.count)
+                let display = Task { await progress.follow(session.engine.events) }
+                let done = await session.engine.wait(for: resumed.map(\.id))
+                display.cancel()
+                await progress.finish()
+                return done
+            }
+            if results.isEmpty, !json { Output.line("Nothing to resume.") }
+            for job in results {
+                if json { try Output.jsonLine(JobReport(job)) } else if let path = job.outputPath { Output.line(path) }
+                if let message = job.errorMessage, job.phase != .done {
+                    Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
+                }
+            }
+            let code = JobRunner.exitCode(results)
+            if code != .ok { throw ExitCode(code.rawValue) }
+        }
+    }
+}
+
+struct CreditsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "credits", abstract: "Show the account's credit balance.")
+
+    @OptionGroup var service: ServiceOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await runReportingFailures {
+            let credits: Credits = try await Session.with(service) { session in
+                do { return try await session.client.credits() } catch let error as BFLError {
+                    throw CommandFailure(code: error.exitCode, message: "\(error.message) \(error.hint)")
+                }
+            }
+            if json {
+                try Output.jsonLine(["credits": credits.value, "usd": credits.usd])
+            } else {
+                Output.line("\(credits) credits (\(credits.usdText))")
+            }
+        }
+    }
+}

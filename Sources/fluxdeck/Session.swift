@@ -1,0 +1,142 @@
+public import ArgumentParser
+import BFL
+import BFLSimulator
+import Foundation
+import Jobs
+
+extension Region: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+
+/// The options every command that talks to the API shares.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "The BFL region: global, eu or us (default: global).")
+    var region: Region?
+
+    @Option(help: "A custom API base URL (a proxy, or a running `fluxdeck simulate`); also BFL_API_ENDPOINT.")
+    var endpoint: String?
+
+    @Flag(help: "Run against an in-process offline simulator (no credits spent).")
+    var simulator = false
+
+    @Option(name: .customLong("sim-time-scale"), help: ArgumentHelp("Service-time scale of --simulator.", visibility: .hidden))
+    var simulatorTimeScale: Double = 1
+}
+
+/// What a command needs to talk to BFL and keep jobs: the client, the ledger, the engine, and
+/// an in-process simulator when asked for. `close()` releases all of it.
+struct Session {
+    let client: BFLClient
+    let engine: JobEngine
+    let store: JobStore
+    let endpointLabel: String
+    let transport: HTTPClientTransport
+    let simulator: SimulatorServer?
+
+    /// Builds a session, or explains in one line what is missing.
+    static func open(_ options: ServiceOptions, outputDirectory: String? = nil,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
+        if options.simulator {
+            var simOptions = SimulatorOptions()
+            guard options.simulatorTimeScale > 0 else { throw CommandFailure.usage("--sim-time-scale must be above 0") }
+            simOptions.timeFactor = options.simulatorTimeScale
+            let server: SimulatorServer
+            do { server = try await SimulatorServer.start(options: simOptions) } catch {
+                throw CommandFailure(code: .network, message: "the simulator could not start: \(error)")
+            }
+            do {
+                guard let endpoint = Endpoint(customURL: server.apiURL) else {
+                    throw CommandFailure(code: .network, message: "the simulator gave an unusable URL \(server.apiURL)")
+                }
+                return try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server, label: "simulator",
+                                outputDirectory: outputDirectory, environment: environment)
+            } catch {
+                await server.stop()
+                throw error
+            }
+        }
+        let endpoint: Endpoint
+        let key = Self.apiKey(environment: environment)
+        if let custom = options.endpoint ?? environment["BFL_API_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let parsed = Endpoint(customURL: custom) else {
+                throw CommandFailure.usage("the endpoint \"\(custom)\" is not an http(s) URL")
+            }
+            endpoint = parsed
+        } else {
+            endpoint = .region(options.region ?? .global)
+        }
+        guard key != nil else {
+            throw CommandFailure.usage(
+                "no BFL_API_KEY is set: export BFL_API_KEY=<your key> (or put it in a .env file), or add --simulator to try the offline simulator")
+        }
+        let label: String = switch endpoint {
+        case .region(let region): region.rawValue
+        case .custom(let url): url.absoluteString
+        }
+        return try make(endpoint: endpoint, key: key, simulator: nil, label: label,
+                        outputDirectory: outputDirectory, environment: environment)
+    }
+
+    private static func make(endpoint: Endpoint, key: APIKey?, simulator: SimulatorServer?, label: String,
+                             outputDirectory: String?, environment: [String: String]) throws -> Session {
+        let transport = HTTPClientTransport()
+        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key), transport: transport)
+        let store: JobStore
+        do { store = try JobStore(path: JobStore.defaultPath(environment: environment)) } catch {
+            throw CommandFailure(code: .usage, message: error.message)
+        }
+        let directory = outputDirectory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            ?? environment["FLUXDECK_OUTPUT_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? OutputLibrary.defaultDirectory(environment: environment)
+        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory),
+                               configuration: EngineConfiguration(endpointLabel: label))
+        return Session(client: client, engine: engine, store: store, endpointLabel: label, transport: transport,
+                       simulator: simulator)
+    }
+
+    /// `BFL_API_KEY` from the environment, else from `.env` in the current folder.
+    static func apiKey(environment: [String: String]) -> APIKey? {
+        if let value = environment["BFL_API_KEY"], let key = APIKey(value) { return key }
+        guard let text = try? String(contentsOfFile: ".env", encoding: .utf8) else { return nil }
+        for line in text.split(whereSeparator: \.isNewline) {
+            var entry = line.trimmingCharacters(in: .whitespaces)
+            if entry.hasPrefix("export ") { entry = String(entry.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            guard entry.hasPrefix("BFL_API_KEY=") else { continue }
+            return APIKey(String(entry.dropFirst("BFL_API_KEY=".count)))
+        }
+        return nil
+    }
+
+    func close() async {
+        await engine.shutdown()
+        try? await transport.shutdown()
+        await simulator?.stop()
+    }
+
+    /// Runs `body` with an open session and always closes it.
+    static func with<T>(_ options: ServiceOptions, outputDirectory: String? = nil,
+                        _ body: (Session) async throws -> T) async throws -> T {
+        let session = try await open(options, outputDirectory: outputDirectory)
+        do {
+            let value = try await body(session)
+            await session.close()
+            return value
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+}
+
+extension BFLError {
+    /// The exit code of a command that failed with this error.
+    var exitCode: Output.Code {
+        switch self {
+        case .network: .network
+        case .invalidRequest, .insecureEndpoint: .usage
+        case .missingKey, .malformedKey, .invalidKey, .permissionDenied, .insufficientCredits, .validation,
+             .notFound, .rateLimited, .unexpectedStatus:
+            .apiRefused
+        default: .jobFailed
+        }
+    }
+}
