@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["fluxdeck"],
+            dependencies: ["fluxdeck", "BFLSimulator", "BFL", "Jobs"],
             swiftSettings: swiftSettings
         ),
     ]

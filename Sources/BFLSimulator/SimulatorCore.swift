@@ -93,6 +93,7 @@ public actor SimulatorCore {
     var log: [LoggedRequest] = []
     var pendingWebhooks: [PendingWebhook] = []
     var webhookLog: [WebhookAttempt] = []
+    var submissionWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
     var webhookWaiters: [(count: Int, continuation: CheckedContinuation<[WebhookAttempt], Never>)] = []
     /// Signals the dispatcher that a webhook was queued.
     let webhookSignal: AsyncStream<Void>.Continuation
@@ -148,6 +149,14 @@ public actor SimulatorCore {
         log.filter { $0.listener == .delivery && $0.carriedKey }
     }
 
+    /// Waits until at least `count` submissions (POSTs to a model path) have arrived.
+    public func waitForSubmissions(atLeast count: Int) async {
+        if submissionCount >= count { return }
+        await withCheckedContinuation { submissionWaiters.append((count, $0)) }
+    }
+
+    private var submissionCount: Int { log.filter { $0.method == "POST" && $0.listener == .api && !$0.path.hasPrefix("/__sim/") }.count }
+
     /// How many submissions created a task (what was charged).
     public var acceptedSubmissions: Int { tasks.count }
 
@@ -201,7 +210,17 @@ public actor SimulatorCore {
     private func route(_ request: SimRequest) async -> SimResponse {
         var entry = LoggedRequest(listener: request.listener, method: request.method, path: request.path,
                                   carriedKey: request.header("x-key") != nil)
-        defer { log.append(entry) }
+        defer {
+            log.append(entry)
+            if entry.method == "POST", !submissionWaiters.isEmpty {
+                let count = submissionCount
+                let (ready, waiting) = submissionWaiters.reduce(into: ([CheckedContinuation<Void, Never>](), [(Int, CheckedContinuation<Void, Never>)]())) {
+                    if $1.0 <= count { $0.0.append($1.1) } else { $0.1.append($1) }
+                }
+                submissionWaiters = waiting
+                for waiter in ready { waiter.resume() }
+            }
+        }
         switch (request.listener, request.method) {
         case (.api, "POST") where request.path.hasPrefix("/v1/"):
             let path = String(request.path.dropFirst(4))

@@ -26,14 +26,21 @@ struct BinaryRunner {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "fluxdeck binary not found near \(Bundle.main.bundleURL.path)"])
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// A process for the binary, with a clean environment (no real key) plus `environment`.
+    static func process(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = try binaryURL()
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "BFL_API_KEY")
+        env.removeValue(forKey: "BFL_API_ENDPOINT")
         for (key, value) in environment { env[key] = value }
         process.environment = env
+        return process
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let process = try process(arguments, environment: environment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

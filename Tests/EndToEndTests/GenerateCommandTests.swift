@@ -1,0 +1,154 @@
+import BFL
+import BFLSimulator
+import Foundation
+import Jobs
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A scratch HOME / XDG_DATA_HOME / output folder for one test.
+struct Sandbox {
+    let root: URL
+    var output: URL { root.appendingPathComponent("out") }
+    var environment: [String: String] {
+        ["HOME": root.path, "XDG_DATA_HOME": root.appendingPathComponent("data").path]
+    }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    func store() throws -> JobStore { try JobStore(path: JobStore.defaultPath(environment: environment)) }
+    func files() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? [] }
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
+@Suite("fluxdeck binary: generate, batch, jobs, credits", .timeLimit(.minutes(3)))
+struct GenerateCommandTests {
+    @Test("generate --simulator saves the images with sidecars and prints one JSON object per job")
+    func generateSimulator() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let outcome = try BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", "a lighthouse at dusk",
+            "--width", "512", "--height", "384", "--count", "2", "--output-dir", sandbox.output.path, "--json",
+        ], environment: sandbox.environment)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("offline simulator"))
+        let lines = outcome.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == ["id", "model", "status", "file", "seed", "cost", "estimated_cost", "input_mp", "output_mp", "error"])
+            #expect(object["status"] as? String == "done")
+            #expect((object["cost"] as? NSNumber)?.doubleValue == 3)
+            let file = try #require(object["file"] as? String)
+            #expect(FileManager.default.fileExists(atPath: file))
+            #expect(file.hasPrefix(sandbox.output.path + "/"))
+            #expect(file.range(of: #"/\d{4}-\d{2}-\d{2}_\d{4}_flux-2-pro_[0-9a-f]{8}\.jpg$"#, options: .regularExpression) != nil)
+        }
+        #expect(sandbox.files().filter { $0.hasSuffix(".json") }.count == 2)
+        let listed = try BinaryRunner.run(["jobs", "--json"], environment: sandbox.environment)
+        #expect(listed.stdout.split(separator: "\n").count == 2)
+        let done = try BinaryRunner.run(["jobs", "--status", "failed"], environment: sandbox.environment)
+        #expect(done.stdout.isEmpty || done.stdout.contains("No jobs"))
+    }
+
+    @Test("without a key or a simulator, one sentence says how to set a key and how to try the simulator")
+    func missingKey() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let outcome = try BinaryRunner.run(["generate", "--model", "flux-2-pro", "--prompt", "x"], environment: sandbox.environment)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+        #expect(outcome.stderr.contains("BFL_API_KEY"))
+        #expect(outcome.stderr.contains("--simulator"))
+    }
+
+    @Test("local validation and bad batch lines exit 2 before anything is sent or written")
+    func validation() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let tooSmall = try BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--width", "32", "--height", "32"],
+                                            environment: sandbox.environment)
+        #expect(tooSmall.status == 2)
+        #expect(tooSmall.stderr.contains("width must be at least 64 (got 32)"))
+        let batch = sandbox.root.appendingPathComponent("jobs.jsonl")
+        try Data("""
+            {"model":"flux-2-pro","prompt":"ok"}
+            {"model":"flux-2-pro","prompt":"bad","colour":"red"}
+            """.utf8).write(to: batch)
+        let bad = try BinaryRunner.run(["batch", batch.path, "--simulator"], environment: sandbox.environment)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("line 2: unknown key \"colour\""))
+        let missingInput = try BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--input", "/nonexistent.png"],
+                                                environment: sandbox.environment)
+        #expect(missingInput.status == 2)
+        #expect(missingInput.stderr.contains("cannot read the image /nonexistent.png"))
+        #expect(try sandbox.store().count() == 0)
+    }
+
+    @Test("failed and moderated jobs exit 1; credits reads the balance")
+    func failures() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let failed = try BinaryRunner.run(["generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-klein-4b",
+                                           "--prompt", "sim:content-moderated", "--output-dir", sandbox.output.path],
+                                          environment: sandbox.environment)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("moderated"))
+        let credits = try BinaryRunner.run(["credits", "--simulator", "--json"], environment: sandbox.environment)
+        #expect(credits.status == 0)
+        #expect(credits.stdout.contains("\"credits\":1000"))
+    }
+
+    @Test("kill -9 mid-batch, then `jobs resume`: every job final, every saved image there once, no POST twice")
+    func killAndResume() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var options = SimulatorOptions()
+        options.timeFactor = 0.05
+        options.initialCredits = 100_000
+        let server = try await SimulatorServer.start(options: options)
+        let count = 40
+        let lines = (0..<count).map { n in
+            #"{"model":"\#(n % 3 == 0 ? "flux-2-pro" : "flux-2-klein-4b")","prompt":"resume test \#(n)","width":256,"height":256}"#
+        }
+        let batch = sandbox.root.appendingPathComponent("batch.jsonl")
+        try Data(lines.joined(separator: "\n").utf8).write(to: batch)
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = server.apiKey
+        let arguments = ["--endpoint", server.apiURL, "--output-dir", sandbox.output.path]
+
+        let first = try BinaryRunner.process(["batch", batch.path] + arguments, environment: environment)
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        await server.core.waitForSubmissions(atLeast: 30)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+
+        let resumed = try BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
+        #expect([0, 1].contains(resumed.status), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming"))
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == count)
+        #expect(jobs.allSatisfy { $0.phase.isFinal })
+        #expect(jobs.allSatisfy { $0.phase == .done || $0.phase == .unknown })
+        let done = jobs.filter { $0.phase == .done }
+        let images = sandbox.files().filter { $0.hasSuffix(".jpg") }
+        #expect(images.count == done.count)
+        #expect(Set(done.compactMap(\.outputPath).map { URL(fileURLWithPath: $0).lastPathComponent }) == Set(images))
+        #expect(sandbox.files().filter { $0.hasPrefix(".") }.isEmpty)
+        let posts = await server.core.requests.filter { $0.method == "POST" }.compactMap(\.prompt)
+        #expect(posts.count == Set(posts).count)
+        #expect(Set(done.map(\.prompt)).isSubset(of: Set(posts)))
+        #expect(posts.count <= count)
+        #expect(posts.count >= done.count)
+        await server.stop()
+    }
+}
