@@ -8,7 +8,9 @@ import Darwin
 
 /// Writes a file through a temporary sibling and renames it into place, so a reader (or a
 /// crash) never sees half a file. Errors name the path and the system's reason. Whatever is
-/// not committed is removed when the writer goes away.
+/// not committed is removed when the writer goes away. The temporary name is fixed per
+/// destination (`.<name>.part`), so a write cut short by a killed process is overwritten by
+/// the next attempt instead of lingering; one destination must have one writer at a time.
 public final class AtomicFileWriter {
     public let destination: URL
     public let temporary: URL
@@ -20,9 +22,8 @@ public final class AtomicFileWriter {
     public init(destination: URL) throws(BFLError) {
         self.destination = destination
         let directory = destination.deletingLastPathComponent()
-        let name = ".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part"
-        temporary = directory.appendingPathComponent(name)
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).part")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw .fileSystem("cannot create a file in \(directory.path): \(Self.lastError())")
         }
@@ -48,10 +49,10 @@ public final class AtomicFileWriter {
         bytesWritten += bytes.count
     }
 
-    /// Flushes to disk and renames the file into place.
-    public func commit() throws(BFLError) {
+    /// Flushes to disk (unless `durable` is false) and renames the file into place.
+    public func commit(durable: Bool = true) throws(BFLError) {
         guard !finished else { throw .fileSystem("\(destination.path) was already finished") }
-        if fsync(descriptor) != 0 {
+        if durable, fsync(descriptor) != 0 {
             let reason = Self.lastError()
             discard()
             throw .fileSystem("cannot write \(destination.path): \(reason)")

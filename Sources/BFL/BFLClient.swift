@@ -145,7 +145,9 @@ public struct BFLClient: Sendable {
 
     /// Downloads a result sample to `destination`: never with the key, streamed to a temporary
     /// file beside it, size-capped, then renamed into place. 403/404 mean the URL expired.
-    public func download(_ sampleURL: String, to destination: URL) async throws -> DownloadResult {
+    /// - Parameter durable: flush to disk before the rename; a caller that rewrites the file
+    ///   at once can skip that.
+    public func download(_ sampleURL: String, to destination: URL, durable: Bool = true) async throws -> DownloadResult {
         guard let url = URL(string: sampleURL), let scheme = url.scheme?.lowercased(),
               scheme == "https" || scheme == "http", url.host != nil
         else {
@@ -159,7 +161,7 @@ public struct BFLClient: Sendable {
         return try await getWithRetries(request, retries: configuration.retry.getRetries) { response in
             switch response.status {
             case 200:
-                return try await save(response, to: destination)
+                return try await save(response, to: destination, durable: durable)
             case 403, 404, 410:
                 await discard(response)
                 throw BFLError.resultExpired
@@ -251,7 +253,7 @@ public struct BFLClient: Sendable {
         return next
     }
 
-    private func save(_ response: TransportResponse, to destination: URL) async throws -> DownloadResult {
+    private func save(_ response: TransportResponse, to destination: URL, durable: Bool) async throws -> DownloadResult {
         let limit = configuration.maxDownloadBytes
         if let length = response.header("Content-Length").flatMap(Int.init), length > limit {
             await discard(response)
@@ -266,7 +268,7 @@ public struct BFLClient: Sendable {
                 }
                 try writer.write(chunk)
             }
-            try writer.commit()
+            try writer.commit(durable: durable)
         } catch {
             writer.discard()
             throw error

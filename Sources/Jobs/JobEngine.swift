@@ -324,6 +324,8 @@ public actor JobEngine {
         var expected = try store.learnedSeconds(model: job.model).map { Duration.milliseconds(Int64($0 * 1000)) }
             ?? Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10)
         var pollsPastExpected = 0
+        var confident = false
+        var lastReading: (elapsed: Duration, progress: Double)?
         var notFound = 0
         var delay = resumed ? Duration.zero : configuration.cadence.firstPoll
         var warnedStatus: String?
@@ -373,7 +375,14 @@ public actor JobEngine {
             case .generating, .reasoning:
                 if let progress = reply.progress {
                     job.progress = progress
-                    if let estimate = PollCadence.expected(fromProgress: progress, elapsed: elapsed) { expected = estimate }
+                    let reading = (elapsed: elapsed, progress: progress)
+                    if let earlier = lastReading, let estimate = PollCadence.expected(from: earlier, to: reading) {
+                        expected = estimate
+                        confident = true
+                    } else if let estimate = PollCadence.expected(fromProgress: progress, elapsed: elapsed) {
+                        expected = estimate
+                    }
+                    lastReading = reading
                     emitProgress(job.id, progress)
                 }
                 if job.phase != .running {
@@ -386,6 +395,10 @@ public actor JobEngine {
                     try record(job, detail: "unknown status \"\(TerminalText.sanitize(status))\"; still polling")
                 }
             case .ready:
+                // The task no longer counts against BFL's active limit: admit the next job
+                // while this one downloads.
+                release(job)
+                pump()
                 job.settledCost = reply.cost?.description ?? job.submitCost
                 job.seed = reply.result?.seed ?? job.seed
                 let served = reply.result?.duration ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -411,7 +424,8 @@ public actor JobEngine {
                 return
             }
             if elapsed >= expected { pollsPastExpected += 1 }
-            delay = configuration.cadence.delay(elapsed: elapsed, expected: expected, pollsPastExpected: pollsPastExpected)
+            delay = configuration.cadence.delay(
+                elapsed: elapsed, expected: expected, confident: confident, pollsPastExpected: pollsPastExpected)
         }
     }
 

@@ -38,7 +38,7 @@ public struct OutputLibrary: Sendable {
         }
         let download = directory.appendingPathComponent(".\(job.id).download")
         defer { try? FileManager.default.removeItem(at: download) }
-        _ = try await client.download(sampleURL, to: download)
+        _ = try await client.download(sampleURL, to: download, durable: false)
         let bytes: [UInt8]
         do { bytes = Array(try Data(contentsOf: download)) } catch {
             throw BFLError.fileSystem("cannot read the downloaded image: \(error.localizedDescription)")

@@ -293,6 +293,17 @@ struct ClientTests {
         }
     }
 
+    @Test("a temporary file left by a killed write is overwritten by the next attempt, not left behind")
+    func staleTemporary() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let destination = directory.appendingPathComponent("image.jpg")
+        try Data(repeating: 7, count: 100).write(to: directory.appendingPathComponent(".image.jpg.part"))
+        try AtomicFileWriter.write([1, 2, 3], to: destination)
+        #expect(try Data(contentsOf: destination) == Data([1, 2, 3]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["image.jpg"])
+    }
+
     @Test("Retry-After is read as seconds or as an HTTP date")
     func retryAfterParsing() throws {
         #expect(RetryPolicy.parseRetryAfter("7") == .seconds(7))

@@ -27,6 +27,14 @@ struct CadenceTests {
         #expect(cadence.delay(elapsed: .seconds(60), expected: .seconds(10), pollsPastExpected: 12) == .seconds(5))
     }
 
+    @Test("two progress readings give the finish; a confident estimate is aimed at directly")
+    func slope() throws {
+        let expected = try #require(PollCadence.expected(from: (.seconds(2), 0.2), to: (.seconds(4), 0.6)))
+        #expect(expected > .milliseconds(5999) && expected < .milliseconds(6001))
+        #expect(PollCadence.expected(from: (.seconds(2), 0.5), to: (.seconds(4), 0.5)) == nil)
+        #expect(cadence.delay(elapsed: .seconds(4), expected: .seconds(6), confident: true, pollsPastExpected: 0) == .milliseconds(2040))
+    }
+
     @Test("progress refines the expected duration")
     func progress() {
         #expect(PollCadence.expected(fromProgress: 0.5, elapsed: .seconds(2)) == .seconds(4))
