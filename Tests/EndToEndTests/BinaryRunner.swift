@@ -39,7 +39,17 @@ struct BinaryRunner {
         return process
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// Runs the binary to completion. The blocking waits happen on a Dispatch thread, never on
+    /// the Swift concurrency pool, which in-process simulators of the same test need.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
         let process = try process(arguments, environment: environment)
         let out = Pipe()
         let err = Pipe()

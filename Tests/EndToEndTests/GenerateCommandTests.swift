@@ -29,10 +29,10 @@ struct Sandbox {
 @Suite("fluxdeck binary: generate, batch, jobs, credits", .timeLimit(.minutes(3)))
 struct GenerateCommandTests {
     @Test("generate --simulator saves the images with sidecars and prints one JSON object per job")
-    func generateSimulator() throws {
+    func generateSimulator() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let outcome = try BinaryRunner.run([
+        let outcome = try await BinaryRunner.run([
             "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", "a lighthouse at dusk",
             "--width", "512", "--height", "384", "--count", "2", "--output-dir", sandbox.output.path, "--json",
         ], environment: sandbox.environment)
@@ -51,17 +51,17 @@ struct GenerateCommandTests {
             #expect(file.range(of: #"/\d{4}-\d{2}-\d{2}_\d{4}_flux-2-pro_[0-9a-f]{8}\.jpg$"#, options: .regularExpression) != nil)
         }
         #expect(sandbox.files().filter { $0.hasSuffix(".json") }.count == 2)
-        let listed = try BinaryRunner.run(["jobs", "--json"], environment: sandbox.environment)
+        let listed = try await BinaryRunner.run(["jobs", "--json"], environment: sandbox.environment)
         #expect(listed.stdout.split(separator: "\n").count == 2)
-        let done = try BinaryRunner.run(["jobs", "--status", "failed"], environment: sandbox.environment)
+        let done = try await BinaryRunner.run(["jobs", "--status", "failed"], environment: sandbox.environment)
         #expect(done.stdout.isEmpty || done.stdout.contains("No jobs"))
     }
 
     @Test("without a key or a simulator, one sentence says how to set a key and how to try the simulator")
-    func missingKey() throws {
+    func missingKey() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let outcome = try BinaryRunner.run(["generate", "--model", "flux-2-pro", "--prompt", "x"], environment: sandbox.environment)
+        let outcome = try await BinaryRunner.run(["generate", "--model", "flux-2-pro", "--prompt", "x"], environment: sandbox.environment)
         #expect(outcome.status == 2)
         #expect(outcome.stderr.split(separator: "\n").count == 1)
         #expect(outcome.stderr.contains("BFL_API_KEY"))
@@ -69,10 +69,10 @@ struct GenerateCommandTests {
     }
 
     @Test("local validation and bad batch lines exit 2 before anything is sent or written")
-    func validation() throws {
+    func validation() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let tooSmall = try BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--width", "32", "--height", "32"],
+        let tooSmall = try await BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--width", "32", "--height", "32"],
                                             environment: sandbox.environment)
         #expect(tooSmall.status == 2)
         #expect(tooSmall.stderr.contains("width must be at least 64 (got 32)"))
@@ -81,10 +81,10 @@ struct GenerateCommandTests {
             {"model":"flux-2-pro","prompt":"ok"}
             {"model":"flux-2-pro","prompt":"bad","colour":"red"}
             """.utf8).write(to: batch)
-        let bad = try BinaryRunner.run(["batch", batch.path, "--simulator"], environment: sandbox.environment)
+        let bad = try await BinaryRunner.run(["batch", batch.path, "--simulator"], environment: sandbox.environment)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("line 2: unknown key \"colour\""))
-        let missingInput = try BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--input", "/nonexistent.png"],
+        let missingInput = try await BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--input", "/nonexistent.png"],
                                                 environment: sandbox.environment)
         #expect(missingInput.status == 2)
         #expect(missingInput.stderr.contains("cannot read the image /nonexistent.png"))
@@ -92,15 +92,15 @@ struct GenerateCommandTests {
     }
 
     @Test("failed and moderated jobs exit 1; credits reads the balance")
-    func failures() throws {
+    func failures() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let failed = try BinaryRunner.run(["generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-klein-4b",
+        let failed = try await BinaryRunner.run(["generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-klein-4b",
                                            "--prompt", "sim:content-moderated", "--output-dir", sandbox.output.path],
                                           environment: sandbox.environment)
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("moderated"))
-        let credits = try BinaryRunner.run(["credits", "--simulator", "--json"], environment: sandbox.environment)
+        let credits = try await BinaryRunner.run(["credits", "--simulator", "--json"], environment: sandbox.environment)
         #expect(credits.status == 0)
         #expect(credits.stdout.contains("\"credits\":1000"))
     }
@@ -132,7 +132,7 @@ struct GenerateCommandTests {
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)
 
-        let resumed = try BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
+        let resumed = try await BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
         #expect([0, 1].contains(resumed.status), "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming"))
         let jobs = try sandbox.store().jobs()
@@ -149,6 +149,40 @@ struct GenerateCommandTests {
         #expect(Set(done.map(\.prompt)).isSubset(of: Set(posts)))
         #expect(posts.count <= count)
         #expect(posts.count >= done.count)
+        // The key is in no file fluxdeck wrote: not the ledger (with its WAL), not a sidecar.
+        let data = sandbox.root.appendingPathComponent("data/fluxdeck")
+        let written = ((try? FileManager.default.contentsOfDirectory(atPath: data.path)) ?? []).map { data.appendingPathComponent($0) }
+            + sandbox.files().map { sandbox.output.appendingPathComponent($0) }
+        #expect(written.count > done.count)
+        for file in written {
+            let bytes = try Data(contentsOf: file)
+            #expect(bytes.range(of: Data(server.apiKey.utf8)) == nil, "\(file.lastPathComponent)")
+        }
+        await server.stop()
+    }
+
+    @Test("--no-wait returns once submitted; `jobs` lists them in flight; `jobs resume` finishes them")
+    func noWait() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var options = SimulatorOptions()
+        options.timeFactor = 0.05
+        let server = try await SimulatorServer.start(options: options)
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = server.apiKey
+        let arguments = ["--endpoint", server.apiURL, "--output-dir", sandbox.output.path]
+        let submitted = try await BinaryRunner.run(["generate", "--model", "flux-2-pro", "--prompt", "later", "--count", "3", "--no-wait"] + arguments,
+                                             environment: environment)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        #expect(submitted.stdout.split(separator: "\n").allSatisfy { $0.contains("submitted") })
+        #expect(try sandbox.store().jobs().allSatisfy { [.pending, .running].contains($0.phase) })
+        let listed = try await BinaryRunner.run(["jobs"], environment: environment)
+        #expect(listed.stdout.split(separator: "\n").count == 3)
+        let resumed = try await BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try sandbox.store().jobs().allSatisfy { $0.phase == .done })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 3)
+        #expect(await server.core.requests.filter { $0.method == "POST" }.count == 3)
         await server.stop()
     }
 }

@@ -4,16 +4,16 @@ import Testing
 @Suite("fluxdeck binary: models and cost")
 struct HeadlessCommandTests {
     @Test("cost reports 4.5 credits ($0.045) for flux-2-pro at 1920x1080")
-    func costText() throws {
-        let outcome = try BinaryRunner.run(["cost", "--model", "flux-2-pro", "--width", "1920", "--height", "1080"])
+    func costText() async throws {
+        let outcome = try await BinaryRunner.run(["cost", "--model", "flux-2-pro", "--width", "1920", "--height", "1080"])
         #expect(outcome.status == 0)
         #expect(outcome.stdout.contains("Total: 4.5 credits ($0.045)"))
         #expect(outcome.stdout.contains("1 extra output MP"))
     }
 
     @Test("cost --json has model, credits, usd and breakdown")
-    func costJSON() throws {
-        let outcome = try BinaryRunner.run([
+    func costJSON() async throws {
+        let outcome = try await BinaryRunner.run([
             "cost", "--model", "flux-2-max", "--width", "1024", "--height", "1024",
             "--input-size", "1024x1024", "--input-size", "1920x1080", "--input-size", "4000x3000", "--count", "2", "--json",
         ])
@@ -37,8 +37,8 @@ struct HeadlessCommandTests {
         (["cost", "--model", "flux-kontext-pro", "--aspect-ratio", "5:1"], "aspect ratio 5:1 is outside 21:9 … 9:21"),
         (["cost", "--model", "flux-2-pro", "--input-size", "big"], "--input-size must look like 1024x768"),
     ])
-    func costErrors(_ arguments: [String], _ message: String) throws {
-        let outcome = try BinaryRunner.run(arguments)
+    func costErrors(_ arguments: [String], _ message: String) async throws {
+        let outcome = try await BinaryRunner.run(arguments)
         #expect(outcome.status == 2)
         #expect(outcome.stdout.isEmpty)
         let lines = outcome.stderr.split(separator: "\n")
@@ -47,11 +47,11 @@ struct HeadlessCommandTests {
     }
 
     @Test("models lists all twelve, in text and JSON")
-    func models() throws {
-        let text = try BinaryRunner.run(["models"])
+    func models() async throws {
+        let text = try await BinaryRunner.run(["models"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("flux-kontext-max        FLUX.1 Kontext [max]  8 per image"))
-        let json = try BinaryRunner.run(["models", "--json"])
+        let json = try await BinaryRunner.run(["models", "--json"])
         let list = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(list.count == 12)
         let raw = try #require(list.first { $0["id"] as? String == "flux-pro-1.1-ultra-raw" })
@@ -62,9 +62,9 @@ struct HeadlessCommandTests {
     }
 
     @Test("--help works for every command")
-    func help() throws {
+    func help() async throws {
         for arguments in [["--help"], ["cost", "--help"], ["models", "--help"]] {
-            let outcome = try BinaryRunner.run(arguments)
+            let outcome = try await BinaryRunner.run(arguments)
             #expect(outcome.status == 0, "\(arguments)")
             #expect(outcome.stdout.contains("USAGE"), "\(arguments)")
         }
