@@ -196,11 +196,14 @@ public actor JobEngine {
         for timer in timers.values { timer.cancel() }
         tasks.removeAll()
         timers.removeAll()
+        // Whoever still waits hears the phase the job stopped in.
+        for (id, pending) in waiters {
+            guard let job = live[id] else { continue }
+            for waiter in pending { waiter.continuation.resume(returning: job) }
+        }
+        waiters.removeAll()
         emitter.finish()
     }
-
-    /// Jobs not yet final.
-    public var unfinishedCount: Int { live.values.filter { !$0.phase.isFinal }.count }
 
     /// The most jobs that held slots at once, in all and per model (for tests and benchmarks).
     public var peakActive: (total: Int, byModel: [String: Int]) { (highWater, highWaterByModel) }
