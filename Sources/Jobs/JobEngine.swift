@@ -87,6 +87,7 @@ public actor JobEngine {
         var continuation: CheckedContinuation<JobRecord, Never>
     }
     private var highWater = 0
+    private var isShutDown = false
     private var highWaterByModel: [String: Int] = [:]
 
     public init(client: BFLClient, store: JobStore, library: OutputLibrary, configuration: EngineConfiguration,
@@ -170,7 +171,7 @@ public actor JobEngine {
         var results: [JobRecord] = []
         for id in ids {
             if let job = live[id] {
-                if until(job.phase) || job.phase.isFinal { results.append(job); continue }
+                if until(job.phase) || job.phase.isFinal || isShutDown { results.append(job); continue }
                 results.append(await withCheckedContinuation { waiters[id, default: []].append(Waiter(until: until, continuation: $0)) })
             } else if let job = try? store.job(id: id) {
                 results.append(job)
@@ -192,6 +193,7 @@ public actor JobEngine {
 
     /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.
     public func shutdown() {
+        isShutDown = true
         for task in tasks.values { task.cancel() }
         for timer in timers.values { timer.cancel() }
         tasks.removeAll()
