@@ -18,6 +18,9 @@ struct ServiceOptions: ParsableArguments {
     @Flag(help: "Run against an in-process offline simulator (no credits spent).")
     var simulator = false
 
+    @Option(name: .customLong("max-active"), help: "Jobs active at once on the account (default 24; Kontext [max] is held to 6).")
+    var maxActive: Int?
+
     @Option(name: .customLong("sim-time-scale"), help: ArgumentHelp("Service-time scale of --simulator.", visibility: .hidden))
     var simulatorTimeScale: Double = 1
 }
@@ -48,7 +51,7 @@ struct Session {
                     throw CommandFailure(code: .network, message: "the simulator gave an unusable URL \(server.apiURL)")
                 }
                 return try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server, label: "simulator",
-                                outputDirectory: outputDirectory, environment: environment)
+                                maxActive: options.maxActive, outputDirectory: outputDirectory, environment: environment)
             } catch {
                 await server.stop()
                 throw error
@@ -72,12 +75,15 @@ struct Session {
         case .region(let region): region.rawValue
         case .custom(let url): url.absoluteString
         }
-        return try make(endpoint: endpoint, key: key, simulator: nil, label: label,
+        return try make(endpoint: endpoint, key: key, simulator: nil, label: label, maxActive: options.maxActive,
                         outputDirectory: outputDirectory, environment: environment)
     }
 
-    private static func make(endpoint: Endpoint, key: APIKey?, simulator: SimulatorServer?, label: String,
+    private static func make(endpoint: Endpoint, key: APIKey?, simulator: SimulatorServer?, label: String, maxActive: Int?,
                              outputDirectory: String?, environment: [String: String]) throws -> Session {
+        if let maxActive, !(1...24).contains(maxActive) {
+            throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
+        }
         let transport = HTTPClientTransport()
         let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key), transport: transport)
         let store: JobStore
@@ -87,8 +93,10 @@ struct Session {
         let directory = outputDirectory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             ?? environment["FLUXDECK_OUTPUT_DIR"].map { URL(fileURLWithPath: $0) }
             ?? OutputLibrary.defaultDirectory(environment: environment)
+        var configuration = EngineConfiguration(endpointLabel: label)
+        if let maxActive { configuration.accountLimit = maxActive }
         let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory),
-                               configuration: EngineConfiguration(endpointLabel: label))
+                               configuration: configuration)
         return Session(client: client, engine: engine, store: store, endpointLabel: label, transport: transport,
                        simulator: simulator)
     }
