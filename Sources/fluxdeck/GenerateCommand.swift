@@ -107,24 +107,36 @@ enum JobRunner {
             } catch let error as JobStoreError {
                 throw CommandFailure(code: .jobFailed, message: error.message)
             }
-            let progress = ProgressReporter(total: jobs.count)
-            let display = Task { await progress.follow(session.engine.events) }
-            let done = wait
-                ? await session.engine.wait(for: jobs.map(\.id))
-                : await session.engine.wait(for: jobs.map(\.id)) { $0 != .queued && $0 != .submitting }
-            display.cancel()
-            await progress.finish()
-            return done
+            return wait
+                ? await follow(session.engine, jobs)
+                : await follow(session.engine, jobs) { $0 != .queued && $0 != .submitting }
         }
+        try report(results, json: json)
+    }
+
+    /// Waits for the jobs (until final, or until `until`) while drawing progress on stderr.
+    static func follow(_ engine: JobEngine, _ jobs: [JobRecord],
+                       until: @escaping @Sendable (JobPhase) -> Bool = { $0.isFinal }) async -> [JobRecord] {
+        let progress = ProgressReporter(total: jobs.count)
+        let display = Task { await progress.follow(engine.events) }
+        let done = await engine.wait(for: jobs.map(\.id), until: until)
+        display.cancel()
+        await progress.finish()
+        return done
+    }
+
+    /// Prints each job (its file, or JSON), explains failures on stderr, and exits with the
+    /// code the jobs deserve.
+    static func report(_ results: [JobRecord], json: Bool) throws {
         for job in results {
             if json {
                 try Output.jsonLine(JobReport(job))
             } else if let path = job.outputPath {
                 Output.line(path)
-            } else if !wait, !job.phase.isFinal {
+            } else if !job.phase.isFinal {
                 Output.line("\(job.shortID) submitted (\(job.model)); `fluxdeck jobs resume` finishes it")
             }
-            if let message = job.errorMessage, job.phase.isFinal {
+            if let message = job.errorMessage, job.phase.isFinal, job.phase != .done {
                 Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
             }
         }

@@ -81,22 +81,10 @@ struct JobsResume: AsyncParsableCommand {
                 }
                 if resumed.isEmpty { return [] }
                 Output.error("fluxdeck: resuming \(resumed.count) job(s)")
-                let progress = ProgressReporter(total: resumed.count)
-                let display = Task { await progress.follow(session.engine.events) }
-                let done = await session.engine.wait(for: resumed.map(\.id))
-                display.cancel()
-                await progress.finish()
-                return done
+                return await JobRunner.follow(session.engine, resumed)
             }
             if results.isEmpty, !json { Output.line("Nothing to resume.") }
-            for job in results {
-                if json { try Output.jsonLine(JobReport(job)) } else if let path = job.outputPath { Output.line(path) }
-                if let message = job.errorMessage, job.phase != .done {
-                    Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
-                }
-            }
-            let code = JobRunner.exitCode(results)
-            if code != .ok { throw ExitCode(code.rawValue) }
+            try JobRunner.report(results, json: json)
         }
     }
 }
