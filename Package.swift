@@ -65,6 +65,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Foundation-free terminal values: cells, buffers and their diff, layout, styles, keys.
+        .target(
+            name: "TerminalCore",
+            swiftSettings: swiftSettings
+        ),
         // The shared service layer: job engine, SQLite ledger, output library.
         .target(
             name: "Jobs",
@@ -110,6 +115,11 @@ let package = Package(
         .testTarget(
             name: "SimulatorTests",
             dependencies: ["BFLSimulator", "BFL", "Imaging", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TerminalCoreTests",
+            dependencies: ["TerminalCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,133 @@
+import Testing
+import TerminalCore
+
+@Suite("Display width")
+struct DisplayWidthTests {
+    @Test("known code points", arguments: [
+        ("a", 1), ("é", 1), ("e\u{301}", 1), ("中", 2), ("한", 2), ("ｱ", 1), ("Ａ", 2), ("🎨", 2), ("👍🏽", 2),
+        ("👨‍👩‍👧", 2), ("🇩🇪", 2), ("❤️", 2), ("✓", 1), ("─", 1), ("\u{200B}", 0), ("\u{301}", 0), ("の", 2),
+    ])
+    func widths(_ text: String, _ width: Int) throws {
+        let character = try #require(text.first)
+        #expect(text.count == 1)
+        #expect(DisplayWidth.of(character) == width)
+    }
+
+    @Test("strings add up")
+    func strings() {
+        #expect(DisplayWidth.of("日本語 ok") == 9)
+        #expect(DisplayWidth.of("") == 0)
+    }
+}
+
+@Suite("Buffer")
+struct BufferTests {
+    @Test("strings are clipped to the width, wide characters take two cells and are not cut in half")
+    func setString() {
+        var buffer = Buffer(area: Rect(width: 6, height: 1))
+        let end = buffer.setString(x: 0, y: 0, "ab中文x", style: .plain)
+        #expect(end == 6)
+        #expect(buffer.lines == ["ab中文"])
+        #expect(buffer[3, 0].isContinuation)
+        var narrow = Buffer(area: Rect(width: 3, height: 1))
+        narrow.setString(x: 0, y: 0, "a中文", style: .plain)
+        #expect(narrow.lines == ["a中"])
+        var cut = Buffer(area: Rect(width: 4, height: 1))
+        cut.setString(x: 0, y: 0, "abc中", style: .plain)
+        #expect(cut.lines == ["abc "])
+    }
+
+    @Test("overwriting half of a wide character blanks the other half")
+    func overwriteHalf() {
+        var buffer = Buffer(lines: ["中文"])
+        buffer.setString(x: 1, y: 0, "x", style: .plain)
+        #expect(buffer.lines == [" x文"])
+    }
+
+    @Test("styles patch what is underneath")
+    func styles() {
+        var buffer = Buffer(area: Rect(width: 3, height: 1))
+        buffer.setStyle(Style(bg: .blue), in: buffer.area)
+        buffer.setString(x: 0, y: 0, "ab", style: Style(fg: .red, add: .bold))
+        #expect(buffer[0, 0].style == CellStyle(fg: .red, bg: .blue, modifiers: .bold))
+        #expect(buffer[2, 0].style == CellStyle(fg: .default, bg: .blue))
+        let base = Style(fg: .green, add: [.bold, .italic])
+        #expect(base.patched(with: Style(remove: .bold)) == Style(fg: .green, add: .italic, remove: .bold))
+    }
+
+    @Test("diff sends only changed cells, once per wide character")
+    func diff() {
+        let before = Buffer(lines: ["hello", "world"])
+        var after = before
+        after.setString(x: 1, y: 1, "a", style: .plain)
+        #expect(after.diff(from: before).map { "\($0.x),\($0.y),\($0.cell.symbol)" } == ["1,1,a"])
+        var wide = before
+        wide.setString(x: 0, y: 0, "中", style: .plain)
+        #expect(wide.diff(from: before).map { "\($0.x),\($0.y),\($0.cell.symbol)" } == ["0,0,中"])
+        // A wide character replaced by two narrow ones: both cells are sent.
+        let hadWide = Buffer(lines: ["中x"])
+        let narrow = Buffer(lines: ["abx"])
+        #expect(narrow.diff(from: hadWide).map(\.cell.symbol) == ["a", "b"])
+        #expect(before.diff(from: before).isEmpty)
+        var restyled = before
+        restyled.setStyle(Style(fg: .red), in: Rect(x: 4, y: 0, width: 1, height: 1))
+        #expect(restyled.diff(from: before).map { "\($0.x),\($0.y)" } == ["4,0"])
+    }
+
+    @Test("a different size redraws everything")
+    func resized() {
+        let small = Buffer(area: Rect(width: 2, height: 1))
+        let big = Buffer(area: Rect(width: 3, height: 2))
+        #expect(big.diff(from: small).count == 6)
+    }
+}
+
+@Suite("Layout")
+struct LayoutTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var constraints: [Constraint]
+        var total: Int
+        var sizes: [Int]
+        var testDescription: String { "\(constraints) in \(total)" }
+    }
+
+    @Test("splits", arguments: [
+        Case(constraints: [.length(10), .fill(1)], total: 50, sizes: [10, 40]),
+        Case(constraints: [.percentage(25), .fill(1), .length(5)], total: 100, sizes: [25, 70, 5]),
+        Case(constraints: [.fill(1), .fill(2)], total: 30, sizes: [10, 20]),
+        Case(constraints: [.fill(1), .fill(1), .fill(1)], total: 10, sizes: [3, 3, 4]),
+        Case(constraints: [.min(10), .fill(1)], total: 40, sizes: [25, 15]),
+        Case(constraints: [.max(8), .fill(1)], total: 40, sizes: [8, 32]),
+        Case(constraints: [.length(30), .length(30)], total: 40, sizes: [20, 20]),
+        Case(constraints: [.length(3), .min(5), .length(2)], total: 8, sizes: [2, 4, 2]),
+        Case(constraints: [.length(5)], total: 0, sizes: [0]),
+    ])
+    func split(_ c: Case) {
+        let rects = Layout.horizontal(c.constraints).split(Rect(x: 2, y: 1, width: c.total, height: 3))
+        #expect(rects.map(\.width) == c.sizes)
+        #expect(rects.allSatisfy { $0.y == 1 && $0.height == 3 })
+        var x = 2
+        for rect in rects {
+            #expect(rect.x == x)
+            x += rect.width
+        }
+    }
+
+    @Test("vertical with spacing")
+    func vertical() {
+        let rects = Layout.vertical([.length(1), .fill(1), .length(1)], spacing: 1).split(Rect(width: 10, height: 12))
+        #expect(rects.map(\.y) == [0, 2, 11])
+        #expect(rects.map(\.height) == [1, 8, 1])
+    }
+}
+
+@Suite("Keys")
+struct KeyTests {
+    @Test("help text names keys", arguments: [
+        (Key.ctrl("c"), "Ctrl-C"), (Key.alt("x"), "Alt-x"), (Key(.backTab), "Shift-Tab"), (Key(.function(5)), "F5"),
+        (Key.char("?"), "?"), (Key(.enter), "Enter"), (Key.char(" "), "Space"),
+    ])
+    func names(_ key: Key, _ text: String) {
+        #expect(key.description == text)
+    }
+}
