@@ -70,6 +70,16 @@ let package = Package(
             name: "TerminalCore",
             swiftSettings: swiftSettings
         ),
+        // ncurses behind a C shim, and the only Swift code that calls it.
+        .target(
+            name: "CNcursesw",
+            linkerSettings: [.linkedLibrary("ncursesw")]
+        ),
+        .target(
+            name: "NcursesBackend",
+            dependencies: ["CNcursesw", "TerminalCore"],
+            swiftSettings: swiftSettings
+        ),
         // The shared service layer: job engine, SQLite ledger, output library.
         .target(
             name: "Jobs",
@@ -86,6 +96,8 @@ let package = Package(
                 "BFL",
                 "BFLSimulator",
                 "Jobs",
+                "TerminalCore",
+                "NcursesBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -119,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TerminalCoreTests",
-            dependencies: ["TerminalCore"],
+            dependencies: ["TerminalCore", "NcursesBackend"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,16 @@
 /// One screen cell: a grapheme (or "" for the second half of a wide one) and its style.
 public struct Cell: Sendable, Hashable {
-    public var symbol: String
+    public var symbol: String {
+        didSet { width = UInt8(DisplayWidth.of(symbol)) }
+    }
     public var style: CellStyle
+    /// Columns the symbol takes, kept with it so diffing never measures text again.
+    public private(set) var width: UInt8
 
     public init(_ symbol: String = " ", style: CellStyle = .plain) {
         self.symbol = symbol
         self.style = style
+        width = UInt8(DisplayWidth.of(symbol))
     }
 
     public static let blank = Cell()
@@ -114,7 +119,7 @@ public struct Buffer: Sendable, Hashable {
         guard let i = index(x: x, y: y) else { return }
         if cells[i].isContinuation, let left = index(x: x - 1, y: y) {
             cells[left].symbol = " "
-        } else if DisplayWidth.of(cells[i].symbol) == 2, let right = index(x: x + 1, y: y), cells[right].isContinuation {
+        } else if cells[i].width == 2, let right = index(x: x + 1, y: y), cells[right].isContinuation {
             cells[right].symbol = " "
         }
     }
@@ -143,9 +148,9 @@ public struct Buffer: Sendable, Hashable {
             if !current.isContinuation, current != before || invalidated > 0, toSkip == 0 {
                 updates.append((area.x + i % area.width, area.y + i / area.width, current))
             }
-            let currentWidth = DisplayWidth.of(current.symbol)
+            let currentWidth = Int(current.width)
             toSkip = max(currentWidth - 1, 0)
-            invalidated = max(max(currentWidth, DisplayWidth.of(before.symbol)), invalidated) - 1
+            invalidated = max(max(currentWidth, Int(before.width)), invalidated) - 1
             if invalidated < 0 { invalidated = 0 }
         }
         return updates

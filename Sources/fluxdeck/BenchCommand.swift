@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure fluxdeck's performance figures.",
         shouldDisplay: false,
-        subcommands: [EngineBench.self])
+        subcommands: [EngineBench.self, TerminalBench.self])
 }
 
 struct EngineBench: AsyncParsableCommand {

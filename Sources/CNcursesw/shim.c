@@ -1,0 +1,3 @@
+/* Everything lives in the header as static inline functions; this file makes SwiftPM build a
+   C target. */
+#include "cncursesw.h"

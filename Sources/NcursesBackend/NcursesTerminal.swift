@@ -1,0 +1,207 @@
+import CNcursesw
+#if canImport(Glibc)
+import Glibc
+#endif
+public import TerminalCore
+
+/// Why the terminal could not be used.
+public struct TerminalError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The ncurses screen. All ncurses calls happen through this one object, on one thread: the
+/// compiler cannot check a C call made from another task, so keep it on the main actor's thread.
+/// `stop()` (also run by `deinit`) restores the terminal.
+public final class NcursesTerminal {
+    public let colorDepth: ColorDepth
+    /// Whether the locale is UTF-8 (box characters need it).
+    public let isUTF8: Bool
+    private var pairs: [Int64: Int32] = [:]
+    private var previous: Buffer?
+    private var running = true
+
+    /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
+    public init(noColor: Bool = false) throws(TerminalError) {
+        guard cnc_start() == 0 else {
+            throw TerminalError(message: "cannot start the terminal interface (is TERM set, and is this a terminal?)")
+        }
+        isUTF8 = cnc_utf8() != 0
+        colorDepth = noColor ? .none : Self.depth(colors: Int(cnc_colors()))
+    }
+
+    /// Draws on a screen that writes to the file at `outputPath` instead of a terminal
+    /// (benchmarks write to /dev/null).
+    public init(outputPath: String, term: String, width: Int, height: Int) throws(TerminalError) {
+        guard let output = fopen(outputPath, "w"), let input = fopen("/dev/null", "r") else {
+            throw TerminalError(message: "cannot open \(outputPath)")
+        }
+        let status = term.withCString { cnc_start_on(output, input, $0, Int32(height), Int32(width)) }
+        guard status == 0 else { throw TerminalError(message: "cannot start a screen for \(term)") }
+        isUTF8 = cnc_utf8() != 0
+        colorDepth = Self.depth(colors: Int(cnc_colors()))
+    }
+
+    deinit { stop() }
+
+    /// Restores the terminal; safe to call more than once.
+    public func stop() {
+        guard running else { return }
+        running = false
+        cnc_end()
+    }
+
+    static func depth(colors: Int) -> ColorDepth {
+        colors >= 256 ? .indexed256 : colors >= 8 ? .ansi16 : .none
+    }
+
+    /// The screen size in cells.
+    public var size: (width: Int, height: Int) { (Int(cnc_cols()), Int(cnc_lines())) }
+
+    /// Draws a frame: only the cells that changed since the last one, each positioned
+    /// explicitly. A frame of another size redraws everything.
+    public func draw(_ frame: Buffer, cursor: (x: Int, y: Int)? = nil) {
+        let updates = previous.map { frame.diff(from: $0) } ?? frame.diff(from: Buffer(area: .zero))
+        flush(updates, cursor: cursor)
+        previous = frame
+    }
+
+    /// Forgets the last frame, so the next one is drawn whole (after a resize or a redraw request).
+    public func invalidate() {
+        previous = nil
+        cnc_clear()
+    }
+
+    /// Puts cells on screen and refreshes once.
+    public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?) {
+        var wide = [wchar_t](repeating: 0, count: 8)
+        for update in updates {
+            var count = 0
+            for scalar in update.cell.symbol.unicodeScalars where count < 5 {
+                wide[count] = wchar_t(bitPattern: scalar.value)
+                count += 1
+            }
+            if count == 0 { continue }
+            wide[count] = 0
+            let (attributes, pair) = attributes(for: update.cell.style)
+            _ = cnc_put(Int32(update.y), Int32(update.x), wide, attributes, pair)
+        }
+        if let cursor {
+            cnc_move(Int32(cursor.y), Int32(cursor.x))
+            cnc_cursor(1)
+        } else {
+            cnc_cursor(0)
+        }
+        cnc_refresh()
+    }
+
+    private func attributes(for style: CellStyle) -> (UInt32, Int32) {
+        var attributes: UInt32 = 0
+        if style.modifiers.contains(.bold) { attributes |= cnc_a_bold() }
+        if style.modifiers.contains(.dim) { attributes |= cnc_a_dim() }
+        if style.modifiers.contains(.italic) { attributes |= cnc_a_italic() }
+        if style.modifiers.contains(.underline) { attributes |= cnc_a_underline() }
+        if style.modifiers.contains(.reverse) { attributes |= cnc_a_reverse() }
+        guard colorDepth != .none else { return (attributes, 0) }
+        let fg = number(colorDepth.reduce(style.fg))
+        let bg = number(colorDepth.reduce(style.bg))
+        if fg == -1 && bg == -1 { return (attributes, 0) }
+        let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let pair = pairs[key] { return (attributes, pair) }
+        let pair = cnc_alloc_pair(fg, bg)
+        let usable = pair > 0 ? pair : 0
+        pairs[key] = usable
+        return (attributes, usable)
+    }
+
+    private func number(_ color: Color?) -> Int32 {
+        switch color {
+        case .ansi(let n)?: Int32(n)
+        case .indexed(let n)?: Int32(n)
+        case .rgb(let r, let g, let b)?: Int32(ColorDepth.nearest256(r, g, b))
+        case .default?, nil: -1
+        }
+    }
+
+    /// The next input, waiting at most `timeout` milliseconds (-1: until there is one).
+    public func nextEvent(timeout: Int32) -> TerminalEvent? {
+        cnc_timeout(timeout)
+        var value: UInt32 = 0
+        let status = cnc_get(&value)
+        if status == cnc_key_code_yes() {
+            if Int32(value) == cnc_key_resize() {
+                previous = nil
+                return .resize(width: size.width, height: size.height)
+            }
+            if Int32(value) == cnc_key_mouse() { return mouseEvent() }
+            return KeyDecoder.keyCode(Int32(value)).map(TerminalEvent.key)
+        }
+        guard status == cnc_ok() else { return nil }
+        if value == 27 {
+            // Esc, or Alt with the key that follows at once.
+            cnc_timeout(0)
+            var next: UInt32 = 0
+            if cnc_get(&next) == cnc_ok(), let key = KeyDecoder.character(next) {
+                return .key(Key(key.code, key.modifiers.union(.alt)))
+            }
+            return .key(Key(.escape))
+        }
+        return KeyDecoder.character(value).map(TerminalEvent.key)
+    }
+
+    private func mouseEvent() -> TerminalEvent? {
+        var x: Int32 = 0, y: Int32 = 0
+        var buttons: UInt = 0
+        guard cnc_getmouse(&x, &y, &buttons) == cnc_ok() else { return nil }
+        let kind: MouseEvent.Kind
+        if buttons & cnc_wheel_up() != 0 { kind = .scrollUp }
+        else if buttons & cnc_wheel_down() != 0 { kind = .scrollDown }
+        else if buttons & cnc_button1_pressed() != 0 { kind = .press }
+        else if buttons & cnc_button1_released() != 0 { kind = .release }
+        else { return nil }
+        return .mouse(MouseEvent(kind: kind, x: Int(x), y: Int(y)))
+    }
+}
+
+/// Turns what `get_wch` returns into keys.
+public enum KeyDecoder {
+    /// A character read with status OK.
+    public static func character(_ value: UInt32) -> Key? {
+        switch value {
+        case 9: return Key(.tab)
+        case 10, 13: return Key(.enter)
+        case 8, 127: return Key(.backspace)
+        case 27: return Key(.escape)
+        case 0: return Key(.char(" "), .ctrl)
+        case 1...26: return Key(.char(Character(Unicode.Scalar(value + 96) ?? "?")), .ctrl)
+        case 28...31: return nil
+        default:
+            guard let scalar = Unicode.Scalar(value) else { return nil }
+            return Key(.char(Character(scalar)))
+        }
+    }
+
+    /// A key code read with status KEY_CODE_YES.
+    public static func keyCode(_ code: Int32) -> Key? {
+        switch code {
+        case cnc_key_up(): return Key(.up)
+        case cnc_key_down(): return Key(.down)
+        case cnc_key_left(): return Key(.left)
+        case cnc_key_right(): return Key(.right)
+        case cnc_key_sleft(): return Key(.left, .shift)
+        case cnc_key_sright(): return Key(.right, .shift)
+        case cnc_key_home(): return Key(.home)
+        case cnc_key_end(): return Key(.end)
+        case cnc_key_ppage(): return Key(.pageUp)
+        case cnc_key_npage(): return Key(.pageDown)
+        case cnc_key_dc(): return Key(.delete)
+        case cnc_key_ic(): return Key(.insert)
+        case cnc_key_backspace(): return Key(.backspace)
+        case cnc_key_enter(): return Key(.enter)
+        case cnc_key_btab(): return Key(.backTab)
+        default:
+            for n in 1...24 where code == cnc_key_f(Int32(n)) { return Key(.function(n)) }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NcursesBackend
+import Synchronization
+import TerminalCore
+
+/// A small full-screen check of the terminal layer: box characters, a CJK string, a colour,
+/// the size (redrawn on resize), and a clean exit with `q`, Ctrl-C or SIGTERM.
+struct TerminalCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminal-check",
+        abstract: "Draw a test screen to check the terminal (q quits).",
+        shouldDisplay: false)
+
+    @Option(help: ArgumentHelp("Write a line to this file (or FIFO) after each frame (tests).", visibility: .hidden))
+    var notify: String?
+
+    @MainActor
+    func run() async throws {
+        // Opened with open(2): Foundation's file handles refuse FIFOs.
+        let notifier = notify.flatMap { path -> FileHandle? in
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+            return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
+        }
+        let stop = StopFlag()
+        stop.watchSignals()
+        let terminal: NcursesTerminal
+        do { terminal = try NcursesTerminal(noColor: ProcessInfo.processInfo.environment["NO_COLOR"] != nil) } catch {
+            Output.error("fluxdeck: \(error)")
+            throw ExitCode(2)
+        }
+        var last = "none"
+        var dirty = true
+        while !stop.isSet {
+            if dirty {
+                let (width, height) = terminal.size
+                var frame = Buffer(area: Rect(width: width, height: height))
+                drawBox(&frame, Rect(width: width, height: height), title: " fluxdeck terminal check ", ascii: !terminal.isUTF8)
+                frame.setString(x: 2, y: 2, "CJK: 日本語のテキスト", style: .plain)
+                frame.setString(x: 2, y: 3, "colour: ", style: .plain)
+                frame.setString(x: 10, y: 3, "red text", style: Style(fg: .red, add: .bold))
+                frame.setString(x: 2, y: 4, "size: \(width)x\(height)", style: .plain)
+                frame.setString(x: 2, y: 5, "last key: \(last)", style: .plain)
+                frame.setString(x: 2, y: 6, "press q to quit", style: Style(add: .dim))
+                terminal.draw(frame)
+                notifier?.write(Data("drawn \(width)x\(height) \(last)\n".utf8))
+                dirty = false
+            }
+            // Nothing changes without input: wake only to notice signals.
+            guard let event = terminal.nextEvent(timeout: 250) else { continue }
+            dirty = true
+            switch event {
+            case .key(let key) where key == .char("q") || key == .ctrl("c"):
+                stop.set()
+            case .key(let key):
+                last = key.description
+            case .mouse(let mouse):
+                last = "mouse \(mouse.kind) at \(mouse.x),\(mouse.y)"
+            case .resize:
+                terminal.invalidate()
+                last = "resize"
+            case .paste:
+                break
+            }
+        }
+        terminal.stop()
+        print("terminal restored")
+        notifier?.write(Data("stopped\n".utf8))
+    }
+
+    func drawBox(_ frame: inout Buffer, _ rect: Rect, title: String, ascii: Bool) {
+        guard rect.width >= 2, rect.height >= 2 else { return }
+        let (h, v, tl, tr, bl, br) = ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
+        for x in rect.x + 1..<rect.right - 1 {
+            frame.setString(x: x, y: rect.y, h, style: .plain)
+            frame.setString(x: x, y: rect.bottom - 1, h, style: .plain)
+        }
+        for y in rect.y + 1..<rect.bottom - 1 {
+            frame.setString(x: rect.x, y: y, v, style: .plain)
+            frame.setString(x: rect.right - 1, y: y, v, style: .plain)
+        }
+        frame.setString(x: rect.x, y: rect.y, tl, style: .plain)
+        frame.setString(x: rect.right - 1, y: rect.y, tr, style: .plain)
+        frame.setString(x: rect.x, y: rect.bottom - 1, bl, style: .plain)
+        frame.setString(x: rect.right - 1, y: rect.bottom - 1, br, style: .plain)
+        frame.setString(x: rect.x + 2, y: rect.y, title, style: Style(add: .bold), maxWidth: rect.width - 4)
+    }
+}
+
+/// Set by SIGINT/SIGTERM (or by the program); polled by the run loop. Unchecked: the
+/// dispatch sources it keeps alive are touched only under its lock.
+final class StopFlag: @unchecked Sendable {
+    private let state = Mutex(false)
+    private let lock = NSLock()
+    private var sources: [any DispatchSourceSignal] = []
+
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
+
+    /// Installs the handlers. Created outside any actor: a closure made in main-actor code and
+    /// run on a dispatch queue traps under Swift 6.
+    nonisolated func watchSignals() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.set() }
+            source.resume()
+            lock.withLock { sources.append(source) }
+        }
+    }
+}
+
+struct TerminalBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminal",
+        abstract: "Measure diff + flush of a frame with some cells changed (ncurses writing to /dev/null).")
+
+    @Option(help: "Frame width.") var width = 200
+    @Option(help: "Frame height.") var height = 60
+    @Option(help: "Share of cells changed per frame, in percent.") var changed = 10
+    @Option(help: "Frames to time.") var frames = 500
+
+    @MainActor
+    func run() async throws {
+        let terminal = try NcursesTerminal(outputPath: "/dev/null", term: "xterm-256color", width: width, height: height)
+        var rng = SystemRandomNumberGenerator()
+        var frame = Buffer(area: Rect(width: width, height: height))
+        for y in 0..<height { frame.setString(x: 0, y: y, String(repeating: "fluxdeck ", count: width / 9 + 1), style: .plain) }
+        terminal.draw(frame)
+        let colors: [Color] = [.red, .green, .blue, .rgb(200, 120, 40), .indexed(141), .default]
+        let perFrame = width * height * changed / 100
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789─│日本")
+        let clock = ContinuousClock()
+        var total = Duration.zero
+        var cells = 0
+        for _ in 0..<frames {
+            let previous = frame
+            for _ in 0..<perFrame {
+                let x = Int(rng.next() % UInt64(width - 1)), y = Int(rng.next() % UInt64(height))
+                let symbol = String(alphabet[Int(rng.next() % UInt64(alphabet.count))])
+                frame.setString(x: x, y: y, symbol, style: Style(fg: colors[Int(rng.next() % 6)]))
+            }
+            let start = clock.now
+            let updates = frame.diff(from: previous)
+            terminal.flush(updates, cursor: nil)
+            total += clock.now - start
+            cells += updates.count
+        }
+        terminal.stop()
+        let micros = Double(total.components.attoseconds) / 1e12 + Double(total.components.seconds) * 1e6
+        print(String(format: "%dx%d, %d%% of cells changed: %.1f µs per frame (diff + flush), %.0f cells sent per frame, %d frames",
+                     width, height, changed, micros / Double(frames), Double(cells) / Double(frames), frames))
+    }
+}
