@@ -70,6 +70,12 @@ let package = Package(
             name: "TerminalCore",
             swiftSettings: swiftSettings
         ),
+        // Value-type widgets that draw into a Buffer.
+        .target(
+            name: "Widgets",
+            dependencies: ["TerminalCore"],
+            swiftSettings: swiftSettings
+        ),
         // ncurses behind a C shim, and the only Swift code that calls it.
         .target(
             name: "CNcursesw",
@@ -132,6 +138,11 @@ let package = Package(
         .testTarget(
             name: "TerminalCoreTests",
             dependencies: ["TerminalCore", "NcursesBackend"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WidgetsTests",
+            dependencies: ["Widgets", "TerminalCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
