@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
@@ -76,6 +77,13 @@ let package = Package(
             dependencies: ["TerminalCore"],
             swiftSettings: swiftSettings
         ),
+        // Semantic roles, TOML theme files, resolution and colour reduction.
+        .target(
+            name: "Theme",
+            dependencies: ["TerminalCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            resources: [.copy("themes")],
+            swiftSettings: swiftSettings
+        ),
         // ncurses behind a C shim, and the only Swift code that calls it.
         .target(
             name: "CNcursesw",
@@ -104,6 +112,7 @@ let package = Package(
                 "Jobs",
                 "TerminalCore",
                 "NcursesBackend",
+                "Theme",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -143,6 +152,11 @@ let package = Package(
         .testTarget(
             name: "WidgetsTests",
             dependencies: ["Widgets", "TerminalCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ThemeTests",
+            dependencies: ["Theme", "TerminalCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

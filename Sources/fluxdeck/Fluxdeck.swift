@@ -10,6 +10,6 @@ struct Fluxdeck: AsyncParsableCommand {
             full-screen studio are being built (see README.md).
             """,
         version: "0.1.0",
-        subcommands: [GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SimulateCommand.self, BenchCommand.self, TerminalCheckCommand.self]
+        subcommands: [GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SimulateCommand.self, BenchCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self]
     )
 }

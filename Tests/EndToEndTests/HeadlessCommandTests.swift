@@ -61,6 +61,23 @@ struct HeadlessCommandTests {
         #expect(kontextMax["concurrency_limit"] as? Int == 6)
     }
 
+    @Test("check-theme accepts a good file and names the line of a problem")
+    func checkTheme() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-theme-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("good.toml")
+        try Data("name = \"mine\"\ninherits = \"frost\"\n[styles]\n\"job.status.done\" = \"#00ff00\"\n".utf8).write(to: good)
+        let ok = try await BinaryRunner.run(["check-theme", good.path])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("ok, theme \"mine\""))
+        let bad = directory.appendingPathComponent("bad.toml")
+        try Data("name = \"mine\"\n[styles]\n\"job.status.done\" = \"greenish\"\n".utf8).write(to: bad)
+        let refused = try await BinaryRunner.run(["check-theme", bad.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("bad.toml:3:1: \"job.status.done\": unknown colour \"greenish\""))
+    }
+
     @Test("--help works for every command")
     func help() async throws {
         for arguments in [["--help"], ["cost", "--help"], ["models", "--help"]] {

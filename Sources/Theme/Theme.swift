@@ -1,0 +1,274 @@
+import Foundation
+public import TerminalCore
+import TOMLKit
+
+/// The semantic roles the interface draws with. Themes style roles, never widgets.
+public enum Role: String, CaseIterable, Sendable {
+    case uiText = "ui.text"
+    case uiTextDim = "ui.text.dim"
+    case uiBackground = "ui.background"
+    case paneBorder = "pane.border"
+    case paneBorderFocused = "pane.border.focused"
+    case paneTitle = "pane.title"
+    case paneTitleFocused = "pane.title.focused"
+    case statusBar = "status.bar"
+    case statusKey = "status.key"
+    case statusSimulator = "status.simulator"
+    case listSelected = "list.selected"
+    case inputText = "input.text"
+    case inputPlaceholder = "input.placeholder"
+    case gaugeFilled = "gauge.filled"
+    case gaugeEmpty = "gauge.empty"
+    case jobQueued = "job.status.queued"
+    case jobRunning = "job.status.running"
+    case jobDone = "job.status.done"
+    case jobFailed = "job.status.failed"
+    case jobModerated = "job.status.moderated"
+    case jobExpired = "job.status.expired"
+    case jobUnknown = "job.status.unknown"
+    case costEstimate = "cost.estimate"
+    case costCharged = "cost.charged"
+    case costOverBudget = "cost.over-budget"
+    case messageError = "message.error"
+    case messageWarning = "message.warning"
+    case messageHint = "message.hint"
+
+    /// The compiled-in default: ANSI colours that follow the terminal's palette.
+    public var fallback: Style {
+        switch self {
+        case .uiText, .uiBackground, .inputText: .plain
+        case .uiTextDim, .inputPlaceholder, .gaugeEmpty, .paneBorder: Style(add: .dim)
+        case .paneBorderFocused: Style(fg: .cyan)
+        case .paneTitle: Style(add: .bold)
+        case .paneTitleFocused: Style(fg: .cyan, add: .bold)
+        case .statusBar: Style(add: .reverse)
+        case .statusKey: Style(add: [.bold, .reverse])
+        case .statusSimulator: Style(fg: .black, bg: .yellow, add: .bold)
+        case .listSelected: Style(add: .reverse)
+        case .gaugeFilled: Style(fg: .green)
+        case .jobQueued: Style(add: .dim)
+        case .jobRunning: Style(fg: .cyan)
+        case .jobDone: Style(fg: .green)
+        case .jobFailed, .messageError, .costOverBudget: Style(fg: .red, add: .bold)
+        case .jobModerated, .jobExpired, .messageWarning: Style(fg: .yellow)
+        case .jobUnknown: Style(fg: .magenta)
+        case .costEstimate: .plain
+        case .costCharged: Style(add: .bold)
+        case .messageHint: Style(add: .dim)
+        }
+    }
+}
+
+/// A problem in a theme file, with where it is.
+public struct ThemeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var line: Int?
+    public var column: Int?
+
+    public var description: String {
+        guard let line else { return message }
+        return "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message)"
+    }
+}
+
+/// A resolved theme: a style per role, reduced to what the terminal can show.
+public struct Theme: Sendable {
+    public var name: String
+    public var variant: String
+    /// The styles set by the file (and what it inherits), by dotted key.
+    var styles: [String: Style]
+
+    public static let builtIn = Theme(name: "built-in", variant: "dark", styles: [:])
+
+    /// The style of a role: exact key, else the longest dotted prefix, else the compiled default.
+    public func style(_ role: Role) -> Style {
+        var key = role.rawValue
+        while true {
+            if let style = styles[key] { return style }
+            guard let dot = key.lastIndex(of: ".") else { return role.fallback }
+            key = String(key[..<dot])
+        }
+    }
+
+    /// This theme as a terminal of `depth` shows it (NO_COLOR: `.none`, modifiers only).
+    public func reduced(to depth: ColorDepth) -> Theme {
+        var copy = self
+        copy.styles = styles.mapValues { style in
+            var s = style
+            s.fg = style.fg.flatMap { depth.reduce($0) }
+            s.bg = style.bg.flatMap { depth.reduce($0) }
+            return s
+        }
+        if depth == .none {
+            // The compiled defaults lose their colours too.
+            for role in Role.allCases where copy.styles[role.rawValue] == nil {
+                var s = copy.style(role)
+                s.fg = nil
+                s.bg = nil
+                copy.styles[role.rawValue] = s
+            }
+        }
+        return copy
+    }
+}
+
+/// Reads theme files: TOML with `name`, `variant`, optional `inherits`, a `[palette]` and
+/// `[styles]` keyed by role (`"pane.border.focused" = { fg = "frost", modifiers = ["bold"] }`,
+/// or a colour alone for the foreground).
+public struct ThemeLoader: Sendable {
+    /// Loads shipped themes by name for `inherits`.
+    public var resolveInherited: @Sendable (String) -> String?
+
+    public init(resolveInherited: @escaping @Sendable (String) -> String? = ThemeLoader.shippedTheme(named:)) {
+        self.resolveInherited = resolveInherited
+    }
+
+    /// The TOML text of a shipped theme.
+    public static func shippedTheme(named name: String) -> String? {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "toml", subdirectory: "themes") else { return nil }
+        return try? String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// The names of the shipped themes.
+    public static var shippedNames: [String] {
+        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("themes"),
+              let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { return [] }
+        return files.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    static let topKeys: Set<String> = ["name", "variant", "inherits", "palette", "styles"]
+    static let styleKeys: Set<String> = ["fg", "bg", "modifiers"]
+    static let modifierNames: [String: Modifiers] = [
+        "bold": .bold, "dim": .dim, "italic": .italic, "underline": .underline, "underlined": .underline,
+        "reverse": .reverse, "reversed": .reverse, "strikethrough": .strikethrough, "crossed_out": .strikethrough,
+    ]
+    static let ansiNames: [String: Color] = [
+        "black": .black, "red": .red, "green": .green, "yellow": .yellow, "blue": .blue, "magenta": .magenta,
+        "cyan": .cyan, "white": .white, "gray": .brightBlack, "grey": .brightBlack, "bright-black": .brightBlack,
+        "bright-red": .brightRed, "bright-green": .brightGreen, "bright-yellow": .brightYellow, "bright-blue": .brightBlue,
+        "bright-magenta": .brightMagenta, "bright-cyan": .brightCyan, "bright-white": .brightWhite, "default": .default,
+    ]
+
+    /// Parses and checks a theme. Every problem names its line.
+    public func load(_ text: String, depth: Int = 0) throws(ThemeError) -> Theme {
+        guard depth < 8 else { throw ThemeError(message: "themes inherit from each other in a loop") }
+        let root = try Self.parse(text)
+        let locate = Locator(text: text)
+        for key in root.keys.sorted() where !Self.topKeys.contains(key) {
+            throw locate.error("unknown key \"\(key)\" (known: \(Self.topKeys.sorted().joined(separator: ", ")))", key: key)
+        }
+        guard let name = root["name"] as? String, !name.isEmpty else {
+            throw ThemeError(message: "the theme needs a name (name = \"…\")", line: 1, column: 1)
+        }
+        let variant = root["variant"] as? String ?? "dark"
+        guard variant == "dark" || variant == "light" else {
+            throw locate.error("variant must be \"dark\" or \"light\" (got \"\(variant)\")", key: "variant")
+        }
+        var base = Theme(name: name, variant: variant, styles: [:])
+        if let parent = root["inherits"] {
+            guard let parentName = parent as? String, let parentText = resolveInherited(parentName) else {
+                throw locate.error("cannot inherit from \"\(parent)\": no such shipped theme", key: "inherits")
+            }
+            base.styles = try load(parentText, depth: depth + 1).styles
+        }
+        var palette: [String: Color] = [:]
+        if let table = root["palette"] {
+            guard let entries = table as? [String: Any] else { throw locate.error("[palette] must be a table", key: "palette") }
+            for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
+                guard let text = value as? String, let color = Self.color(text, palette: [:]) else {
+                    throw locate.error("palette colour \"\(key)\" must be #rrggbb or an ANSI name (got \(value))", key: key)
+                }
+                palette[key] = color
+            }
+        }
+        if let table = root["styles"] {
+            guard let entries = table as? [String: Any] else { throw locate.error("[styles] must be a table", key: "styles") }
+            let roles = Set(Role.allCases.map(\.rawValue))
+            for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
+                guard roles.contains(key) || roles.contains(where: { $0.hasPrefix(key + ".") }) else {
+                    throw locate.error("unknown role \"\(key)\"", key: key)
+                }
+                base.styles[key] = try style(value, key: key, palette: palette, locate: locate)
+            }
+        }
+        return base
+    }
+
+    private func style(_ value: Any, key: String, palette: [String: Color], locate: Locator) throws(ThemeError) -> Style {
+        if let text = value as? String {
+            guard let color = Self.color(text, palette: palette) else {
+                throw locate.error("\"\(key)\": unknown colour \"\(text)\" (a palette name, #rrggbb, an ANSI name or default)", key: key)
+            }
+            return Style(fg: color)
+        }
+        guard let fields = value as? [String: Any] else {
+            throw locate.error("\"\(key)\" must be a colour or a table { fg, bg, modifiers }", key: key)
+        }
+        var style = Style()
+        for field in fields.keys.sorted() where !Self.styleKeys.contains(field) {
+            throw locate.error("\"\(key)\": unknown key \"\(field)\" (known: bg, fg, modifiers)", key: key)
+        }
+        for (field, path) in [("fg", \Style.fg), ("bg", \Style.bg)] {
+            guard let raw = fields[field] else { continue }
+            guard let text = raw as? String, let color = Self.color(text, palette: palette) else {
+                throw locate.error("\"\(key)\": unknown colour \"\(raw)\" for \(field)", key: key)
+            }
+            style[keyPath: path] = color
+        }
+        if let raw = fields["modifiers"] {
+            guard let names = raw as? [Any] else { throw locate.error("\"\(key)\": modifiers must be a list", key: key) }
+            for name in names {
+                guard let text = name as? String, let modifier = Self.modifierNames[text] else {
+                    throw locate.error("\"\(key)\": unknown modifier \"\(name)\" (known: \(Self.modifierNames.keys.sorted().joined(separator: ", ")))", key: key)
+                }
+                style.add.insert(modifier)
+            }
+        }
+        return style
+    }
+
+    /// A colour from a palette name, `#rrggbb`, an ANSI name or `default`.
+    static func color(_ text: String, palette: [String: Color]) -> Color? {
+        if let named = palette[text] { return named }
+        if let ansi = ansiNames[text.lowercased()] { return ansi }
+        guard text.hasPrefix("#"), text.count == 7, let value = UInt32(text.dropFirst(), radix: 16) else { return nil }
+        return .rgb(UInt8(value >> 16), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
+    }
+
+    /// TOML → a dictionary, through TOMLKit's parser (syntax errors carry line and column).
+    static func parse(_ text: String) throws(ThemeError) -> [String: Any] {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ThemeError(message: error.description, line: error.source.begin.line, column: error.source.begin.column)
+        } catch {
+            throw ThemeError(message: "not a TOML file: \(error)")
+        }
+        let json = table.convert(to: .json)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw ThemeError(message: "the theme could not be read")
+        }
+        return object
+    }
+
+    /// Finds where a key is written, for error messages (TOMLKit does not report positions of
+    /// values, only of syntax errors).
+    struct Locator {
+        let lines: [Substring]
+
+        init(text: String) { lines = text.split(separator: "\n", omittingEmptySubsequences: false) }
+
+        func error(_ message: String, key: String) -> ThemeError {
+            for (index, line) in lines.enumerated() {
+                let trimmed = line.drop { $0 == " " || $0 == "\t" }
+                for candidate in [key, "\"\(key)\"", "'\(key)'", "[\(key)]"] where trimmed.hasPrefix(candidate) {
+                    let rest = trimmed.dropFirst(candidate.count).drop { $0 == " " }
+                    if rest.first == "=" || candidate.hasPrefix("[") {
+                        return ThemeError(message: message, line: index + 1, column: line.count - trimmed.count + 1)
+                    }
+                }
+            }
+            return ThemeError(message: message)
+        }
+    }
+}
