@@ -13,12 +13,11 @@ public struct TerminalError: Error, Sendable, CustomStringConvertible {
 /// The ncurses screen. All ncurses calls happen through this one object, on one thread: the
 /// compiler cannot check a C call made from another task, so keep it on the main actor's thread.
 /// `stop()` (also run by `deinit`) restores the terminal.
-public final class NcursesTerminal {
+public final class NcursesTerminal: TerminalBackend {
     public let colorDepth: ColorDepth
     /// Whether the locale is UTF-8 (box characters need it).
     public let isUTF8: Bool
     private var pairs: [Int64: Int32] = [:]
-    private var previous: Buffer?
     private var running = true
 
     /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
@@ -58,19 +57,8 @@ public final class NcursesTerminal {
     /// The screen size in cells.
     public var size: (width: Int, height: Int) { (Int(cnc_cols()), Int(cnc_lines())) }
 
-    /// Draws a frame: only the cells that changed since the last one, each positioned
-    /// explicitly. A frame of another size redraws everything.
-    public func draw(_ frame: Buffer, cursor: (x: Int, y: Int)? = nil) {
-        let updates = previous.map { frame.diff(from: $0) } ?? frame.diff(from: Buffer(area: .zero))
-        flush(updates, cursor: cursor)
-        previous = frame
-    }
-
-    /// Forgets the last frame, so the next one is drawn whole (after a resize or a redraw request).
-    public func invalidate() {
-        previous = nil
-        cnc_clear()
-    }
+    /// Makes ncurses repaint everything on the next refresh (after a resize, or Ctrl-L).
+    public func clear() { cnc_clear() }
 
     /// Puts cells on screen and refreshes once.
     public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?) {
@@ -130,7 +118,6 @@ public final class NcursesTerminal {
         let status = cnc_get(&value)
         if status == cnc_key_code_yes() {
             if Int32(value) == cnc_key_resize() {
-                previous = nil
                 return .resize(width: size.width, height: size.height)
             }
             if Int32(value) == cnc_key_mouse() { return mouseEvent() }

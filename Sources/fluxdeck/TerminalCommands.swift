@@ -30,6 +30,7 @@ struct TerminalCheckCommand: AsyncParsableCommand {
             Output.error("fluxdeck: \(error)")
             throw ExitCode(2)
         }
+        let screen = Screen(backend: terminal)
         var last = "none"
         var dirty = true
         while !stop.isSet {
@@ -43,7 +44,7 @@ struct TerminalCheckCommand: AsyncParsableCommand {
                 frame.setString(x: 2, y: 4, "size: \(width)x\(height)", style: .plain)
                 frame.setString(x: 2, y: 5, "last key: \(last)", style: .plain)
                 frame.setString(x: 2, y: 6, "press q to quit", style: Style(add: .dim))
-                terminal.draw(frame)
+                screen.draw(frame)
                 notifier?.write(Data("drawn \(width)x\(height) \(last)\n".utf8))
                 dirty = false
             }
@@ -58,7 +59,8 @@ struct TerminalCheckCommand: AsyncParsableCommand {
             case .mouse(let mouse):
                 last = "mouse \(mouse.kind) at \(mouse.x),\(mouse.y)"
             case .resize:
-                terminal.invalidate()
+                screen.invalidate()
+                terminal.clear()
                 last = "resize"
             case .paste:
                 break
@@ -127,7 +129,8 @@ struct TerminalBench: AsyncParsableCommand {
         var rng = SystemRandomNumberGenerator()
         var frame = Buffer(area: Rect(width: width, height: height))
         for y in 0..<height { frame.setString(x: 0, y: y, String(repeating: "fluxdeck ", count: width / 9 + 1), style: .plain) }
-        terminal.draw(frame)
+        let screen = Screen(backend: terminal)
+        screen.draw(frame)
         let colors: [Color] = [.red, .green, .blue, .rgb(200, 120, 40), .indexed(141), .default]
         let perFrame = width * height * changed / 100
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789─│日本")

@@ -131,3 +131,24 @@ struct KeyTests {
         #expect(key.description == text)
     }
 }
+
+@Suite("Screen over the in-memory backend")
+struct ScreenTests {
+    @Test("only changed cells are sent; the backend ends up showing the frame; invalidate redraws all")
+    func screen() {
+        let backend = MemoryBackend(width: 6, height: 2)
+        let screen = Screen(backend: backend)
+        var frame = Buffer(area: Rect(width: 6, height: 2))
+        frame.setString(x: 0, y: 0, "日本 ab", style: .plain)
+        #expect(screen.draw(frame) == 10)
+        #expect(backend.screen == frame)
+        frame.setString(x: 4, y: 0, "c", style: Style(fg: .red))
+        #expect(screen.draw(frame, cursor: (1, 1)) == 1)
+        #expect(backend.screen.lines == ["日本ca", "      "])
+        #expect(backend.cursor.map { [$0.x, $0.y] } == [1, 1])
+        #expect(screen.draw(frame) == 0)
+        screen.invalidate()
+        #expect(screen.draw(frame) == 10)
+        #expect(backend.flushes == 4)
+    }
+}
