@@ -84,6 +84,18 @@ let package = Package(
             resources: [.copy("themes")],
             swiftSettings: swiftSettings
         ),
+        // The studio's state, actions, effects and reducer (no I/O).
+        .target(
+            name: "AppCore",
+            dependencies: ["BFL", "Jobs", "TerminalCore", "Widgets"],
+            swiftSettings: swiftSettings
+        ),
+        // Pure views of the studio.
+        .target(
+            name: "AppUI",
+            dependencies: ["AppCore", "BFL", "Jobs", "TerminalCore", "Widgets", "Theme"],
+            swiftSettings: swiftSettings
+        ),
         // ncurses behind a C shim, and the only Swift code that calls it.
         .target(
             name: "CNcursesw",
@@ -113,6 +125,8 @@ let package = Package(
                 "TerminalCore",
                 "NcursesBackend",
                 "Theme",
+                "AppCore",
+                "AppUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -157,6 +171,11 @@ let package = Package(
         .testTarget(
             name: "ThemeTests",
             dependencies: ["Theme", "TerminalCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AppCoreTests",
+            dependencies: ["AppCore", "AppUI", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

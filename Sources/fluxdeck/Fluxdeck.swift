@@ -6,10 +6,11 @@ struct Fluxdeck: AsyncParsableCommand {
         commandName: "fluxdeck",
         abstract: "A terminal studio for the Black Forest Labs FLUX image API.",
         discussion: """
-            Headless commands price and list models; generation, the job ledger and the \
-            full-screen studio are being built (see README.md).
+            Without a subcommand, fluxdeck opens the full-screen studio (on the built-in \
+            simulator when BFL_API_KEY is not set). The other commands work headless.
             """,
         version: "0.1.0",
-        subcommands: [GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SimulateCommand.self, BenchCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self]
+        subcommands: [StudioCommand.self, GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SimulateCommand.self, BenchCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self],
+        defaultSubcommand: StudioCommand.self
     )
 }

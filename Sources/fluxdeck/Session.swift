@@ -36,10 +36,14 @@ struct Session {
     let simulator: SimulatorServer?
 
     /// Builds a session, or explains in one line what is missing.
-    static func open(_ options: ServiceOptions, outputDirectory: String? = nil,
+    static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false,
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
-        if options.simulator {
+        let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
+        let useSimulator = options.simulator || (simulatorWithoutKey && noEndpoint && apiKey(environment: environment) == nil)
+        if useSimulator {
             var simOptions = SimulatorOptions()
+            // Fresh randomness each run: picked seeds (and so images) differ between sessions.
+            simOptions.randomSeed = UInt64.random(in: 1...UInt64.max)
             guard options.simulatorTimeScale > 0 else { throw CommandFailure.usage("--sim-time-scale must be above 0") }
             simOptions.timeFactor = options.simulatorTimeScale
             let server: SimulatorServer

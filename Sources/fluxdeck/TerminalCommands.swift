@@ -96,9 +96,15 @@ final class StopFlag: @unchecked Sendable {
     private let state = Mutex(false)
     private let lock = NSLock()
     private var sources: [any DispatchSourceSignal] = []
+    private let onSet: @Sendable () -> Void
+
+    init(onSet: @escaping @Sendable () -> Void = {}) { self.onSet = onSet }
 
     var isSet: Bool { state.withLock { $0 } }
-    func set() { state.withLock { $0 = true } }
+    func set() {
+        state.withLock { $0 = true }
+        onSet()
+    }
 
     /// Installs the handlers. Created outside any actor: a closure made in main-actor code and
     /// run on a dispatch queue traps under Swift 6.

@@ -1,0 +1,106 @@
+import AppCore
+import AppUI
+import ArgumentParser
+import BFL
+import Foundation
+import Jobs
+import NcursesBackend
+import TerminalCore
+import Theme
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The full-screen studio: `swift run fluxdeck`.
+struct StudioCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "studio",
+        abstract: "Open the full-screen studio (the default command). Without BFL_API_KEY it runs on the built-in simulator.")
+
+    @OptionGroup var service: ServiceOptions
+    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
+    @Option(help: "A shipped theme (default, mono, frost, paper) or a theme file.") var theme = "default"
+
+    @MainActor
+    func run() async throws {
+        let loadedTheme = try loadTheme()
+        let session: Session
+        do { session = try await Session.open(service, outputDirectory: outputDir, simulatorWithoutKey: true) } catch let failure as CommandFailure {
+            Output.error("fluxdeck: \(failure.message)")
+            throw ExitCode(failure.code.rawValue)
+        }
+        let label = session.simulator != nil ? "SIMULATOR — no credits spent" : session.endpointLabel
+        let recent = (try? session.store.jobs(limit: 200)) ?? []
+        _ = try? await session.engine.resume()
+
+        // A self-pipe wakes the loop for engine events and signals; keys wake it through stdin.
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw CommandFailure(code: .usage, message: "cannot create a pipe") }
+        let (wakeRead, wakeWrite) = (fds[0], fds[1])
+        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+        _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+        let wake: @Sendable () -> Void = { var byte: UInt8 = 1; _ = write(wakeWrite, &byte, 1) }
+        let stop = StopFlag(onSet: wake)
+        stop.watchSignals()
+
+        let terminal: NcursesTerminal
+        do { terminal = try NcursesTerminal(noColor: ProcessInfo.processInfo.environment["NO_COLOR"] != nil) } catch {
+            await session.close()
+            Output.error("fluxdeck: \(error)")
+            throw ExitCode(2)
+        }
+        let driver = StudioDriver(
+            state: AppState(modeLabel: label), backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
+            engine: session.engine, client: session.client, inbox: Inbox(wake: wake))
+        driver.start(recentJobs: recent)
+
+        while !driver.quitRequested, !stop.isSet {
+            driver.drainInbox()
+            driver.drawIfNeeded()
+            // Idle means idle: block until a key, a signal or an event; tick the spinner only
+            // while jobs run.
+            var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&waits, 2, driver.state.runningCount > 0 ? 120 : -1)
+            if ready == 0 { driver.send(.tick) }
+            if waits[1].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wakeRead, &sink, sink.count) > 0 {}
+            }
+            // Keys (and KEY_RESIZE after SIGWINCH interrupted poll).
+            while let event = terminal.nextEvent(timeout: 0) {
+                switch event {
+                case .key(let key): driver.send(.key(key))
+                case .resize(let width, let height):
+                    driver.invalidate()
+                    terminal.clear()
+                    driver.send(.resize(width: width, height: height))
+                case .paste(let text): for character in text { driver.send(.key(.char(character))) }
+                case .mouse: break
+                }
+                if driver.quitRequested { break }
+            }
+        }
+        terminal.stop()
+        await session.close()
+        let running = driver.state.runningCount
+        if running > 0 {
+            print("fluxdeck: \(running) job(s) still running; they continue when you start fluxdeck again (or run `fluxdeck jobs resume`).")
+        }
+    }
+
+    private func loadTheme() throws -> Theme {
+        let text: String
+        if let shipped = ThemeLoader.shippedTheme(named: theme) {
+            text = shipped
+        } else {
+            do { text = try String(contentsOfFile: theme, encoding: .utf8) } catch {
+                throw CommandFailure(code: .usage, message: "no theme \"\(theme)\" (shipped: \(ThemeLoader.shippedNames.joined(separator: ", ")))")
+            }
+        }
+        do { return try ThemeLoader().load(text) } catch {
+            Output.error("fluxdeck: theme \(theme): \(error)")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import AppCore
+import AppUI
+import BFL
+import BFLSimulator
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Theme
+
+@Suite("Studio screens and pilot", .timeLimit(.minutes(2)))
+struct StudioPilotTests {
+    func theme() throws -> Theme {
+        try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default")))
+    }
+
+    @Test("the empty studio at 80×24 and 120×40 shows every pane, the simulator label and key hints")
+    func screens() throws {
+        for (width, height) in [(80, 24), (120, 40)] {
+            var state = AppState(modeLabel: "SIMULATOR — no credits spent")
+            _ = reduce(&state, .resize(width: width, height: height))
+            let (buffer, cursor) = render(state, theme: try theme(), area: Rect(width: width, height: height))
+            let text = buffer.lines.joined(separator: "\n")
+            for expected in ["SIMULATOR — no credits spent", "Prompt", "Model", "Cost", "Jobs", "Outputs", "No jobs yet.",
+                             "Describe the image", "estimate  3 credits ($0.03)", "Tab next pane", "▶ FLUX.2 [pro]"] {
+                #expect(text.contains(expected), "\(width)x\(height): \(expected)")
+            }
+            #expect(cursor.map { [$0.x, $0.y] } == [1, 2])
+        }
+        var tiny = AppState()
+        _ = reduce(&tiny, .resize(width: 30, height: 8))
+        #expect(render(tiny, theme: try theme(), area: Rect(width: 30, height: 8)).buffer.lines[0].contains("at least 40×12"))
+    }
+
+    @Test("control characters in prompts and messages never reach the screen")
+    func sanitized() throws {
+        var state = AppState()
+        _ = reduce(&state, .submitFailed("bad \u{1B}[31mthing\u{7}"))
+        let (buffer, _) = render(state, theme: try theme(), area: Rect(width: 80, height: 24))
+        #expect(buffer.cells.allSatisfy { !$0.symbol.unicodeScalars.contains { $0.value < 0x20 } })
+    }
+
+    @MainActor
+    @Test("pilot: type a prompt, pick a model, submit three images, see them done and saved")
+    func pilot() async throws {
+        var options = SimulatorOptions()
+        options.timeFactor = 0.02
+        let server = try await SimulatorServer.start(options: options)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let transport = HTTPClientTransport()
+        let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
+                               transport: transport)
+        let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory.appendingPathComponent("out")),
+                               configuration: EngineConfiguration(endpointLabel: server.apiURL))
+        let backend = MemoryBackend(width: 120, height: 40)
+        final class Box: @unchecked Sendable { weak var driver: StudioDriver<MemoryBackend>? }
+        let box = Box()
+        let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
+        let driver = StudioDriver(state: AppState(modeLabel: "SIMULATOR — no credits spent"), backend: backend,
+                                  theme: try theme(), engine: engine, client: client, inbox: inbox)
+        box.driver = driver
+        driver.start(recentJobs: [])
+        for character in "a red fox in snow" { driver.send(.key(.char(character))) }
+        driver.send(.key(Key(.tab)))
+        driver.send(.key(Key(.up)))
+        driver.send(.key(Key(.up)))
+        driver.send(.key(.char("+")))
+        driver.send(.key(.char("+")))
+        driver.send(.key(Key(.enter)))
+        driver.drawIfNeeded()
+        #expect(backend.screen.lines.joined().contains("submitting 3 × FLUX.2 [klein] 4B"))
+        await driver.waitUntil { $0.outputs.count == 3 && $0.credits == "995.8" }
+        driver.drawIfNeeded()
+        let screen = backend.screen.lines.joined(separator: "\n")
+        #expect(screen.contains("Outputs · 3"))
+        #expect(screen.contains("credits 995.8"))
+        #expect(screen.components(separatedBy: "done ").count - 1 == 3)
+        for job in driver.state.outputs {
+            #expect(FileManager.default.fileExists(atPath: try #require(job.outputPath)))
+        }
+        let idleFrames = driver.frames
+        driver.drawIfNeeded()
+        #expect(driver.frames == idleFrames)
+        await engine.shutdown()
+        try? await transport.shutdown()
+        await server.stop()
+    }
+}
