@@ -57,6 +57,9 @@ public final class NcursesTerminal: TerminalBackend {
     /// The screen size in cells.
     public var size: (width: Int, height: Int) { (Int(cnc_cols()), Int(cnc_lines())) }
 
+    /// Re-reads the terminal size after a SIGWINCH; true when it changed.
+    public func syncSize() -> Bool { cnc_sync_size() != 0 }
+
     /// Makes ncurses repaint everything on the next refresh (after a resize, or Ctrl-L).
     public func clear() { cnc_clear() }
 

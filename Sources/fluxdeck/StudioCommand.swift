@@ -21,6 +21,7 @@ struct StudioCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
     @Option(help: "A shipped theme (default, mono, frost, paper) or a theme file.") var theme = "default"
+    @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?
 
     @MainActor
     func run() async throws {
@@ -43,6 +44,7 @@ struct StudioCommand: AsyncParsableCommand {
         let wake: @Sendable () -> Void = { var byte: UInt8 = 1; _ = write(wakeWrite, &byte, 1) }
         let stop = StopFlag(onSet: wake)
         stop.watchSignals()
+        stop.watchResize(wake)
 
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal(noColor: ProcessInfo.processInfo.environment["NO_COLOR"] != nil) } catch {
@@ -54,10 +56,22 @@ struct StudioCommand: AsyncParsableCommand {
             state: AppState(modeLabel: label), backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, inbox: Inbox(wake: wake))
         driver.start(recentJobs: recent)
+        // Opened with open(2): Foundation's file handles refuse FIFOs.
+        let notifier = notify.flatMap { path -> FileHandle? in
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+            return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
+        }
+        var lastFrame = -1
 
         while !driver.quitRequested, !stop.isSet {
             driver.drainInbox()
             driver.drawIfNeeded()
+            if let notifier, driver.frames != lastFrame {
+                lastFrame = driver.frames
+                let s = driver.state
+                let done = s.jobs.filter { $0.phase == .done }.count
+                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done)\n".utf8))
+            }
             // Idle means idle: block until a key, a signal or an event; tick the spinner only
             // while jobs run.
             var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
@@ -66,6 +80,12 @@ struct StudioCommand: AsyncParsableCommand {
             if waits[1].revents != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)
                 while read(wakeRead, &sink, sink.count) > 0 {}
+            }
+            if terminal.syncSize() {
+                let (width, height) = terminal.size
+                driver.invalidate()
+                terminal.clear()
+                driver.send(.resize(width: width, height: height))
             }
             // Keys (and KEY_RESIZE after SIGWINCH interrupted poll).
             while let event = terminal.nextEvent(timeout: 0) {
@@ -83,6 +103,7 @@ struct StudioCommand: AsyncParsableCommand {
         }
         terminal.stop()
         await session.close()
+        notifier?.write(Data("stopped\n".utf8))
         let running = driver.state.runningCount
         if running > 0 {
             print("fluxdeck: \(running) job(s) still running; they continue when you start fluxdeck again (or run `fluxdeck jobs resume`).")

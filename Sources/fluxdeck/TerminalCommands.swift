@@ -106,6 +106,15 @@ final class StopFlag: @unchecked Sendable {
         onSet()
     }
 
+    /// Calls `handler` on SIGWINCH (which may be delivered to any thread, so curses' own
+    /// handler cannot be relied on).
+    nonisolated func watchResize(_ handler: @escaping @Sendable () -> Void) {
+        let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        lock.withLock { sources.append(source) }
+    }
+
     /// Installs the handlers. Created outside any actor: a closure made in main-actor code and
     /// run on a dispatch queue traps under Swift 6.
     nonisolated func watchSignals() {

@@ -21,6 +21,8 @@ struct TerminalSmokeTests {
             }
         }
 
+        /// The next line, or nil at end of file or when nothing comes for a minute (so a
+        /// broken program fails the test instead of hanging the run).
         private func readLine() -> String? {
             while true {
                 if let newline = pending.firstIndex(of: "\n") {
@@ -28,6 +30,8 @@ struct TerminalSmokeTests {
                     pending = String(pending[pending.index(after: newline)...])
                     return line
                 }
+                var wait = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&wait, 1, 60_000) > 0 else { return nil }
                 let data = handle.availableData
                 if data.isEmpty { return nil }
                 pending += String(decoding: data, as: UTF8.self)
@@ -129,7 +133,11 @@ struct TerminalSmokeTests {
         _ = try await tmux(["-L", socket, "send-keys", "-t", "t", "x"], capture: false)
         #expect(await lines.wait(for: "drawn 100x30 x") != nil)
         _ = try await tmux(["-L", socket, "send-keys", "-t", "t", "q"], capture: false)
-        #expect(await lines.wait(for: "stopped") != nil)
+        // Only wait for the shell's signal once the program said it stopped: a program that
+        // never stops must fail the test, not hang the run.
+        let stopped = await lines.wait(for: "stopped")
+        #expect(stopped != nil)
+        guard stopped != nil else { return }
         _ = try await tmux(["-L", socket, "wait-for", "finished"], capture: false)
         let after = try await tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
         #expect(after.contains("terminal restored"))

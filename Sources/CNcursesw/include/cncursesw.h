@@ -14,6 +14,8 @@
 #include <string.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* Starts curses on the terminal: raw mode (Ctrl-C arrives as a key), no echo, keypad, short
    Esc delay, default colours, mouse clicks and wheel. Returns 0, or -1 when the terminal
@@ -51,6 +53,16 @@ static inline int cnc_start_on(FILE *out, FILE *in, const char *term, int lines,
 }
 
 static inline void cnc_end(void) { endwin(); }
+
+/* Reads the terminal's size and tells curses about it (for SIGWINCH delivered to another
+   thread, where curses' own handler never runs). Returns 1 when the size changed. */
+static inline int cnc_sync_size(void) {
+    struct winsize size;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) != 0 || size.ws_row == 0 || size.ws_col == 0) return 0;
+    if (size.ws_row == LINES && size.ws_col == COLS) return 0;
+    resizeterm(size.ws_row, size.ws_col);
+    return 1;
+}
 static inline int cnc_is_ended(void) { return isendwin(); }
 static inline int cnc_utf8(void) { return strcmp(nl_langinfo(CODESET), "UTF-8") == 0; }
 static inline int cnc_lines(void) { return LINES; }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary's studio in tmux: type, submit, see progress, resize to 80×24, quit.
+@Suite("Studio in tmux", .timeLimit(.minutes(2)))
+struct StudioTmuxTests {
+    let smoke = TerminalSmokeTests()
+
+    @Test("type, submit four images, watch them finish, resize, quit with the terminal restored",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func studio() async throws {
+        let binary = try BinaryRunner.binaryURL().path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-studio-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("frames").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let socket = "fluxdeck-studio-\(UUID().uuidString.prefix(8))"
+        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT HOME='\(directory.path)' "
+            + "XDG_DATA_HOME='\(directory.path)/data' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color "
+            + "'\(binary)' --sim-time-scale 0.05 --notify '\(fifo)'; echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
+        _ = try await smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
+        defer { _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
+        let descriptor = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY)) }
+        }
+        #expect(descriptor >= 0)
+        let lines = TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+        #expect(await lines.wait(for: "frame 120x40") != nil)
+        let first = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        #expect(first.contains("SIMULATOR — no credits spent"))
+        #expect(first.contains("No jobs yet."))
+
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "-l", "a lighthouse at dusk"], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Tab", "+", "+", "+", "Enter"], capture: false)
+        // Under load the first frame after Enter may already show some jobs done.
+        #expect(await lines.wait(for: "frame 120x40 jobs=4") != nil)
+        #expect(await lines.wait(for: "frame 120x40 jobs=4 running=0 done=4") != nil)
+        let done = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        #expect(done.contains("Outputs · 4"))
+        #expect(done.contains("a lighthouse at dusk"))
+        let saved = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("Pictures/fluxdeck").path)
+        #expect(saved.filter { $0.hasSuffix(".jpg") }.count == 4)
+
+        _ = try await smoke.tmux(["-L", socket, "resize-window", "-t", "t", "-x", "80", "-y", "24"], capture: false)
+        #expect(await lines.wait(for: "frame 80x24") != nil)
+        let small = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        #expect(small.contains("Outputs · 4"))
+        #expect(small.split(separator: "\n").allSatisfy { $0.count <= 80 })
+
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "C-q"], capture: false)
+        // Only wait for the shell's signal once the program said it stopped: a program that
+        // never stops must fail the test, not hang the run.
+        let stopped = await lines.wait(for: "stopped")
+        #expect(stopped != nil)
+        guard stopped != nil else { return }
+        _ = try await smoke.tmux(["-L", socket, "wait-for", "finished"], capture: false)
+        let after = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        #expect(after.contains("exit=0"))
+        #expect(!after.contains("SIMULATOR"))
+    }
+}
