@@ -26,7 +26,7 @@ struct StudioTmuxTests {
         _ = try await smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
         defer { _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
         let descriptor = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY)) }
+            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY | O_CLOEXEC)) }
         }
         #expect(descriptor >= 0)
         let lines = TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))

@@ -61,7 +61,11 @@ struct TerminalSmokeTests {
     /// client that has just forked its server, and would wait for ever.
     func tmuxBlocking(_ arguments: [String], capture: Bool) throws -> String {
         var pipe: [Int32] = [0, 0]
+        // Close-on-exec: a tmux server spawned meanwhile by a parallel test must not inherit
+        // this pipe, or the read below would never see its end.
         guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -111,7 +115,7 @@ struct TerminalSmokeTests {
 
         // open(2) blocks until the program opens its end; Foundation's handles refuse FIFOs.
         let descriptor = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY)) }
+            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY | O_CLOEXEC)) }
         }
         #expect(descriptor >= 0)
         let lines = Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
