@@ -56,11 +56,7 @@ struct StudioCommand: AsyncParsableCommand {
             state: AppState(modeLabel: label), backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, inbox: Inbox(wake: wake))
         driver.start(recentJobs: recent)
-        // Opened with open(2): Foundation's file handles refuse FIFOs.
-        let notifier = notify.flatMap { path -> FileHandle? in
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
-            return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
-        }
+        let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
 
         while !driver.quitRequested, !stop.isSet {

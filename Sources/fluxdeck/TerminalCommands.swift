@@ -18,11 +18,7 @@ struct TerminalCheckCommand: AsyncParsableCommand {
 
     @MainActor
     func run() async throws {
-        // Opened with open(2): Foundation's file handles refuse FIFOs.
-        let notifier = notify.flatMap { path -> FileHandle? in
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o600)
-            return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
-        }
+        let notifier = notify.flatMap(openNotifier)
         let stop = StopFlag()
         stop.watchSignals()
         let terminal: NcursesTerminal
@@ -170,4 +166,11 @@ struct TerminalBench: AsyncParsableCommand {
         print(String(format: "%dx%d, %d%% of cells changed: %.1f µs per frame (diff + flush), %.0f cells sent per frame, %d frames",
                      width, height, changed, micros / Double(frames), Double(cells) / Double(frames), frames))
     }
+}
+
+/// Opens the file or FIFO that tests read frame reports from. open(2), because Foundation's
+/// file handles refuse FIFOs.
+func openNotifier(_ path: String) -> FileHandle? {
+    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+    return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
 }
