@@ -93,7 +93,7 @@ public actor SimulatorCore {
     var log: [LoggedRequest] = []
     var pendingWebhooks: [PendingWebhook] = []
     var webhookLog: [WebhookAttempt] = []
-    var submissionWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    var submissionWaiters: [UUID: (count: Int, continuation: CheckedContinuation<Bool, Never>)] = [:]
     var webhookWaiters: [(count: Int, continuation: CheckedContinuation<[WebhookAttempt], Never>)] = []
     /// Signals the dispatcher that a webhook was queued.
     let webhookSignal: AsyncStream<Void>.Continuation
@@ -149,10 +149,22 @@ public actor SimulatorCore {
         log.filter { $0.listener == .delivery && $0.carriedKey }
     }
 
-    /// Waits until at least `count` submissions (POSTs to a model path) have arrived.
-    public func waitForSubmissions(atLeast count: Int) async {
-        if submissionCount >= count { return }
-        await withCheckedContinuation { submissionWaiters.append((count, $0)) }
+    /// Waits until at least `count` submissions (POSTs to a model path) have arrived; false
+    /// when `limit` of real time passed first (a safety net for tests, whatever the core's clock).
+    @discardableResult
+    public func waitForSubmissions(atLeast count: Int, within limit: Duration = .seconds(60)) async -> Bool {
+        if submissionCount >= count { return true }
+        let id = UUID()
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: limit)
+            await self?.resumeSubmissionWaiter(id, with: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { submissionWaiters[id] = (count, $0) }
+    }
+
+    private func resumeSubmissionWaiter(_ id: UUID, with value: Bool) {
+        submissionWaiters.removeValue(forKey: id)?.continuation.resume(returning: value)
     }
 
     private var submissionCount: Int { log.filter { $0.method == "POST" && $0.listener == .api && !$0.path.hasPrefix("/__sim/") }.count }
@@ -214,11 +226,9 @@ public actor SimulatorCore {
             log.append(entry)
             if entry.method == "POST", !submissionWaiters.isEmpty {
                 let count = submissionCount
-                let (ready, waiting) = submissionWaiters.reduce(into: ([CheckedContinuation<Void, Never>](), [(Int, CheckedContinuation<Void, Never>)]())) {
-                    if $1.0 <= count { $0.0.append($1.1) } else { $0.1.append($1) }
+                for (id, waiter) in submissionWaiters where waiter.count <= count {
+                    resumeSubmissionWaiter(id, with: true)
                 }
-                submissionWaiters = waiting
-                for waiter in ready { waiter.resume() }
             }
         }
         switch (request.listener, request.method) {

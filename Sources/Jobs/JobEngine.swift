@@ -83,6 +83,9 @@ public actor JobEngine {
     private var waiters: [String: [Waiter]] = [:]
 
     private struct Waiter {
+        var token: UUID
+        /// The job as it was when the wait began (what a cancelled wait returns at worst).
+        var initial: JobRecord
         var until: @Sendable (JobPhase) -> Bool
         var continuation: CheckedContinuation<JobRecord, Never>
     }
@@ -172,12 +175,25 @@ public actor JobEngine {
         for id in ids {
             if let job = live[id] {
                 if until(job.phase) || job.phase.isFinal || isShutDown { results.append(job); continue }
-                results.append(await withCheckedContinuation { waiters[id, default: []].append(Waiter(until: until, continuation: $0)) })
+                if Task.isCancelled { results.append(job); continue }
+                let token = UUID()
+                results.append(await withTaskCancellationHandler {
+                    await withCheckedContinuation { waiters[id, default: []].append(Waiter(token: token, initial: job, until: until, continuation: $0)) }
+                } onCancel: {
+                    Task { await self.stopWaiting(token, for: id) }
+                })
             } else if let job = try? store.job(id: id) {
                 results.append(job)
             }
         }
         return results
+    }
+
+    /// A cancelled waiter hears the job's current state at once.
+    private func stopWaiting(_ token: UUID, for id: String) {
+        guard let index = waiters[id]?.firstIndex(where: { $0.token == token }), let waiter = waiters[id]?.remove(at: index) else { return }
+        if waiters[id]?.isEmpty == true { waiters[id] = nil }
+        waiter.continuation.resume(returning: live[id] ?? waiter.initial)
     }
 
     /// Cancels a job that has not been sent yet. Returns false when it was already sent.
@@ -200,8 +216,7 @@ public actor JobEngine {
         timers.removeAll()
         // Whoever still waits hears the phase the job stopped in.
         for (id, pending) in waiters {
-            guard let job = live[id] else { continue }
-            for waiter in pending { waiter.continuation.resume(returning: job) }
+            for waiter in pending { waiter.continuation.resume(returning: live[id] ?? waiter.initial) }
         }
         waiters.removeAll()
         emitter.finish()

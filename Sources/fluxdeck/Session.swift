@@ -3,6 +3,7 @@ import BFL
 import BFLSimulator
 import Foundation
 import Jobs
+import Synchronization
 
 extension Region: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
@@ -118,10 +119,37 @@ struct Session {
         return nil
     }
 
-    func close() async {
+    /// Stops the engine, then the HTTP client and the simulator. The work that was paid for is
+    /// already in the ledger, so closing never holds the process: each step has `limit`, and a
+    /// step that overruns is named on standard error and left behind (the process is ending).
+    func close(limit: Duration = .seconds(5)) async {
         await engine.shutdown()
-        try? await transport.shutdown()
-        await simulator?.stop()
+        let transport = transport
+        if await !finishes(within: limit, { try? await transport.shutdown() }) {
+            FileHandle.standardError.write(Data("fluxdeck: the HTTP client did not close within \(limit); leaving it\n".utf8))
+        }
+        if let simulator, await !finishes(within: limit, { await simulator.stop() }) {
+            FileHandle.standardError.write(Data("fluxdeck: the simulator did not stop within \(limit); leaving it\n".utf8))
+        }
+    }
+
+    /// Runs `operation` in its own task and waits for it at most `limit`; true when it finished.
+    private func finishes(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
+        let once = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resume: @Sendable (Bool) -> Void = { value in
+                if once.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: value) }
+            }
+            let timer = Task {
+                do { try await Task.sleep(for: limit) } catch { return }
+                resume(false)
+            }
+            Task {
+                await operation()
+                timer.cancel()
+                resume(true)
+            }
+        }
     }
 
     /// Runs `body` with an open session and always closes it.

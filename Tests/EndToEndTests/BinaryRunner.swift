@@ -26,43 +26,25 @@ struct BinaryRunner {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "fluxdeck binary not found near \(Bundle.main.bundleURL.path)"])
     }
 
-    /// A process for the binary, with a clean environment (no real key) plus `environment`.
-    static func process(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = try binaryURL()
-        process.arguments = arguments
+    /// The environment a run sees: this process's, without a real key, plus `environment`.
+    static func environment(_ environment: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "BFL_API_KEY")
         env.removeValue(forKey: "BFL_API_ENDPOINT")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        return process
+        return env
     }
 
-    /// Runs the binary to completion. The blocking waits happen on a Dispatch thread, never on
-    /// the Swift concurrency pool, which in-process simulators of the same test need.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(arguments, environment: environment) })
-            }
-        }
+    /// Starts the binary without waiting for it; its outputs go to /dev/null.
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess.start(try binaryURL().path, arguments, environment: Self.environment(environment))
     }
 
-    private static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Outcome {
-        let process = try process(arguments, environment: environment)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes to the end before waiting, so a full pipe cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus,
-                       stdout: String(decoding: outData, as: UTF8.self),
-                       stderr: String(decoding: errData, as: UTF8.self))
+    /// Runs the binary to completion, killing it after `deadline` (the outcome then says so).
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    deadline: Duration = .seconds(90)) async throws -> Outcome {
+        let outcome = try await ChildProcess.run(try binaryURL().path, arguments, environment: Self.environment(environment),
+                                                 deadline: deadline)
+        return Outcome(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 }

@@ -123,14 +123,14 @@ struct GenerateCommandTests {
         environment["BFL_API_KEY"] = server.apiKey
         let arguments = ["--endpoint", server.apiURL, "--output-dir", sandbox.output.path]
 
-        let first = try BinaryRunner.process(["batch", batch.path] + arguments, environment: environment)
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        await server.core.waitForSubmissions(atLeast: 30)
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        #expect(first.terminationReason == .uncaughtSignal)
+        let first = try BinaryRunner.start(["batch", batch.path] + arguments, environment: environment)
+        let reached = await server.core.waitForSubmissions(atLeast: 30, within: .seconds(60))
+        first.send(SIGKILL)
+        let status = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: first.waitBlocking()) }
+        }
+        try #require(reached, "the batch never sent 30 submissions")
+        #expect(status == 128 + SIGKILL)
 
         let resumed = try await BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
         #expect([0, 1].contains(resumed.status), "\(resumed.stderr)")

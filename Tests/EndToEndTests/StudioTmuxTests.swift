@@ -25,9 +25,9 @@ struct StudioTmuxTests {
             + "'\(binary)' --sim-time-scale 0.05 --notify '\(fifo)'; echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
         _ = try await smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
         defer { _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
-        let descriptor = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY | O_CLOEXEC)) }
-        }
+        // Opened for reading and writing, which never blocks (a read-only open would wait for the
+        // program for ever); the reads have their own deadline. Foundation's handles refuse FIFOs.
+        let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
         #expect(descriptor >= 0)
         let lines = TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
         #expect(await lines.wait(for: "frame 120x40") != nil)

@@ -57,44 +57,12 @@ struct TerminalSmokeTests {
         }
     }
 
-    /// posix_spawn and waitpid directly: Foundation's Process misses the exit of a tmux
-    /// client that has just forked its server, and would wait for ever.
+    /// tmux through `ChildProcess`: Foundation's Process misses the exit of a tmux client that
+    /// has just forked its server, and its inheritable pipes would be held by that server.
     func tmuxBlocking(_ arguments: [String], capture: Bool) throws -> String {
-        var pipe: [Int32] = [0, 0]
-        // Close-on-exec: a tmux server spawned meanwhile by a parallel test must not inherit
-        // this pipe, or the read below would never see its end.
-        guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        _ = fcntl(pipe[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipe[1], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if capture {
-            posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, pipe[0])
-        posix_spawn_file_actions_addclose(&actions, pipe[1])
-        let argv = (["tmux"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, environ)
-        close(pipe[1])
-        defer { close(pipe[0]) }
-        guard spawned == 0 else { throw CocoaError(.executableLoad) }
-        var output = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(pipe[0], &chunk, chunk.count)
-            if n <= 0 { break }
-            output += chunk[0..<n]
-        }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return String(decoding: output, as: UTF8.self)
+        let outcome = try ChildProcess.runBlocking("/usr/bin/tmux", arguments, environment: ProcessInfo.processInfo.environment,
+                                                   deadline: .seconds(30))
+        return capture ? outcome.stdout : ""
     }
 
     @Test("box characters, CJK, a colour, a resize, keys, and a clean exit", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
@@ -113,10 +81,9 @@ struct TerminalSmokeTests {
         _ = try await tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command], capture: false)
         defer { _ = try? tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
 
-        // open(2) blocks until the program opens its end; Foundation's handles refuse FIFOs.
-        let descriptor = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: open(fifo, O_RDONLY | O_CLOEXEC)) }
-        }
+        // Opened for reading and writing, which never blocks (a read-only open would wait for the
+        // program for ever); the reads have their own deadline. Foundation's handles refuse FIFOs.
+        let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
         #expect(descriptor >= 0)
         let lines = Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
         #expect(await lines.wait(for: "drawn 80x24") != nil)

@@ -109,6 +109,21 @@ struct EngineTests {
         await rig.cleanUp()
     }
 
+    @Test("a cancelled wait returns at once with the job as it stands; the job goes on")
+    func cancelledWait() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, _ in #"{"id":"\#(id)","status":"Pending"}"# }
+        let job = try #require(try await rig.engine.enqueue(rig.requests("flux-2-pro", 1)).first)
+        _ = await rig.clock.sleeps(atLeast: 1)
+        let engine = rig.engine
+        let waiting = Task { await engine.wait(for: [job.id]) }
+        waiting.cancel()
+        let seen = await waiting.value
+        #expect(seen.map(\.phase) == [.pending])
+        #expect(try rig.store.job(id: job.id)?.phase == .pending)
+        await rig.cleanUp()
+    }
+
     @Test("a 429 puts the job back in the queue until Retry-After, then it is sent once more")
     func rateLimited() async throws {
         let rig = try FakeRig()
