@@ -1,4 +1,5 @@
 public import BFL
+public import Foundation
 public import Jobs
 public import TerminalCore
 public import Widgets
@@ -17,37 +18,153 @@ public enum Focus: Int, CaseIterable, Sendable {
     }
 }
 
+/// One row of the model pane's form. Which rows exist depends on the model.
+public enum FormRow: Sendable, Hashable {
+    case model, region, size, count, seed, format, safety, steps, guidance, upsampling
+    /// A reference-image slot (for Fill: 0 is the image, 1 the mask).
+    case reference(Int)
+
+    /// Rows typed into rather than stepped through.
+    public var isText: Bool {
+        switch self {
+        case .seed, .reference: true
+        default: false
+        }
+    }
+}
+
+/// A reference image chosen for a slot: the path typed or picked, and what reading its header
+/// found (the size, for pricing), or why it cannot be used.
+public struct ReferenceSlot: Sendable, Hashable {
+    public var path: String
+    public var size: PixelSize?
+    public var problem: String?
+
+    public init(path: String, size: PixelSize? = nil, problem: String? = nil) {
+        self.path = path
+        self.size = size
+        self.problem = problem
+    }
+}
+
+/// The generation settings of the model pane. Unset values mean the model's default.
+public struct Settings: Sendable, Hashable {
+    /// A locked seed, or nil for a random one each time.
+    public var seed: Int?
+    public var format: OutputFormat?
+    public var safety: Int?
+    public var steps: Int?
+    public var guidance: Double?
+    public var upsampling: Bool?
+    /// Slots by index; missing or empty slots are not sent.
+    public var references: [Int: ReferenceSlot] = [:]
+
+    public init() {}
+}
+
+/// A one-line text field being edited (a seed, a reference path, the outputs filter).
+public struct FieldEdit: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
+        case row(FormRow)
+        case filter
+    }
+    public var target: Target
+    public var editor: TextEditor
+}
+
+/// A question waiting for y/n.
+public enum Confirmation: Sendable, Hashable {
+    case quit
+    case abandon(jobID: String)
+    case delete(jobID: String)
+}
+
+/// A small picture for the outputs pane, decoded and scaled off the main loop.
+public struct Preview: Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+/// Spending limits from the configuration file.
+public struct Budget: Sendable, Hashable {
+    /// Most credits charged per calendar day (local time), including what is about to be sent.
+    public var daily: Credits?
+    /// Most credits charged by one studio session.
+    public var session: Credits?
+
+    public init(daily: Credits? = nil, session: Credits? = nil) {
+        self.daily = daily
+        self.session = session
+    }
+}
+
 /// Everything the studio shows. Only `reduce` changes it.
 public struct AppState: Sendable {
     public var editor = TextEditor()
     public var modelIndex: Int
     public var sizeIndex = 0
     public var count = 1
+    public var settings = Settings()
+    /// The region new jobs go to; nil when the endpoint has no regions (a proxy, the simulator).
+    public var region: Region?
+    public var formIndex = 0
+    public var fieldEdit: FieldEdit?
+    /// The model picker overlay, when open: the highlighted catalog index.
+    public var picker: Int?
     public var focus = Focus.prompt
     /// Jobs of this session and recent ones, newest first.
     public var jobs: [JobRecord] = []
     public var progress: [String: Double] = [:]
     public var jobsList = ListState()
     public var outputsList = ListState()
+    /// The outputs filter: words, plus `model:` and `status:` tokens.
+    public var outputsFilter = ""
+    /// The job whose details are shown in an overlay.
+    public var details: String?
+    public var previews: [String: Preview] = [:]
+    /// Paths whose preview could not be made (not asked for again).
+    public var previewFailures: Set<String> = []
     public var message: Message?
     public var showHelp = false
-    public var confirmingQuit = false
+    public var confirming: Confirmation?
     /// "SIMULATOR — no credits spent" when running against the built-in simulator.
     public var modeLabel: String?
     public var credits: Credits?
+    public var budget = Budget()
+    /// Credits charged today by jobs that are not in `jobs` (from the ledger at start).
+    public var chargedTodayElsewhere: Credits = .zero
+    /// Jobs that belong to this session (for the session's charged total).
+    public var sessionJobIDs: Set<String> = []
     public var width = 80
     public var height = 24
     public var tick = 0
+    /// The wall-clock time of the last tick, for elapsed times.
+    public var now: Date
+    public var calendar = Calendar.current
     public var promptScroll = 0
 
     public struct Message: Sendable, Hashable {
         public var text: String
         public var isError: Bool
+
+        public init(text: String, isError: Bool) {
+            self.text = text
+            self.isError = isError
+        }
     }
 
-    public init(modelID: String = "flux-2-pro", modeLabel: String? = nil) {
+    public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date()) {
         modelIndex = Catalog.all.firstIndex { $0.id == modelID } ?? 0
         self.modeLabel = modeLabel
+        self.region = region
+        self.now = now
     }
 
     public var model: Model { Catalog.all[modelIndex] }
@@ -65,9 +182,45 @@ public struct AppState: Sendable {
 
     public var sizeChoice: String { sizeChoices[min(sizeIndex, sizeChoices.count - 1)] }
 
-    /// The request the prompt and settings describe.
+    /// How many reference slots the model has (Fill: the image and the mask).
+    public var referenceSlots: Int {
+        model.sizeRule == .sameAsImage ? 2 : model.maxReferences
+    }
+
+    /// The form rows for the current model, in order.
+    public var formRows: [FormRow] {
+        let tuning = model.tuningFields
+        var rows: [FormRow] = [.model, .region, .size, .count, .seed, .format, .safety]
+        if tuning.contains(.steps) { rows.append(.steps) }
+        if tuning.contains(.guidance) { rows.append(.guidance) }
+        if tuning.contains(.promptUpsampling) || tuning.contains(.disablePup) { rows.append(.upsampling) }
+        rows += (0..<referenceSlots).map(FormRow.reference)
+        return rows
+    }
+
+    public var formRow: FormRow { formRows[min(formIndex, formRows.count - 1)] }
+
+    public var format: OutputFormat { settings.format ?? model.defaultOutputFormat }
+    public var safety: Int { settings.safety ?? 2 }
+    public var steps: Int? { model.family.stepsRange.map { range in settings.steps.map { min(max($0, range.lowerBound), range.upperBound) } ?? Self.defaultSteps(model) } }
+    public var guidance: Double? { model.family.guidanceRange.map { range in settings.guidance.map { min(max($0, range.lowerBound), range.upperBound) } ?? Self.defaultGuidance(model) } }
+
+    static func defaultSteps(_ model: Model) -> Int { model.family == .fill ? 50 : (model.family == .dev ? 28 : 50) }
+    static func defaultGuidance(_ model: Model) -> Double { model.family == .fill ? 60 : (model.family == .dev ? 3 : 4.5) }
+
+    /// The reference slots that are filled, in slot order.
+    public var filledReferences: [(slot: Int, reference: ReferenceSlot)] {
+        (0..<referenceSlots).compactMap { slot in
+            guard let reference = settings.references[slot], !reference.path.isEmpty else { return nil }
+            return (slot, reference)
+        }
+    }
+
+    /// The request the prompt and settings describe. Reference images are sent as the paths'
+    /// contents; here they carry only their path and size (the driver reads the files).
     public var parameters: GenerationParameters {
         var parameters = GenerationParameters(prompt: TerminalText.sanitizeKeepingNewlines(editor.text))
+        if parameters.prompt?.isEmpty == true, !model.family.requiresPrompt { parameters.prompt = nil }
         switch model.sizeRule {
         case .flux2, .pro11:
             if let size = PixelSize(parsing: sizeChoice) {
@@ -79,39 +232,134 @@ public struct AppState: Sendable {
         case .sameAsImage:
             break
         }
+        parameters.seed = settings.seed
+        parameters.outputFormat = settings.format
+        parameters.safetyTolerance = settings.safety
+        if model.family.stepsRange != nil, settings.steps != nil { parameters.steps = steps }
+        if model.family.guidanceRange != nil, settings.guidance != nil { parameters.guidance = guidance }
+        if settings.upsampling != nil, formRows.contains(.upsampling) { parameters.promptUpsampling = settings.upsampling }
+        let references = filledReferences.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
+        if model.sizeRule == .sameAsImage {
+            parameters.image = filledReferences.first { $0.slot == 0 }.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
+            parameters.mask = filledReferences.first { $0.slot == 1 }.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
+        } else {
+            parameters.references = references
+        }
         return parameters
     }
 
     /// The live estimate for what would be submitted now.
     public var estimate: CostEstimate {
-        PriceEstimator.estimate(model: model, outputSize: parameters.size, count: count)
+        let parameters = parameters
+        let inputs = model.sizeRule == .sameAsImage ? [] : parameters.references.compactMap(\.size)
+        return PriceEstimator.estimate(model: model, outputSize: parameters.size ?? parameters.image?.size, inputSizes: inputs, count: count)
     }
 
+    /// Downloaded images, newest first.
     public var outputs: [JobRecord] { jobs.filter { $0.outputPath != nil } }
+
+    /// The outputs the filter lets through.
+    public var filteredOutputs: [JobRecord] {
+        let filter = OutputFilter(outputsFilter)
+        return outputs.filter(filter.matches)
+    }
+
     public var runningCount: Int { jobs.filter { !$0.phase.isFinal }.count }
+
+    /// Jobs holding a slot at BFL (sent and not finished), in all and per model.
+    public var activeSlots: (total: Int, kontextMax: Int) {
+        let active = jobs.filter { [.submitting, .pending, .running].contains($0.phase) }
+        return (active.count, active.filter { $0.model == "flux-kontext-max" }.count)
+    }
 
     /// Credits charged for this session's jobs.
     public var sessionCharged: Credits {
-        jobs.compactMap(\.chargedCredits).reduce(.zero, +)
+        jobs.filter { sessionJobIDs.contains($0.id) }.compactMap(\.chargedCredits).reduce(.zero, +)
+    }
+
+    /// Credits charged today: this session's and earlier runs' jobs created today.
+    public var todayCharged: Credits {
+        let today = jobs.filter { calendar.isDate($0.createdAt, inSameDayAs: now) }.compactMap(\.chargedCredits).reduce(.zero, +)
+        return today + chargedTodayElsewhere
+    }
+
+    /// Credits of jobs sent or queued but not yet charged (their estimates).
+    public var pendingEstimate: Credits {
+        jobs.filter { !$0.phase.isFinal && $0.chargedCredits == nil }.map(\.estimate).reduce(.zero, +)
+    }
+
+    /// The selected job of the jobs pane, and of the outputs pane.
+    public var selectedJob: JobRecord? {
+        jobsList.selected.flatMap { $0 < jobs.count ? jobs[$0] : nil }
+    }
+
+    public var selectedOutput: JobRecord? {
+        let outputs = filteredOutputs
+        return outputsList.selected.flatMap { $0 < outputs.count ? outputs[$0] : nil }
+    }
+}
+
+/// The outputs filter: every word must appear in the prompt, model or file name; `model:x`
+/// keeps models whose id contains x; `status:x` keeps jobs whose phase starts with x.
+public struct OutputFilter: Sendable, Hashable {
+    public var words: [String] = []
+    public var models: [String] = []
+    public var statuses: [String] = []
+
+    public init(_ text: String) {
+        for token in text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) {
+            if token.hasPrefix("model:") {
+                models.append(String(token.dropFirst(6)))
+            } else if token.hasPrefix("status:") {
+                statuses.append(String(token.dropFirst(7)))
+            } else {
+                words.append(token)
+            }
+        }
+    }
+
+    public var isEmpty: Bool { words.isEmpty && models.isEmpty && statuses.isEmpty }
+
+    public func matches(_ job: JobRecord) -> Bool {
+        if !models.isEmpty, !models.contains(where: { !$0.isEmpty && job.model.lowercased().contains($0) }) { return false }
+        if !statuses.isEmpty, !statuses.contains(where: { !$0.isEmpty && job.phase.rawValue.hasPrefix($0) }) { return false }
+        let haystack = (job.prompt + " " + job.model + " " + (job.outputPath ?? "")).lowercased()
+        return words.allSatisfy { haystack.contains($0) }
     }
 }
 
 /// What happens to the studio.
 public enum Action: Sendable {
     case key(Key)
+    case mouse(MouseEvent)
     case resize(width: Int, height: Int)
     case jobUpdated(JobRecord)
     case jobProgress(id: String, progress: Double)
     case creditsLoaded(Credits?)
     case jobsLoaded([JobRecord])
+    /// Credits charged today by ledger jobs not loaded into the list.
+    case chargedTodayLoaded(Credits)
     case submitFailed(String)
-    case tick
+    case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
+    case previewLoaded(path: String, Preview?)
+    case outputDeleted(jobID: String, problem: String?)
+    /// The outcome of an outside action (open, copy), for the message line.
+    case notice(String, isError: Bool)
+    case tick(Date)
 }
 
 /// What the studio asks the outside world to do; results come back as actions.
 public enum Effect: Sendable, Equatable {
-    case submit(modelID: String, parameters: GenerationParameters, count: Int)
+    /// Submit `count` jobs; reference values in `parameters` are paths the driver reads.
+    case submit(modelID: String, parameters: GenerationParameters, count: Int, region: Region?)
     case cancel(jobID: String)
+    case abandon(jobID: String)
+    case rerun(jobID: String, newSeed: Bool)
+    case inspectReference(slot: Int, path: String)
+    case loadPreview(path: String)
+    case open(path: String)
+    case copy(text: String)
+    case deleteOutput(jobID: String)
     case refreshCredits
     case quit
 }

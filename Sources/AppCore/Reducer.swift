@@ -1,4 +1,5 @@
-import BFL
+public import BFL
+import Foundation
 import Jobs
 public import TerminalCore
 import Widgets
@@ -8,34 +9,55 @@ public struct Binding: Sendable {
     public var keys: [Key]
     public var label: String
     public var help: String
+    /// Shown in the status bar as well as in the help.
+    public var hint: Bool
+
+    init(_ keys: [Key], _ label: String, _ help: String, hint: Bool = true) {
+        self.keys = keys
+        self.label = label
+        self.help = help
+        self.hint = hint
+    }
 }
 
-/// The keys of the studio, by where they work. Help is generated from this table.
+/// The keys of the studio, by where they work. Help and hints are generated from this table.
 public enum Keymap {
     public static let global: [Binding] = [
-        Binding(keys: [Key(.tab)], label: "Tab", help: "next pane"),
-        Binding(keys: [Key(.backTab)], label: "S-Tab", help: "previous pane"),
-        Binding(keys: [Key(.enter)], label: "Enter", help: "submit the prompt"),
-        Binding(keys: [Key(.function(1)), .char("?")], label: "?", help: "help (F1 while typing)"),
-        Binding(keys: [.ctrl("c"), .ctrl("q"), .char("q")], label: "q", help: "quit (Ctrl-Q while typing)"),
+        Binding([Key(.tab)], "Tab", "next pane"),
+        Binding([Key(.backTab)], "S-Tab", "previous pane", hint: false),
+        Binding([Key(.enter)], "Enter", "submit the prompt"),
+        Binding([Key(.function(1)), .char("?")], "?", "help (F1 while typing)"),
+        Binding([.ctrl("c"), .ctrl("q"), .char("q")], "q", "quit (Ctrl-Q while typing)"),
     ]
     public static let prompt: [Binding] = [
-        Binding(keys: [Key(.enter, .alt), .ctrl("j")], label: "Alt-Enter", help: "new line"),
-        Binding(keys: [.ctrl("u"), .ctrl("k"), .ctrl("w"), .ctrl("y")], label: "Ctrl-U/K/W/Y", help: "kill and yank"),
-        Binding(keys: [Key(.up), Key(.down)], label: "↑↓", help: "prompt history"),
+        Binding([Key(.enter, .alt), .ctrl("j")], "Alt-Enter", "new line"),
+        Binding([.ctrl("u"), .ctrl("k"), .ctrl("w"), .ctrl("y")], "Ctrl-U/K/W/Y", "kill and yank", hint: false),
+        Binding([Key(.up), Key(.down)], "↑↓", "prompt history"),
     ]
     public static let model: [Binding] = [
-        Binding(keys: [Key(.up), Key(.down)], label: "↑↓", help: "choose the model"),
-        Binding(keys: [Key(.left), Key(.right)], label: "←→", help: "size or aspect ratio"),
-        Binding(keys: [.char("+"), .char("-")], label: "+/-", help: "how many images"),
+        Binding([Key(.up), Key(.down)], "↑↓", "choose a setting"),
+        Binding([Key(.left), Key(.right)], "←→", "change it"),
+        Binding([.char("e")], "e", "type a seed or an image path; list the models"),
+        Binding([Key(.delete), Key(.backspace)], "Del", "back to the default (random seed, empty slot)"),
     ]
     public static let jobs: [Binding] = [
-        Binding(keys: [Key(.up), Key(.down)], label: "↑↓", help: "select"),
-        Binding(keys: [.char("c")], label: "c", help: "cancel a queued job"),
+        Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
+        Binding([.char("i")], "i", "details"),
+        Binding([.char("c")], "c", "cancel a queued job"),
+        Binding([.char("a")], "a", "abandon a sent job (it may still be charged)"),
+        Binding([.char("r")], "r", "retry / run again with the same seed"),
+        Binding([.char("n")], "n", "run again with a new seed"),
     ]
     public static let outputs: [Binding] = [
-        Binding(keys: [Key(.up), Key(.down)], label: "↑↓", help: "select"),
-        Binding(keys: [Key(.enter)], label: "Enter", help: "show the file's path"),
+        Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
+        Binding([.char("/")], "/", "filter (words, model:, status:)"),
+        Binding([.char("i")], "i", "details"),
+        Binding([.char("o")], "o", "open in the system viewer"),
+        Binding([.char("u")], "u", "use as a reference image"),
+        Binding([.char("y")], "y", "copy the path"),
+        Binding([.char("r")], "r", "run again with the same seed", hint: false),
+        Binding([.char("n")], "n", "run again with a new seed", hint: false),
+        Binding([.char("d")], "d", "delete the image (asks first)"),
     ]
 
     public static func bindings(for focus: Focus) -> [Binding] {
@@ -55,56 +77,128 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.width = width
         state.height = height
         return []
-    case .tick:
+    case .tick(let now):
         state.tick &+= 1
+        state.now = now
         return []
     case .creditsLoaded(let credits):
         state.credits = credits ?? state.credits
+        return []
+    case .chargedTodayLoaded(let credits):
+        state.chargedTodayElsewhere = credits
         return []
     case .jobsLoaded(let records):
         let known = Set(state.jobs.map(\.id))
         state.jobs += records.filter { !known.contains($0.id) }
         state.jobs.sort { $0.createdAt > $1.createdAt }
-        return []
+        if state.outputsList.selected == nil, !state.filteredOutputs.isEmpty { state.outputsList.selected = 0 }
+        if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
+        return previewEffects(state)
     case .jobUpdated(let record):
-        let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
-        if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
-            state.jobs[index] = record
-        } else {
-            state.jobs.insert(record, at: 0)
-            if state.jobsList.selected == nil { state.jobsList.selected = 0 }
-        }
-        if record.phase.isFinal { state.progress[record.id] = nil }
-        if record.phase.isFinal, !wasFinal {
-            if let error = record.errorMessage, record.phase != .done {
-                state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))", isError: true)
-            }
-            if record.phase == .done, state.outputsList.selected == nil { state.outputsList.selected = 0 }
-            return [.refreshCredits]
-        }
-        return []
+        return jobUpdated(&state, record)
     case .jobProgress(let id, let value):
         state.progress[id] = value
         return []
     case .submitFailed(let text):
         state.message = .init(text: TerminalText.sanitize(text), isError: true)
         return []
+    case .referenceInspected(let slot, let path, let size, let problem):
+        guard state.settings.references[slot]?.path == path else { return [] }
+        state.settings.references[slot] = ReferenceSlot(path: path, size: size, problem: problem.map(TerminalText.sanitize))
+        if let problem { state.message = .init(text: TerminalText.sanitize(problem), isError: true) }
+        return []
+    case .previewLoaded(let path, let preview):
+        if let preview { state.previews[path] = preview } else { state.previewFailures.insert(path) }
+        return []
+    case .outputDeleted(let id, let problem):
+        if let problem {
+            state.message = .init(text: TerminalText.sanitize(problem), isError: true)
+            return []
+        }
+        if let index = state.jobs.firstIndex(where: { $0.id == id }) {
+            if let path = state.jobs[index].outputPath { state.previews[path] = nil }
+            state.jobs[index].outputPath = nil
+            state.jobs[index].sidecarPath = nil
+        }
+        clampSelections(&state)
+        state.message = .init(text: "deleted", isError: false)
+        return previewEffects(state)
+    case .notice(let text, let isError):
+        state.message = .init(text: TerminalText.sanitize(text), isError: isError)
+        return []
+    case .mouse(let event):
+        return reduceMouse(&state, event)
     case .key(let key):
         return reduceKey(&state, key)
     }
 }
 
+private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
+    let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
+    let selectedOutput = state.selectedOutput?.id
+    if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
+        state.jobs[index] = record
+    } else {
+        state.jobs.insert(record, at: 0)
+        state.sessionJobIDs.insert(record.id)
+        if let selected = state.jobsList.selected { state.jobsList.selected = selected + 1 } else { state.jobsList.selected = 0 }
+    }
+    if record.phase.isFinal { state.progress[record.id] = nil }
+    // Keep the same output selected as new ones arrive above it.
+    let outputs = state.filteredOutputs
+    if let selectedOutput, let index = outputs.firstIndex(where: { $0.id == selectedOutput }) {
+        state.outputsList.selected = index
+    } else if state.outputsList.selected == nil, !outputs.isEmpty {
+        state.outputsList.selected = 0
+    }
+    guard record.phase.isFinal, !wasFinal else { return [] }
+    if let error = record.errorMessage, record.phase != .done {
+        state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))", isError: true)
+    }
+    return [.refreshCredits] + previewEffects(state)
+}
+
+/// Asks for the selected output's preview when it is not known yet.
+private func previewEffects(_ state: AppState) -> [Effect] {
+    guard let path = state.selectedOutput?.outputPath, state.previews[path] == nil, !state.previewFailures.contains(path) else { return [] }
+    return [.loadPreview(path: path)]
+}
+
+private func clampSelections(_ state: inout AppState) {
+    let outputs = state.filteredOutputs.count
+    if let selected = state.outputsList.selected {
+        state.outputsList.selected = outputs == 0 ? nil : min(selected, outputs - 1)
+    } else if outputs > 0 {
+        state.outputsList.selected = 0
+    }
+    if let selected = state.jobsList.selected {
+        state.jobsList.selected = state.jobs.isEmpty ? nil : min(selected, state.jobs.count - 1)
+    }
+}
+
+// MARK: - keys
+
 private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
-    if state.confirmingQuit {
-        state.confirmingQuit = false
-        if key == .char("y") || key == .char("q") || key == .ctrl("c") { return [.quit] }
+    if let question = state.confirming {
+        state.confirming = nil
         state.message = nil
-        return []
+        guard key == .char("y") || key == .char("Y") || (question == .quit && (key == .char("q") || key == .ctrl("c"))) else { return [] }
+        switch question {
+        case .quit: return [.quit]
+        case .abandon(let id): return [.abandon(jobID: id)]
+        case .delete(let id): return [.deleteOutput(jobID: id)]
+        }
     }
     if state.showHelp {
         state.showHelp = false
         return []
     }
+    if state.details != nil {
+        state.details = nil
+        return []
+    }
+    if state.picker != nil { return reducePicker(&state, key) }
+    if state.fieldEdit != nil { return reduceFieldEdit(&state, key) }
     let typing = state.focus == .prompt
     switch key {
     case .ctrl("c"), .ctrl("q"):
@@ -119,11 +213,16 @@ private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         return []
     case Key(.tab):
         state.focus = Focus(rawValue: (state.focus.rawValue + 1) % Focus.allCases.count) ?? .prompt
-        return []
+        return previewEffects(state)
     case Key(.backTab):
         state.focus = Focus(rawValue: (state.focus.rawValue + Focus.allCases.count - 1) % Focus.allCases.count) ?? .prompt
+        return previewEffects(state)
+    case Key(.escape):
+        state.message = nil
         return []
-    case Key(.enter) where state.focus != .outputs:
+    case Key(.enter) where state.focus == .prompt:
+        return submit(&state)
+    case Key(.enter) where state.focus == .model && !state.formRow.isText && state.formRow != .model:
         return submit(&state)
     default:
         break
@@ -131,57 +230,365 @@ private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     switch state.focus {
     case .prompt:
         state.editor.handle(key)
+        return []
     case .model:
-        switch key.code {
-        case .up: state.modelIndex = max(0, state.modelIndex - 1); state.sizeIndex = 0
-        case .down: state.modelIndex = min(Catalog.all.count - 1, state.modelIndex + 1); state.sizeIndex = 0
-        case .left: state.sizeIndex = max(0, state.sizeIndex - 1)
-        case .right: state.sizeIndex = min(state.sizeChoices.count - 1, state.sizeIndex + 1)
-        case .char("+"), .char("="): state.count = min(24, state.count + 1)
-        case .char("-"): state.count = max(1, state.count - 1)
-        default: break
-        }
+        return reduceForm(&state, key)
     case .jobs:
-        switch key.code {
-        case .up: state.jobsList.move(by: -1, count: state.jobs.count)
-        case .down: state.jobsList.move(by: 1, count: state.jobs.count)
-        case .char("c"):
-            if let index = state.jobsList.selected, index < state.jobs.count, state.jobs[index].phase == .queued {
-                return [.cancel(jobID: state.jobs[index].id)]
-            }
-            state.message = .init(text: "only jobs still queued here can be cancelled", isError: false)
-        default: break
-        }
+        return reduceJobs(&state, key)
     case .outputs:
-        let outputs = state.outputs
-        switch key.code {
-        case .up: state.outputsList.move(by: -1, count: outputs.count)
-        case .down: state.outputsList.move(by: 1, count: outputs.count)
-        case .enter:
-            if let index = state.outputsList.selected, index < outputs.count, let path = outputs[index].outputPath {
-                state.message = .init(text: path, isError: false)
-            }
-        default: break
-        }
+        return reduceOutputs(&state, key)
+    }
+}
+
+private func reducePicker(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard let highlighted = state.picker else { return [] }
+    switch key.code {
+    case .up: state.picker = max(0, highlighted - 1)
+    case .down: state.picker = min(Catalog.all.count - 1, highlighted + 1)
+    case .enter:
+        selectModel(&state, highlighted)
+        state.picker = nil
+    case .escape, .char("q"): state.picker = nil
+    default: break
     }
     return []
 }
 
+private func selectModel(_ state: inout AppState, _ index: Int) {
+    guard index != state.modelIndex else { return }
+    let oldRow = state.formRow
+    state.modelIndex = index
+    state.sizeIndex = 0
+    // Steps and guidance ranges differ between models; the new model starts from its defaults.
+    state.settings.steps = nil
+    state.settings.guidance = nil
+    state.formIndex = state.formRows.firstIndex(of: oldRow) ?? 0
+    let slots = state.referenceSlots
+    let dropped = state.settings.references.keys.filter { $0 >= slots }
+    for slot in dropped { state.settings.references[slot] = nil }
+    if !dropped.isEmpty {
+        state.message = .init(text: "\(state.model.displayName) takes \(slots == 0 ? "no" : "\(slots)") reference image\(slots == 1 ? "" : "s"); \(dropped.count) left out", isError: false)
+    }
+}
+
+private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
+    let rows = state.formRows
+    let row = state.formRow
+    switch key.code {
+    case .up:
+        state.formIndex = max(0, min(state.formIndex, rows.count - 1) - 1)
+        return []
+    case .down:
+        state.formIndex = min(rows.count - 1, state.formIndex + 1)
+        return []
+    case .left:
+        step(&state, row, by: -1)
+        return []
+    case .right:
+        step(&state, row, by: 1)
+        return []
+    case .char("+"), .char("="):
+        step(&state, row, by: 1)
+        return []
+    case .char("-") where row != .seed:
+        step(&state, row, by: -1)
+        return []
+    case .delete, .backspace:
+        switch row {
+        case .seed: state.settings.seed = nil
+        case .reference(let slot): state.settings.references[slot] = nil
+        case .format: state.settings.format = nil
+        case .safety: state.settings.safety = nil
+        case .steps: state.settings.steps = nil
+        case .guidance: state.settings.guidance = nil
+        case .upsampling: state.settings.upsampling = nil
+        default: break
+        }
+        return []
+    case .enter, .char("e"):
+        switch row {
+        case .model:
+            state.picker = state.modelIndex
+        case .seed:
+            state.fieldEdit = FieldEdit(target: .row(.seed), editor: TextEditor(text: state.settings.seed.map(String.init) ?? ""))
+        case .reference(let slot):
+            state.fieldEdit = FieldEdit(target: .row(row), editor: TextEditor(text: state.settings.references[slot]?.path ?? ""))
+        default:
+            break
+        }
+        return []
+    case .char(let character) where row == .seed && character.isASCII && character.isNumber:
+        state.fieldEdit = FieldEdit(target: .row(.seed), editor: TextEditor(text: String(character)))
+        return []
+    default:
+        return []
+    }
+}
+
+/// Steps the value of a form row.
+private func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
+    let model = state.model
+    switch row {
+    case .model:
+        selectModel(&state, (state.modelIndex + delta + Catalog.all.count) % Catalog.all.count)
+    case .region:
+        guard let region = state.region else {
+            state.message = .init(text: "this endpoint has no regions (it is \(state.modeLabel ?? "a custom endpoint"))", isError: false)
+            return
+        }
+        let all = Region.allCases
+        let index = all.firstIndex(of: region) ?? 0
+        state.region = all[(index + delta + all.count) % all.count]
+    case .size:
+        state.sizeIndex = min(max(0, state.sizeIndex + delta), state.sizeChoices.count - 1)
+    case .count:
+        state.count = min(24, max(1, state.count + delta))
+    case .seed:
+        state.settings.seed = state.settings.seed.map { max(0, $0 + delta) } ?? lastSeed(state)
+    case .format:
+        let all = OutputFormat.allCases
+        let index = all.firstIndex(of: state.format) ?? 0
+        state.settings.format = all[min(max(0, index + delta), all.count - 1)]
+    case .safety:
+        let range = model.family.safetyRange
+        state.settings.safety = min(max(range.lowerBound, state.safety + delta), range.upperBound)
+    case .steps:
+        guard let range = model.family.stepsRange, let steps = state.steps else { return }
+        state.settings.steps = min(max(range.lowerBound, steps + delta), range.upperBound)
+    case .guidance:
+        guard let range = model.family.guidanceRange, let guidance = state.guidance else { return }
+        let stepSize = range.upperBound > 20 ? 5.0 : 0.5
+        state.settings.guidance = min(max(range.lowerBound, guidance + Double(delta) * stepSize), range.upperBound)
+    case .upsampling:
+        state.settings.upsampling = !(state.settings.upsampling ?? false)
+    case .reference:
+        break
+    }
+}
+
+/// The seed of the newest finished job, for locking the seed to what was just seen.
+private func lastSeed(_ state: AppState) -> Int {
+    state.jobs.first { $0.phase == .done && $0.seed != nil }?.seed ?? 42
+}
+
+private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
+    guard var edit = state.fieldEdit else { return [] }
+    switch key.code {
+    case .escape:
+        state.fieldEdit = nil
+        if edit.target == .filter {
+            state.outputsFilter = ""
+            clampSelections(&state)
+            return previewEffects(state)
+        }
+        return []
+    case .enter:
+        state.fieldEdit = nil
+        return commit(&state, edit)
+    case .up, .down, .tab, .backTab:
+        return []
+    default:
+        edit.editor.handle(key)
+        // A field is one line: a pasted newline ends nothing, it is dropped.
+        let text = edit.editor.text.replacingOccurrences(of: "\n", with: " ")
+        if text != edit.editor.text { edit.editor.setText(text) }
+        state.fieldEdit = edit
+        if edit.target == .filter {
+            state.outputsFilter = text
+            state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
+        }
+        return []
+    }
+}
+
+private func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
+    let text = edit.editor.text.trimmingCharacters(in: .whitespaces)
+    switch edit.target {
+    case .filter:
+        state.outputsFilter = text
+        clampSelections(&state)
+        return previewEffects(state)
+    case .row(.seed):
+        if text.isEmpty {
+            state.settings.seed = nil
+        } else if let seed = Int(text), seed >= 0 {
+            state.settings.seed = seed
+        } else {
+            state.message = .init(text: "a seed is a whole number of 0 or more (got \"\(TerminalText.sanitize(text))\")", isError: true)
+        }
+        return []
+    case .row(.reference(let slot)):
+        return setReference(&state, slot: slot, path: text)
+    case .row:
+        return []
+    }
+}
+
+private func setReference(_ state: inout AppState, slot: Int, path: String) -> [Effect] {
+    guard !path.isEmpty else {
+        state.settings.references[slot] = nil
+        return []
+    }
+    state.settings.references[slot] = ReferenceSlot(path: path)
+    return [.inspectReference(slot: slot, path: path)]
+}
+
+private func reduceJobs(_ state: inout AppState, _ key: Key) -> [Effect] {
+    switch key.code {
+    case .up: state.jobsList.move(by: -1, count: state.jobs.count)
+    case .down: state.jobsList.move(by: 1, count: state.jobs.count)
+    case .home: state.jobsList.selected = state.jobs.isEmpty ? nil : 0
+    case .end: state.jobsList.selected = state.jobs.isEmpty ? nil : state.jobs.count - 1
+    case .char("i"), .enter:
+        state.details = state.selectedJob?.id
+    case .char("c"):
+        guard let job = state.selectedJob else { return [] }
+        if job.phase == .queued { return [.cancel(jobID: job.id)] }
+        state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; a (abandon) stops following it", isError: false)
+    case .char("a"):
+        guard let job = state.selectedJob else { return [] }
+        if job.phase == .queued { return [.cancel(jobID: job.id)] }
+        guard !job.phase.isFinal else {
+            state.message = .init(text: "this job has ended", isError: false)
+            return []
+        }
+        state.confirming = .abandon(jobID: job.id)
+        state.message = .init(text: "Abandon \(job.shortID)? It was sent, so BFL may still charge for it. (y/n)", isError: false)
+    case .char("r"), .char("n"):
+        guard let job = state.selectedJob else { return [] }
+        return rerun(&state, job, newSeed: key.code == .char("n"))
+    default: break
+    }
+    return []
+}
+
+private func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect] {
+    if let blocked = budgetProblem(state, adding: job.estimate) {
+        state.message = .init(text: blocked, isError: true)
+        return []
+    }
+    state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")", isError: false)
+    return [.rerun(jobID: job.id, newSeed: newSeed)]
+}
+
+private func reduceOutputs(_ state: inout AppState, _ key: Key) -> [Effect] {
+    let count = state.filteredOutputs.count
+    switch key.code {
+    case .up: state.outputsList.move(by: -1, count: count)
+    case .down: state.outputsList.move(by: 1, count: count)
+    case .home: state.outputsList.selected = count == 0 ? nil : 0
+    case .end: state.outputsList.selected = count == 0 ? nil : count - 1
+    case .char("/"):
+        state.fieldEdit = FieldEdit(target: .filter, editor: TextEditor(text: state.outputsFilter))
+        return []
+    case .char("i"), .enter:
+        state.details = state.selectedOutput?.id
+        return []
+    default:
+        guard let job = state.selectedOutput, let path = job.outputPath else { return [] }
+        switch key.code {
+        case .char("o"): return [.open(path: path)]
+        case .char("y"): return [.copy(text: path)]
+        case .char("d"):
+            state.confirming = .delete(jobID: job.id)
+            state.message = .init(text: "Delete \(URL(fileURLWithPath: path).lastPathComponent) and its sidecar? (y/n)", isError: false)
+            return []
+        case .char("r"), .char("n"): return rerun(&state, job, newSeed: key.code == .char("n"))
+        case .char("u"): return useAsReference(&state, path)
+        default: return []
+        }
+    }
+    return previewEffects(state)
+}
+
+private func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
+    let slots = state.referenceSlots
+    guard slots > 0 else {
+        state.message = .init(text: "\(state.model.displayName) takes no reference images; choose another model first", isError: true)
+        return []
+    }
+    guard let slot = (0..<slots).first(where: { (state.settings.references[$0]?.path ?? "").isEmpty }) else {
+        state.message = .init(text: "all \(slots) reference slots of \(state.model.displayName) are full; clear one in the model pane (Del)", isError: true)
+        return []
+    }
+    state.message = .init(text: "reference \(slot + 1): \(URL(fileURLWithPath: path).lastPathComponent)", isError: false)
+    return setReference(&state, slot: slot, path: path)
+}
+
 private func quit(_ state: inout AppState) -> [Effect] {
     guard state.runningCount > 0 else { return [.quit] }
-    state.confirmingQuit = true
+    state.confirming = .quit
     state.message = .init(text: "\(state.runningCount) job(s) still running; they continue next time. Quit? (y/n)", isError: false)
     return []
 }
 
+/// Why the budget forbids spending `credits` more, if it does.
+public func budgetProblem(_ state: AppState, adding credits: Credits) -> String? {
+    let committed = state.pendingEstimate
+    if let daily = state.budget.daily, state.todayCharged + committed + credits > daily {
+        return "over the daily budget: \(state.todayCharged) charged today + \(committed + credits) asked > \(daily) (budget.daily in config.toml)"
+    }
+    if let session = state.budget.session, state.sessionCharged + committed + credits > session {
+        return "over the session budget: \(state.sessionCharged) charged + \(committed + credits) asked > \(session) (budget.session in config.toml)"
+    }
+    return nil
+}
+
 private func submit(_ state: inout AppState) -> [Effect] {
+    if let waiting = state.filledReferences.first(where: { $0.reference.size == nil || $0.reference.problem != nil }) {
+        let problem = waiting.reference.problem ?? "reference \(waiting.slot + 1) is still being read"
+        state.message = .init(text: problem, isError: true)
+        return []
+    }
     let parameters = state.parameters
     let problems = parameters.validate(for: state.model).filter { $0.severity == .error }
     if let first = problems.first {
         state.message = .init(text: first.message, isError: true)
         return []
     }
+    let estimate = state.estimate
+    if let blocked = budgetProblem(state, adding: estimate.credits) {
+        state.message = .init(text: blocked, isError: true)
+        return []
+    }
     state.editor.commitToHistory()
-    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(state.estimate.credits) credits)", isError: false)
-    return [.submit(modelID: state.model.id, parameters: parameters, count: state.count)]
+    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false)
+    return [.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)]
+}
+
+// MARK: - mouse
+
+private func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+    guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+    let layout = StudioLayout(width: state.width, height: state.height)
+    guard let (focus, rect) = layout.pane(at: event.x, event.y) else { return [] }
+    switch event.kind {
+    case .press:
+        if state.fieldEdit != nil { state.fieldEdit = nil }
+        state.focus = focus
+        let row = event.y - rect.y - 1
+        switch focus {
+        case .jobs where row >= 0:
+            let index = StudioLayout.offset(selected: state.jobsList.selected, visible: rect.height - 2) + row
+            if index < state.jobs.count { state.jobsList.selected = index }
+        case .outputs where row >= 0:
+            let index = StudioLayout.offset(selected: state.outputsList.selected, visible: rect.height - 2) + row
+            if index < state.filteredOutputs.count { state.outputsList.selected = index }
+        case .model where row >= 0:
+            if row < state.formRows.count { state.formIndex = row }
+        default: break
+        }
+        return previewEffects(state)
+    case .scrollUp, .scrollDown:
+        let delta = event.kind == .scrollUp ? -1 : 1
+        switch focus {
+        case .jobs: state.jobsList.move(by: delta, count: state.jobs.count)
+        case .outputs: state.outputsList.move(by: delta, count: state.filteredOutputs.count)
+        case .model: state.formIndex = min(max(0, state.formIndex + delta), state.formRows.count - 1)
+        case .prompt: break
+        }
+        return previewEffects(state)
+    case .release:
+        return []
+    }
 }

@@ -27,6 +27,13 @@ public final class Inbox: Sendable {
     }
 }
 
+/// What the studio asks of the desktop: opening a file in the system viewer and copying text.
+/// Each returns the sentence the message line shows.
+public protocol StudioSystem: Sendable {
+    func open(path: String) -> (text: String, isError: Bool)
+    func copy(_ text: String) -> (text: String, isError: Bool)
+}
+
 /// The studio's loop body: reduce actions, interpret effects, draw when something changed.
 /// The terminal, the clock and the engine are passed in, so a pilot test can drive the real
 /// reducer, views and interpreter on an in-memory backend against the simulator.
@@ -40,22 +47,27 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private let theme: Theme
     private let engine: JobEngine
     private let client: BFLClient
+    private let store: JobStore
+    private let system: any StudioSystem
     private var dirty = true
     private var listeners: [(AppState) -> Bool] = []
 
-    public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, inbox: Inbox) {
+    public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
+                system: any StudioSystem, inbox: Inbox) {
         self.state = state
         self.screen = Screen(backend: backend)
         self.theme = theme
         self.engine = engine
         self.client = client
+        self.store = store
+        self.system = system
         self.inbox = inbox
         let size = backend.size
         _ = reduce(&self.state, .resize(width: size.width, height: size.height))
     }
 
-    /// Follows engine events, loads recent jobs and the balance.
-    public func start(recentJobs: [JobRecord]) {
+    /// Follows engine events, loads recent jobs, today's spending and the balance.
+    public func start(recentJobs: [JobRecord], chargedTodayElsewhere: Credits = .zero) {
         let inbox = self.inbox
         let events = engine.events
         Task.detached {
@@ -67,6 +79,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             }
         }
         send(.jobsLoaded(recentJobs))
+        send(.chargedTodayLoaded(chargedTodayElsewhere))
         interpret(.refreshCredits)
     }
 
@@ -119,22 +132,80 @@ public final class StudioDriver<Backend: TerminalBackend> {
         let inbox = self.inbox
         let engine = self.engine
         let client = self.client
+        let store = self.store
+        let system = self.system
         switch effect {
         case .quit:
             quitRequested = true
-        case .submit(let modelID, let parameters, let count):
+        case .submit(let modelID, let parameters, let count, let region):
             guard let model = Catalog.model(id: modelID) else { return }
-            let requests = (0..<count).map { _ in JobRequest(model: model, parameters: parameters) }
             Task.detached {
-                do { try await engine.enqueue(requests) } catch let error as BFLError {
-                    inbox.push(.submitFailed(error.message))
+                do {
+                    let loaded = try loadingReferences(parameters)
+                    let requests = (0..<count).map { _ in JobRequest(model: model, parameters: loaded, region: region) }
+                    try await engine.enqueue(requests)
                 } catch {
-                    inbox.push(.submitFailed("\(error)"))
+                    inbox.push(.submitFailed(describeFailure(error)))
                 }
             }
         case .cancel(let id):
             Task.detached {
-                do { try await engine.cancel(id) } catch { inbox.push(.submitFailed("\(error)")) }
+                do { try await engine.cancel(id) } catch { inbox.push(.submitFailed(describeFailure(error))) }
+            }
+        case .abandon(let id):
+            Task.detached {
+                do { try await engine.abandon(id) } catch { inbox.push(.submitFailed(describeFailure(error))) }
+            }
+        case .rerun(let id, let newSeed):
+            Task.detached {
+                do {
+                    if try await engine.rerun(id, seed: newSeed ? .new : .same) == nil {
+                        inbox.push(.submitFailed("the job \(id.prefix(8)) is no longer in the ledger"))
+                    }
+                } catch {
+                    inbox.push(.submitFailed(describeFailure(error)))
+                }
+            }
+        case .inspectReference(let slot, let path):
+            Task.detached {
+                do {
+                    let size = try LocalImages.size(of: path)
+                    // A URL has no local size; it is priced as one megapixel.
+                    inbox.push(.referenceInspected(slot: slot, path: path, size: size ?? PixelSize(width: 1024, height: 1024), problem: nil))
+                } catch {
+                    inbox.push(.referenceInspected(slot: slot, path: path, size: nil, problem: describeFailure(error)))
+                }
+            }
+        case .loadPreview(let path):
+            Task.detached {
+                let preview = try? LocalImages.thumbnail(path: path)
+                inbox.push(.previewLoaded(path: path, preview.map { Preview(width: $0.width, height: $0.height, pixels: $0.pixels) }))
+            }
+        case .open(let path):
+            Task.detached {
+                let outcome = system.open(path: path)
+                inbox.push(.notice(outcome.text, isError: outcome.isError))
+            }
+        case .copy(let text):
+            let outcome = system.copy(text)
+            inbox.push(.notice(outcome.text, isError: outcome.isError))
+        case .deleteOutput(let id):
+            Task.detached {
+                do {
+                    guard var job = try store.job(id: id) else {
+                        inbox.push(.outputDeleted(jobID: id, problem: "the job \(id.prefix(8)) is no longer in the ledger"))
+                        return
+                    }
+                    for path in [job.outputPath, job.sidecarPath].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
+                        try FileManager.default.removeItem(atPath: path)
+                    }
+                    job.outputPath = nil
+                    job.sidecarPath = nil
+                    try store.save(job, detail: "image deleted by the user")
+                    inbox.push(.outputDeleted(jobID: id, problem: nil))
+                } catch {
+                    inbox.push(.outputDeleted(jobID: id, problem: "could not delete: \(describeFailure(error))"))
+                }
             }
         case .refreshCredits:
             Task.detached {
@@ -142,5 +213,24 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 inbox.push(.creditsLoaded(credits))
             }
         }
+    }
+}
+
+/// The parameters with every reference path replaced by the file's contents.
+private func loadingReferences(_ parameters: GenerationParameters) throws -> GenerationParameters {
+    var loaded = parameters
+    loaded.references = try parameters.references.map { try LocalImages.reference($0.value) }
+    loaded.image = try parameters.image.map { try LocalImages.reference($0.value) }
+    loaded.mask = try parameters.mask.map { try LocalImages.reference($0.value) }
+    return loaded
+}
+
+/// One sentence for a failure of an effect.
+private func describeFailure(_ error: any Error) -> String {
+    switch error {
+    case let error as BFLError: error.message
+    case let error as EngineError: error.message
+    case let error as JobStoreError: error.description
+    default: "\(error)"
     }
 }

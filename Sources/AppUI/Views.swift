@@ -1,5 +1,6 @@
 public import AppCore
 import BFL
+import Foundation
 import Jobs
 public import TerminalCore
 public import Theme
@@ -9,25 +10,31 @@ import Widgets
 public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buffer, cursor: (x: Int, y: Int)?) {
     var buffer = Buffer(area: area)
     buffer.setStyle(theme.style(.uiText), in: area)
-    guard area.width >= 40, area.height >= 12 else {
-        buffer.setString(x: 0, y: 0, "fluxdeck needs at least 40×12 cells", style: theme.style(.messageWarning), maxWidth: area.width)
+    let layout = StudioLayout(width: area.width, height: area.height)
+    guard !layout.tooSmall else {
+        buffer.setString(x: 0, y: 0, "fluxdeck needs at least \(StudioLayout.minimumWidth)×\(StudioLayout.minimumHeight) cells",
+                         style: theme.style(.messageWarning), maxWidth: area.width)
         return (buffer, nil)
     }
-    let rows = Layout.vertical([.length(1), .fill(1), .length(1), .length(1)]).split(area)
-    titleBar(&buffer, rows[0], state, theme)
-    let wide = area.width >= 100
-    let columns = Layout.horizontal([.percentage(wide ? 40 : 45), .fill(1)]).split(rows[1])
-    let left = Layout.vertical([.percentage(45), .fill(1)]).split(columns[0])
-    let right = Layout.vertical([.length(wide ? 8 : 7), .fill(1), .fill(1)]).split(columns[1])
-    let cursor = promptPane(&buffer, left[0], state, theme)
-    modelPane(&buffer, left[1], state, theme)
-    costPane(&buffer, right[0], state, theme)
-    jobsPane(&buffer, right[1], state, theme)
-    outputsPane(&buffer, right[2], state, theme)
-    messageLine(&buffer, rows[2], state, theme)
-    statusBar(&buffer, rows[3], state, theme)
-    if state.showHelp { helpOverlay(&buffer, area, state, theme) }
-    return (buffer, state.showHelp || state.focus != .prompt ? nil : cursor)
+    titleBar(&buffer, layout.title, state, theme)
+    var cursor = promptPane(&buffer, layout.prompt, state, theme)
+    if let formCursor = modelPane(&buffer, layout.model, state, theme) { cursor = formCursor }
+    costPane(&buffer, layout.cost, state, theme)
+    jobsPane(&buffer, layout.jobs, state, theme)
+    if let filterCursor = outputsPane(&buffer, layout.outputs, state, theme) { cursor = filterCursor }
+    messageLine(&buffer, layout.message, state, theme)
+    statusBar(&buffer, layout.status, state, theme)
+    let overlay = state.showHelp || state.picker != nil || state.details != nil
+    if state.showHelp {
+        helpOverlay(&buffer, area, theme)
+    } else if let highlighted = state.picker {
+        pickerOverlay(&buffer, area, highlighted, state, theme)
+    } else if let id = state.details, let job = state.jobs.first(where: { $0.id == id }) {
+        detailsOverlay(&buffer, area, job, state, theme)
+    }
+    if overlay { return (buffer, nil) }
+    if state.fieldEdit != nil { return (buffer, cursor) }
+    return (buffer, state.focus == .prompt ? cursor : nil)
 }
 
 private func pane(_ buffer: inout Buffer, _ area: Rect, _ focus: Focus, _ state: AppState, _ theme: Theme, title: String? = nil) -> Rect {
@@ -42,14 +49,13 @@ private func pane(_ buffer: inout Buffer, _ area: Rect, _ focus: Focus, _ state:
 }
 
 private func titleBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    buffer.setStyle(theme.style(.statusBar), in: area)
     buffer.fill(area, style: theme.style(.statusBar))
     var x = buffer.setString(x: area.x + 1, y: area.y, "fluxdeck", style: theme.style(.statusBar).adding(.bold))
     if let label = state.modeLabel {
-        x = buffer.setString(x: x + 2, y: area.y, " \(label) ", style: theme.style(.statusSimulator))
+        x = buffer.setString(x: x + 2, y: area.y, " \(TerminalText.sanitize(label)) ", style: theme.style(.statusSimulator))
     }
     let credits = state.credits.map { "credits \($0)" } ?? "credits …"
-    let text = "\(credits)  session \(state.sessionCharged)"
+    let text = "\(credits)  today \(state.todayCharged)"
     buffer.setString(x: max(x + 2, area.right - DisplayWidth.of(text) - 1), y: area.y, text, style: theme.style(.statusBar))
 }
 
@@ -63,54 +69,117 @@ private func promptPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState,
         .render(into: &buffer, area: inner, scroll: &scroll)
 }
 
-private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let inner = pane(&buffer, area, .model, state, theme)
-    guard inner.height > 0 else { return }
-    let details = 2
-    let listArea = Rect(x: inner.x, y: inner.y, width: inner.width, height: max(0, inner.height - details))
-    var list = ListState(selected: state.modelIndex)
-    let items = Catalog.all.map { model -> Line in
+/// The label and value text of one form row.
+func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: String, dim: String) {
+    let model = state.model
+    switch row {
+    case .model:
         let price: String = switch model.price {
-        case .flat(let c): "\(c)"
-        case .megapixel(let first, _): "\(first)+/MP"
+        case .flat(let credits): "\(credits)/image"
+        case .megapixel(let first, let perMP): "\(first) + \(perMP)/MP"
         }
-        return Line([Span(model.displayName), Span("  \(price)", style: theme.style(.uiTextDim))])
+        return ("model", model.displayName, "\(price) · \(model.concurrencyLimit) at once")
+    case .region:
+        return ("region", state.region?.rawValue ?? "—", state.region == nil ? "fixed by the endpoint" : "")
+    case .size:
+        return ("size", state.sizeChoice, model.sizeRule == .sameAsImage ? "" : "←→")
+    case .count:
+        return ("images", "\(state.count)", "")
+    case .seed:
+        return ("seed", state.settings.seed.map(String.init) ?? "random", state.settings.seed == nil ? "type to lock" : "locked")
+    case .format:
+        return ("format", state.format.rawValue, state.settings.format == nil ? "default" : "")
+    case .safety:
+        return ("safety", "\(state.safety)", "\(model.family.safetyRange.lowerBound)–\(model.family.safetyRange.upperBound)")
+    case .steps:
+        return ("steps", state.steps.map(String.init) ?? "—", model.family.stepsRange.map { "\($0.lowerBound)–\($0.upperBound)" } ?? "")
+    case .guidance:
+        return ("guidance", state.guidance.map { String(format: "%g", $0) } ?? "—", model.family.guidanceRange.map { "\(String(format: "%g", $0.lowerBound))–\(String(format: "%g", $0.upperBound))" } ?? "")
+    case .upsampling:
+        return ("upsample", (state.settings.upsampling ?? false) ? "on" : "off", "")
+    case .reference(let slot):
+        let label = model.sizeRule == .sameAsImage ? (slot == 0 ? "image" : "mask") : "ref \(slot + 1)"
+        guard let reference = state.settings.references[slot], !reference.path.isEmpty else { return (label, "—", "e: path, u in Outputs") }
+        let name = URL(fileURLWithPath: reference.path).lastPathComponent
+        let note = reference.problem != nil ? "unusable" : reference.size.map { "\($0.width)×\($0.height)" } ?? "reading…"
+        return (label, TerminalText.sanitize(name), note)
     }
-    List(items).highlightStyle(theme.style(.listSelected)).render(into: &buffer, area: listArea, state: &list)
-    let y = inner.bottom - details
-    buffer.setString(x: inner.x, y: y, "size ◂ \(state.sizeChoice) ▸   × \(state.count)", style: theme.style(.uiText), maxWidth: inner.width)
-    buffer.setString(x: inner.x, y: y + 1, "limit \(state.model.concurrencyLimit) active · \(state.model.id)", style: theme.style(.uiTextDim), maxWidth: inner.width)
+}
+
+private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
+    let inner = pane(&buffer, area, .model, state, theme)
+    guard inner.height > 0 else { return nil }
+    let rows = state.formRows
+    let selected = min(state.formIndex, rows.count - 1)
+    let offset = StudioLayout.offset(selected: selected, visible: inner.height)
+    var cursor: (x: Int, y: Int)?
+    for (line, row) in rows.enumerated().dropFirst(offset).prefix(inner.height) {
+        let y = inner.y + line - offset
+        let isSelected = line == selected && state.focus == .model
+        let (label, value, dim) = formText(row, state)
+        let base = isSelected ? theme.style(.listSelected) : theme.style(.uiText)
+        if isSelected { buffer.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: base) }
+        var x = buffer.setString(x: inner.x, y: y, pad(label, 9), style: isSelected ? base : theme.style(.uiTextDim), maxWidth: inner.width)
+        if case .row(let editing) = state.fieldEdit?.target, editing == row, let edit = state.fieldEdit {
+            let field = Rect(x: x, y: y, width: max(0, inner.right - x), height: 1)
+            buffer.fill(field, style: theme.style(.inputText).adding(.underline))
+            var scroll = 0
+            cursor = TextArea(edit.editor).style(theme.style(.inputText).adding(.underline)).render(into: &buffer, area: field, scroll: &scroll)
+            continue
+        }
+        let shown = isSelected && !row.isText && (row != .region || state.region != nil) ? "◂ \(value) ▸" : value
+        x = buffer.setString(x: x, y: y, shown, style: base.adding(isSelected ? [] : .bold), maxWidth: max(0, inner.right - x))
+        if !dim.isEmpty, x + 2 < inner.right {
+            buffer.setString(x: x + 2, y: y, dim, style: isSelected ? base : theme.style(.uiTextDim), maxWidth: inner.right - x - 2)
+        }
+    }
+    return cursor
 }
 
 private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let inner = Block().border(.rounded).inner(area)
     Block().title(" Cost ").border(.rounded).borderStyle(theme.style(.paneBorder)).titleStyle(theme.style(.paneTitle))
         .render(into: &buffer, area: area)
+    let inner = Block().border(.rounded).inner(area)
+    guard inner.height > 0 else { return }
     let estimate = state.estimate
     let b = estimate.breakdown
-    var lines: [Line] = [
-        Line([Span("estimate  "), Span("\(estimate.credits) credits (\(estimate.credits.usdText))", style: theme.style(.costEstimate).adding(.bold))]),
-    ]
+    let over = budgetProblem(state, adding: estimate.credits) != nil
+    var breakdown: String
     if let mp = b.outputMegapixels {
-        let extra = mp > 1 ? " + \(b.extraOutput) for \(mp - 1) more MP" : ""
-        lines.append(Line("  \(b.base) for the first MP\(extra)", style: theme.style(.uiTextDim)))
+        breakdown = "\(b.base) first MP"
+        if mp > 1 { breakdown += " + \(b.extraOutput) for \(mp - 1) MP more" }
     } else {
-        lines.append(Line("  \(b.base) per image, flat", style: theme.style(.uiTextDim)))
+        breakdown = "\(b.base) per image"
     }
-    if b.count > 1 { lines.append(Line("  × \(b.count) images", style: theme.style(.uiTextDim))) }
-    lines.append(Line([Span("charged   "), Span("\(state.sessionCharged) this session", style: theme.style(.costCharged))]))
-    let active = state.jobs.filter { [.submitting, .pending, .running].contains($0.phase) }.count
+    if !b.inputs.isEmpty { breakdown += " + \(b.inputs.count) input\(b.inputs.count == 1 ? "" : "s")" }
+    if b.count > 1 { breakdown += ", × \(b.count)" }
+    var lines: [Line] = [
+        Line([Span("estimate  "), Span("\(estimate.credits) credits (\(estimate.credits.usdText))", style: theme.style(over ? .costOverBudget : .costEstimate).adding(.bold))]),
+        Line("  " + breakdown, style: theme.style(.uiTextDim)),
+    ]
+    var charged = [Span("charged   "), Span("\(state.sessionCharged) session · \(state.todayCharged) today", style: theme.style(.costCharged))]
+    if let daily = state.budget.daily { charged.append(Span(" / \(daily)", style: theme.style(over ? .costOverBudget : .uiTextDim))) }
+    let wide = inner.height >= 5
+    if wide { lines.append(Line(charged)) }
+    let balance = state.credits.map { "\($0) (\($0.usdText))" } ?? "…"
+    if wide || inner.height >= 4 { lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.uiTextDim))])) }
+    if !wide { lines.append(Line(charged)) }
     for (row, line) in lines.prefix(max(0, inner.height - 1)).enumerated() {
         buffer.setLine(x: inner.x, y: inner.y + row, line, maxWidth: inner.width)
     }
-    if inner.height > 0 {
-        let slots = Rect(x: inner.x, y: inner.bottom - 1, width: min(inner.width, 34), height: 1)
-        let label = "slots "
-        buffer.setString(x: slots.x, y: slots.y, label, style: theme.style(.uiTextDim))
-        var gauge = SlotGauge(used: active, limit: 24)
-        gauge.usedStyle = theme.style(.gaugeFilled)
-        gauge.freeStyle = theme.style(.gaugeEmpty)
-        gauge.render(into: &buffer, area: Rect(x: slots.x + label.count, y: slots.y, width: slots.width - label.count, height: 1))
+    let slots = state.activeSlots
+    let y = inner.bottom - 1
+    let label = "slots "
+    buffer.setString(x: inner.x, y: y, label, style: theme.style(.uiTextDim))
+    let gaugeWidth = min(max(0, inner.width - label.count - 16), 30)
+    var gauge = SlotGauge(used: slots.total, limit: 24)
+    gauge.usedStyle = theme.style(.gaugeFilled)
+    gauge.freeStyle = theme.style(.gaugeEmpty)
+    gauge.render(into: &buffer, area: Rect(x: inner.x + label.count, y: y, width: gaugeWidth, height: 1))
+    let kontext = "kontext-max \(slots.kontextMax)/6"
+    let x = inner.x + label.count + gaugeWidth + 1
+    if x + DisplayWidth.of(kontext) <= inner.right {
+        buffer.setString(x: x, y: y, kontext, style: theme.style(slots.kontextMax >= 6 ? .costOverBudget : .uiTextDim))
     }
 }
 
@@ -122,8 +191,16 @@ func phaseRole(_ phase: JobPhase) -> Role {
     case .failed, .timedOut: .jobFailed
     case .moderated: .jobModerated
     case .expired: .jobExpired
-    case .unknown: .jobUnknown
+    case .unknown, .abandoned: .jobUnknown
     }
+}
+
+/// "4s", "1m05s", "2h03m".
+func elapsedText(_ seconds: TimeInterval) -> String {
+    let s = max(0, Int(seconds))
+    if s < 60 { return "\(s)s" }
+    if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
 }
 
 private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
@@ -134,52 +211,108 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
         return
     }
     let spinner = Spinner(tick: state.tick).symbol
-    let items = state.jobs.map { job -> Line in
+    let roomy = inner.width >= 60
+    let first = StudioLayout.offset(selected: state.jobsList.selected, visible: inner.height)
+    // Only the visible rows are built: the list may hold thousands of jobs.
+    let visible = state.jobs.indices.dropFirst(first).prefix(inner.height)
+    var items: [Line] = []
+    for index in visible {
+        let job = state.jobs[index]
         var status = job.phase.rawValue
         if job.phase == .running, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
         if !job.phase.isFinal { status = spinner + " " + status }
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
-        let prompt = TerminalText.sanitize(job.prompt)
-        return Line([
-            Span(pad(status, 13), style: theme.style(phaseRole(job.phase))),
-            Span(pad(job.model, 16)), Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(prompt),
-        ])
+        let end = job.finishedAt ?? state.now
+        let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
+        var spans = [Span(pad(status, 12), style: theme.style(phaseRole(job.phase))), Span(pad(elapsed, 7), style: theme.style(.uiTextDim))]
+        if roomy { spans.append(Span(pad(job.model, 19))) }
+        spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
+        items.append(Line(spans))
     }
-    var list = state.jobsList
+    var list = ListState(selected: state.jobsList.selected.map { $0 - first })
     List(items).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: inner, state: &list)
 }
 
-private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let outputs = state.outputs
-    let inner = pane(&buffer, area, .outputs, state, theme, title: "Outputs · \(outputs.count)")
+private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
+    let outputs = state.filteredOutputs
+    let total = state.outputs.count
+    let filtering = !state.outputsFilter.isEmpty || state.fieldEdit?.target == .filter
+    let title = filtering ? "Outputs · \(outputs.count) of \(total)" : "Outputs · \(total)"
+    var inner = pane(&buffer, area, .outputs, state, theme, title: title)
+    var cursor: (x: Int, y: Int)?
+    if filtering, inner.height > 1 {
+        let line = Rect(x: inner.x, y: inner.y, width: inner.width, height: 1)
+        let label = buffer.setString(x: line.x, y: line.y, "/ ", style: theme.style(.statusKey))
+        let field = Rect(x: label, y: line.y, width: max(0, line.right - label), height: 1)
+        if let edit = state.fieldEdit, edit.target == .filter {
+            var scroll = 0
+            cursor = TextArea(edit.editor, placeholder: "words, model:pro, status:done").style(theme.style(.inputText))
+                .placeholderStyle(theme.style(.inputPlaceholder)).render(into: &buffer, area: field, scroll: &scroll)
+        } else {
+            buffer.setString(x: field.x, y: field.y, TerminalText.sanitize(state.outputsFilter), style: theme.style(.inputText), maxWidth: field.width)
+        }
+        inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
+    }
     guard !outputs.isEmpty else {
-        buffer.setString(x: inner.x, y: inner.y, "Saved images appear here.", style: theme.style(.uiTextDim), maxWidth: inner.width)
-        return
+        let text = total == 0 ? "Saved images appear here." : "Nothing matches the filter (Esc in the filter clears it)."
+        buffer.setString(x: inner.x, y: inner.y, text, style: theme.style(.uiTextDim), maxWidth: inner.width)
+        return cursor
     }
-    let items = outputs.map { job -> Line in
+    // A preview of the selected image beside the list when there is room.
+    var listArea = inner
+    if inner.width >= 56, inner.height >= 4, let path = state.selectedOutput?.outputPath, let preview = state.previews[path] {
+        let previewWidth = min(inner.width / 3, inner.height * 4)
+        let previewArea = Rect(x: inner.right - previewWidth, y: inner.y, width: previewWidth, height: inner.height)
+        ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels).render(into: &buffer, area: previewArea)
+        listArea = Rect(x: inner.x, y: inner.y, width: inner.width - previewWidth - 1, height: inner.height)
+    }
+    let first = StudioLayout.offset(selected: state.outputsList.selected, visible: listArea.height)
+    let items = outputs.dropFirst(first).prefix(listArea.height).map { job -> Line in
         let name = job.outputPath.map { String($0.split(separator: "/").last ?? "") } ?? ""
-        let seed = job.seed.map { "seed \($0)" } ?? ""
-        return Line([Span(name), Span("  \(seed)", style: theme.style(.uiTextDim))])
+        let seed = job.seed.map { " seed \($0)" } ?? ""
+        let cost = job.chargedCredits.map { " \($0)cr" } ?? ""
+        return Line([Span(TerminalText.sanitize(name)), Span("\(seed)\(cost)", style: theme.style(.uiTextDim))])
     }
-    var list = state.outputsList
-    List(items).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: inner, state: &list)
+    var list = ListState(selected: state.outputsList.selected.map { $0 - first })
+    List(Array(items)).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: listArea, state: &list)
+    return cursor
 }
 
 private func messageLine(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
     guard let message = state.message else { return }
-    buffer.setString(x: area.x + 1, y: area.y, message.text, style: theme.style(message.isError ? .messageError : .messageHint), maxWidth: area.width - 2)
+    buffer.setString(x: area.x + 1, y: area.y, TerminalText.sanitize(message.text),
+                     style: theme.style(message.isError ? .messageError : .messageHint), maxWidth: area.width - 2)
 }
 
 private func statusBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
     buffer.fill(area, style: theme.style(.statusBar))
-    let bindings = Keymap.global + Keymap.bindings(for: state.focus)
-    KeyHints(bindings.map { ($0.label, $0.help) })
+    let hints: [(String, String)]
+    if state.confirming != nil {
+        hints = [("y", "yes"), ("n", "no")]
+    } else if state.fieldEdit != nil {
+        hints = [("Enter", "done"), ("Esc", "cancel")]
+    } else if state.picker != nil {
+        hints = [("↑↓", "choose"), ("Enter", "use this model"), ("Esc", "close")]
+    } else {
+        hints = (Keymap.global + Keymap.bindings(for: state.focus)).filter(\.hint).map { ($0.label, $0.help) }
+    }
+    KeyHints(hints)
         .keyStyle(theme.style(.statusKey))
         .labelStyle(theme.style(.statusBar))
         .render(into: &buffer, area: Rect(x: area.x + 1, y: area.y, width: area.width - 1, height: 1))
 }
 
-private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
+private func overlayBox(_ buffer: inout Buffer, _ area: Rect, _ title: String, width: Int, height: Int, _ theme: Theme) -> Rect {
+    let height = min(area.height - 2, height)
+    let width = min(area.width - 4, width)
+    let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
+    buffer.fill(box, style: Style(bg: .default))
+    Block().title(Line(" \(title) ")).border(.rounded).borderStyle(theme.style(.paneBorderFocused))
+        .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: box)
+    return Block().border(.rounded).inner(box)
+}
+
+private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ theme: Theme) {
     let sections: [(String, [Binding])] = [
         ("Everywhere", Keymap.global), ("Prompt", Keymap.prompt), ("Model", Keymap.model),
         ("Jobs", Keymap.jobs), ("Outputs", Keymap.outputs),
@@ -188,19 +321,57 @@ private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     for (title, bindings) in sections {
         lines.append(Line(title, style: theme.style(.paneTitle)))
         for binding in bindings {
-            lines.append(Line([Span("  " + pad(binding.label, 14), style: theme.style(.statusKey)), Span(binding.help)]))
+            lines.append(Line([Span("  " + pad(binding.label, 13), style: theme.style(.statusKey)), Span(binding.help)]))
         }
     }
-    lines.append(Line("any key closes this help", style: theme.style(.uiTextDim)))
-    let height = min(area.height - 2, lines.count + 2)
-    let width = min(area.width - 4, 56)
-    let box = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
-    buffer.fill(box, style: Style(bg: .default))
-    Block().title(" Help ").border(.rounded).borderStyle(theme.style(.paneBorderFocused)).render(into: &buffer, area: box)
-    let inner = Block().border(.rounded).inner(box)
-    for (row, line) in lines.prefix(inner.height).enumerated() {
-        buffer.setLine(x: inner.x, y: inner.y + row, line, maxWidth: inner.width)
+    lines.append(Line("Mouse: click a pane or a row; the wheel scrolls. Any key closes this help.", style: theme.style(.uiTextDim)))
+    let inner = overlayBox(&buffer, area, "Help", width: 66, height: lines.count + 2, theme)
+    Paragraph(lines).render(into: &buffer, area: inner)
+}
+
+private func pickerOverlay(_ buffer: inout Buffer, _ area: Rect, _ highlighted: Int, _ state: AppState, _ theme: Theme) {
+    let inner = overlayBox(&buffer, area, "Models", width: 70, height: Catalog.all.count + 3, theme)
+    let items = Catalog.all.map { model -> Line in
+        let price: String = switch model.price {
+        case .flat(let credits): "\(credits) per image"
+        case .megapixel(let first, let perMP): "\(first) + \(perMP)/MP"
+        }
+        let refs = model.maxReferences > 0 ? "\(model.maxReferences) ref" : "      "
+        return Line([Span(pad(model.displayName, 24)), Span(pad(price, 16), style: theme.style(.costEstimate)),
+                     Span(pad(refs, 7), style: theme.style(.uiTextDim)), Span("\(model.concurrencyLimit) at once", style: theme.style(.uiTextDim))])
     }
+    var list = ListState(selected: highlighted)
+    List(items).highlightStyle(theme.style(.listSelected)).render(into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: &list)
+    buffer.setString(x: inner.x, y: inner.bottom - 1, "Enter chooses · Esc closes", style: theme.style(.uiTextDim), maxWidth: inner.width)
+}
+
+private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord, _ state: AppState, _ theme: Theme) {
+    var lines: [Line] = []
+    func field(_ name: String, _ value: String?) {
+        guard let value, !value.isEmpty else { return }
+        lines.append(Line([Span(pad(name, 10), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(value))]))
+    }
+    field("job", job.id)
+    field("model", job.model)
+    field("status", job.phase.rawValue + (job.serverStatus.map { " (\($0))" } ?? ""))
+    field("seed", job.seed.map(String.init))
+    field("cost", job.chargedCredits.map { "\($0) credits charged" } ?? "~\(job.estimate) estimated")
+    field("created", ISO8601DateFormatter().string(from: job.createdAt))
+    field("endpoint", job.endpoint)
+    field("file", job.outputPath)
+    field("error", job.errorMessage)
+    if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
+        let shown = parameters.keys.sorted().filter { $0 != "prompt" }.map { key -> String in
+            let value = parameters[key].map { "\($0)" } ?? ""
+            return "\(key)=\(value.count > 40 ? "(\(value.count) chars)" : value)"
+        }
+        field("request", shown.joined(separator: " "))
+    }
+    lines.append(Line(""))
+    lines.append(Line("prompt", style: theme.style(.uiTextDim)))
+    lines.append(Line(TerminalText.sanitize(job.prompt)))
+    let inner = overlayBox(&buffer, area, "Job \(job.shortID)", width: 90, height: area.height - 4, theme)
+    Paragraph(lines).render(into: &buffer, area: inner)
 }
 
 private func pad(_ text: String, _ width: Int) -> String {

@@ -56,8 +56,12 @@ public struct BFLClient: Sendable {
     }
 
     /// Submits a raw JSON body to `/v1/<path>`.
-    public func submit(path: String, body: [UInt8]) async throws -> SubmitResponse {
-        let url = configuration.endpoint.url(path: "v1/\(path)")
+    /// `region` picks another BFL region for this request when the client talks to the regions;
+    /// a custom endpoint (a proxy, the simulator) ignores it.
+    public func submit(path: String, body: [UInt8], region: Region? = nil) async throws -> SubmitResponse {
+        var endpoint = configuration.endpoint
+        if let region, case .region = endpoint { endpoint = .region(region) }
+        let url = endpoint.url(path: "v1/\(path)")
         let request = try apiRequest(.post, url, body: body)
         var retries = 0
         while true {

@@ -41,11 +41,15 @@ public struct JobRequest: Sendable {
     public var model: Model
     public var parameters: GenerationParameters
     public var groupID: String?
+    /// The region to submit to, when the engine talks to the BFL regions (ignored for a custom
+    /// endpoint such as a proxy or the simulator).
+    public var region: Region?
 
-    public init(model: Model, parameters: GenerationParameters, groupID: String? = nil) {
+    public init(model: Model, parameters: GenerationParameters, groupID: String? = nil, region: Region? = nil) {
         self.model = model
         self.parameters = parameters
         self.groupID = groupID
+        self.region = region
     }
 }
 
@@ -117,7 +121,7 @@ public actor JobEngine {
             let format = request.parameters.outputFormat ?? request.model.defaultOutputFormat
             records.append(JobRecord(
                 id: UUID().uuidString.lowercased(), createdAt: wallClock(), model: request.model.id,
-                endpoint: configuration.endpointLabel, prompt: request.parameters.prompt ?? "", requestJSON: body,
+                endpoint: endpointLabel(for: request.region), prompt: request.parameters.prompt ?? "", requestJSON: body,
                 estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
                 groupID: request.groupID))
         }
@@ -138,7 +142,7 @@ public actor JobEngine {
     @discardableResult
     public func resume() throws -> [JobRecord] {
         let candidates = try store.jobs(phases: JobPhase.resumable + [.failed])
-            .filter { $0.endpoint == configuration.endpointLabel }
+            .filter { isOurs($0.endpoint) }
             .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
             .filter { live[$0.id] == nil }
             .sorted { $0.createdAt < $1.createdAt }
@@ -205,6 +209,68 @@ public actor JobEngine {
         job.finishedAt = wallClock()
         try finish(job, detail: "cancelled before sending")
         return true
+    }
+
+    /// The ledger's endpoint label for a job sent to `region`: the region when this engine talks
+    /// to the BFL regions, else the engine's own label.
+    private func endpointLabel(for region: Region?) -> String {
+        guard let region, Region(rawValue: configuration.endpointLabel) != nil else { return configuration.endpointLabel }
+        return region.rawValue
+    }
+
+    /// Jobs this engine may poll: its own endpoint's, and any region's when it talks to the
+    /// regions (one key serves them all).
+    private func isOurs(_ label: String) -> Bool {
+        label == configuration.endpointLabel
+            || (Region(rawValue: configuration.endpointLabel) != nil && Region(rawValue: label) != nil)
+    }
+
+    /// Gives up a job that was sent: it is no longer polled or saved, its slot is freed, and it
+    /// is recorded as abandoned (BFL may still charge for it). Returns false for jobs that are
+    /// not in flight (queued jobs are cancelled instead).
+    @discardableResult
+    public func abandon(_ id: String) throws -> Bool {
+        guard var job = live[id], [.submitting, .pending, .running, .downloading].contains(job.phase) else { return false }
+        tasks.removeValue(forKey: id)?.cancel()
+        timers.removeValue(forKey: id)?.cancel()
+        job.phase = .abandoned
+        job.errorMessage = "abandoned after it was sent; BFL may still charge for it"
+        job.finishedAt = wallClock()
+        try finish(job, detail: "abandoned by the user")
+        return true
+    }
+
+    /// How a job is run again.
+    public enum RerunSeed: Sendable {
+        /// The seed the job ran with (the same picture, for a finished job).
+        case same
+        /// A new random seed.
+        case new
+    }
+
+    /// Queues a new job with the body of an earlier one, with the same or a new seed. The body
+    /// is the one recorded in the ledger, so a retry sends exactly what was sent before.
+    public func rerun(_ id: String, seed: RerunSeed) throws -> JobRecord? {
+        guard let old = try live[id] ?? store.job(id: id), let model = Catalog.model(id: old.model) else { return nil }
+        guard var body = try? JSONSerialization.jsonObject(with: Data(old.requestJSON.utf8)) as? [String: Any] else {
+            throw EngineError(message: "the recorded request of \(old.shortID) cannot be read")
+        }
+        switch seed {
+        case .same: if let used = old.seed { body["seed"] = used }
+        case .new: body.removeValue(forKey: "seed")
+        }
+        let json = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+        let now = wallClock()
+        let record = JobRecord(
+            id: UUID().uuidString.lowercased(), createdAt: now, model: model.id, endpoint: isOurs(old.endpoint) ? old.endpoint : configuration.endpointLabel,
+            prompt: old.prompt, requestJSON: String(decoding: json, as: UTF8.self), estimatedCredits: old.estimate,
+            fileExtension: old.fileExtension, groupID: old.groupID)
+        try store.insert([record])
+        live[record.id] = record
+        queue.append(record.id)
+        emitter.yield(.updated(record))
+        pump()
+        return record
     }
 
     /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.
@@ -292,7 +358,7 @@ public actor JobEngine {
         job.phase = .submitting
         try record(job)  // written before the POST leaves
         do {
-            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8))
+            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8), region: Region(rawValue: job.endpoint))
             job.taskID = reply.id
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
             job.submitCost = reply.cost?.description
@@ -492,6 +558,8 @@ public actor JobEngine {
     /// Saves a transition and tells listeners. Listeners and waiters hear of it even when the
     /// ledger cannot be written (the error still propagates, so a POST is never sent unrecorded).
     private func record(_ job: JobRecord, detail: String? = nil) throws {
+        // An abandoned job stays abandoned, whatever its cancelled task was doing.
+        if live[job.id]?.phase == .abandoned, job.phase != .abandoned { return }
         var job = job
         job.updatedAt = wallClock()
         live[job.id] = job
@@ -530,4 +598,11 @@ extension Array {
         for element in self { if matches(element) { yes.append(element) } else { no.append(element) } }
         return (yes, no)
     }
+}
+
+/// A problem the engine explains in one sentence.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -28,11 +28,14 @@ public enum JobPhase: String, Sendable, Hashable, Codable, CaseIterable {
     case timedOut = "timed_out"
     /// Cancelled before it was sent.
     case cancelled
+    /// Given up by the user after it was sent: no longer polled or saved; BFL may still have
+    /// charged for it.
+    case abandoned
 
     /// Nothing more will happen to the job without the user.
     public var isFinal: Bool {
         switch self {
-        case .done, .failed, .moderated, .expired, .unknown, .cancelled, .timedOut: true
+        case .done, .failed, .moderated, .expired, .unknown, .cancelled, .timedOut, .abandoned: true
         case .queued, .submitting, .pending, .running, .downloading: false
         }
     }

@@ -1,4 +1,4 @@
-import BFL
+public import BFL
 public import Foundation
 import GRDB
 
@@ -140,6 +140,14 @@ public final class JobStore: Sendable {
             if let limit { request = request.limit(limit) }
             return try request.fetchAll(db)
         }
+    }
+
+    /// Credits charged by jobs created at or after `date`, leaving out the ids given.
+    public func charged(since date: Date, excluding ids: Set<String> = []) throws(JobStoreError) -> Credits {
+        let jobs = try read { db in
+            try JobRecord.filter(Column("createdAt") >= date).fetchAll(db)
+        }
+        return jobs.filter { !ids.contains($0.id) }.compactMap(\.chargedCredits).reduce(.zero, +)
     }
 
     public func count() throws(JobStoreError) -> Int {

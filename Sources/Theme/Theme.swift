@@ -272,3 +272,18 @@ public struct ThemeLoader: Sendable {
         }
     }
 }
+
+/// A TOML file read into plain values, with errors that name the line (shared with the
+/// configuration file).
+public struct TOMLDocument {
+    public let values: [String: Any]
+    private let locator: ThemeLoader.Locator
+
+    public init(_ text: String) throws(ThemeError) {
+        values = try ThemeLoader.parse(text)
+        locator = ThemeLoader.Locator(text: text)
+    }
+
+    /// An error about `key`, pointing at the line where it is written.
+    public func error(_ message: String, key: String) -> ThemeError { locator.error(message, key: key) }
+}

@@ -92,22 +92,7 @@ struct GenerationSpec: Decodable {
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.
     static func reference(_ text: String) throws -> ImageReference {
-        if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" {
-            return ImageReference(value: text, label: text)
-        }
-        let path = (text as NSString).expandingTildeInPath
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CommandFailure.usage("cannot read the image \(text): \((error as NSError).localizedDescription)")
-        }
-        guard let size = ImageHeader.size(of: Array(data.prefix(65_536))) else {
-            throw CommandFailure.usage("\(text) is not a PNG or JPEG image")
-        }
-        guard data.count <= 20 * 1_048_576 else {
-            throw CommandFailure.usage("\(text) is \(data.count / 1_048_576) MB; BFL accepts inputs up to 20 MB")
-        }
-        return ImageReference(value: data.base64EncodedString(), size: PixelSize(width: size.width, height: size.height),
-                              label: URL(fileURLWithPath: path).lastPathComponent)
+        do { return try LocalImages.reference(text) } catch { throw CommandFailure.usage(error.message) }
     }
 
     /// Reads a JSONL batch: one spec per non-empty line; errors name the line.

@@ -19,20 +19,33 @@ struct StudioCommand: AsyncParsableCommand {
         abstract: "Open the full-screen studio (the default command). Without BFL_API_KEY it runs on the built-in simulator.")
 
     @OptionGroup var service: ServiceOptions
-    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
-    @Option(help: "A shipped theme (default, mono, frost, paper) or a theme file.") var theme = "default"
+    @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck, or output_dir in config.toml).") var outputDir: String?
+    @Option(help: "A shipped theme (default, mono, frost, paper) or a theme file (default: theme in config.toml).") var theme: String?
+    @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).") var config: String?
     @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?
 
     @MainActor
     func run() async throws {
-        let loadedTheme = try loadTheme()
+        let environment = ProcessInfo.processInfo.environment
+        let settings: Config
+        do { settings = try Config.load(path: config ?? Config.defaultPath(environment: environment)) } catch let failure as CommandFailure {
+            Output.error("fluxdeck: \(failure.message)")
+            throw ExitCode(failure.code.rawValue)
+        }
+        let loadedTheme = try loadTheme(theme ?? settings.theme ?? "default")
+        var service = self.service
+        if service.region == nil { service.region = settings.region }
         let session: Session
-        do { session = try await Session.open(service, outputDirectory: outputDir, simulatorWithoutKey: true) } catch let failure as CommandFailure {
+        do {
+            session = try await Session.open(service, outputDirectory: outputDir ?? settings.outputDirectory, simulatorWithoutKey: true)
+        } catch let failure as CommandFailure {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
         }
         let label = session.simulator != nil ? "SIMULATOR — no credits spent" : session.endpointLabel
-        let recent = (try? session.store.jobs(limit: 200)) ?? []
+        let recent = (try? session.store.jobs(limit: 500)) ?? []
+        let startOfToday = Calendar.current.startOfDay(for: Date())
+        let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
         _ = try? await session.engine.resume()
 
         // A self-pipe wakes the loop for engine events and signals; keys wake it through stdin.
@@ -52,10 +65,13 @@ struct StudioCommand: AsyncParsableCommand {
             Output.error("fluxdeck: \(error)")
             throw ExitCode(2)
         }
+        var state = AppState(modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel))
+        state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget)
         let driver = StudioDriver(
-            state: AppState(modeLabel: label), backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
-            engine: session.engine, client: session.client, inbox: Inbox(wake: wake))
-        driver.start(recentJobs: recent)
+            state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
+            engine: session.engine, client: session.client, store: session.store,
+            system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake))
+        driver.start(recentJobs: recent, chargedTodayElsewhere: chargedElsewhere)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
 
@@ -72,7 +88,7 @@ struct StudioCommand: AsyncParsableCommand {
             // while jobs run.
             var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&waits, 2, driver.state.runningCount > 0 ? 120 : -1)
-            if ready == 0 { driver.send(.tick) }
+            if ready == 0 { driver.send(.tick(Date())) }
             if waits[1].revents != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)
                 while read(wakeRead, &sink, sink.count) > 0 {}
@@ -92,7 +108,7 @@ struct StudioCommand: AsyncParsableCommand {
                     terminal.clear()
                     driver.send(.resize(width: width, height: height))
                 case .paste(let text): for character in text { driver.send(.key(.char(character))) }
-                case .mouse: break
+                case .mouse(let event): driver.send(.mouse(event))
                 }
                 if driver.quitRequested { break }
             }
@@ -106,7 +122,7 @@ struct StudioCommand: AsyncParsableCommand {
         }
     }
 
-    private func loadTheme() throws -> Theme {
+    private func loadTheme(_ theme: String) throws -> Theme {
         let text: String
         if let shipped = ThemeLoader.shippedTheme(named: theme) {
             text = shipped

@@ -6,19 +6,27 @@ import TerminalCore
 import Testing
 import Widgets
 
+/// A job record for reducer tests.
+func job(_ id: String, _ phase: JobPhase, model: String = "flux-2-pro", prompt: String = "p", output: String? = nil,
+         error: String? = nil, cost: String? = nil, seed: Int? = nil, created: Date = Date(timeIntervalSince1970: 1000)) -> JobRecord {
+    var record = JobRecord(id: id, createdAt: created, model: model, endpoint: "simulator",
+                           prompt: prompt, requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+    record.phase = phase
+    record.outputPath = output
+    record.errorMessage = error
+    record.settledCost = cost
+    record.seed = seed
+    return record
+}
+
 @Suite("Studio reducer")
 struct ReducerTests {
     func typed(_ text: String, into state: inout AppState) {
         for character in text { _ = reduce(&state, .key(.char(character))) }
     }
 
-    func job(_ id: String, _ phase: JobPhase, output: String? = nil, error: String? = nil) -> JobRecord {
-        var record = JobRecord(id: id, createdAt: Date(timeIntervalSince1970: 1000), model: "flux-2-pro", endpoint: "simulator",
-                               prompt: "p", requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
-        record.phase = phase
-        record.outputPath = output
-        record.errorMessage = error
-        return record
+    func press(_ keys: Key..., in state: inout AppState) -> [Effect] {
+        keys.flatMap { reduce(&state, .key($0)) }
     }
 
     @Test("typing goes to the prompt, even q and ?; Enter submits what the panes describe")
@@ -27,55 +35,185 @@ struct ReducerTests {
         typed("q? a lighthouse", into: &state)
         #expect(state.editor.text == "q? a lighthouse")
         #expect(!state.showHelp)
-        _ = reduce(&state, .key(Key(.tab)))
+        _ = press(Key(.tab), in: &state)
         #expect(state.focus == .model)
-        for key in [Key.char("+"), .char("+"), Key(.up), Key(.right)] { _ = reduce(&state, .key(key)) }
+        #expect(state.formRow == .model)
+        _ = press(Key(.left), Key(.down), Key(.down), Key(.right), Key(.down), .char("+"), .char("+"), in: &state)
         #expect(state.model.id == "flux-2-klein-9b")
         #expect(state.count == 3)
         #expect(state.sizeChoice == "1024x768")
-        let effects = reduce(&state, .key(Key(.enter)))
+        let effects = press(Key(.enter), in: &state)
         var expected = GenerationParameters(prompt: "q? a lighthouse")
         expected.width = 1024
         expected.height = 768
-        #expect(effects == [.submit(modelID: "flux-2-klein-9b", parameters: expected, count: 3)])
+        #expect(effects == [.submit(modelID: "flux-2-klein-9b", parameters: expected, count: 3, region: nil)])
         #expect(state.estimate.credits == Credits("1.5") * 3)
     }
 
     @Test("an invalid request is explained and not submitted")
     func invalid() {
         var state = AppState()
-        #expect(reduce(&state, .key(Key(.enter))).isEmpty)
+        #expect(press(Key(.enter), in: &state).isEmpty)
         #expect(state.message?.text == "a prompt is required for FLUX.2 [pro]")
         #expect(state.message?.isError == true)
+    }
+
+    @Test("the form shows only what the model takes, and every setting reaches the request")
+    func form() {
+        var state = AppState(modelID: "flux-2-flex", region: .global)
+        #expect(state.formRows == [.model, .region, .size, .count, .seed, .format, .safety, .steps, .guidance, .upsampling]
+                + (0..<8).map(FormRow.reference))
+        typed("a fox", into: &state)
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .region) ?? 0
+        _ = press(Key(.right), in: &state)
+        #expect(state.region == .eu)
+        _ = press(Key(.down), Key(.down), Key(.down), in: &state)
+        #expect(state.formRow == .seed)
+        _ = press(.char("7"), .char("7"), Key(.enter), in: &state)
+        #expect(state.settings.seed == 77)
+        _ = press(Key(.down), Key(.right), Key(.down), Key(.left), Key(.down), Key(.left), Key(.down), Key(.right), Key(.down), Key(.right), in: &state)
+        #expect(state.format == .png)
+        #expect(state.safety == 1)
+        #expect(state.steps == 49)
+        #expect(state.guidance == 5)
+        #expect(state.settings.upsampling == true)
+        guard case .submit(_, let parameters, _, let region) = press(Key(.enter), in: &state).first else {
+            Issue.record("no submission")
+            return
+        }
+        #expect(region == .eu)
+        #expect(parameters.seed == 77)
+        #expect(parameters.outputFormat == .png)
+        #expect(parameters.safetyTolerance == 1)
+        #expect(parameters.steps == 49)
+        #expect(parameters.guidance == 5)
+        #expect(parameters.promptUpsampling == true)
+        // Back to the defaults with Del; a bad seed is explained.
+        state.formIndex = state.formRows.firstIndex(of: .seed) ?? 0
+        _ = press(Key(.delete), in: &state)
+        #expect(state.settings.seed == nil)
+        _ = press(.char("e"), .char("x"), Key(.enter), in: &state)
+        #expect(state.message?.text == "a seed is a whole number of 0 or more (got \"x\")")
+        // Switching to a model without steps drops them and keeps the row.
+        state.formIndex = 0
+        _ = press(Key(.left), in: &state)
+        #expect(state.model.id == "flux-2-max")
+        #expect(!state.formRows.contains(.steps))
+        #expect(state.parameters.steps == nil)
+    }
+
+    @Test("Enter on the model row lists the catalog; Enter there chooses")
+    func picker() {
+        var state = AppState()
+        state.focus = .model
+        _ = press(Key(.enter), in: &state)
+        #expect(state.picker == state.modelIndex)
+        _ = press(Key(.down), Key(.down), Key(.enter), in: &state)
+        #expect(state.picker == nil)
+        #expect(state.model.id == "flux-2-flex")
+    }
+
+    @Test("reference slots: a typed path is inspected, its size prices the inputs, problems block submission")
+    func references() {
+        var state = AppState(modelID: "flux-2-pro")
+        typed("edit this", into: &state)
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .reference(0)) ?? 0
+        _ = press(.char("e"), in: &state)
+        typed("/tmp/in.png", into: &state)
+        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "/tmp/in.png")])
+        // Not read yet: submission waits.
+        state.focus = .prompt
+        #expect(press(Key(.enter), in: &state).isEmpty)
+        #expect(state.message?.text == "reference 1 is still being read")
+        _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/in.png", size: PixelSize(width: 2048, height: 1024), problem: nil))
+        #expect(state.estimate.breakdown.inputs.count == 1)
+        #expect(state.estimate.credits == Credits("3") + Credits("1.5") * 2)
+        guard case .submit(_, let parameters, _, _) = press(Key(.enter), in: &state).first else {
+            Issue.record("no submission")
+            return
+        }
+        #expect(parameters.references.map(\.value) == ["/tmp/in.png"])
+        _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/in.png", size: nil, problem: "/tmp/in.png is not a PNG or JPEG image"))
+        #expect(press(Key(.enter), in: &state).isEmpty)
+        #expect(state.message?.text == "/tmp/in.png is not a PNG or JPEG image")
+    }
+
+    @Test("an output is used as a reference in the first free slot; models without slots say so")
+    func useAsReference() {
+        var state = AppState(modelID: "flux-kontext-pro")
+        _ = reduce(&state, .jobUpdated(job("a", .done, output: "/out/a.jpg")))
+        state.focus = .outputs
+        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 0, path: "/out/a.jpg")])
+        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 1, path: "/out/a.jpg")])
+        var fill = AppState(modelID: "flux-pro-1.0-fill")
+        #expect(fill.referenceSlots == 2)
+        fill.modelIndex = Catalog.all.firstIndex { $0.id == "flux-pro-1.1" } ?? 0
+        _ = reduce(&fill, .jobUpdated(job("a", .done, output: "/out/a.jpg")))
+        fill.focus = .outputs
+        _ = press(.char("u"), .char("u"), in: &fill)
+        #expect(fill.message?.text == "all 1 reference slots of FLUX1.1 [pro] are full; clear one in the model pane (Del)")
+    }
+
+    @Test("a budget from the config blocks a submission that would pass it")
+    func budget() {
+        var state = AppState(now: Date(timeIntervalSince1970: 1000))
+        state.budget = Budget(daily: 10)
+        _ = reduce(&state, .chargedTodayLoaded(5))
+        _ = reduce(&state, .jobUpdated(job("a", .done, cost: "3")))
+        #expect(state.todayCharged == 8)
+        typed("x", into: &state)
+        #expect(press(Key(.enter), in: &state).isEmpty)
+        #expect(state.message?.text == "over the daily budget: 8 charged today + 3 asked > 10 (budget.daily in config.toml)")
+        state.budget = Budget(daily: 11)
+        #expect(press(Key(.enter), in: &state).count == 1)
     }
 
     @Test("focus cycles both ways; help opens outside the prompt and closes on any key")
     func focusAndHelp() {
         var state = AppState()
-        _ = reduce(&state, .key(Key(.backTab)))
+        _ = press(Key(.backTab), in: &state)
         #expect(state.focus == .outputs)
-        _ = reduce(&state, .key(.char("?")))
+        _ = press(.char("?"), in: &state)
         #expect(state.showHelp)
-        _ = reduce(&state, .key(.char("x")))
+        _ = press(.char("x"), in: &state)
         #expect(!state.showHelp)
-        _ = reduce(&state, .key(Key(.tab)))
+        _ = press(Key(.tab), in: &state)
         #expect(state.focus == .prompt)
-        _ = reduce(&state, .key(Key(.function(1))))
+        _ = press(Key(.function(1)), in: &state)
         #expect(state.showHelp)
+    }
+
+    @Test("a click focuses the pane under it and selects the row")
+    func mouse() {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        for id in ["a", "b", "c"] { _ = reduce(&state, .jobUpdated(job(id, .done, output: "/out/\(id).jpg"))) }
+        let layout = StudioLayout(width: 120, height: 40)
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: layout.jobs.x + 5, y: layout.jobs.y + 2)))
+        #expect(state.focus == .jobs)
+        #expect(state.jobsList.selected == 1)
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: layout.outputs.x + 3, y: layout.outputs.y + 3)))
+        #expect(state.focus == .outputs)
+        #expect(state.selectedOutput?.id == "a")
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: layout.model.x + 3, y: layout.model.y + 3)))
+        #expect(state.focus == .model)
+        #expect(state.formRow == .size)
     }
 
     @Test("quit asks first while jobs run; the answer decides")
     func quit() {
         var idle = AppState()
-        #expect(reduce(&idle, .key(.ctrl("q"))) == [.quit])
+        #expect(press(.ctrl("q"), in: &idle) == [.quit])
         var busy = AppState()
         _ = reduce(&busy, .jobUpdated(job("j1", .running)))
-        #expect(reduce(&busy, .key(.ctrl("c"))).isEmpty)
-        #expect(busy.confirmingQuit)
-        #expect(reduce(&busy, .key(.char("n"))).isEmpty)
-        #expect(!busy.confirmingQuit)
-        _ = reduce(&busy, .key(.ctrl("c")))
-        #expect(reduce(&busy, .key(.char("y"))) == [.quit])
+        #expect(press(.ctrl("c"), in: &busy).isEmpty)
+        #expect(busy.confirming == .quit)
+        #expect(press(.char("n"), in: &busy).isEmpty)
+        #expect(busy.confirming == nil)
+        _ = press(.ctrl("c"), in: &busy)
+        #expect(press(.char("y"), in: &busy) == [.quit])
     }
 
     @Test("job updates: newest first, progress, a final state refreshes credits and reports errors")
@@ -88,21 +226,67 @@ struct ReducerTests {
         #expect(state.message?.text == "a failed: boom[2J")
         #expect(state.progress["a"] == nil)
         #expect(reduce(&state, .jobUpdated(job("a", .failed, error: "boom"))).isEmpty)
-        _ = reduce(&state, .jobUpdated(job("b", .done, output: "/tmp/b.jpg")))
+        #expect(reduce(&state, .jobUpdated(job("b", .done, output: "/tmp/b.jpg"))) == [.refreshCredits, .loadPreview(path: "/tmp/b.jpg")])
         #expect(state.jobs.map(\.id) == ["b", "a"])
         #expect(state.outputs.map(\.id) == ["b"])
-        _ = reduce(&state, .key(Key(.backTab)))
-        _ = reduce(&state, .key(Key(.enter)))
-        #expect(state.message?.text == "/tmp/b.jpg")
+        _ = press(Key(.backTab), Key(.enter), in: &state)
+        #expect(state.details == "b")
+        _ = press(.char("x"), in: &state)
+        #expect(state.details == nil)
     }
 
-    @Test("only queued jobs can be cancelled from the jobs pane")
-    func cancel() {
+    @Test("jobs pane: cancel a queued job, abandon a sent one after a yes, retry and re-run")
+    func jobActions() {
         var state = AppState()
         _ = reduce(&state, .jobUpdated(job("q1", .queued)))
         state.focus = .jobs
-        #expect(reduce(&state, .key(.char("c"))) == [.cancel(jobID: "q1")])
+        #expect(press(.char("c"), in: &state) == [.cancel(jobID: "q1")])
         _ = reduce(&state, .jobUpdated(job("q1", .running)))
-        #expect(reduce(&state, .key(.char("c"))).isEmpty)
+        #expect(press(.char("c"), in: &state).isEmpty)
+        #expect(press(.char("a"), in: &state).isEmpty)
+        #expect(state.confirming == .abandon(jobID: "q1"))
+        #expect(state.message?.text.contains("BFL may still charge") == true)
+        #expect(press(.char("y"), in: &state) == [.abandon(jobID: "q1")])
+        _ = reduce(&state, .jobUpdated(job("q1", .failed, error: "boom", seed: 5)))
+        #expect(press(.char("r"), in: &state) == [.rerun(jobID: "q1", newSeed: false)])
+        #expect(press(.char("n"), in: &state) == [.rerun(jobID: "q1", newSeed: true)])
+    }
+
+    @Test("outputs: the filter takes words, model: and status:; Esc clears it")
+    func filter() {
+        var state = AppState()
+        _ = reduce(&state, .jobUpdated(job("a", .done, model: "flux-2-pro", prompt: "a red fox", output: "/o/a.jpg")))
+        _ = reduce(&state, .jobUpdated(job("b", .done, model: "flux-kontext-max", prompt: "a blue fox", output: "/o/b.jpg")))
+        _ = reduce(&state, .jobUpdated(job("c", .expired, model: "flux-2-pro", prompt: "a red hen", output: "/o/c.jpg")))
+        state.focus = .outputs
+        _ = press(.char("/"), in: &state)
+        typed("fox model:pro", into: &state)
+        #expect(state.filteredOutputs.map(\.id) == ["a"])
+        _ = press(Key(.enter), in: &state)
+        #expect(state.outputsFilter == "fox model:pro")
+        _ = press(.char("/"), in: &state)
+        for _ in 0..<13 { _ = press(Key(.backspace), in: &state) }
+        typed("status:exp", into: &state)
+        #expect(state.filteredOutputs.map(\.id) == ["c"])
+        _ = press(Key(.escape), in: &state)
+        #expect(state.outputsFilter.isEmpty)
+        #expect(state.filteredOutputs.count == 3)
+    }
+
+    @Test("outputs: delete asks first; open and copy are effects; a deleted image leaves the list")
+    func outputActions() {
+        var state = AppState()
+        _ = reduce(&state, .jobUpdated(job("a", .done, output: "/o/a.jpg", seed: 3)))
+        state.focus = .outputs
+        #expect(press(.char("o"), in: &state) == [.open(path: "/o/a.jpg")])
+        #expect(press(.char("y"), in: &state) == [.copy(text: "/o/a.jpg")])
+        #expect(press(.char("d"), in: &state).isEmpty)
+        #expect(state.message?.text == "Delete a.jpg and its sidecar? (y/n)")
+        #expect(press(.char("n"), in: &state).isEmpty)
+        _ = press(.char("d"), in: &state)
+        #expect(press(.char("y"), in: &state) == [.deleteOutput(jobID: "a")])
+        _ = reduce(&state, .outputDeleted(jobID: "a", problem: nil))
+        #expect(state.outputs.isEmpty)
+        #expect(state.outputsList.selected == nil)
     }
 }

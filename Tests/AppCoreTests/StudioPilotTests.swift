@@ -8,6 +8,23 @@ import TerminalCore
 import Testing
 import Theme
 
+/// Records what the studio asked of the desktop.
+final class RecordingSystem: StudioSystem, @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [String] = []
+    var recorded: [String] { lock.withLock { calls } }
+
+    func open(path: String) -> (text: String, isError: Bool) {
+        lock.withLock { calls.append("open \(path)") }
+        return ("opened", false)
+    }
+
+    func copy(_ text: String) -> (text: String, isError: Bool) {
+        lock.withLock { calls.append("copy \(text)") }
+        return ("copied", false)
+    }
+}
+
 @Suite("Studio screens and pilot", .timeLimit(.minutes(2)))
 struct StudioPilotTests {
     func theme() throws -> Theme {
@@ -22,7 +39,7 @@ struct StudioPilotTests {
             let (buffer, cursor) = render(state, theme: try theme(), area: Rect(width: width, height: height))
             let text = buffer.lines.joined(separator: "\n")
             for expected in ["SIMULATOR — no credits spent", "Prompt", "Model", "Cost", "Jobs", "Outputs", "No jobs yet.",
-                             "Describe the image", "estimate  3 credits ($0.03)", "Tab next pane", "▶ FLUX.2 [pro]"] {
+                             "Describe the image", "estimate  3 credits ($0.03)", "Tab next pane", "model    FLUX.2 [pro]"] {
                 #expect(text.contains(expected), "\(width)x\(height): \(expected)")
             }
             #expect(cursor.map { [$0.x, $0.y] } == [1, 2])
@@ -59,13 +76,14 @@ struct StudioPilotTests {
         let box = Box()
         let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
         let driver = StudioDriver(state: AppState(modeLabel: "SIMULATOR — no credits spent"), backend: backend,
-                                  theme: try theme(), engine: engine, client: client, inbox: inbox)
+                                  theme: try theme(), engine: engine, client: client, store: store, system: RecordingSystem(), inbox: inbox)
         box.driver = driver
         driver.start(recentJobs: [])
         for character in "a red fox in snow" { driver.send(.key(.char(character))) }
         driver.send(.key(Key(.tab)))
-        driver.send(.key(Key(.up)))
-        driver.send(.key(Key(.up)))
+        driver.send(.key(Key(.left)))
+        driver.send(.key(Key(.left)))
+        for _ in 0..<3 { driver.send(.key(Key(.down))) }
         driver.send(.key(.char("+")))
         driver.send(.key(.char("+")))
         driver.send(.key(Key(.enter)))

@@ -36,7 +36,7 @@ struct StudioTmuxTests {
         #expect(first.contains("No jobs yet."))
 
         _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "-l", "a lighthouse at dusk"], capture: false)
-        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Tab", "+", "+", "+", "Enter"], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Tab", "Down", "Down", "Down", "+", "+", "+", "Enter"], capture: false)
         // Under load the first frame after Enter may already show some jobs done.
         #expect(await lines.wait(for: "frame 120x40 jobs=4") != nil)
         #expect(await lines.wait(for: "frame 120x40 jobs=4 running=0 done=4") != nil)

@@ -124,6 +124,55 @@ struct EngineTests {
         await rig.cleanUp()
     }
 
+    @Test("abandoning a sent job frees its slot, stops its polling, and nothing later overrides it")
+    func abandon() async throws {
+        let rig = try FakeRig { $0.accountLimit = 1 }
+        await rig.api.script { id, _ in #"{"id":"\#(id)","status":"Pending"}"# }
+        let jobs = try await rig.engine.enqueue(rig.requests("flux-2-pro", 2))
+        _ = await rig.clock.sleeps(atLeast: 1)
+        #expect(try await !rig.engine.abandon(jobs[1].id))
+        #expect(try await rig.engine.abandon(jobs[0].id))
+        await rig.api.waitForPosts(2)
+        let first = try #require(try rig.store.job(id: jobs[0].id))
+        #expect(first.phase == .abandoned)
+        #expect(first.errorMessage?.contains("may still charge") == true)
+        let polled = await rig.api.pollCount("t1")
+        rig.clock.advance(by: .seconds(30))
+        _ = await rig.clock.sleeps(atLeast: 2)
+        #expect(await rig.api.pollCount("t1") == polled)
+        #expect(try rig.store.job(id: jobs[0].id)?.phase == .abandoned)
+        #expect(try rig.store.history(id: jobs[0].id).last?.phase == .abandoned)
+        await rig.cleanUp()
+    }
+
+    @Test("re-run sends the recorded body again with the same seed or without one; the region picks the host")
+    func rerunAndRegion() async throws {
+        let rig = try FakeRig()
+        await rig.api.script { id, _ in FakeAPI.ready(id, seed: 42) }
+        let model = try #require(Catalog.model(id: "flux-2-pro"))
+        var parameters = GenerationParameters(prompt: "a lighthouse")
+        parameters.width = 512
+        parameters.height = 512
+        let original = try #require(try await rig.engine.enqueue([JobRequest(model: model, parameters: parameters, region: .eu)]).first)
+        #expect(original.endpoint == "eu")
+        _ = await rig.clock.sleeps(atLeast: 1)
+        rig.clock.advance(by: .milliseconds(500))
+        #expect(try #require(await rig.engine.wait(for: [original.id]).first).seed == 42)
+        let same = try #require(try await rig.engine.rerun(original.id, seed: .same))
+        let fresh = try #require(try await rig.engine.rerun(original.id, seed: .new))
+        func body(_ record: JobRecord) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(record.requestJSON.utf8)) as? [String: Any])
+        }
+        #expect(try body(same)["seed"] as? Int == 42)
+        #expect(try body(fresh)["seed"] == nil)
+        #expect(try body(same)["width"] as? Int == 512)
+        #expect(same.endpoint == "eu")
+        await rig.api.waitForPosts(3)
+        let hosts = await rig.api.requests.filter { $0.method == .post }.map { $0.url.host ?? "" }
+        #expect(hosts == ["api.eu.bfl.ai", "api.eu.bfl.ai", "api.eu.bfl.ai"])
+        await rig.cleanUp()
+    }
+
     @Test("a 429 puts the job back in the queue until Retry-After, then it is sent once more")
     func rateLimited() async throws {
         let rig = try FakeRig()

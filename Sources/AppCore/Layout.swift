@@ -1,0 +1,51 @@
+public import TerminalCore
+
+/// Where the studio's panes are for a terminal size. The views draw into these rectangles and
+/// the reducer maps mouse clicks with the same ones.
+public struct StudioLayout: Sendable, Hashable {
+    public var title: Rect
+    public var prompt: Rect
+    public var model: Rect
+    public var cost: Rect
+    public var jobs: Rect
+    public var outputs: Rect
+    public var message: Rect
+    public var status: Rect
+    /// True when the terminal is too small to draw the studio.
+    public var tooSmall: Bool
+
+    public static let minimumWidth = 40
+    public static let minimumHeight = 12
+
+    public init(width: Int, height: Int) {
+        let area = Rect(width: width, height: height)
+        tooSmall = width < Self.minimumWidth || height < Self.minimumHeight
+        let rows = Layout.vertical([.length(1), .fill(1), .length(1), .length(1)]).split(area)
+        title = rows[0]
+        message = rows[2]
+        status = rows[3]
+        let wide = width >= 100
+        let columns = Layout.horizontal([.percentage(wide ? 40 : 45), .fill(1)]).split(rows[1])
+        let left = Layout.vertical([.percentage(height >= 36 ? 40 : 34), .fill(1)]).split(columns[0])
+        prompt = left[0]
+        model = left[1]
+        let costHeight = height >= 36 ? 8 : 6
+        let right = Layout.vertical([.length(costHeight), .fill(1), .fill(1)]).split(columns[1])
+        cost = right[0]
+        jobs = right[1]
+        outputs = right[2]
+    }
+
+    /// The pane under a cell, with its rectangle.
+    public func pane(at x: Int, _ y: Int) -> (Focus, Rect)? {
+        let panes: [(Focus, Rect)] = [(.prompt, prompt), (.model, model), (.jobs, jobs), (.outputs, outputs)]
+        return panes.first { $0.1.contains(x: x, y: y) }
+    }
+
+    /// The first row a list shows so that the selection is visible (the list widget scrolls
+    /// the same way from a zero offset).
+    public static func offset(selected: Int?, visible: Int) -> Int {
+        guard let selected, visible > 0 else { return 0 }
+        return max(0, selected - visible + 1)
+    }
+}

@@ -1,0 +1,82 @@
+import BFL
+import Foundation
+import Theme
+
+/// `config.toml`: the studio's defaults. Every key is optional; an unknown key or a bad value
+/// is an error that names its line.
+///
+///     region = "eu"              # global, eu or us
+///     model = "flux-2-pro"
+///     theme = "frost"            # a shipped theme or a file
+///     output_dir = "~/Pictures/fluxdeck"
+///     [budget]
+///     daily = 200                # credits per calendar day
+///     session = 50               # credits per studio session
+struct Config: Sendable, Equatable {
+    var region: Region?
+    var model: String?
+    var theme: String?
+    var outputDirectory: String?
+    var dailyBudget: Credits?
+    var sessionBudget: Credits?
+
+    /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
+    static func defaultPath(environment: [String: String]) -> String {
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return base + "/fluxdeck/config.toml"
+    }
+
+    /// Reads the file at `path`; a missing file is an empty configuration.
+    static func load(path: String) throws -> Config {
+        guard FileManager.default.fileExists(atPath: path) else { return Config() }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CommandFailure.usage("cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        do { return try parse(text) } catch let error as ThemeError {
+            throw CommandFailure.usage("\(path): \(error)")
+        }
+    }
+
+    static func parse(_ text: String) throws -> Config {
+        let document = try TOMLDocument(text)
+        var config = Config()
+        for (key, value) in document.values {
+            switch key {
+            case "region":
+                guard let text = value as? String, let region = Region(rawValue: text) else {
+                    throw document.error("region must be \"global\", \"eu\" or \"us\"", key: key)
+                }
+                config.region = region
+            case "model":
+                guard let text = value as? String, Catalog.model(id: text) != nil else {
+                    throw document.error("model must be one of: \(Catalog.knownIDsSentence)", key: key)
+                }
+                config.model = text
+            case "theme":
+                guard let text = value as? String else { throw document.error("theme must be a name or a path in quotes", key: key) }
+                config.theme = text
+            case "output_dir":
+                guard let text = value as? String else { throw document.error("output_dir must be a path in quotes", key: key) }
+                config.outputDirectory = text
+            case "budget":
+                guard let table = value as? [String: Any] else { throw document.error("budget must be a table ([budget])", key: key) }
+                for (name, limit) in table {
+                    guard name == "daily" || name == "session" else {
+                        throw document.error("unknown key budget.\(name) (known: daily, session)", key: name)
+                    }
+                    guard let number = limit as? NSNumber, !(limit is Bool), number.doubleValue > 0,
+                          let decimal = Decimal(string: number.stringValue, locale: Locale(identifier: "en_US_POSIX")) else {
+                        throw document.error("budget.\(name) must be a positive number of credits", key: name)
+                    }
+                    let credits = Credits(decimal)
+                    if name == "daily" { config.dailyBudget = credits } else { config.sessionBudget = credits }
+                }
+            default:
+                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, [budget])", key: key)
+            }
+        }
+        return config
+    }
+}
