@@ -176,6 +176,7 @@ let package = Package(
         .testTarget(
             name: "AppCoreTests",
             dependencies: ["AppCore", "AppUI", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets"],
+            exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

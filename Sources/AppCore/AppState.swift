@@ -153,10 +153,13 @@ public struct AppState: Sendable {
     public struct Message: Sendable, Hashable {
         public var text: String
         public var isError: Bool
+        /// Cleared as soon as what it announces happens (the submitted jobs appear).
+        public var transient: Bool
 
-        public init(text: String, isError: Bool) {
+        public init(text: String, isError: Bool, transient: Bool = false) {
             self.text = text
             self.isError = isError
+            self.transient = transient
         }
     }
 

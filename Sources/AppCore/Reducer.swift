@@ -11,53 +11,56 @@ public struct Binding: Sendable {
     public var help: String
     /// Shown in the status bar as well as in the help.
     public var hint: Bool
+    /// The status bar's shorter text, when the help's is long.
+    public var short: String?
 
-    init(_ keys: [Key], _ label: String, _ help: String, hint: Bool = true) {
+    init(_ keys: [Key], _ label: String, _ help: String, hint: Bool = true, short: String? = nil) {
         self.keys = keys
         self.label = label
         self.help = help
         self.hint = hint
+        self.short = short
     }
 }
 
 /// The keys of the studio, by where they work. Help and hints are generated from this table.
 public enum Keymap {
     public static let global: [Binding] = [
-        Binding([Key(.tab)], "Tab", "next pane"),
+        Binding([Key(.tab)], "Tab", "next pane", short: "pane"),
         Binding([Key(.backTab)], "S-Tab", "previous pane", hint: false),
-        Binding([Key(.enter)], "Enter", "submit the prompt"),
-        Binding([Key(.function(1)), .char("?")], "?", "help (F1 while typing)"),
-        Binding([.ctrl("c"), .ctrl("q"), .char("q")], "q", "quit (Ctrl-Q while typing)"),
+        Binding([Key(.enter)], "Enter", "submit (from the prompt and model panes)", short: "submit"),
+        Binding([Key(.function(1)), .char("?")], "?", "help (F1 while typing)", short: "help"),
+        Binding([.ctrl("c"), .ctrl("q"), .char("q")], "q", "quit (Ctrl-Q while typing)", short: "quit"),
     ]
     public static let prompt: [Binding] = [
         Binding([Key(.enter, .alt), .ctrl("j")], "Alt-Enter", "new line"),
         Binding([.ctrl("u"), .ctrl("k"), .ctrl("w"), .ctrl("y")], "Ctrl-U/K/W/Y", "kill and yank", hint: false),
-        Binding([Key(.up), Key(.down)], "↑↓", "prompt history"),
+        Binding([Key(.up), Key(.down)], "↑↓", "prompt history", short: "history"),
     ]
     public static let model: [Binding] = [
-        Binding([Key(.up), Key(.down)], "↑↓", "choose a setting"),
-        Binding([Key(.left), Key(.right)], "←→", "change it"),
-        Binding([.char("e")], "e", "type a seed or an image path; list the models"),
-        Binding([Key(.delete), Key(.backspace)], "Del", "back to the default (random seed, empty slot)"),
+        Binding([Key(.up), Key(.down)], "↑↓", "choose a setting", short: "setting"),
+        Binding([Key(.left), Key(.right)], "←→", "change it", short: "change"),
+        Binding([.char("e")], "e", "type a seed or an image path; list the models", short: "edit"),
+        Binding([Key(.delete), Key(.backspace)], "Del", "back to the default (random seed, empty slot)", short: "default"),
     ]
     public static let jobs: [Binding] = [
         Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
-        Binding([.char("i")], "i", "details"),
-        Binding([.char("c")], "c", "cancel a queued job"),
-        Binding([.char("a")], "a", "abandon a sent job (it may still be charged)"),
-        Binding([.char("r")], "r", "retry / run again with the same seed"),
-        Binding([.char("n")], "n", "run again with a new seed"),
+        Binding([.char("i"), Key(.enter)], "i", "details"),
+        Binding([.char("c")], "c", "cancel a queued job", short: "cancel"),
+        Binding([.char("a")], "a", "abandon a sent job (it may still be charged)", short: "abandon"),
+        Binding([.char("r")], "r", "retry / run again with the same seed", short: "again"),
+        Binding([.char("n")], "n", "run again with a new seed", short: "new seed"),
     ]
     public static let outputs: [Binding] = [
         Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
-        Binding([.char("/")], "/", "filter (words, model:, status:)"),
-        Binding([.char("i")], "i", "details"),
-        Binding([.char("o")], "o", "open in the system viewer"),
-        Binding([.char("u")], "u", "use as a reference image"),
-        Binding([.char("y")], "y", "copy the path"),
+        Binding([.char("/")], "/", "filter (words, model:, status:)", short: "filter"),
+        Binding([.char("i"), Key(.enter)], "i", "details"),
+        Binding([.char("o")], "o", "open in the system viewer", short: "open"),
+        Binding([.char("u")], "u", "use as a reference image", short: "as ref"),
+        Binding([.char("y")], "y", "copy the path", short: "copy"),
         Binding([.char("r")], "r", "run again with the same seed", hint: false),
         Binding([.char("n")], "n", "run again with a new seed", hint: false),
-        Binding([.char("d")], "d", "delete the image (asks first)"),
+        Binding([.char("d")], "d", "delete the image (asks first)", short: "delete"),
     ]
 
     public static func bindings(for focus: Focus) -> [Binding] {
@@ -141,7 +144,9 @@ private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect
     } else {
         state.jobs.insert(record, at: 0)
         state.sessionJobIDs.insert(record.id)
-        if let selected = state.jobsList.selected { state.jobsList.selected = selected + 1 } else { state.jobsList.selected = 0 }
+        if state.message?.transient == true { state.message = nil }
+        // A selection at the top follows the newest job; one further down stays on its job.
+        if let selected = state.jobsList.selected { state.jobsList.selected = selected == 0 ? 0 : selected + 1 } else { state.jobsList.selected = 0 }
     }
     if record.phase.isFinal { state.progress[record.id] = nil }
     // Keep the same output selected as new ones arrive above it.
@@ -467,7 +472,8 @@ private func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> 
         state.message = .init(text: blocked, isError: true)
         return []
     }
-    state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")", isError: false)
+    state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",
+                          isError: false, transient: true)
     return [.rerun(jobID: job.id, newSeed: newSeed)]
 }
 
@@ -552,7 +558,7 @@ private func submit(_ state: inout AppState) -> [Effect] {
         return []
     }
     state.editor.commitToHistory()
-    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false)
+    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
     return [.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)]
 }
 

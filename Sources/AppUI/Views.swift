@@ -159,11 +159,9 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     ]
     var charged = [Span("charged   "), Span("\(state.sessionCharged) session · \(state.todayCharged) today", style: theme.style(.costCharged))]
     if let daily = state.budget.daily { charged.append(Span(" / \(daily)", style: theme.style(over ? .costOverBudget : .uiTextDim))) }
-    let wide = inner.height >= 5
-    if wide { lines.append(Line(charged)) }
+    lines.append(Line(charged))
     let balance = state.credits.map { "\($0) (\($0.usdText))" } ?? "…"
-    if wide || inner.height >= 4 { lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.uiTextDim))])) }
-    if !wide { lines.append(Line(charged)) }
+    lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.uiTextDim))]))
     for (row, line) in lines.prefix(max(0, inner.height - 1)).enumerated() {
         buffer.setLine(x: inner.x, y: inner.y + row, line, maxWidth: inner.width)
     }
@@ -171,11 +169,20 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     let y = inner.bottom - 1
     let label = "slots "
     buffer.setString(x: inner.x, y: y, label, style: theme.style(.uiTextDim))
-    let gaugeWidth = min(max(0, inner.width - label.count - 16), 30)
-    var gauge = SlotGauge(used: slots.total, limit: 24)
-    gauge.usedStyle = theme.style(.gaugeFilled)
-    gauge.freeStyle = theme.style(.gaugeEmpty)
-    gauge.render(into: &buffer, area: Rect(x: inner.x + label.count, y: y, width: gaugeWidth, height: 1))
+    let kontextWidth = 16
+    let gaugeWidth = min(max(0, inner.width - label.count - kontextWidth - 1), 30)
+    let gaugeArea = Rect(x: inner.x + label.count, y: y, width: gaugeWidth, height: 1)
+    if gaugeWidth >= 24 + 6 {
+        var gauge = SlotGauge(used: slots.total, limit: 24)
+        gauge.usedStyle = theme.style(.gaugeFilled)
+        gauge.freeStyle = theme.style(.gaugeEmpty)
+        gauge.render(into: &buffer, area: gaugeArea)
+    } else {
+        var gauge = Gauge(ratio: Double(slots.total) / 24, label: "\(slots.total)/24")
+        gauge.filledStyle = theme.style(.gaugeFilled)
+        gauge.emptyStyle = theme.style(.gaugeEmpty)
+        gauge.render(into: &buffer, area: gaugeArea)
+    }
     let kontext = "kontext-max \(slots.kontextMax)/6"
     let x = inner.x + label.count + gaugeWidth + 1
     if x + DisplayWidth.of(kontext) <= inner.right {
@@ -195,6 +202,12 @@ func phaseRole(_ phase: JobPhase) -> Role {
     }
 }
 
+/// "11-25 20:52" in the calendar's time zone.
+func dayTime(_ date: Date, _ calendar: Calendar) -> String {
+    let c = calendar.dateComponents([.month, .day, .hour, .minute], from: date)
+    return String(format: "%02d-%02d %02d:%02d", c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+}
+
 /// "4s", "1m05s", "2h03m".
 func elapsedText(_ seconds: TimeInterval) -> String {
     let s = max(0, Int(seconds))
@@ -204,8 +217,12 @@ func elapsedText(_ seconds: TimeInterval) -> String {
 }
 
 private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let running = state.runningCount
-    let inner = pane(&buffer, area, .jobs, state, theme, title: running > 0 ? "Jobs · \(running) running" : "Jobs")
+    let queued = state.jobs.filter { $0.phase == .queued }.count
+    let active = state.runningCount - queued
+    var parts: [String] = []
+    if active > 0 { parts.append("\(active) active") }
+    if queued > 0 { parts.append("\(queued) queued") }
+    let inner = pane(&buffer, area, .jobs, state, theme, title: (["Jobs"] + [parts.joined(separator: ", ")].filter { !$0.isEmpty }).joined(separator: " · "))
     guard !state.jobs.isEmpty else {
         buffer.setString(x: inner.x, y: inner.y, "No jobs yet.", style: theme.style(.uiTextDim), maxWidth: inner.width)
         return
@@ -267,11 +284,16 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
         listArea = Rect(x: inner.x, y: inner.y, width: inner.width - previewWidth - 1, height: inner.height)
     }
     let first = StudioLayout.offset(selected: state.outputsList.selected, visible: listArea.height)
+    let roomy = listArea.width >= 60
     let items = outputs.dropFirst(first).prefix(listArea.height).map { job -> Line in
-        let name = job.outputPath.map { String($0.split(separator: "/").last ?? "") } ?? ""
-        let seed = job.seed.map { " seed \($0)" } ?? ""
-        let cost = job.chargedCredits.map { " \($0)cr" } ?? ""
-        return Line([Span(TerminalText.sanitize(name)), Span("\(seed)\(cost)", style: theme.style(.uiTextDim))])
+        let date = dayTime(job.finishedAt ?? job.createdAt, state.calendar)
+        let seed = job.seed.map { "\($0)" } ?? "—"
+        let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
+        var spans = [Span(date + "  ", style: theme.style(.uiTextDim))]
+        if roomy { spans.append(Span(pad(job.model, 19))) }
+        spans += [Span(pad("#" + seed, 12), style: theme.style(.uiTextDim)), Span(pad(cost, 5), style: theme.style(.uiTextDim)),
+                  Span(TerminalText.sanitize(job.prompt))]
+        return Line(spans)
     }
     var list = ListState(selected: state.outputsList.selected.map { $0 - first })
     List(Array(items)).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: listArea, state: &list)
@@ -294,7 +316,10 @@ private func statusBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, 
     } else if state.picker != nil {
         hints = [("↑↓", "choose"), ("Enter", "use this model"), ("Esc", "close")]
     } else {
-        hints = (Keymap.global + Keymap.bindings(for: state.focus)).filter(\.hint).map { ($0.label, $0.help) }
+        let listPane = state.focus == .jobs || state.focus == .outputs
+        hints = (Keymap.bindings(for: state.focus) + Keymap.global)
+            .filter { $0.hint && !(listPane && $0.label == "Enter") }
+            .map { ($0.label, $0.short ?? $0.help) }
     }
     KeyHints(hints)
         .keyStyle(theme.style(.statusKey))

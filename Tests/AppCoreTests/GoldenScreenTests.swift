@@ -1,0 +1,101 @@
+import AppCore
+import AppUI
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Theme
+
+/// Whole screens compared with text files in `Snapshots/`. Run with UPDATE_SNAPSHOTS=1 to
+/// write them anew after a deliberate change, then read the diff before committing.
+@Suite("Golden screens")
+struct GoldenScreenTests {
+    static let start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18, a fixed moment
+
+    static func base() -> AppState {
+        var state = AppState(modeLabel: "SIMULATOR — no credits spent", now: start.addingTimeInterval(95))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        state.calendar = calendar
+        _ = reduce(&state, .creditsLoaded(Credits("987.5")))
+        return state
+    }
+
+    static func record(_ n: Int, _ phase: JobPhase, model: String = "flux-2-pro", prompt: String, cost: String? = nil,
+                       error: String? = nil) -> JobRecord {
+        var record = JobRecord(id: String(format: "%08x-0000-4000-8000-000000000000", n), createdAt: start.addingTimeInterval(Double(n)),
+                               model: model, endpoint: "simulator", prompt: prompt, requestJSON: #"{"prompt":"x","seed":\#(n)}"#,
+                               estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+        record.phase = phase
+        record.seed = 1000 + n
+        record.settledCost = cost
+        record.errorMessage = error
+        if phase == .done { record.outputPath = "/home/me/Pictures/fluxdeck/2026-11-18_0646_\(model)_\(String(format: "%08x", n)).jpg" }
+        if phase.isFinal { record.finishedAt = start.addingTimeInterval(Double(n) + 12) }
+        return record
+    }
+
+    static func scenarios() -> [(String, AppState)] {
+        var composing = base()
+        for character in "a lighthouse on a cliff at dusk, volumetric fog" { _ = reduce(&composing, .key(.char(character))) }
+        _ = reduce(&composing, .key(Key(.tab)))
+        for key in [Key(.right), Key(.right), Key(.down), Key(.down), Key(.right), Key(.down), .char("+"), .char("+"), Key(.down), .char("4"), .char("2"), Key(.enter)] {
+            _ = reduce(&composing, .key(key))
+        }
+        composing.formIndex = composing.formRows.firstIndex(of: .reference(0)) ?? 0
+        _ = reduce(&composing, .key(.char("e")))
+        for character in "~/refs/cliff.png" { _ = reduce(&composing, .key(.char(character))) }
+        _ = reduce(&composing, .key(Key(.enter)))
+        _ = reduce(&composing, .referenceInspected(slot: 0, path: "~/refs/cliff.png", size: PixelSize(width: 1536, height: 1024), problem: nil))
+
+        var running = base()
+        for n in 0..<30 {
+            let phase: JobPhase = n < 6 ? .queued : (n < 10 ? .pending : .running)
+            _ = reduce(&running, .jobUpdated(record(n, phase, model: n % 5 == 0 ? "flux-kontext-max" : "flux-2-pro", prompt: "study \(n) of a red fox")))
+            if phase == .running { _ = reduce(&running, .jobProgress(id: record(n, phase, prompt: "").id, progress: Double(n % 10) / 10)) }
+        }
+
+        var errors = base()
+        _ = reduce(&errors, .jobUpdated(record(1, .done, prompt: "a quiet harbour", cost: "3")))
+        _ = reduce(&errors, .jobUpdated(record(2, .moderated, prompt: "sim:content-moderated", error: "Content Moderated")))
+        _ = reduce(&errors, .jobUpdated(record(3, .failed, prompt: "sim:error", error: "Simulated generation failure")))
+        _ = reduce(&errors, .submitFailed("Insufficient credits: 987.5 left, 1200 needed. Top up at https://dashboard.bfl.ai"))
+
+        var filtered = base()
+        let prompts = ["a red fox", "a blue heron", "a red barn", "a fox in snow", "a red kite"]
+        for (n, prompt) in prompts.enumerated() {
+            _ = reduce(&filtered, .jobUpdated(record(n, .done, model: n % 2 == 0 ? "flux-2-pro" : "flux-2-klein-4b", prompt: prompt, cost: "3")))
+        }
+        filtered.focus = .outputs
+        _ = reduce(&filtered, .key(.char("/")))
+        for character in "red model:pro" { _ = reduce(&filtered, .key(.char(character))) }
+        _ = reduce(&filtered, .key(Key(.enter)))
+
+        return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered)]
+    }
+
+    static var snapshotDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    }
+
+    @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
+    func golden(size: (Int, Int)) throws {
+        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default")))
+        let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
+        for (name, scenario) in Self.scenarios() {
+            var state = scenario
+            _ = reduce(&state, .resize(width: size.0, height: size.1))
+            let (buffer, _) = render(state, theme: theme, area: Rect(width: size.0, height: size.1))
+            let text = buffer.lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
+            let file = Self.snapshotDirectory.appendingPathComponent("\(name)-\(size.0)x\(size.1).txt")
+            if update {
+                try FileManager.default.createDirectory(at: Self.snapshotDirectory, withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: file)
+                continue
+            }
+            let golden = try String(contentsOf: file, encoding: .utf8)
+            #expect(text == golden, "\(name) at \(size.0)×\(size.1) differs from \(file.lastPathComponent):\n\(text)")
+        }
+    }
+}
