@@ -50,7 +50,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private let store: JobStore
     private let system: any StudioSystem
     private var dirty = true
-    private var listeners: [(AppState) -> Bool] = []
+    private var listeners: [(id: UUID, check: (AppState) -> Bool)] = []
 
     public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
                 system: any StudioSystem, inbox: Inbox) {
@@ -110,20 +110,29 @@ public final class StudioDriver<Backend: TerminalBackend> {
         dirty = true
     }
 
-    /// Waits until the state satisfies `condition` (tests and pilots).
-    public func waitUntil(_ condition: @escaping (AppState) -> Bool) async {
-        if condition(state) { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            listeners.append { state in
+    /// Waits until the state satisfies `condition` (tests and pilots); false when `limit`
+    /// passed first, so a broken pilot fails instead of hanging.
+    @discardableResult
+    public func waitUntil(limit: Duration = .seconds(30), _ condition: @escaping (AppState) -> Bool) async -> Bool {
+        if condition(state) { return true }
+        let id = UUID()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            listeners.append((id, { state in
                 guard condition(state) else { return false }
-                continuation.resume()
+                continuation.resume(returning: true)
                 return true
+            }))
+            Task { @MainActor [weak self] in
+                try? await Task.sleep(for: limit)
+                guard let self, let index = self.listeners.firstIndex(where: { $0.id == id }) else { return }
+                self.listeners.remove(at: index)
+                continuation.resume(returning: false)
             }
         }
     }
 
     private func notifyListeners() {
-        listeners.removeAll { $0(state) }
+        listeners.removeAll { $0.check(state) }
     }
 
     /// Effects run detached: the app's loop blocks the main thread in poll(2) while idle, so

@@ -39,7 +39,7 @@ struct StudioPilotTests {
             let (buffer, cursor) = render(state, theme: try theme(), area: Rect(width: width, height: height))
             let text = buffer.lines.joined(separator: "\n")
             for expected in ["SIMULATOR — no credits spent", "Prompt", "Model", "Cost", "Jobs", "Outputs", "No jobs yet.",
-                             "Describe the image", "estimate  3 credits ($0.03)", "Tab next pane", "model    FLUX.2 [pro]"] {
+                             "Describe the image", "estimate  3 credits ($0.03)", "Tab pane", "model    FLUX.2 [pro]"] {
                 #expect(text.contains(expected), "\(width)x\(height): \(expected)")
             }
             #expect(cursor.map { [$0.x, $0.y] } == [1, 2])
@@ -89,7 +89,7 @@ struct StudioPilotTests {
         driver.send(.key(Key(.enter)))
         driver.drawIfNeeded()
         #expect(backend.screen.lines.joined().contains("submitting 3 × FLUX.2 [klein] 4B"))
-        await driver.waitUntil { $0.outputs.count == 3 && $0.credits == "995.8" }
+        try #require(await driver.waitUntil { $0.outputs.count == 3 && $0.credits == "995.8" })
         driver.drawIfNeeded()
         let screen = backend.screen.lines.joined(separator: "\n")
         #expect(screen.contains("Outputs · 3"))
@@ -101,6 +101,68 @@ struct StudioPilotTests {
         let idleFrames = driver.frames
         driver.drawIfNeeded()
         #expect(driver.frames == idleFrames)
+        await engine.shutdown()
+        try? await transport.shutdown()
+        await server.stop()
+    }
+
+    @MainActor
+    @Test("pilot: an output becomes a reference of the next job, is previewed, opened, and deleted after a yes")
+    func outputsPilot() async throws {
+        var options = SimulatorOptions()
+        options.timeFactor = 0.02
+        let server = try await SimulatorServer.start(options: options)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let transport = HTTPClientTransport()
+        let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
+                               transport: transport)
+        let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory.appendingPathComponent("out")),
+                               configuration: EngineConfiguration(endpointLabel: server.apiURL))
+        let backend = MemoryBackend(width: 120, height: 40)
+        final class Box: @unchecked Sendable { weak var driver: StudioDriver<MemoryBackend>? }
+        let box = Box()
+        let system = RecordingSystem()
+        let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
+        let driver = StudioDriver(state: AppState(modelID: "flux-2-klein-4b"), backend: backend,
+                                  theme: try theme(), engine: engine, client: client, store: store, system: system, inbox: inbox)
+        box.driver = driver
+        driver.start(recentJobs: [])
+        for character in "a harbour at noon" { driver.send(.key(.char(character))) }
+        driver.send(.key(Key(.enter)))
+        try #require(await driver.waitUntil { $0.outputs.count == 1 })
+        let first = try #require(driver.state.outputs.first)
+        let firstPath = try #require(first.outputPath)
+
+        // Use it as a reference: its header is read, the estimate counts it, the job sends it.
+        driver.send(.key(Key(.backTab)))
+        try #require(await driver.waitUntil { $0.previews[firstPath] != nil })
+        driver.send(.key(.char("u")))
+        try #require(await driver.waitUntil { $0.settings.references[0]?.size != nil })
+        #expect(driver.state.settings.references[0]?.size == PixelSize(width: 1024, height: 1024))
+        #expect(driver.state.estimate.credits == Credits("1.5"))
+        driver.send(.key(Key(.tab)))
+        driver.send(.key(Key(.enter)))
+        try #require(await driver.waitUntil { $0.outputs.count == 2 })
+        let second = try #require(driver.state.outputs.first)
+        #expect(second.inputMP == 1)
+        #expect(second.requestJSON.contains("input_image"))
+
+        // Open, then delete the first image after confirming.
+        driver.send(.key(Key(.backTab)))
+        driver.send(.key(Key(.down)))
+        #expect(driver.state.selectedOutput?.id == first.id)
+        driver.send(.key(.char("o")))
+        try #require(await driver.waitUntil { $0.message?.text == "opened" })
+        #expect(system.recorded == ["open \(firstPath)"])
+        driver.send(.key(.char("d")))
+        driver.send(.key(.char("y")))
+        try #require(await driver.waitUntil { $0.outputs.count == 1 })
+        #expect(!FileManager.default.fileExists(atPath: firstPath))
+        #expect(!FileManager.default.fileExists(atPath: try #require(first.sidecarPath)))
+        #expect(try store.job(id: first.id)?.outputPath == nil)
+        #expect(try store.history(id: first.id).last?.detail == "image deleted by the user")
         await engine.shutdown()
         try? await transport.shutdown()
         await server.stop()

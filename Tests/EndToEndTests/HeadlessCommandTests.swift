@@ -11,6 +11,26 @@ struct HeadlessCommandTests {
         #expect(outcome.stdout.contains("1 extra output MP"))
     }
 
+    @Test("a bad config.toml stops the studio before the screen is taken, naming the line", arguments: [
+        ("region = \"mars\"\n", "line 1, column 1: region must be \"global\", \"eu\" or \"us\""),
+        ("theme = \"frost\"\ncolour = 3\n", "line 2, column 1: unknown key colour"),
+        ("[budget]\ndaily = -5\n", "line 2, column 1: budget.daily must be a positive number of credits"),
+        ("[budget]\nweekly = 5\n", "line 2, column 1: unknown key budget.weekly"),
+        ("model = \"flux-3\"\n", "line 1, column 1: model must be one of"),
+        ("region = [\n", "line 1"),
+    ])
+    func badConfig(text: String, message: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("config.toml")
+        try Data(text.utf8).write(to: file)
+        let outcome = try await BinaryRunner.run(["--config", file.path], environment: ["HOME": directory.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(file.path + ": " + message), "\(outcome.stderr)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test("cost --json has model, credits, usd and breakdown")
     func costJSON() async throws {
         let outcome = try await BinaryRunner.run([
