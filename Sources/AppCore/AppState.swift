@@ -119,8 +119,11 @@ public struct AppState: Sendable {
     /// The model picker overlay, when open: the highlighted catalog index.
     public var picker: Int?
     public var focus = Focus.prompt
-    /// Jobs of this session and recent ones, newest first.
-    public var jobs: [JobRecord] = []
+    /// Jobs of this session and recent ones, newest first. Changed only by `reduce`, which
+    /// keeps `derived` in step.
+    public internal(set) var jobs: [JobRecord] = []
+    /// Totals and lists computed from `jobs` when they change, not on every frame.
+    public internal(set) var derived = Derived()
     public var progress: [String: Double] = [:]
     public var jobsList = ListState()
     public var outputsList = ListState()
@@ -259,36 +262,52 @@ public struct AppState: Sendable {
     }
 
     /// Downloaded images, newest first.
-    public var outputs: [JobRecord] { jobs.filter { $0.outputPath != nil } }
+    public var outputs: [JobRecord] { derived.outputs }
 
     /// The outputs the filter lets through.
-    public var filteredOutputs: [JobRecord] {
-        let filter = OutputFilter(outputsFilter)
-        return outputs.filter(filter.matches)
-    }
+    public var filteredOutputs: [JobRecord] { derived.filteredOutputs }
 
-    public var runningCount: Int { jobs.filter { !$0.phase.isFinal }.count }
+    /// Jobs not finished (queued here or in flight).
+    public var runningCount: Int { derived.unfinished }
 
-    /// Jobs holding a slot at BFL (sent and not finished), in all and per model.
-    public var activeSlots: (total: Int, kontextMax: Int) {
-        let active = jobs.filter { [.submitting, .pending, .running].contains($0.phase) }
-        return (active.count, active.filter { $0.model == "flux-kontext-max" }.count)
-    }
+    /// Jobs holding a slot at BFL (sent and not finished), in all and for Kontext [max].
+    public var activeSlots: (total: Int, kontextMax: Int) { (derived.active, derived.kontextMaxActive) }
 
     /// Credits charged for this session's jobs.
-    public var sessionCharged: Credits {
-        jobs.filter { sessionJobIDs.contains($0.id) }.compactMap(\.chargedCredits).reduce(.zero, +)
-    }
+    public var sessionCharged: Credits { derived.sessionCharged }
 
     /// Credits charged today: this session's and earlier runs' jobs created today.
-    public var todayCharged: Credits {
-        let today = jobs.filter { calendar.isDate($0.createdAt, inSameDayAs: now) }.compactMap(\.chargedCredits).reduce(.zero, +)
-        return today + chargedTodayElsewhere
-    }
+    public var todayCharged: Credits { derived.todayChargedInList + chargedTodayElsewhere }
 
     /// Credits of jobs sent or queued but not yet charged (their estimates).
-    public var pendingEstimate: Credits {
-        jobs.filter { !$0.phase.isFinal && $0.chargedCredits == nil }.map(\.estimate).reduce(.zero, +)
+    public var pendingEstimate: Credits { derived.pendingEstimate }
+
+    /// Recomputes `derived` from the jobs, the filter and the day.
+    mutating func refreshDerived() {
+        var d = Derived()
+        d.day = calendar.startOfDay(for: now)
+        let filter = OutputFilter(outputsFilter)
+        let tomorrow = calendar.date(byAdding: .day, value: 1, to: d.day) ?? d.day.addingTimeInterval(86_400)
+        for job in jobs {
+            if job.outputPath != nil {
+                d.outputs.append(job)
+                if filter.matches(job) { d.filteredOutputs.append(job) }
+            }
+            let charged = job.chargedCredits
+            if !job.phase.isFinal {
+                d.unfinished += 1
+                if job.phase != .queued, job.phase != .downloading {
+                    d.active += 1
+                    if job.model == "flux-kontext-max" { d.kontextMaxActive += 1 }
+                }
+                if charged == nil { d.pendingEstimate += job.estimate }
+            }
+            if let charged {
+                if sessionJobIDs.contains(job.id) { d.sessionCharged += charged }
+                if job.createdAt >= d.day, job.createdAt < tomorrow { d.todayChargedInList += charged }
+            }
+        }
+        derived = d
     }
 
     /// The selected job of the jobs pane, and of the outputs pane.
@@ -300,6 +319,20 @@ public struct AppState: Sendable {
         let outputs = filteredOutputs
         return outputsList.selected.flatMap { $0 < outputs.count ? outputs[$0] : nil }
     }
+}
+
+/// What the views need from the job list, computed once per change.
+public struct Derived: Sendable {
+    public var outputs: [JobRecord] = []
+    public var filteredOutputs: [JobRecord] = []
+    public var unfinished = 0
+    public var active = 0
+    public var kontextMaxActive = 0
+    public var sessionCharged: Credits = .zero
+    public var todayChargedInList: Credits = .zero
+    public var pendingEstimate: Credits = .zero
+    /// The start of the day `todayChargedInList` counts.
+    public var day = Date.distantPast
 }
 
 /// The outputs filter: every word must appear in the prompt, model or file name; `model:x`

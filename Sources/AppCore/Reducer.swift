@@ -76,13 +76,32 @@ public enum Keymap {
 /// The only code that changes the studio's state. No I/O: effects are returned.
 public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
-    case .resize(let width, let height):
-        state.width = width
-        state.height = height
+    case .jobProgress(let id, let value):
+        // The most frequent action: nothing derived depends on progress.
+        state.progress[id] = value
         return []
     case .tick(let now):
         state.tick &+= 1
         state.now = now
+        if now < state.derived.day || now >= state.derived.day.addingTimeInterval(86_400) { state.refreshDerived() }
+        return []
+    case .resize(let width, let height):
+        state.width = width
+        state.height = height
+        return []
+    default:
+        break
+    }
+    // Any other action may change jobs or the filter; `derived` is refreshed where they change
+    // and once more at the end.
+    let effects = reduceChanging(&state, action)
+    state.refreshDerived()
+    return effects
+}
+
+private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effect] {
+    switch action {
+    case .resize, .tick, .jobProgress:
         return []
     case .creditsLoaded(let credits):
         state.credits = credits ?? state.credits
@@ -94,14 +113,12 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         let known = Set(state.jobs.map(\.id))
         state.jobs += records.filter { !known.contains($0.id) }
         state.jobs.sort { $0.createdAt > $1.createdAt }
+        state.refreshDerived()
         if state.outputsList.selected == nil, !state.filteredOutputs.isEmpty { state.outputsList.selected = 0 }
         if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
         return previewEffects(state)
     case .jobUpdated(let record):
         return jobUpdated(&state, record)
-    case .jobProgress(let id, let value):
-        state.progress[id] = value
-        return []
     case .submitFailed(let text):
         state.message = .init(text: TerminalText.sanitize(text), isError: true)
         return []
@@ -123,6 +140,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.jobs[index].outputPath = nil
             state.jobs[index].sidecarPath = nil
         }
+        state.refreshDerived()
         clampSelections(&state)
         state.message = .init(text: "deleted", isError: false)
         return previewEffects(state)
@@ -149,6 +167,7 @@ private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect
         if let selected = state.jobsList.selected { state.jobsList.selected = selected == 0 ? 0 : selected + 1 } else { state.jobsList.selected = 0 }
     }
     if record.phase.isFinal { state.progress[record.id] = nil }
+    state.refreshDerived()
     // Keep the same output selected as new ones arrive above it.
     let outputs = state.filteredOutputs
     if let selectedOutput, let index = outputs.firstIndex(where: { $0.id == selectedOutput }) {
@@ -170,6 +189,7 @@ private func previewEffects(_ state: AppState) -> [Effect] {
 }
 
 private func clampSelections(_ state: inout AppState) {
+    state.refreshDerived()
     let outputs = state.filteredOutputs.count
     if let selected = state.outputsList.selected {
         state.outputsList.selected = outputs == 0 ? nil : min(selected, outputs - 1)
@@ -400,6 +420,7 @@ private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.fieldEdit = edit
         if edit.target == .filter {
             state.outputsFilter = text
+            state.refreshDerived()
             state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
         }
         return []

@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure fluxdeck's performance figures.",
         shouldDisplay: false,
-        subcommands: [EngineBench.self, TerminalBench.self])
+        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self])
 }
 
 struct EngineBench: AsyncParsableCommand {
