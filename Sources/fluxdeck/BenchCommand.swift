@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure fluxdeck's performance figures.",
         shouldDisplay: false,
-        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self])
+        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self])
 }
 
 struct EngineBench: AsyncParsableCommand {

@@ -94,6 +94,24 @@ struct StudioBench: AsyncParsableCommand {
         }
     }
 
+    /// `fluxdeck bench fill-ledger`: writes such a ledger where the studio will find it.
+    struct FillLedger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fill-ledger", abstract: "Write a ledger of N finished jobs (for measuring the studio over a large ledger).")
+
+        @Option(help: "How many jobs.") var count = 10_000
+        @Option(help: "The ledger file to create.") var path: String
+
+        func run() async throws {
+            try await runReportingFailures {
+                guard !FileManager.default.fileExists(atPath: path) else { throw CommandFailure.usage("\(path) exists; give a new file") }
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try StudioBench.fillLedger(path: path, count: count)
+                print("wrote \(count) jobs to \(path)")
+            }
+        }
+    }
+
     /// A ledger of `count` finished jobs over the last 30 days, written in one transaction.
     static func fillLedger(path: String, count: Int) throws {
         let store = try JobStore(path: path)
