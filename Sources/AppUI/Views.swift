@@ -52,7 +52,10 @@ private func titleBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     buffer.fill(area, style: theme.style(.statusBar))
     var x = buffer.setString(x: area.x + 1, y: area.y, "fluxdeck", style: theme.style(.statusBar).adding(.bold))
     if let label = state.modeLabel {
-        x = buffer.setString(x: x + 2, y: area.y, " \(TerminalText.sanitize(label)) ", style: theme.style(.statusSimulator))
+        // The bar is drawn reversed; the label has its own colours and is not.
+        var style = theme.style(.statusSimulator)
+        style.remove.insert(.reverse)
+        x = buffer.setString(x: x + 2, y: area.y, " \(TerminalText.sanitize(label)) ", style: style)
     }
     let credits = state.credits.map { "credits \($0)" } ?? "credits …"
     let text = "\(credits)  today \(state.todayCharged)"

@@ -75,6 +75,41 @@ struct GoldenScreenTests {
         return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered)]
     }
 
+    /// Runs of cells that share a style other than plain, row by row.
+    static func styleRuns(_ buffer: Buffer) -> [String] {
+        var runs: [String] = []
+        let area = buffer.area
+        for y in area.y..<area.bottom {
+            var x = area.x
+            while x < area.right {
+                let style = buffer[x, y].style
+                var end = x
+                while end + 1 < area.right, buffer[end + 1, y].style == style { end += 1 }
+                if style != .plain { runs.append("\(y): \(x)-\(end) \(describe(style))") }
+                x = end + 1
+            }
+        }
+        return runs
+    }
+
+    static func describe(_ style: CellStyle) -> String {
+        func color(_ color: Color) -> String {
+            switch color {
+            case .default: "default"
+            case .ansi(let n): ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"][Int(n % 8)] + (n >= 8 ? "+" : "")
+            case .indexed(let n): "#\(n)"
+            case .rgb(let r, let g, let b): String(format: "#%02x%02x%02x", r, g, b)
+            }
+        }
+        var parts: [String] = []
+        if style.fg != .default { parts.append("fg=" + color(style.fg)) }
+        if style.bg != .default { parts.append("bg=" + color(style.bg)) }
+        let names: [(Modifiers, String)] = [(.bold, "bold"), (.dim, "dim"), (.italic, "italic"), (.underline, "underline"),
+                                            (.reverse, "reverse"), (.strikethrough, "strike")]
+        parts += names.filter { style.modifiers.contains($0.0) }.map(\.1)
+        return parts.joined(separator: " ")
+    }
+
     static var snapshotDirectory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
     }
@@ -87,7 +122,8 @@ struct GoldenScreenTests {
             var state = scenario
             _ = reduce(&state, .resize(width: size.0, height: size.1))
             let (buffer, _) = render(state, theme: theme, area: Rect(width: size.0, height: size.1))
-            let text = buffer.lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
+            let grid = buffer.lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }.joined(separator: "\n")
+            let text = grid + "\n\nstyles (row: columns style)\n" + Self.styleRuns(buffer).joined(separator: "\n") + "\n"
             let file = Self.snapshotDirectory.appendingPathComponent("\(name)-\(size.0)x\(size.1).txt")
             if update {
                 try FileManager.default.createDirectory(at: Self.snapshotDirectory, withIntermediateDirectories: true)
