@@ -128,6 +128,7 @@ let package = Package(
                 "AppCore",
                 "AppUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,10 +11,16 @@ public import Theme
 public final class Inbox: Sendable {
     private let pending = Mutex<[Action]>([])
     private let wake: @Sendable () -> Void
+    private let observe: @Sendable (Action) -> Void
 
-    public init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+    /// `observe` sees every action as it arrives (the app logs them).
+    public init(wake: @escaping @Sendable () -> Void, observe: @escaping @Sendable (Action) -> Void = { _ in }) {
+        self.wake = wake
+        self.observe = observe
+    }
 
     public func push(_ action: Action) {
+        observe(action)
         pending.withLock { $0.append(action) }
         wake()
     }

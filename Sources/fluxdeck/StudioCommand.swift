@@ -43,6 +43,10 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(failure.code.rawValue)
         }
         let label = session.simulator != nil ? "SIMULATOR — no credits spent" : session.endpointLabel
+        let logFile = LogFile(path: LogFile.defaultPath(environment: environment))
+        defer { logFile.close() }
+        let log = StudioLogger(file: logFile)
+        log.info("studio started on \(session.simulator != nil ? "the built-in simulator" : session.endpointLabel)")
         let recent = (try? session.store.jobs(limit: 500)) ?? []
         let startOfToday = Calendar.current.startOfDay(for: Date())
         let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
@@ -70,7 +74,7 @@ struct StudioCommand: AsyncParsableCommand {
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
-            system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake))
+            system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe))
         driver.start(recentJobs: recent, chargedTodayElsewhere: chargedElsewhere)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
@@ -114,6 +118,7 @@ struct StudioCommand: AsyncParsableCommand {
             }
         }
         terminal.stop()
+        log.info("studio stopped; \(driver.state.runningCount) job(s) still running")
         await session.close()
         notifier?.write(Data("stopped\n".utf8))
         let running = driver.state.runningCount

@@ -62,5 +62,11 @@ struct StudioTmuxTests {
         let after = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
         #expect(after.contains("exit=0"))
         #expect(!after.contains("SIMULATOR"))
+
+        // Nothing was printed while curses owned the screen; the log file has the story.
+        let log = try String(contentsOf: directory.appendingPathComponent(".local/state/fluxdeck/fluxdeck.log"), encoding: .utf8)
+        #expect(log.contains("studio started on the built-in simulator"))
+        #expect(log.split(separator: "\n").filter { $0.contains("model=flux-2-pro phase=done") }.count == 4, "\(log)")
+        #expect(log.contains("studio stopped; 0 job(s) still running"))
     }
 }

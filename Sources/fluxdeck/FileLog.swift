@@ -1,0 +1,114 @@
+import AppCore
+import BFL
+import Foundation
+import Jobs
+import Logging
+import Synchronization
+
+/// A log file for the studio (nothing may be printed while curses owns the terminal):
+/// `$XDG_STATE_HOME/fluxdeck/fluxdeck.log`, default `~/.local/state`. It is kept under 5 MB by
+/// moving it to `fluxdeck.log.1` when it grows past that at start. Lines are stripped of
+/// control characters; requests, and so the key, are never logged.
+final class LogFile: Sendable {
+    static let rotateAt = 5 * 1_048_576
+    private let handle: Mutex<FileHandle?>
+    let path: String
+
+    static func defaultPath(environment: [String: String]) -> String {
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        return base + "/fluxdeck/fluxdeck.log"
+    }
+
+    /// Opens (creating) the file; a file that cannot be opened leaves logging off, silently:
+    /// the studio works without it.
+    init(path: String) {
+        self.path = path
+        let manager = FileManager.default
+        try? manager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if let size = (try? manager.attributesOfItem(atPath: path)[.size]) as? Int, size > Self.rotateAt {
+            try? manager.removeItem(atPath: path + ".1")
+            try? manager.moveItem(atPath: path, toPath: path + ".1")
+        }
+        if !manager.fileExists(atPath: path) { _ = manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        self.handle = Mutex(handle)
+    }
+
+    func write(_ line: String) {
+        handle.withLock { handle in
+            try? handle?.write(contentsOf: Data((line + "\n").utf8))
+        }
+    }
+
+    func close() {
+        handle.withLock { handle in
+            try? handle?.close()
+            handle = nil
+        }
+    }
+}
+
+/// swift-log's handler for `LogFile`: one line per message, ISO time, level, message, metadata.
+struct FileLogHandler: LogHandler {
+    let file: LogFile
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let fields = merged.keys.sorted().map { "\($0)=\(merged[$0].map { "\($0)" } ?? "")" }.joined(separator: " ")
+        let time = Date().formatted(.iso8601)
+        let text = TerminalText.sanitize("\(event.message)")
+        file.write("\(time) \(event.level) [\(label)] \(text)\(fields.isEmpty ? "" : " " + TerminalText.sanitize(fields))")
+    }
+}
+
+/// What the studio writes to its log, from the actions that reach it: job transitions (once
+/// per phase), failures and notices.
+final class StudioLogger: Sendable {
+    private let logger: Logger
+    private let phases = Mutex<[String: JobPhase]>([:])
+
+    init(file: LogFile) {
+        logger = Logger(label: "studio") { label in FileLogHandler(file: file, label: label) }
+    }
+
+    func info(_ text: String) { logger.info("\(text)") }
+
+    func observe(_ action: Action) {
+        switch action {
+        case .jobUpdated(let job):
+            let changed = phases.withLock { phases in
+                defer { phases[job.id] = job.phase }
+                return phases[job.id] != job.phase
+            }
+            guard changed else { return }
+            var metadata: Logger.Metadata = ["job": "\(job.shortID)", "model": "\(job.model)", "phase": "\(job.phase.rawValue)"]
+            if let cost = job.chargedCredits { metadata["credits"] = "\(cost)" }
+            if let path = job.outputPath, job.phase == .done { metadata["file"] = "\(path)" }
+            if let error = job.errorMessage, job.phase != .done {
+                logger.warning("job \(job.shortID) \(job.phase.rawValue): \(error)", metadata: metadata)
+            } else {
+                logger.info("job \(job.shortID) \(job.phase.rawValue)", metadata: metadata)
+            }
+        case .submitFailed(let text):
+            logger.error("\(text)")
+        case .notice(let text, let isError):
+            if isError { logger.warning("\(text)") } else { logger.info("\(text)") }
+        case .outputDeleted(let id, let problem):
+            if let problem { logger.error("delete \(id.prefix(8)): \(problem)") } else { logger.info("deleted the image of \(id.prefix(8))") }
+        case .referenceInspected(let slot, let path, _, let problem):
+            if let problem { logger.warning("reference \(slot + 1) \(path): \(problem)") }
+        default:
+            break
+        }
+    }
+}
