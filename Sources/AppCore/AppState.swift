@@ -21,6 +21,8 @@ public enum Focus: Int, CaseIterable, Sendable {
 /// One row of the model pane's form. Which rows exist depends on the model.
 public enum FormRow: Sendable, Hashable {
     case model, region, size, count, seed, format, safety, steps, guidance, upsampling
+    /// Ultra's raw mode (the Ultra Raw catalog entry).
+    case raw
     /// A reference-image slot (for Fill: 0 is the image, 1 the mask).
     case reference(Int)
 
@@ -200,6 +202,7 @@ public struct AppState: Sendable {
         if tuning.contains(.steps) { rows.append(.steps) }
         if tuning.contains(.guidance) { rows.append(.guidance) }
         if tuning.contains(.promptUpsampling) || tuning.contains(.disablePup) { rows.append(.upsampling) }
+        if tuning.contains(.raw) { rows.append(.raw) }
         rows += (0..<referenceSlots).map(FormRow.reference)
         return rows
     }
@@ -372,6 +375,8 @@ public enum Action: Sendable {
     case jobUpdated(JobRecord)
     case jobProgress(id: String, progress: Double)
     case creditsLoaded(Credits?)
+    /// The balance could not be read (a bad key shows here first).
+    case creditsFailed(String)
     case jobsLoaded([JobRecord])
     /// Credits charged today by ledger jobs not loaded into the list.
     case chargedTodayLoaded(Credits)

@@ -106,6 +106,9 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
     case .creditsLoaded(let credits):
         state.credits = credits ?? state.credits
         return []
+    case .creditsFailed(let text):
+        state.message = .init(text: "the balance could not be read: \(TerminalText.sanitize(text))", isError: true)
+        return []
     case .chargedTodayLoaded(let credits):
         state.chargedTodayElsewhere = credits
         return []
@@ -327,6 +330,7 @@ private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
         case .steps: state.settings.steps = nil
         case .guidance: state.settings.guidance = nil
         case .upsampling: state.settings.upsampling = nil
+        case .raw: if state.model.fixedFields["raw"] == true { step(&state, .raw, by: 1) }
         default: break
         }
         return []
@@ -386,6 +390,10 @@ private func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
         state.settings.guidance = min(max(range.lowerBound, guidance + Double(delta) * stepSize), range.upperBound)
     case .upsampling:
         state.settings.upsampling = !(state.settings.upsampling ?? false)
+    case .raw:
+        // Raw is its own catalog entry (same path, `raw: true`); the toggle swaps the two.
+        let target = model.fixedFields["raw"] == true ? "flux-pro-1.1-ultra" : "flux-pro-1.1-ultra-raw"
+        if let index = Catalog.all.firstIndex(where: { $0.id == target }) { selectModel(&state, index) }
     case .reference:
         break
     }

@@ -224,8 +224,11 @@ public final class StudioDriver<Backend: TerminalBackend> {
             }
         case .refreshCredits:
             Task.detached {
-                let credits = try? await client.credits()
-                inbox.push(.creditsLoaded(credits))
+                do {
+                    inbox.push(.creditsLoaded(try await client.credits()))
+                } catch {
+                    inbox.push(.creditsFailed(describeFailure(error)))
+                }
             }
         }
     }

@@ -100,6 +100,8 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
         return ("guidance", state.guidance.map { String(format: "%g", $0) } ?? "—", model.family.guidanceRange.map { "\(String(format: "%g", $0.lowerBound))–\(String(format: "%g", $0.upperBound))" } ?? "")
     case .upsampling:
         return ("upsample", (state.settings.upsampling ?? false) ? "on" : "off", "")
+    case .raw:
+        return ("raw", model.fixedFields["raw"] == true ? "on" : "off", "natural, less processed look")
     case .reference(let slot):
         let label = model.sizeRule == .sameAsImage ? (slot == 0 ? "image" : "mask") : "ref \(slot + 1)"
         guard let reference = state.settings.references[slot], !reference.path.isEmpty else { return (label, "—", "e: path, u in Outputs") }

@@ -103,6 +103,21 @@ struct ReducerTests {
         #expect(state.parameters.steps == nil)
     }
 
+    @Test("Ultra has a raw row that swaps to the Raw entry and back; a balance that cannot be read is said")
+    func rawAndCredits() {
+        var state = AppState(modelID: "flux-pro-1.1-ultra")
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .raw) ?? 0
+        #expect(state.formRow == .raw)
+        _ = press(Key(.right), in: &state)
+        #expect(state.model.id == "flux-pro-1.1-ultra-raw")
+        #expect(state.formRow == .raw)
+        _ = press(Key(.delete), in: &state)
+        #expect(state.model.id == "flux-pro-1.1-ultra")
+        _ = reduce(&state, .creditsFailed("Invalid API key. Set BFL_API_KEY"))
+        #expect(state.message == .init(text: "the balance could not be read: Invalid API key. Set BFL_API_KEY", isError: true))
+    }
+
     @Test("Enter on the model row lists the catalog; Enter there chooses")
     func picker() {
         var state = AppState()
