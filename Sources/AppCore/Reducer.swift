@@ -159,7 +159,8 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
 
 private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
-    let selectedOutput = state.selectedOutput?.id
+    // A selection at the top follows the newest image; one further down stays on its image.
+    let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
     if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
         state.jobs[index] = record
     } else {
@@ -276,7 +277,7 @@ private func reducePicker(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .enter:
         selectModel(&state, highlighted)
         state.picker = nil
-    case .escape, .char("q"): state.picker = nil
+    case .escape, .char("q"), .tab, .backTab: state.picker = nil
     default: break
     }
     return []

@@ -267,6 +267,25 @@ struct ReducerTests {
         #expect(press(.char("n"), in: &state) == [.rerun(jobID: "q1", newSeed: true)])
     }
 
+    @Test("a selection at the top follows the newest row; one further down stays on its row")
+    func selectionFollows() {
+        var state = AppState()
+        _ = reduce(&state, .jobUpdated(job("a", .done, output: "/o/a.jpg")))
+        _ = reduce(&state, .jobUpdated(job("b", .done, output: "/o/b.jpg")))
+        #expect(state.selectedOutput?.id == "b")
+        #expect(state.selectedJob?.id == "b")
+        state.focus = .outputs
+        _ = press(Key(.down), in: &state)
+        state.focus = .jobs
+        _ = press(Key(.down), in: &state)
+        _ = reduce(&state, .jobUpdated(job("c", .done, output: "/o/c.jpg")))
+        #expect(state.selectedOutput?.id == "a")
+        #expect(state.selectedJob?.id == "a")
+        _ = press(Key(.home), in: &state)
+        _ = reduce(&state, .jobUpdated(job("d", .done, output: "/o/d.jpg")))
+        #expect(state.selectedJob?.id == "d")
+    }
+
     @Test("outputs: the filter takes words, model: and status:; Esc clears it")
     func filter() {
         var state = AppState()
