@@ -141,12 +141,17 @@ public struct AppState: Sendable {
     public var confirming: Confirmation?
     /// "SIMULATOR — no credits spent" when running against the built-in simulator.
     public var modeLabel: String?
+    /// Whether jobs still running at quit carry on (at BFL) and are resumed next time; false
+    /// on the built-in simulator, which stops with the studio.
+    public var jobsOutliveSession = true
     public var credits: Credits?
     public var budget = Budget()
     /// Credits charged today by jobs that are not in `jobs` (from the ledger at start).
     public var chargedTodayElsewhere: Credits = .zero
     /// Jobs that belong to this session (for the session's charged total).
     public var sessionJobIDs: Set<String> = []
+    /// Unfinished jobs of the ledger that this session does not follow (another endpoint's).
+    public var detachedJobIDs: Set<String> = []
     public var width = 80
     public var height = 24
     public var tick = 0
@@ -297,7 +302,7 @@ public struct AppState: Sendable {
                 if filter.matches(job) { d.filteredOutputs.append(job) }
             }
             let charged = job.chargedCredits
-            if !job.phase.isFinal {
+            if !job.phase.isFinal, !detachedJobIDs.contains(job.id) {
                 d.unfinished += 1
                 if job.phase != .queued, job.phase != .downloading {
                     d.active += 1
@@ -377,7 +382,9 @@ public enum Action: Sendable {
     case creditsLoaded(Credits?)
     /// The balance could not be read (a bad key shows here first).
     case creditsFailed(String)
-    case jobsLoaded([JobRecord])
+    /// Jobs from the ledger; `detached` are unfinished ones this session does not follow
+    /// (made against another endpoint): shown, but not counted as running.
+    case jobsLoaded([JobRecord], detached: Set<String> = [])
     /// Credits charged today by ledger jobs not loaded into the list.
     case chargedTodayLoaded(Credits)
     case submitFailed(String)

@@ -112,7 +112,8 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
     case .chargedTodayLoaded(let credits):
         state.chargedTodayElsewhere = credits
         return []
-    case .jobsLoaded(let records):
+    case .jobsLoaded(let records, let detached):
+        state.detachedJobIDs.formUnion(detached)
         let known = Set(state.jobs.map(\.id))
         state.jobs += records.filter { !known.contains($0.id) }
         state.jobs.sort { $0.createdAt > $1.createdAt }
@@ -159,6 +160,7 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
 
 private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
+    state.detachedJobIDs.remove(record.id)
     // A selection at the top follows the newest image; one further down stays on its image.
     let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
     if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
@@ -554,7 +556,8 @@ private func useAsReference(_ state: inout AppState, _ path: String) -> [Effect]
 private func quit(_ state: inout AppState) -> [Effect] {
     guard state.runningCount > 0 else { return [.quit] }
     state.confirming = .quit
-    state.message = .init(text: "\(state.runningCount) job(s) still running; they continue next time. Quit? (y/n)", isError: false)
+    let fate = state.jobsOutliveSession ? "they continue next time" : "the built-in simulator stops with the studio, so they will not finish"
+    state.message = .init(text: "\(state.runningCount) job(s) still running; \(fate). Quit? (y/n)", isError: false)
     return []
 }
 

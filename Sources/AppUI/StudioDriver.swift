@@ -73,7 +73,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
     }
 
     /// Follows engine events, loads recent jobs, today's spending and the balance.
-    public func start(recentJobs: [JobRecord], chargedTodayElsewhere: Credits = .zero) {
+    public func start(recentJobs: [JobRecord], detachedJobIDs: Set<String> = [], chargedTodayElsewhere: Credits = .zero) {
         let inbox = self.inbox
         let events = engine.events
         Task.detached {
@@ -84,7 +84,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 }
             }
         }
-        send(.jobsLoaded(recentJobs))
+        send(.jobsLoaded(recentJobs, detached: detachedJobIDs))
         send(.chargedTodayLoaded(chargedTodayElsewhere))
         interpret(.refreshCredits)
     }

@@ -241,12 +241,14 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     for index in visible {
         let job = state.jobs[index]
         var status = job.phase.rawValue
-        if job.phase == .running, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
-        if !job.phase.isFinal { status = spinner + " " + status }
+        let detached = state.detachedJobIDs.contains(job.id)
+        if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
+        if detached { status = "elsewhere" } else if !job.phase.isFinal { status = spinner + " " + status }
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
         let end = job.finishedAt ?? state.now
         let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
-        var spans = [Span(pad(status, 12), style: theme.style(phaseRole(job.phase))), Span(pad(elapsed, 7), style: theme.style(.uiTextDim))]
+        var spans = [Span(pad(status, 12), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
+                     Span(pad(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
         if roomy { spans.append(Span(pad(job.model, 19))) }
         spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
         items.append(Line(spans))

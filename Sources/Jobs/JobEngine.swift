@@ -211,6 +211,23 @@ public actor JobEngine {
         return true
     }
 
+    /// Ends the unfinished jobs of an endpoint that cannot answer any more (the built-in
+    /// simulator of an earlier run): sent jobs become abandoned with `reason`; jobs never sent
+    /// stay queued for `resume`. Returns how many were ended.
+    @discardableResult
+    public func retireSentJobs(ofEndpoint label: String, reason: String) throws -> Int {
+        let orphans = try store.jobs(phases: [.submitting, .pending, .running, .downloading, .timedOut])
+            .filter { $0.endpoint == label && live[$0.id] == nil }
+        for var job in orphans {
+            job.phase = .abandoned
+            job.errorMessage = reason
+            job.finishedAt = wallClock()
+            job.updatedAt = wallClock()
+            try store.save(job, detail: "retired: \(reason)")
+        }
+        return orphans.count
+    }
+
     /// The ledger's endpoint label for a job sent to `region`: the region when this engine talks
     /// to the BFL regions, else the engine's own label.
     private func endpointLabel(for region: Region?) -> String {

@@ -75,7 +75,8 @@ struct JobsResume: AsyncParsableCommand {
                 do { resumed = try await session.engine.resume() } catch let error as JobStoreError {
                     throw CommandFailure(code: .jobFailed, message: error.message)
                 }
-                let others = try session.store.jobs(phases: JobPhase.resumable).filter { $0.endpoint != session.endpointLabel }
+                let picked = Set(resumed.map(\.id))
+                let others = try session.store.jobs(phases: JobPhase.resumable).filter { !picked.contains($0.id) }
                 if !others.isEmpty {
                     Output.error("fluxdeck: \(others.count) unfinished job(s) belong to another endpoint (\(Set(others.map(\.endpoint)).sorted().joined(separator: ", "))); run resume with that endpoint")
                 }

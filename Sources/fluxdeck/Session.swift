@@ -55,8 +55,12 @@ struct Session {
                 guard let endpoint = Endpoint(customURL: server.apiURL) else {
                     throw CommandFailure(code: .network, message: "the simulator gave an unusable URL \(server.apiURL)")
                 }
-                return try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server, label: "simulator",
-                                maxActive: options.maxActive, outputDirectory: outputDirectory, environment: environment)
+                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server, label: "simulator",
+                                       maxActive: options.maxActive, outputDirectory: outputDirectory, environment: environment)
+                // The simulator of an earlier run took its tasks with it when it stopped.
+                _ = try? await session.engine.retireSentJobs(
+                    ofEndpoint: "simulator", reason: "the built-in simulator that ran this job stopped with its session")
+                return session
             } catch {
                 await server.stop()
                 throw error

@@ -50,7 +50,8 @@ struct StudioCommand: AsyncParsableCommand {
         let recent = (try? session.store.jobs(limit: 500)) ?? []
         let startOfToday = Calendar.current.startOfDay(for: Date())
         let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
-        _ = try? await session.engine.resume()
+        let followed = Set(((try? await session.engine.resume()) ?? []).map(\.id))
+        let detached = Set(recent.filter { !$0.phase.isFinal && !followed.contains($0.id) }.map(\.id))
 
         // A self-pipe wakes the loop for engine events and signals; keys wake it through stdin.
         var fds: [Int32] = [0, 0]
@@ -71,11 +72,12 @@ struct StudioCommand: AsyncParsableCommand {
         }
         var state = AppState(modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel))
         state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget)
+        state.jobsOutliveSession = session.simulator == nil
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe))
-        driver.start(recentJobs: recent, chargedTodayElsewhere: chargedElsewhere)
+        driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
 
@@ -122,7 +124,9 @@ struct StudioCommand: AsyncParsableCommand {
         await session.close()
         notifier?.write(Data("stopped\n".utf8))
         let running = driver.state.runningCount
-        if running > 0 {
+        if running > 0, session.simulator != nil {
+            print("fluxdeck: \(running) job(s) were still running on the built-in simulator, which has stopped; they will not finish.")
+        } else if running > 0 {
             print("fluxdeck: \(running) job(s) still running; they continue when you start fluxdeck again (or run `fluxdeck jobs resume`).")
         }
     }

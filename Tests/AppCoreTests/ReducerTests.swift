@@ -228,7 +228,11 @@ struct ReducerTests {
         #expect(press(.char("n"), in: &busy).isEmpty)
         #expect(busy.confirming == nil)
         _ = press(.ctrl("c"), in: &busy)
+        #expect(busy.message?.text == "1 job(s) still running; they continue next time. Quit? (y/n)")
         #expect(press(.char("y"), in: &busy) == [.quit])
+        busy.jobsOutliveSession = false
+        _ = press(.ctrl("c"), in: &busy)
+        #expect(busy.message?.text == "1 job(s) still running; the built-in simulator stops with the studio, so they will not finish. Quit? (y/n)")
     }
 
     @Test("job updates: newest first, progress, a final state refreshes credits and reports errors")
@@ -248,6 +252,18 @@ struct ReducerTests {
         #expect(state.details == "b")
         _ = press(.char("x"), in: &state)
         #expect(state.details == nil)
+    }
+
+    @Test("unfinished jobs of another endpoint are listed but not counted as running")
+    func detached() {
+        var state = AppState()
+        _ = reduce(&state, .jobsLoaded([job("x", .pending), job("y", .running)], detached: ["x"]))
+        #expect(state.runningCount == 1)
+        #expect(state.activeSlots.total == 1)
+        #expect(press(.ctrl("q"), in: &state).isEmpty)
+        _ = press(.char("n"), in: &state)
+        _ = reduce(&state, .jobUpdated(job("y", .done)))
+        #expect(press(.ctrl("q"), in: &state) == [.quit])
     }
 
     @Test("jobs pane: cancel a queued job, abandon a sent one after a yes, retry and re-run")

@@ -173,6 +173,26 @@ struct EngineTests {
         await rig.cleanUp()
     }
 
+    @Test("sent jobs of a vanished endpoint are retired as abandoned; jobs never sent stay queued")
+    func retire() async throws {
+        let rig = try FakeRig()
+        func record(_ id: String, _ phase: JobPhase, endpoint: String) -> JobRecord {
+            var job = JobRecord(id: id, createdAt: Date(), model: "flux-2-pro", endpoint: endpoint, prompt: "p", requestJSON: "{}",
+                                estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            job.phase = phase
+            return job
+        }
+        try rig.store.insert([record("a", .pending, endpoint: "simulator"), record("b", .queued, endpoint: "simulator"),
+                              record("c", .running, endpoint: "global"), record("d", .done, endpoint: "simulator")])
+        #expect(try await rig.engine.retireSentJobs(ofEndpoint: "simulator", reason: "gone") == 1)
+        #expect(try rig.store.job(id: "a")?.phase == .abandoned)
+        #expect(try rig.store.job(id: "a")?.errorMessage == "gone")
+        #expect(try rig.store.job(id: "b")?.phase == .queued)
+        #expect(try rig.store.job(id: "c")?.phase == .running)
+        #expect(try rig.store.job(id: "d")?.phase == .done)
+        await rig.cleanUp()
+    }
+
     @Test("a 429 puts the job back in the queue until Retry-After, then it is sent once more")
     func rateLimited() async throws {
         let rig = try FakeRig()
