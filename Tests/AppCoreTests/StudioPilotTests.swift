@@ -25,6 +25,51 @@ final class RecordingSystem: StudioSystem, @unchecked Sendable {
     }
 }
 
+/// The studio's driver on an in-memory terminal, over an engine talking to a simulator.
+@MainActor
+struct PilotRig {
+    let server: SimulatorServer
+    let transport: HTTPClientTransport
+    let directory: URL
+    let store: JobStore
+    let engine: JobEngine
+    let backend: MemoryBackend
+    let system: RecordingSystem
+    let driver: StudioDriver<MemoryBackend>
+
+    static func start(_ state: AppState, theme: Theme) async throws -> PilotRig {
+        var options = SimulatorOptions()
+        options.timeFactor = 0.02
+        let server = try await SimulatorServer.start(options: options)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
+        let transport = HTTPClientTransport()
+        let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
+                               transport: transport)
+        let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory.appendingPathComponent("out")),
+                               configuration: EngineConfiguration(endpointLabel: server.apiURL))
+        let backend = MemoryBackend(width: 120, height: 40)
+        final class Box: @unchecked Sendable { weak var driver: StudioDriver<MemoryBackend>? }
+        let box = Box()
+        let system = RecordingSystem()
+        let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
+        let driver = StudioDriver(state: state, backend: backend, theme: theme, engine: engine, client: client, store: store,
+                                  system: system, inbox: inbox)
+        box.driver = driver
+        driver.start(recentJobs: [])
+        return PilotRig(server: server, transport: transport, directory: directory, store: store, engine: engine,
+                        backend: backend, system: system, driver: driver)
+    }
+
+    func stop() async {
+        await engine.shutdown()
+        try? await transport.shutdown()
+        await server.stop()
+    }
+
+    nonisolated func removeFiles() { try? FileManager.default.removeItem(at: directory) }
+}
+
 @Suite("Studio screens and pilot", .timeLimit(.minutes(2)))
 struct StudioPilotTests {
     func theme() throws -> Theme {
@@ -60,25 +105,9 @@ struct StudioPilotTests {
     @MainActor
     @Test("pilot: type a prompt, pick a model, submit three images, see them done and saved")
     func pilot() async throws {
-        var options = SimulatorOptions()
-        options.timeFactor = 0.02
-        let server = try await SimulatorServer.start(options: options)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let transport = HTTPClientTransport()
-        let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
-                               transport: transport)
-        let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
-        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory.appendingPathComponent("out")),
-                               configuration: EngineConfiguration(endpointLabel: server.apiURL))
-        let backend = MemoryBackend(width: 120, height: 40)
-        final class Box: @unchecked Sendable { weak var driver: StudioDriver<MemoryBackend>? }
-        let box = Box()
-        let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
-        let driver = StudioDriver(state: AppState(modeLabel: "SIMULATOR — no credits spent"), backend: backend,
-                                  theme: try theme(), engine: engine, client: client, store: store, system: RecordingSystem(), inbox: inbox)
-        box.driver = driver
-        driver.start(recentJobs: [])
+        let rig = try await PilotRig.start(AppState(modeLabel: "SIMULATOR — no credits spent"), theme: try theme())
+        defer { rig.removeFiles() }
+        let (driver, backend) = (rig.driver, rig.backend)
         for character in "a red fox in snow" { driver.send(.key(.char(character))) }
         driver.send(.key(Key(.tab)))
         driver.send(.key(Key(.left)))
@@ -101,34 +130,15 @@ struct StudioPilotTests {
         let idleFrames = driver.frames
         driver.drawIfNeeded()
         #expect(driver.frames == idleFrames)
-        await engine.shutdown()
-        try? await transport.shutdown()
-        await server.stop()
+        await rig.stop()
     }
 
     @MainActor
     @Test("pilot: an output becomes a reference of the next job, is previewed, opened, and deleted after a yes")
     func outputsPilot() async throws {
-        var options = SimulatorOptions()
-        options.timeFactor = 0.02
-        let server = try await SimulatorServer.start(options: options)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let transport = HTTPClientTransport()
-        let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
-                               transport: transport)
-        let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
-        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory.appendingPathComponent("out")),
-                               configuration: EngineConfiguration(endpointLabel: server.apiURL))
-        let backend = MemoryBackend(width: 120, height: 40)
-        final class Box: @unchecked Sendable { weak var driver: StudioDriver<MemoryBackend>? }
-        let box = Box()
-        let system = RecordingSystem()
-        let inbox = Inbox { Task { @MainActor in box.driver?.drainInbox(); box.driver?.drawIfNeeded() } }
-        let driver = StudioDriver(state: AppState(modelID: "flux-2-klein-4b"), backend: backend,
-                                  theme: try theme(), engine: engine, client: client, store: store, system: system, inbox: inbox)
-        box.driver = driver
-        driver.start(recentJobs: [])
+        let rig = try await PilotRig.start(AppState(modelID: "flux-2-klein-4b"), theme: try theme())
+        defer { rig.removeFiles() }
+        let (driver, store, system) = (rig.driver, rig.store, rig.system)
         for character in "a harbour at noon" { driver.send(.key(.char(character))) }
         driver.send(.key(Key(.enter)))
         try #require(await driver.waitUntil { $0.outputs.count == 1 })
@@ -163,8 +173,6 @@ struct StudioPilotTests {
         #expect(!FileManager.default.fileExists(atPath: try #require(first.sidecarPath)))
         #expect(try store.job(id: first.id)?.outputPath == nil)
         #expect(try store.history(id: first.id).last?.detail == "image deleted by the user")
-        await engine.shutdown()
-        try? await transport.shutdown()
-        await server.stop()
+        await rig.stop()
     }
 }
