@@ -138,6 +138,8 @@ public struct AppState: Sendable {
     public var previewFailures: Set<String> = []
     public var message: Message?
     public var showHelp = false
+    /// The first line of the help shown (the help scrolls when the terminal is short).
+    public var helpScroll = 0
     public var confirming: Confirmation?
     /// "SIMULATOR — no credits spent" when running against the built-in simulator.
     public var modeLabel: String?

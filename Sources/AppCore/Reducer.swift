@@ -221,7 +221,15 @@ private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         }
     }
     if state.showHelp {
-        state.showHelp = false
+        switch key.code {
+        case .up: state.helpScroll = max(0, state.helpScroll - 1)
+        case .down: state.helpScroll += 1
+        case .pageUp: state.helpScroll = max(0, state.helpScroll - 10)
+        case .pageDown: state.helpScroll += 10
+        default:
+            state.showHelp = false
+            state.helpScroll = 0
+        }
         return []
     }
     if state.details != nil {

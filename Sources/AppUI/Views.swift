@@ -26,7 +26,7 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     statusBar(&buffer, layout.status, state, theme)
     let overlay = state.showHelp || state.picker != nil || state.details != nil
     if state.showHelp {
-        helpOverlay(&buffer, area, theme)
+        helpOverlay(&buffer, area, state, theme)
     } else if let highlighted = state.picker {
         pickerOverlay(&buffer, area, highlighted, state, theme)
     } else if let id = state.details, let job = state.jobs.first(where: { $0.id == id }) {
@@ -344,7 +344,7 @@ private func overlayBox(_ buffer: inout Buffer, _ area: Rect, _ title: String, w
     return Block().border(.rounded).inner(box)
 }
 
-private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ theme: Theme) {
+private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
     let sections: [(String, [Binding])] = [
         ("Everywhere", Keymap.global), ("Prompt", Keymap.prompt), ("Model", Keymap.model),
         ("Jobs", Keymap.jobs), ("Outputs", Keymap.outputs),
@@ -356,9 +356,17 @@ private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ theme: Theme) {
             lines.append(Line([Span("  " + pad(binding.label, 13), style: theme.style(.statusKey)), Span(binding.help)]))
         }
     }
-    lines.append(Line("Mouse: click a pane or a row; the wheel scrolls. Any key closes this help.", style: theme.style(.uiTextDim)))
-    let inner = overlayBox(&buffer, area, "Help", width: 66, height: lines.count + 2, theme)
-    Paragraph(lines).render(into: &buffer, area: inner)
+    lines.append(Line("Mouse: click a pane or a row; the wheel scrolls.", style: theme.style(.uiTextDim)))
+    let inner = overlayBox(&buffer, area, "Help", width: 66, height: lines.count + 3, theme)
+    guard inner.height > 1 else { return }
+    // Scrolls when the terminal is too short for all of it; the last line says how.
+    let visible = inner.height - 1
+    let scroll = min(state.helpScroll, max(0, lines.count - visible))
+    for (row, line) in lines.dropFirst(scroll).prefix(visible).enumerated() {
+        buffer.setLine(x: inner.x, y: inner.y + row, line, maxWidth: inner.width)
+    }
+    let more = lines.count > visible ? "↑↓ scroll (\(scroll + visible)/\(lines.count)) · " : ""
+    buffer.setString(x: inner.x, y: inner.bottom - 1, more + "any other key closes", style: theme.style(.uiTextDim), maxWidth: inner.width)
 }
 
 private func pickerOverlay(_ buffer: inout Buffer, _ area: Rect, _ highlighted: Int, _ state: AppState, _ theme: Theme) {

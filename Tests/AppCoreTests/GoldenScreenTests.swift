@@ -72,7 +72,13 @@ struct GoldenScreenTests {
         for character in "red model:pro" { _ = reduce(&filtered, .key(.char(character))) }
         _ = reduce(&filtered, .key(Key(.enter)))
 
-        return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered)]
+        var help = base()
+        help.focus = .jobs
+        _ = reduce(&help, .key(.char("?")))
+        _ = reduce(&help, .key(Key(.down)))
+
+        return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
+                ("help", help)]
     }
 
     /// Runs of cells that share a style other than plain, row by row.
