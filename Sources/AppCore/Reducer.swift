@@ -117,6 +117,8 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         let known = Set(state.jobs.map(\.id))
         state.jobs += records.filter { !known.contains($0.id) }
         state.jobs.sort { $0.createdAt > $1.createdAt }
+        // Earlier prompts are the prompt's history (↑), newest nearest.
+        state.editor.seedHistory(records.sorted { $0.createdAt < $1.createdAt }.map(\.prompt))
         state.refreshDerived()
         if state.outputsList.selected == nil, !state.filteredOutputs.isEmpty { state.outputsList.selected = 0 }
         if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
@@ -188,10 +190,15 @@ private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect
     return [.refreshCredits] + previewEffects(state)
 }
 
-/// Asks for the selected output's preview when it is not known yet.
+/// Asks for the preview of the selected output (and of the job whose details are open) when
+/// it is not known yet.
 private func previewEffects(_ state: AppState) -> [Effect] {
-    guard let path = state.selectedOutput?.outputPath, state.previews[path] == nil, !state.previewFailures.contains(path) else { return [] }
-    return [.loadPreview(path: path)]
+    let shown = [state.selectedOutput?.outputPath, state.details.flatMap { id in state.jobs.first { $0.id == id }?.outputPath }]
+    var effects: [Effect] = []
+    for case let path? in shown where state.previews[path] == nil && !state.previewFailures.contains(path) {
+        if !effects.contains(.loadPreview(path: path)) { effects.append(.loadPreview(path: path)) }
+    }
+    return effects
 }
 
 private func clampSelections(_ state: inout AppState) {
@@ -486,6 +493,7 @@ private func reduceJobs(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .end: state.jobsList.selected = state.jobs.isEmpty ? nil : state.jobs.count - 1
     case .char("i"), .enter:
         state.details = state.selectedJob?.id
+        return previewEffects(state)
     case .char("c"):
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }

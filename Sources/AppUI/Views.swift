@@ -104,7 +104,10 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
         return ("raw", model.fixedFields["raw"] == true ? "on" : "off", "natural, less processed look")
     case .reference(let slot):
         let label = model.sizeRule == .sameAsImage ? (slot == 0 ? "image" : "mask") : "ref \(slot + 1)"
-        guard let reference = state.settings.references[slot], !reference.path.isEmpty else { return (label, "—", "e: path, u in Outputs") }
+        guard let reference = state.settings.references[slot], !reference.path.isEmpty else {
+            let firstEmpty = (0..<state.referenceSlots).first { (state.settings.references[$0]?.path ?? "").isEmpty }
+            return (label, "—", slot == firstEmpty ? "e: path · u: Outputs" : "")
+        }
         let name = URL(fileURLWithPath: reference.path).lastPathComponent
         let note = reference.problem != nil ? "unusable" : reference.size.map { "\($0.width)×\($0.height)" } ?? "reading…"
         return (label, TerminalText.sanitize(name), note)
@@ -410,8 +413,15 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     lines.append(Line(""))
     lines.append(Line("prompt", style: theme.style(.uiTextDim)))
     lines.append(Line(TerminalText.sanitize(job.prompt)))
-    let inner = overlayBox(&buffer, area, "Job \(job.shortID)", width: 90, height: area.height - 4, theme)
-    Paragraph(lines).render(into: &buffer, area: inner)
+    let inner = overlayBox(&buffer, area, "Job \(job.shortID)", width: 100, height: area.height - 4, theme)
+    var textArea = inner
+    if inner.width >= 70, let path = job.outputPath, let preview = state.previews[path] {
+        let width = inner.width / 3
+        ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels)
+            .render(into: &buffer, area: Rect(x: inner.right - width, y: inner.y, width: width, height: inner.height))
+        textArea = Rect(x: inner.x, y: inner.y, width: inner.width - width - 1, height: inner.height)
+    }
+    Paragraph(lines).render(into: &buffer, area: textArea)
 }
 
 private func pad(_ text: String, _ width: Int) -> String {

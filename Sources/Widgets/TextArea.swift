@@ -160,6 +160,18 @@ public struct TextEditor: Sendable, Hashable {
         historyIndex = nil
     }
 
+    /// Puts earlier entries (oldest first) before the ones of this session, without repeats.
+    public mutating func seedHistory(_ entries: [String]) {
+        // Newest first, so a prompt used several times sits where it was last used.
+        var seen = Set(history)
+        var older: [String] = []
+        for entry in entries.reversed() where !entry.isEmpty && !seen.contains(entry) {
+            seen.insert(entry)
+            older.append(entry)
+        }
+        history = older.reversed() + history
+    }
+
     /// Replaces the text with the previous history entry (keeping the draft).
     public mutating func historyPrevious() {
         guard !history.isEmpty else { return }

@@ -50,6 +50,22 @@ struct ReducerTests {
         #expect(state.estimate.credits == Credits("1.5") * 3)
     }
 
+    @Test("prompts of the ledger are the prompt's history, newest first, once each")
+    func history() {
+        var state = AppState()
+        _ = reduce(&state, .jobsLoaded([
+            job("a", .done, prompt: "old fox", created: Date(timeIntervalSince1970: 1)),
+            job("b", .done, prompt: "a heron", created: Date(timeIntervalSince1970: 2)),
+            job("c", .done, prompt: "old fox", created: Date(timeIntervalSince1970: 3)),
+        ]))
+        _ = press(Key(.up), in: &state)
+        #expect(state.editor.text == "old fox")
+        _ = press(Key(.up), in: &state)
+        #expect(state.editor.text == "a heron")
+        _ = press(Key(.up), in: &state)
+        #expect(state.editor.text == "a heron")
+    }
+
     @Test("an invalid request is explained and not submitted")
     func invalid() {
         var state = AppState()
