@@ -1,0 +1,66 @@
+import BFL
+import Foundation
+import Imaging
+import Jobs
+import Testing
+
+@Suite("Local images: references and previews")
+struct LocalImagesTests {
+    /// A PNG whose left half is red and right half blue.
+    func halves(width: Int, height: Int) throws -> [UInt8] {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = (y * width + x) * 3
+                if x < width / 2 { pixels[i] = 255 } else { pixels[i + 2] = 255 }
+            }
+        }
+        return try ImageCodec.encodePNG(RGBImage(width: width, height: height, pixels: pixels))
+    }
+
+    @Test("a thumbnail fits the box, keeps the aspect and averages colours")
+    func thumbnail() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("wide.png")
+        try Data(halves(width: 400, height: 200)).write(to: file)
+        let small = try LocalImages.thumbnail(path: file.path, box: 64)
+        #expect(small.width == 64)
+        #expect(small.height == 32)
+        #expect(Array(small.pixels[0..<3]) == [255, 0, 0])
+        let last = (small.width * small.height - 1) * 3
+        #expect(Array(small.pixels[last..<last + 3]) == [0, 0, 255])
+        #expect(try LocalImages.size(of: file.path) == PixelSize(width: 400, height: 200))
+        let reference = try LocalImages.reference(file.path)
+        #expect(reference.size == PixelSize(width: 400, height: 200))
+        #expect(reference.label == "wide.png")
+        #expect(Data(base64Encoded: reference.value) == (try Data(contentsOf: file)))
+    }
+
+    @Test("unreadable and foreign files are named in one sentence")
+    func problems() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = directory.appendingPathComponent("notes.png")
+        try Data("not an image".utf8).write(to: text)
+        do {
+            _ = try LocalImages.size(of: text.path)
+            Issue.record("no error")
+        } catch {
+            #expect(error.message == "\(text.path) is not a PNG or JPEG image")
+        }
+        do {
+            _ = try LocalImages.size(of: "/nonexistent/x.png")
+            Issue.record("no error")
+        } catch {
+            #expect(error.message == "cannot read the image /nonexistent/x.png: no such file")
+        }
+        do {
+            _ = try LocalImages.thumbnail(path: text.path)
+            Issue.record("no error")
+        } catch {
+            #expect(error.message.hasPrefix("notes.png cannot be shown"))
+        }
+        #expect(try LocalImages.size(of: "https://example.com/a.png") == nil)
+    }
+}
