@@ -43,10 +43,22 @@ extension SimulatorCore {
     /// Every webhook attempt so far.
     public var webhookAttempts: [WebhookAttempt] { webhookLog }
 
-    /// Waits until at least `count` webhook attempts are recorded; returns them all.
-    public func webhookAttempts(atLeast count: Int) async -> [WebhookAttempt] {
+    /// Waits until at least `count` webhook attempts are recorded; returns them all. After
+    /// `limit` of real time it returns what there is (a safety net for tests).
+    public func webhookAttempts(atLeast count: Int, limit: Duration = .seconds(30)) async -> [WebhookAttempt] {
         if webhookLog.count >= count { return webhookLog }
+        let timer = Task { [weak self] in
+            try await ContinuousClock().sleep(for: limit)
+            await self?.releaseWebhookWaiters()
+        }
+        defer { timer.cancel() }
         return await withCheckedContinuation { webhookWaiters.append((count, $0)) }
+    }
+
+    private func releaseWebhookWaiters() {
+        let waiting = webhookWaiters
+        webhookWaiters.removeAll()
+        for waiter in waiting { waiter.continuation.resume(returning: webhookLog) }
     }
 
     func recordWebhookAttempt(_ attempt: WebhookAttempt) {

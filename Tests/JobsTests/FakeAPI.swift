@@ -35,10 +35,22 @@ actor FakeAPI: Transport {
 
     func pollCount(_ taskID: String) -> Int { polls[taskID] ?? 0 }
 
-    /// Waits until at least `count` POSTs have arrived.
+    /// Waits until at least `count` POSTs have arrived, or 30 s of real time (a safety net:
+    /// the test then fails on its expectations instead of hanging).
     func waitForPosts(_ count: Int) async {
         if posts >= count { return }
+        let timer = Task { [weak self] in
+            try await ContinuousClock().sleep(for: .seconds(30))
+            await self?.releasePostWaiters()
+        }
+        defer { timer.cancel() }
         await withCheckedContinuation { postWaiters.append((count, $0)) }
+    }
+
+    private func releasePostWaiters() {
+        let waiting = postWaiters
+        postWaiters.removeAll()
+        for waiter in waiting { waiter.1.resume() }
     }
 
     static func ready(_ id: String, seed: Int = 7, cost: Double? = nil) -> String {

@@ -45,8 +45,15 @@ public final class LoopbackHTTPServer: Sendable {
             for waiter in ready { waiter.continuation.resume(returning: entries) }
         }
 
+        /// Returns once `count` requests arrived, or after 30 s of real time with what there is
+        /// (a safety net: the test then fails instead of hanging).
         func wait(atLeast count: Int) async -> [Received] {
-            await withCheckedContinuation { continuation in
+            let timer = Task { [weak self] in
+                try await ContinuousClock().sleep(for: .seconds(30))
+                self?.releaseAll()
+            }
+            defer { timer.cancel() }
+            return await withCheckedContinuation { continuation in
                 let ready = state.withLock { s -> [Received]? in
                     if s.entries.count >= count { return s.entries }
                     s.waiters.append((count, continuation))
@@ -54,6 +61,14 @@ public final class LoopbackHTTPServer: Sendable {
                 }
                 if let ready { continuation.resume(returning: ready) }
             }
+        }
+
+        func releaseAll() {
+            let (waiting, entries) = state.withLock { s in
+                defer { s.waiters.removeAll() }
+                return (s.waiters, s.entries)
+            }
+            for waiter in waiting { waiter.continuation.resume(returning: entries) }
         }
     }
 

@@ -18,6 +18,7 @@ public final class TestClock: Clock, Sendable {
     }
 
     private struct Waiter {
+        var id: Int
         var count: Int
         var continuation: CheckedContinuation<[Duration], Never>
     }
@@ -84,15 +85,34 @@ public final class TestClock: Clock, Sendable {
     }
 
     /// Waits until at least `count` sleeps have been requested; returns all requested so far.
-    public func sleeps(atLeast count: Int) async -> [Duration] {
-        await withCheckedContinuation { continuation in
+    /// After `limit` of real time it returns what there is, so a broken test fails on its
+    /// expectations instead of hanging the run.
+    public func sleeps(atLeast count: Int, limit: Duration = .seconds(30)) async -> [Duration] {
+        let id = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
+        }
+        let timer = Task { [weak self] in
+            try await ContinuousClock().sleep(for: limit)
+            self?.giveUp(waiter: id)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
             let ready = state.withLock { s -> [Duration]? in
                 if s.requested.count >= count { return s.requested }
-                s.waiters.append(Waiter(count: count, continuation: continuation))
+                s.waiters.append(Waiter(id: id, count: count, continuation: continuation))
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    private func giveUp(waiter id: Int) {
+        let (waiter, requested) = state.withLock { s -> (Waiter?, [Duration]) in
+            guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return (nil, s.requested) }
+            return (s.waiters.remove(at: index), s.requested)
+        }
+        waiter?.continuation.resume(returning: requested)
     }
 
     private static func takeReadyWaiters(_ s: inout State) -> [Waiter] {
