@@ -403,7 +403,9 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("endpoint", job.endpoint)
     field("file", job.outputPath)
     field("error", job.errorMessage)
-    if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
+    if job.requestJSON.isEmpty {
+        field("request", "too large to show here (it carries its input images)")
+    } else if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
         let shown = parameters.keys.sorted().filter { $0 != "prompt" }.map { key -> String in
             let value = parameters[key].map { "\($0)" } ?? ""
             return "\(key)=\(value.count > 40 ? "(\(value.count) chars)" : value)"

@@ -142,6 +142,21 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// The newest jobs for display: request bodies longer than `maxRequestBytes` (edits carry
+    /// their input images in base64) are left empty, read one row at a time, so a long ledger of
+    /// edits never sits in memory. `job(id:)` still gives the whole record.
+    public func recentJobs(limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
+        try read { db in
+            var jobs: [JobRecord] = []
+            let cursor = try JobRecord.order(Column("createdAt").desc, Column("id")).limit(limit).fetchCursor(db)
+            while var job = try cursor.next() {
+                if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
+                jobs.append(job)
+            }
+            return jobs
+        }
+    }
+
     /// Credits charged by jobs created at or after `date`, leaving out the ids given.
     public func charged(since date: Date, excluding ids: Set<String> = []) throws(JobStoreError) -> Credits {
         let jobs = try read { db in

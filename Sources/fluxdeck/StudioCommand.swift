@@ -47,7 +47,7 @@ struct StudioCommand: AsyncParsableCommand {
         defer { logFile.close() }
         let log = StudioLogger(file: logFile)
         log.info("studio started on \(session.simulator != nil ? "the built-in simulator" : session.endpointLabel)")
-        let recent = (try? session.store.jobs(limit: 500)) ?? []
+        let recent = (try? session.store.recentJobs(limit: 500)) ?? []
         let startOfToday = Calendar.current.startOfDay(for: Date())
         let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
         let followed = Set(((try? await session.engine.resume()) ?? []).map(\.id))

@@ -80,6 +80,27 @@ struct JobStoreTests {
         #expect(try reopened.count() == 2)
     }
 
+    @Test("recent jobs for display leave out large request bodies; the full record is still there")
+    func recentJobs() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("r.sqlite").path)
+        let big = #"{"input_image":"\#(String(repeating: "A", count: 100_000))","prompt":"edit"}"#
+        var records: [JobRecord] = []
+        for (n, body) in [#"{"prompt":"small"}"#, big].enumerated() {
+            records.append(JobRecord(id: "job-\(n)", createdAt: Date(timeIntervalSince1970: Double(n)), model: "flux-2-pro",
+                                     endpoint: "global", prompt: "p\(n)", requestJSON: body, estimatedCredits: "3",
+                                     fileExtension: "jpg", groupID: nil))
+        }
+        try store.insert(records)
+        let recent = try store.recentJobs(limit: 10)
+        #expect(recent.map(\.id) == ["job-1", "job-0"])
+        #expect(recent[0].requestJSON.isEmpty)
+        #expect(recent[1].requestJSON == #"{"prompt":"small"}"#)
+        #expect(try store.job(id: "job-1")?.requestJSON == big)
+        #expect(try store.recentJobs(limit: 1).count == 1)
+    }
+
     @Test("learned durations are a running mean")
     func learning() throws {
         let directory = try temporaryDirectory()
