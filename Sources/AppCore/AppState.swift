@@ -131,6 +131,11 @@ public struct AppState: Sendable {
     public var outputsList = ListState()
     /// The outputs filter: words, plus `model:` and `status:` tokens.
     public var outputsFilter = ""
+    /// Whether the ledger may hold older images (for the filter in force) than those loaded;
+    /// they are read as the list is scrolled to its end.
+    public var olderOutputsMayExist = false
+    /// A read of older images is under way.
+    public var loadingOutputs = false
     /// The job whose details are shown in an overlay.
     public var details: String?
     public var previews: [String: Preview] = [:]
@@ -392,6 +397,9 @@ public enum Action: Sendable {
     case submitFailed(String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
     case previewLoaded(path: String, Preview?)
+    /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
+    /// ledger has no more.
+    case outputsLoaded([JobRecord], filter: String, exhausted: Bool)
     case outputDeleted(jobID: String, problem: String?)
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
@@ -407,6 +415,8 @@ public enum Effect: Sendable, Equatable {
     case rerun(jobID: String, newSeed: Bool)
     case inspectReference(slot: Int, path: String)
     case loadPreview(path: String)
+    /// Read up to a page of saved images older than `before` that match `filter`.
+    case loadOutputs(before: Date?, filter: String)
     case open(path: String)
     case copy(text: String)
     case deleteOutput(jobID: String)

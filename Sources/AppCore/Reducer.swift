@@ -133,6 +133,17 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         state.settings.references[slot] = ReferenceSlot(path: path, size: size, problem: problem.map(TerminalText.sanitize))
         if let problem { state.message = .init(text: TerminalText.sanitize(problem), isError: true) }
         return []
+    case .outputsLoaded(let records, let filter, let exhausted):
+        state.loadingOutputs = false
+        let known = Set(state.jobs.map(\.id))
+        let added = records.filter { !known.contains($0.id) }
+        if !added.isEmpty {
+            state.jobs += added
+            state.jobs.sort { $0.createdAt > $1.createdAt }
+        }
+        if filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
+        clampSelections(&state)
+        return previewEffects(state)
     case .previewLoaded(let path, let preview):
         if let preview { state.previews[path] = preview } else { state.previewFailures.insert(path) }
         return []
@@ -428,6 +439,8 @@ private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .escape:
         state.fieldEdit = nil
         if edit.target == .filter {
+            // The unfiltered list may again have older images to read as it scrolls.
+            if !state.outputsFilter.isEmpty { state.olderOutputsMayExist = true }
             state.outputsFilter = ""
             clampSelections(&state)
             return previewEffects(state)
@@ -459,7 +472,9 @@ private func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
     case .filter:
         state.outputsFilter = text
         clampSelections(&state)
-        return previewEffects(state)
+        // The filter also searches the whole ledger, not only what is loaded.
+        state.olderOutputsMayExist = true
+        return previewEffects(state) + loadOutputs(&state, before: nil)
     case .row(.seed):
         if text.isEmpty {
             state.settings.seed = nil
@@ -529,9 +544,16 @@ private func reduceOutputs(_ state: inout AppState, _ key: Key) -> [Effect] {
     let count = state.filteredOutputs.count
     switch key.code {
     case .up: state.outputsList.move(by: -1, count: count)
-    case .down: state.outputsList.move(by: 1, count: count)
+    case .down, .end, .pageDown:
+        if key.code == .down { state.outputsList.move(by: 1, count: count) }
+        if key.code == .pageDown { state.outputsList.move(by: 10, count: count) }
+        if key.code == .end { state.outputsList.selected = count == 0 ? nil : count - 1 }
+        // Near the end of what is loaded, read the next page of older images.
+        if let selected = state.outputsList.selected, selected >= count - 5 {
+            return previewEffects(state) + loadOutputs(&state, before: state.filteredOutputs.last?.createdAt)
+        }
+    case .pageUp: state.outputsList.move(by: -10, count: count)
     case .home: state.outputsList.selected = count == 0 ? nil : 0
-    case .end: state.outputsList.selected = count == 0 ? nil : count - 1
     case .char("/"):
         state.fieldEdit = FieldEdit(target: .filter, editor: TextEditor(text: state.outputsFilter))
         return []
@@ -553,6 +575,13 @@ private func reduceOutputs(_ state: inout AppState, _ key: Key) -> [Effect] {
         }
     }
     return previewEffects(state)
+}
+
+/// Asks for older images when the ledger may have some and no read is under way.
+private func loadOutputs(_ state: inout AppState, before: Date?) -> [Effect] {
+    guard state.olderOutputsMayExist, !state.loadingOutputs else { return [] }
+    state.loadingOutputs = true
+    return [.loadOutputs(before: before, filter: state.outputsFilter)]
 }
 
 private func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {

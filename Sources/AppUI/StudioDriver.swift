@@ -73,7 +73,10 @@ public final class StudioDriver<Backend: TerminalBackend> {
     }
 
     /// Follows engine events, loads recent jobs, today's spending and the balance.
-    public func start(recentJobs: [JobRecord], detachedJobIDs: Set<String> = [], chargedTodayElsewhere: Credits = .zero) {
+    /// `olderOutputsMayExist`: the ledger holds more than `recentJobs` (older images are read
+    /// as the outputs list is scrolled).
+    public func start(recentJobs: [JobRecord], detachedJobIDs: Set<String> = [], chargedTodayElsewhere: Credits = .zero,
+                      olderOutputsMayExist: Bool = false) {
         let inbox = self.inbox
         let events = engine.events
         Task.detached {
@@ -85,6 +88,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             }
         }
         send(.jobsLoaded(recentJobs, detached: detachedJobIDs))
+        if olderOutputsMayExist { send(.outputsLoaded([], filter: "", exhausted: false)) }
         send(.chargedTodayLoaded(chargedTodayElsewhere))
         interpret(.refreshCredits)
     }
@@ -189,6 +193,19 @@ public final class StudioDriver<Backend: TerminalBackend> {
                     inbox.push(.referenceInspected(slot: slot, path: path, size: size ?? PixelSize(width: 1024, height: 1024), problem: nil))
                 } catch {
                     inbox.push(.referenceInspected(slot: slot, path: path, size: nil, problem: describeFailure(error)))
+                }
+            }
+        case .loadOutputs(let before, let filter):
+            let tokens = OutputFilter(filter)
+            Task.detached {
+                let page = 500
+                do {
+                    let records = try store.outputs(before: before, words: tokens.words, models: tokens.models,
+                                                    statuses: tokens.statuses, limit: page)
+                    inbox.push(.outputsLoaded(records, filter: filter, exhausted: records.count < page))
+                } catch {
+                    inbox.push(.outputsLoaded([], filter: filter, exhausted: true))
+                    inbox.push(.notice(describeFailure(error), isError: true))
                 }
             }
         case .loadPreview(let path):

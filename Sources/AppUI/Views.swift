@@ -264,7 +264,8 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     let outputs = state.filteredOutputs
     let total = state.outputs.count
     let filtering = !state.outputsFilter.isEmpty || state.fieldEdit?.target == .filter
-    let title = filtering ? "Outputs · \(outputs.count) of \(total)" : "Outputs · \(total)"
+    let more = state.olderOutputsMayExist ? "+" : ""
+    let title = filtering ? "Outputs · \(outputs.count)\(more) of \(total)" : "Outputs · \(total)\(more)"
     var inner = pane(&buffer, area, .outputs, state, theme, title: title)
     var cursor: (x: Int, y: Int)?
     if filtering, inner.height > 1 {

@@ -157,6 +157,42 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Saved images older than `before`, newest first, whose prompt, model or file name holds
+    /// every word, whose model holds one of `models` and whose phase starts with one of
+    /// `statuses` (empty lists match all). Large request bodies are left out as in `recentJobs`.
+    public func outputs(before: Date?, words: [String] = [], models: [String] = [], statuses: [String] = [],
+                        limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
+        try read { db in
+            var request = JobRecord.filter(Column("outputPath") != nil)
+            if let before { request = request.filter(Column("createdAt") < before) }
+            func like(_ text: String) -> String {
+                "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            }
+            for word in words where !word.isEmpty {
+                request = request.filter(sql: "(lower(prompt) LIKE ? ESCAPE '\\' OR lower(model) LIKE ? ESCAPE '\\' OR lower(outputPath) LIKE ? ESCAPE '\\')",
+                                         arguments: [like(word), like(word), like(word)])
+            }
+            let models = models.filter { !$0.isEmpty }
+            if !models.isEmpty {
+                request = request.filter(sql: "(" + models.map { _ in "lower(model) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
+                                         arguments: StatementArguments(models.map(like)))
+            }
+            let statuses = statuses.filter { !$0.isEmpty }
+            if !statuses.isEmpty {
+                request = request.filter(sql: "(" + statuses.map { _ in "phase LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
+                                         arguments: StatementArguments(statuses.map { String(like($0).dropFirst()) }))
+            }
+            var jobs: [JobRecord] = []
+            let cursor = try request.order(Column("createdAt").desc, Column("id")).limit(limit).fetchCursor(db)
+            while var job = try cursor.next() {
+                if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
+                jobs.append(job)
+            }
+            return jobs
+        }
+    }
+
     /// Credits charged by jobs created at or after `date`, leaving out the ids given.
     public func charged(since date: Date, excluding ids: Set<String> = []) throws(JobStoreError) -> Credits {
         let jobs = try read { db in

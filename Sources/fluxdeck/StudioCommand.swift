@@ -77,7 +77,8 @@ struct StudioCommand: AsyncParsableCommand {
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe))
-        driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere)
+        driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
+                     olderOutputsMayExist: recent.count >= 500)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
 

@@ -71,6 +71,7 @@ struct GoldenScreenTests {
         _ = reduce(&filtered, .key(.char("/")))
         for character in "red model:pro" { _ = reduce(&filtered, .key(.char(character))) }
         _ = reduce(&filtered, .key(Key(.enter)))
+        _ = reduce(&filtered, .outputsLoaded([], filter: "red model:pro", exhausted: true))
 
         var help = base()
         help.focus = .jobs

@@ -343,6 +343,32 @@ struct ReducerTests {
         #expect(state.filteredOutputs.count == 3)
     }
 
+    @Test("older images are read a page at a time near the end of the list, and the filter searches the ledger")
+    func paging() {
+        var state = AppState()
+        let recent = (0..<8).map { job("j\($0)", .done, prompt: "fox \($0)", output: "/o/\($0).jpg", created: Date(timeIntervalSince1970: Double(1000 + $0))) }
+        _ = reduce(&state, .jobsLoaded(recent))
+        _ = reduce(&state, .outputsLoaded([], filter: "", exhausted: false))
+        state.focus = .outputs
+        #expect(press(Key(.down), in: &state) == [.loadPreview(path: "/o/6.jpg")])
+        let effects = press(Key(.down), Key(.down), in: &state)
+        #expect(effects.contains(.loadOutputs(before: Date(timeIntervalSince1970: 1000), filter: "")))
+        // One read at a time.
+        #expect(!press(Key(.down), in: &state).contains { if case .loadOutputs = $0 { true } else { false } })
+        let older = (0..<3).map { job("o\($0)", .done, prompt: "old \($0)", output: "/o/old\($0).jpg", created: Date(timeIntervalSince1970: Double(10 + $0))) }
+        _ = reduce(&state, .outputsLoaded(older, filter: "", exhausted: true))
+        #expect(state.outputs.count == 11)
+        #expect(state.outputs.last?.id == "o0")
+        #expect(!state.olderOutputsMayExist)
+        _ = press(Key(.end), in: &state)
+        #expect(state.selectedOutput?.id == "o0")
+        // Committing a filter asks the ledger too.
+        _ = press(.char("/"), in: &state)
+        for character in "old" { _ = press(.char(character), in: &state) }
+        #expect(press(Key(.enter), in: &state).contains(.loadOutputs(before: nil, filter: "old")))
+        #expect(state.filteredOutputs.count == 3)
+    }
+
     @Test("outputs: delete asks first; open and copy are effects; a deleted image leaves the list")
     func outputActions() {
         var state = AppState()

@@ -101,6 +101,34 @@ struct JobStoreTests {
         #expect(try store.recentJobs(limit: 1).count == 1)
     }
 
+    @Test("saved images are searched in the ledger by words, model and status, a page before a date")
+    func outputsSearch() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("o.sqlite").path)
+        let specs: [(String, String, JobPhase, Bool)] = [
+            ("a red fox", "flux-2-pro", .done, true), ("a blue heron", "flux-2-klein-4b", .done, true),
+            ("a red barn", "flux-kontext-max", .done, true), ("a red kite 100%_off", "flux-2-pro", .done, true),
+            ("a red hen", "flux-2-pro", .failed, false),
+        ]
+        try store.insert(specs.enumerated().map { n, spec in
+            var job = JobRecord(id: "j\(n)", createdAt: Date(timeIntervalSince1970: Double(n)), model: spec.1, endpoint: "global",
+                                prompt: spec.0, requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            job.phase = spec.2
+            job.outputPath = spec.3 ? "/o/j\(n).jpg" : nil
+            return job
+        })
+        #expect(try store.outputs(before: nil, limit: 10).map(\.id) == ["j3", "j2", "j1", "j0"])
+        #expect(try store.outputs(before: nil, words: ["RED"], limit: 10).map(\.id) == ["j3", "j2", "j0"])
+        #expect(try store.outputs(before: nil, words: ["red"], models: ["pro"], limit: 10).map(\.id) == ["j3", "j0"])
+        #expect(try store.outputs(before: nil, statuses: ["do"], limit: 10).count == 4)
+        #expect(try store.outputs(before: nil, statuses: ["failed"], limit: 10).isEmpty)
+        #expect(try store.outputs(before: nil, words: ["100%_"], limit: 10).map(\.id) == ["j3"])
+        #expect(try store.outputs(before: nil, words: ["0%x"], limit: 10).isEmpty)
+        #expect(try store.outputs(before: Date(timeIntervalSince1970: 2), limit: 10).map(\.id) == ["j1", "j0"])
+        #expect(try store.outputs(before: nil, limit: 2).map(\.id) == ["j3", "j2"])
+    }
+
     @Test("learned durations are a running mean")
     func learning() throws {
         let directory = try temporaryDirectory()
