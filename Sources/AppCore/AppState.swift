@@ -200,7 +200,10 @@ public struct AppState: Sendable {
         }
     }
 
-    public var sizeChoice: String { sizeChoices[min(sizeIndex, sizeChoices.count - 1)] }
+    /// A size or aspect ratio typed in (`e` on the size row), used instead of the presets.
+    public var customSize: String?
+
+    public var sizeChoice: String { customSize ?? sizeChoices[min(sizeIndex, sizeChoices.count - 1)] }
 
     /// How many reference slots the model has (Fill: the image and the mask).
     public var referenceSlots: Int {

@@ -40,7 +40,7 @@ public enum Keymap {
     public static let model: [Binding] = [
         Binding([Key(.up), Key(.down)], "↑↓", "choose a setting", short: "setting"),
         Binding([Key(.left), Key(.right)], "←→", "change it", short: "change"),
-        Binding([.char("e")], "e", "type a seed or an image path; list the models", short: "edit"),
+        Binding([.char("e")], "e", "type a size, a seed or an image path; list the models", short: "edit"),
         Binding([Key(.delete), Key(.backspace)], "Del", "back to the default (random seed, empty slot)", short: "default"),
     ]
     public static let jobs: [Binding] = [
@@ -314,8 +314,10 @@ private func reducePicker(_ state: inout AppState, _ key: Key) -> [Effect] {
 private func selectModel(_ state: inout AppState, _ index: Int) {
     guard index != state.modelIndex else { return }
     let oldRow = state.formRow
+    let oldRule = state.model.sizeRule
     state.modelIndex = index
     state.sizeIndex = 0
+    if state.model.sizeRule != oldRule { state.customSize = nil }
     // Steps and guidance ranges differ between models; the new model starts from its defaults.
     state.settings.steps = nil
     state.settings.guidance = nil
@@ -353,6 +355,7 @@ private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .delete, .backspace:
         switch row {
         case .seed: state.settings.seed = nil
+        case .size: state.customSize = nil
         case .reference(let slot): state.settings.references[slot] = nil
         case .format: state.settings.format = nil
         case .safety: state.settings.safety = nil
@@ -369,6 +372,8 @@ private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
             state.picker = state.modelIndex
         case .seed:
             state.fieldEdit = FieldEdit(target: .row(.seed), editor: TextEditor(text: state.settings.seed.map(String.init) ?? ""))
+        case .size where state.model.sizeRule != .sameAsImage:
+            state.fieldEdit = FieldEdit(target: .row(.size), editor: TextEditor(text: state.sizeChoice))
         case .reference(let slot):
             state.fieldEdit = FieldEdit(target: .row(row), editor: TextEditor(text: state.settings.references[slot]?.path ?? ""))
         default:
@@ -398,6 +403,12 @@ private func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
         let index = all.firstIndex(of: region) ?? 0
         state.region = all[(index + delta + all.count) % all.count]
     case .size:
+        if let custom = state.customSize {
+            // Stepping leaves a typed size for the nearest preset.
+            state.customSize = nil
+            state.sizeIndex = state.sizeChoices.firstIndex(of: custom) ?? state.sizeIndex
+            return
+        }
         state.sizeIndex = min(max(0, state.sizeIndex + delta), state.sizeChoices.count - 1)
     case .count:
         state.count = min(24, max(1, state.count + delta))
@@ -486,8 +497,51 @@ private func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
         return []
     case .row(.reference(let slot)):
         return setReference(&state, slot: slot, path: text)
+    case .row(.size):
+        setCustomSize(&state, text)
+        return []
     case .row:
         return []
+    }
+}
+
+/// A typed size ("1536x640") or aspect ratio ("21:9"), checked at once against the model.
+private func setCustomSize(_ state: inout AppState, _ text: String) {
+    let model = state.model
+    let cleaned = text.replacingOccurrences(of: " ", with: "")
+    guard !cleaned.isEmpty else {
+        state.customSize = nil
+        return
+    }
+    var probe = GenerationParameters(prompt: "size check")
+    switch model.sizeRule {
+    case .flux2, .pro11:
+        guard let size = PixelSize(parsing: cleaned) else {
+            state.message = .init(text: "a size is width x height, such as 1536x640 (got \"\(TerminalText.sanitize(text))\")", isError: true)
+            return
+        }
+        probe.width = size.width
+        probe.height = size.height
+        state.customSize = "\(size.width)x\(size.height)"
+    case .aspectRatio, .aspectRatioUltra:
+        let parts = cleaned.split(separator: ":")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+            state.message = .init(text: "an aspect ratio is width:height, such as 21:9 (got \"\(TerminalText.sanitize(text))\")", isError: true)
+            return
+        }
+        probe.aspectRatio = "\(w):\(h)"
+        state.customSize = probe.aspectRatio
+    case .sameAsImage:
+        return
+    }
+    // Say at once what the model would refuse (the request is checked again on submit).
+    let sizeFields: Set<String> = ["width", "height", "aspect_ratio"]
+    let issues = probe.validate(for: model).filter { sizeFields.contains($0.field) }
+    if let problem = issues.first(where: { $0.severity == .error }) {
+        state.message = .init(text: problem.message, isError: true)
+        state.customSize = nil
+    } else if let warning = issues.first {
+        state.message = .init(text: warning.message, isError: false)
     }
 }
 

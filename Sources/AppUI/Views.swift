@@ -85,7 +85,7 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
     case .region:
         return ("region", state.region?.rawValue ?? "—", state.region == nil ? "fixed by the endpoint" : "")
     case .size:
-        return ("size", state.sizeChoice, model.sizeRule == .sameAsImage ? "" : "←→")
+        return ("size", state.sizeChoice, model.sizeRule == .sameAsImage ? "" : (state.customSize != nil ? "typed" : "e: type one"))
     case .count:
         return ("images", "\(state.count)", "")
     case .seed:

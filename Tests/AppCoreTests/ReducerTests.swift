@@ -134,6 +134,45 @@ struct ReducerTests {
         #expect(state.message == .init(text: "the balance could not be read: Invalid API key. Set BFL_API_KEY", isError: true))
     }
 
+    @Test("a size or aspect ratio can be typed; what the model refuses is said at once")
+    func customSize() {
+        var state = AppState(modelID: "flux-2-pro")
+        typed("x", into: &state)
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .size) ?? 0
+        _ = press(.char("e"), in: &state)
+        for _ in 0..<9 { _ = press(Key(.backspace), in: &state) }
+        typed("1536 x 640", into: &state)
+        _ = press(Key(.enter), in: &state)
+        #expect(state.customSize == "1536x640")
+        #expect(state.parameters.width == 1536)
+        #expect(state.parameters.height == 640)
+        #expect(state.estimate.credits == Credits("3"))
+        _ = press(.char("e"), in: &state)
+        for _ in 0..<9 { _ = press(Key(.backspace), in: &state) }
+        typed("4000x3000", into: &state)
+        _ = press(Key(.enter), in: &state)
+        #expect(state.customSize == nil)
+        #expect(state.message?.text.contains("FLUX.2 allows at most 4 MP") == true)
+        _ = press(.char("e"), in: &state)
+        typed("oops", into: &state)
+        _ = press(Key(.enter), in: &state)
+        #expect(state.message?.text.hasPrefix("a size is width x height") == true)
+        // Aspect-ratio models take W:H; switching to one drops a typed pixel size.
+        var kontext = AppState(modelID: "flux-kontext-pro")
+        kontext.focus = .model
+        kontext.formIndex = kontext.formRows.firstIndex(of: .size) ?? 0
+        _ = press(.char("e"), in: &kontext)
+        for _ in 0..<5 { _ = press(Key(.backspace), in: &kontext) }
+        typed("7:3", into: &kontext)
+        _ = press(Key(.enter), in: &kontext)
+        #expect(kontext.parameters.aspectRatio == "7:3")
+        kontext.customSize = "1536x640"
+        kontext.formIndex = 0
+        _ = press(Key(.left), in: &kontext)
+        #expect(kontext.model.sizeRule != .aspectRatio || kontext.customSize == nil)
+    }
+
     @Test("Enter on the model row lists the catalog; Enter there chooses")
     func picker() {
         var state = AppState()
