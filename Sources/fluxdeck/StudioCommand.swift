@@ -28,7 +28,12 @@ struct StudioCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let settings: Config
-        do { settings = try Config.load(path: config ?? Config.defaultPath(environment: environment)) } catch let failure as CommandFailure {
+        do {
+            if let config, !FileManager.default.fileExists(atPath: config) {
+                throw CommandFailure.usage("no configuration file at \(config)")
+            }
+            settings = try Config.load(path: config ?? Config.defaultPath(environment: environment))
+        } catch let failure as CommandFailure {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
         }

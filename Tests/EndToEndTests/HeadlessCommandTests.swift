@@ -29,6 +29,9 @@ struct HeadlessCommandTests {
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains(file.path + ": " + message), "\(outcome.stderr)")
         #expect(outcome.stderr.split(separator: "\n").count == 1)
+        let missing = try await BinaryRunner.run(["--config", directory.appendingPathComponent("none.toml").path], environment: ["HOME": directory.path])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no configuration file at"))
     }
 
     @Test("cost --json has model, credits, usd and breakdown")
