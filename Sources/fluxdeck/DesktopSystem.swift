@@ -15,7 +15,7 @@ struct DesktopSystem: StudioSystem {
         guard let opener = Self.find("xdg-open", in: environment) else {
             return ("no xdg-open on this machine; the file is \(path)", true)
         }
-        guard Self.spawn(opener, [path], input: nil) else { return ("xdg-open could not be started", true) }
+        guard Self.spawn(opener, [path], input: nil, environment: helperEnvironment) else { return ("xdg-open could not be started", true) }
         return ("opened \(URL(fileURLWithPath: path).lastPathComponent)", false)
     }
 
@@ -24,7 +24,7 @@ struct DesktopSystem: StudioSystem {
         let graphical = environment["WAYLAND_DISPLAY"] != nil || environment["DISPLAY"] != nil
         if graphical {
             for (name, arguments) in tools {
-                if let tool = Self.find(name, in: environment), Self.spawn(tool, arguments, input: Data(text.utf8)) {
+                if let tool = Self.find(name, in: environment), Self.spawn(tool, arguments, input: Data(text.utf8), environment: helperEnvironment) {
                     return ("copied the path (\(name))", false)
                 }
             }
@@ -38,6 +38,12 @@ struct DesktopSystem: StudioSystem {
         return ("copied the path (terminal clipboard)", false)
     }
 
+    /// What helpers see: this environment without the API key (an image viewer has no use
+    /// for it, and its children would inherit it).
+    var helperEnvironment: [String: String] {
+        environment.filter { $0.key != "BFL_API_KEY" }
+    }
+
     static func find(_ name: String, in environment: [String: String]) -> String? {
         for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(directory)/\(name)"
@@ -48,7 +54,7 @@ struct DesktopSystem: StudioSystem {
 
     /// Starts a helper detached from the terminal: its output goes nowhere, `input` is written
     /// to its standard input. Its exit is not awaited (it is reaped by SIGCHLD's default).
-    static func spawn(_ path: String, _ arguments: [String], input: Data?) -> Bool {
+    static func spawn(_ path: String, _ arguments: [String], input: Data?, environment: [String: String]) -> Bool {
         var ends: [Int32] = [-1, -1]
         if input != nil {
             guard pipe(&ends) == 0 else { return false }
@@ -72,9 +78,13 @@ struct DesktopSystem: StudioSystem {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         if input != nil { close(ends[0]) }
         guard result == 0 else {
             if input != nil { close(ends[1]) }

@@ -94,7 +94,8 @@ struct StudioCommand: AsyncParsableCommand {
                 lastFrame = driver.frames
                 let s = driver.state
                 let done = s.jobs.filter { $0.phase == .done }.count
-                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done)\n".utf8))
+                let message = s.message.map { " message=" + TerminalText.sanitize($0.text) } ?? ""
+                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done)\(message)\n".utf8))
             }
             // Idle means idle: block until a key, a signal or an event; tick the spinner only
             // while jobs run.

@@ -20,9 +20,21 @@ struct StudioTmuxTests {
         let fifo = directory.appendingPathComponent("frames").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let socket = "fluxdeck-studio-\(UUID().uuidString.prefix(8))"
-        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT HOME='\(directory.path)' "
+        // A stand-in xdg-open records what it was given and whether it saw the key.
+        let bin = directory.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let opener = bin.appendingPathComponent("xdg-open")
+        try Data("""
+            #!/bin/sh
+            { echo "args: $*"; echo "key: $(env | grep -c '^BFL_API_KEY=')"; } > '\(directory.path)/opened.txt'
+            tmux -L \(socket) wait-for -S opened
+            """.utf8).write(to: opener)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: opener.path)
+        // A key is set, and --simulator still wins: helpers must not inherit the key.
+        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT -u DISPLAY -u WAYLAND_DISPLAY HOME='\(directory.path)' "
             + "XDG_DATA_HOME='\(directory.path)/data' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color "
-            + "'\(binary)' --sim-time-scale 0.05 --notify '\(fifo)'; echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
+            + "BFL_API_KEY=test_key_never_shown_0123456789 PATH='\(bin.path)':\"$PATH\" "
+            + "'\(binary)' --simulator --sim-time-scale 0.05 --notify '\(fifo)'; echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
         _ = try await smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
         defer { _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
         // Opened for reading and writing, which never blocks (a read-only open would wait for the
@@ -51,6 +63,19 @@ struct StudioTmuxTests {
         let small = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
         #expect(small.contains("Outputs · 4"))
         #expect(small.split(separator: "\n").allSatisfy { $0.count <= 80 })
+
+        // Outputs: open the newest image with the system viewer, then copy its path.
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "BTab", "BTab", "o"], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "wait-for", "opened"], capture: false)
+        let opened = try String(contentsOf: directory.appendingPathComponent("opened.txt"), encoding: .utf8)
+        #expect(opened.contains("args: \(directory.path)/Pictures/fluxdeck/"), "\(opened)")
+        #expect(opened.contains(".jpg"))
+        #expect(opened.contains("key: 0"), "\(opened)")
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "y"], capture: false)
+        #expect(await lines.wait(containing: "message=copied the path (terminal clipboard)") != nil)
+        let copied = try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        #expect(copied.contains("copied the path (terminal clipboard)"), "\(copied)")
+        #expect(!copied.contains("test_key_never_shown"))
 
         _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "C-q"], capture: false)
         // Only wait for the shell's signal once the program said it stopped: a program that

@@ -38,6 +38,14 @@ struct TerminalSmokeTests {
             }
         }
 
+        /// Reads until a line contains `text`.
+        func wait(containing text: String) async -> String? {
+            while let line = await next() {
+                if line.contains(text) { return line }
+            }
+            return nil
+        }
+
         /// Reads until a line starts with `prefix`.
         func wait(for prefix: String) async -> String? {
             while let line = await next() {
