@@ -65,7 +65,12 @@ struct StudioTmuxTests {
         #expect(small.split(separator: "\n").allSatisfy { $0.count <= 80 })
 
         // Outputs: open the newest image with the system viewer, then copy its path.
-        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "BTab", "BTab", "o"], capture: false)
+        // A mouse click (X10 encoding, as the terminal would send it) focuses the outputs pane.
+        func click(_ x: Int, _ y: Int) -> String {
+            "\u{1B}[M" + String(UnicodeScalar(UInt8(32))) + String(UnicodeScalar(UInt8(33 + x))) + String(UnicodeScalar(UInt8(33 + y)))
+        }
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "-l", click(60, 18)], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "o"], capture: false)
         _ = try await smoke.tmux(["-L", socket, "wait-for", "opened"], capture: false)
         let opened = try String(contentsOf: directory.appendingPathComponent("opened.txt"), encoding: .utf8)
         #expect(opened.contains("args: \(directory.path)/Pictures/fluxdeck/"), "\(opened)")
