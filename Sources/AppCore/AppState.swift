@@ -385,6 +385,8 @@ public struct OutputFilter: Sendable, Hashable {
 /// What happens to the studio.
 public enum Action: Sendable {
     case key(Key)
+    /// Text pasted into the terminal: it goes to the field being edited, else to the prompt.
+    case paste(String)
     case mouse(MouseEvent)
     case resize(width: Int, height: Int)
     case jobUpdated(JobRecord)

@@ -166,6 +166,21 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         return []
     case .mouse(let event):
         return reduceMouse(&state, event)
+    case .paste(let text):
+        guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+        if var edit = state.fieldEdit {
+            edit.editor.insert(text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " "))
+            state.fieldEdit = edit
+            if edit.target == .filter {
+                state.outputsFilter = edit.editor.text
+                state.refreshDerived()
+                state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
+            }
+        } else {
+            state.focus = .prompt
+            state.editor.insert(text)
+        }
+        return []
     case .key(let key):
         return reduceKey(&state, key)
     }

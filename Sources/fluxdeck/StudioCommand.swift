@@ -120,7 +120,7 @@ struct StudioCommand: AsyncParsableCommand {
                     driver.invalidate()
                     terminal.clear()
                     driver.send(.resize(width: width, height: height))
-                case .paste(let text): for character in text { driver.send(.key(.char(character))) }
+                case .paste(let text): driver.send(.paste(text))
                 case .mouse(let event): driver.send(.mouse(event))
                 }
                 if driver.quitRequested { break }

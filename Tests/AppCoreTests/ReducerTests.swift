@@ -66,6 +66,22 @@ struct ReducerTests {
         #expect(state.editor.text == "a heron")
     }
 
+    @Test("a paste goes to the prompt with its line breaks, or into the field being edited on one line")
+    func paste() {
+        var state = AppState()
+        state.focus = .jobs
+        _ = reduce(&state, .paste("a fox\nin snow q\u{1B}"))
+        #expect(state.focus == .prompt)
+        #expect(state.editor.text == "a fox\nin snow q")
+        #expect(state.confirming == nil)
+        state.focus = .outputs
+        _ = reduce(&state, .jobUpdated(job("a", .done, prompt: "red fox", output: "/o/a.jpg")))
+        _ = press(.char("/"), in: &state)
+        _ = reduce(&state, .paste("red\nfox"))
+        #expect(state.outputsFilter == "red fox")
+        #expect(state.filteredOutputs.map(\.id) == ["a"])
+    }
+
     @Test("an invalid request is explained and not submitted")
     func invalid() {
         var state = AppState()
