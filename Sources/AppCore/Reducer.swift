@@ -92,11 +92,9 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     default:
         break
     }
-    // Any other action may change jobs or the filter; `derived` is refreshed where they change
-    // and once more at the end.
-    let effects = reduceChanging(&state, action)
-    state.refreshDerived()
-    return effects
+    // `derived` is refreshed where jobs or the filter change (job actions, filter edits); keys
+    // typed into the prompt, the most common input, leave it alone.
+    return reduceChanging(&state, action)
 }
 
 private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effect] {
