@@ -211,13 +211,13 @@ public actor JobEngine {
         return true
     }
 
-    /// Ends the unfinished jobs of an endpoint that cannot answer any more (the built-in
-    /// simulator of an earlier run): sent jobs become abandoned with `reason`; jobs never sent
-    /// stay queued for `resume`. Returns how many were ended.
+    /// Ends the unfinished jobs of endpoints that cannot answer any more (the built-in simulator
+    /// of a run that has stopped): sent jobs whose endpoint label `isGone` says so become
+    /// abandoned with `reason`; jobs never sent stay queued. Returns how many were ended.
     @discardableResult
-    public func retireSentJobs(ofEndpoint label: String, reason: String) throws -> Int {
+    public func retireSentJobs(where isGone: @Sendable (String) -> Bool, reason: String) throws -> Int {
         let orphans = try store.jobs(phases: [.submitting, .pending, .running, .downloading, .timedOut])
-            .filter { $0.endpoint == label && live[$0.id] == nil }
+            .filter { live[$0.id] == nil && isGone($0.endpoint) }
         for var job in orphans {
             job.phase = .abandoned
             job.errorMessage = reason

@@ -55,11 +55,13 @@ struct Session {
                 guard let endpoint = Endpoint(customURL: server.apiURL) else {
                     throw CommandFailure(code: .network, message: "the simulator gave an unusable URL \(server.apiURL)")
                 }
-                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server, label: "simulator",
-                                       maxActive: options.maxActive, outputDirectory: outputDirectory, environment: environment)
-                // The simulator of an earlier run took its tasks with it when it stopped.
+                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server,
+                                       label: SimulatorLabel.current, maxActive: options.maxActive,
+                                       outputDirectory: outputDirectory, environment: environment)
+                // A simulator that stopped took its tasks with it; one still running (another
+                // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
-                    ofEndpoint: "simulator", reason: "the built-in simulator that ran this job stopped with its session")
+                    where: SimulatorLabel.isStopped, reason: "the built-in simulator that ran this job stopped with its session")
                 return session
             } catch {
                 await server.stop()
@@ -182,5 +184,19 @@ extension BFLError {
             .apiRefused
         default: .jobFailed
         }
+    }
+}
+
+/// Ledger labels of jobs run on an in-process simulator: `simulator pid N`, so a later run can
+/// tell whether the process (and so the simulator) that ran them is still alive.
+enum SimulatorLabel {
+    static var current: String { "simulator pid \(getpid())" }
+
+    /// True for simulator labels whose process has stopped (older labels carry no pid).
+    @Sendable static func isStopped(_ label: String) -> Bool {
+        guard label.hasPrefix("simulator") else { return false }
+        guard let pid = Int32(label.dropFirst("simulator pid ".count)), label.hasPrefix("simulator pid ") else { return true }
+        if pid == getpid() { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }

@@ -57,6 +57,29 @@ struct GenerateCommandTests {
         #expect(done.stdout.isEmpty || done.stdout.contains("No jobs"))
     }
 
+    @Test("jobs left on a stopped built-in simulator are retired as abandoned by the next simulator run")
+    func retiredSimulatorJobs() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let first = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "50", "--model", "flux-2-klein-4b", "--prompt", "left behind",
+            "--count", "2", "--no-wait", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(first.status == 0, "\(first.stderr)")
+        let left = try sandbox.store().jobs()
+        #expect(left.count == 2)
+        #expect(left.allSatisfy { $0.endpoint.hasPrefix("simulator pid ") && !$0.phase.isFinal })
+        let second = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-klein-4b", "--prompt", "a new one",
+            "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.filter { $0.prompt == "left behind" }.map(\.phase) == [.abandoned, .abandoned])
+        #expect(jobs.filter { $0.prompt == "left behind" }.allSatisfy { $0.errorMessage?.contains("simulator that ran this job stopped") == true })
+        #expect(jobs.first { $0.prompt == "a new one" }?.phase == .done)
+    }
+
     @Test("without a key or a simulator, one sentence says how to set a key and how to try the simulator")
     func missingKey() async throws {
         let sandbox = try Sandbox()

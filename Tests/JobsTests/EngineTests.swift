@@ -184,7 +184,7 @@ struct EngineTests {
         }
         try rig.store.insert([record("a", .pending, endpoint: "simulator"), record("b", .queued, endpoint: "simulator"),
                               record("c", .running, endpoint: "global"), record("d", .done, endpoint: "simulator")])
-        #expect(try await rig.engine.retireSentJobs(ofEndpoint: "simulator", reason: "gone") == 1)
+        #expect(try await rig.engine.retireSentJobs(where: { $0 == "simulator" }, reason: "gone") == 1)
         #expect(try rig.store.job(id: "a")?.phase == .abandoned)
         #expect(try rig.store.job(id: "a")?.errorMessage == "gone")
         #expect(try rig.store.job(id: "b")?.phase == .queued)
