@@ -147,13 +147,7 @@ public final class JobStore: Sendable {
     /// edits never sits in memory. `job(id:)` still gives the whole record.
     public func recentJobs(limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
         try read { db in
-            var jobs: [JobRecord] = []
-            let cursor = try JobRecord.order(Column("createdAt").desc, Column("id")).limit(limit).fetchCursor(db)
-            while var job = try cursor.next() {
-                if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
-                jobs.append(job)
-            }
-            return jobs
+            try Self.forDisplay(JobRecord.order(Column("createdAt").desc, Column("id")).limit(limit), db, maxRequestBytes)
         }
     }
 
@@ -183,14 +177,20 @@ public final class JobStore: Sendable {
                 request = request.filter(sql: "(" + statuses.map { _ in "phase LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
                                          arguments: StatementArguments(statuses.map { String(like($0).dropFirst()) }))
             }
-            var jobs: [JobRecord] = []
-            let cursor = try request.order(Column("createdAt").desc, Column("id")).limit(limit).fetchCursor(db)
-            while var job = try cursor.next() {
-                if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
-                jobs.append(job)
-            }
-            return jobs
+            return try Self.forDisplay(request.order(Column("createdAt").desc, Column("id")).limit(limit), db, maxRequestBytes)
         }
+    }
+
+    /// Fetches row by row, leaving out request bodies over `maxRequestBytes`.
+    private static func forDisplay(_ request: QueryInterfaceRequest<JobRecord>, _ db: Database,
+                                   _ maxRequestBytes: Int) throws -> [JobRecord] {
+        var jobs: [JobRecord] = []
+        let cursor = try request.fetchCursor(db)
+        while var job = try cursor.next() {
+            if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
+            jobs.append(job)
+        }
+        return jobs
     }
 
     /// Credits charged by jobs created at or after `date`, leaving out the ids given.
