@@ -726,7 +726,9 @@ private func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effec
             let index = StudioLayout.offset(selected: state.outputsList.selected, visible: rect.height - 2) + row
             if index < state.filteredOutputs.count { state.outputsList.selected = index }
         case .model where row >= 0:
-            if row < state.formRows.count { state.formIndex = row }
+            // The form scrolls like the lists when it has more rows than fit.
+            let index = StudioLayout.offset(selected: min(state.formIndex, state.formRows.count - 1), visible: rect.height - 2) + row
+            if index < state.formRows.count { state.formIndex = index }
         default: break
         }
         return previewEffects(state)

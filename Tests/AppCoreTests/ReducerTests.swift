@@ -290,6 +290,15 @@ struct ReducerTests {
         _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: layout.model.x + 3, y: layout.model.y + 3)))
         #expect(state.focus == .model)
         #expect(state.formRow == .size)
+        // At 80×24 the form of FLUX.2 [pro] scrolls; a click maps to the row drawn there.
+        var small = AppState()
+        _ = reduce(&small, .resize(width: 80, height: 24))
+        small.focus = .model
+        small.formIndex = small.formRows.count - 1
+        let smallLayout = StudioLayout(width: 80, height: 24)
+        let visible = smallLayout.model.height - 2
+        _ = reduce(&small, .mouse(MouseEvent(kind: .press, x: smallLayout.model.x + 3, y: smallLayout.model.y + 1)))
+        #expect(small.formIndex == small.formRows.count - visible)
     }
 
     @Test("quit asks first while jobs run; the answer decides")

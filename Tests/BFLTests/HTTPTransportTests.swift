@@ -91,7 +91,9 @@ struct HTTPTransportTests {
     @Test("a POST whose connection drops after sending is not resent")
     func droppedPost() async throws {
         try await withServer({ _ in .close }) { server, transport in
-            let c = try client(transport, server.baseURL)
+            // Once in a clean CI run the close went unnoticed until the 30 s default timeout
+            // (the outcome was still "unknown"); 5 s bounds that.
+            let c = try client(transport, server.baseURL, timeout: .seconds(5))
             await #expect(throws: BFLError.self) {
                 do { _ = try await c.submit(path: "flux-2-pro", body: Array(#"{"prompt":"x"}"#.utf8)) } catch let error as BFLError {
                     guard case .submitOutcomeUnknown = error else { Issue.record("expected unknown outcome, got \(error)"); throw error }
