@@ -121,6 +121,26 @@ struct GoldenScreenTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
     }
 
+    @Test("without colours (the mono theme) focus, selection and errors still show, by modifiers alone")
+    func mono() throws {
+        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "mono")))
+        let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
+        for (name, scenario) in Self.scenarios() where ["running", "errors", "filtered"].contains(name) {
+            var state = scenario
+            _ = reduce(&state, .resize(width: 80, height: 24))
+            let (buffer, _) = render(state, theme: theme, area: Rect(width: 80, height: 24))
+            #expect(buffer.cells.allSatisfy { $0.style.fg == .default && $0.style.bg == .default })
+            let grid = buffer.lines.map { $0.replacingOccurrences(of: " +$", with: "", options: .regularExpression) }.joined(separator: "\n")
+            let text = grid + "\n\nstyles (row: columns style)\n" + Self.styleRuns(buffer).joined(separator: "\n") + "\n"
+            let file = Self.snapshotDirectory.appendingPathComponent("\(name)-mono-80x24.txt")
+            if update {
+                try Data(text.utf8).write(to: file)
+                continue
+            }
+            #expect(text == (try String(contentsOf: file, encoding: .utf8)), "\(name) in mono differs from \(file.lastPathComponent):\n\(text)")
+        }
+    }
+
     @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
     func golden(size: (Int, Int)) throws {
         let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default")))
