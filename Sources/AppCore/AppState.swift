@@ -81,19 +81,6 @@ public enum Confirmation: Sendable, Hashable {
     case delete(jobID: String)
 }
 
-/// A small picture for the outputs pane, decoded and scaled off the main loop.
-public struct Preview: Sendable, Hashable {
-    public var width: Int
-    public var height: Int
-    public var pixels: [UInt8]
-
-    public init(width: Int, height: Int, pixels: [UInt8]) {
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-    }
-}
-
 /// Spending limits from the configuration file.
 public struct Budget: Sendable, Hashable {
     /// Most credits charged per calendar day (local time), including what is about to be sent.
@@ -138,7 +125,8 @@ public struct AppState: Sendable {
     public var loadingOutputs = false
     /// The job whose details are shown in an overlay.
     public var details: String?
-    public var previews: [String: Preview] = [:]
+    /// Small pictures of saved images, decoded and scaled off the main loop.
+    public var previews: [String: ImageBlock] = [:]
     /// Paths whose preview could not be made (not asked for again).
     public var previewFailures: Set<String> = []
     public var message: Message?
@@ -226,11 +214,12 @@ public struct AppState: Sendable {
 
     public var format: OutputFormat { settings.format ?? model.defaultOutputFormat }
     public var safety: Int { settings.safety ?? 2 }
-    public var steps: Int? { model.family.stepsRange.map { range in settings.steps.map { min(max($0, range.lowerBound), range.upperBound) } ?? Self.defaultSteps(model) } }
-    public var guidance: Double? { model.family.guidanceRange.map { range in settings.guidance.map { min(max($0, range.lowerBound), range.upperBound) } ?? Self.defaultGuidance(model) } }
-
-    static func defaultSteps(_ model: Model) -> Int { model.family == .fill ? 50 : (model.family == .dev ? 28 : 50) }
-    static func defaultGuidance(_ model: Model) -> Double { model.family == .fill ? 60 : (model.family == .dev ? 3 : 4.5) }
+    public var steps: Int? {
+        model.family.stepsRange.map { settings.steps?.clamped(to: $0) ?? (model.family == .dev ? 28 : 50) }
+    }
+    public var guidance: Double? {
+        model.family.guidanceRange.map { settings.guidance?.clamped(to: $0) ?? (model.family == .fill ? 60 : (model.family == .dev ? 3 : 4.5)) }
+    }
 
     /// The reference slots that are filled, in slot order.
     public var filledReferences: [(slot: Int, reference: ReferenceSlot)] {
@@ -262,12 +251,12 @@ public struct AppState: Sendable {
         if model.family.stepsRange != nil, settings.steps != nil { parameters.steps = steps }
         if model.family.guidanceRange != nil, settings.guidance != nil { parameters.guidance = guidance }
         if settings.upsampling != nil, formRows.contains(.upsampling) { parameters.promptUpsampling = settings.upsampling }
-        let references = filledReferences.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
+        func reference(_ slot: ReferenceSlot) -> ImageReference { ImageReference(value: slot.path, size: slot.size, label: slot.path) }
         if model.sizeRule == .sameAsImage {
-            parameters.image = filledReferences.first { $0.slot == 0 }.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
-            parameters.mask = filledReferences.first { $0.slot == 1 }.map { ImageReference(value: $0.reference.path, size: $0.reference.size, label: $0.reference.path) }
+            parameters.image = filledReferences.first { $0.slot == 0 }.map { reference($0.reference) }
+            parameters.mask = filledReferences.first { $0.slot == 1 }.map { reference($0.reference) }
         } else {
-            parameters.references = references
+            parameters.references = filledReferences.map { reference($0.reference) }
         }
         return parameters
     }
@@ -304,8 +293,8 @@ public struct AppState: Sendable {
     mutating func refreshDerived() {
         var d = Derived()
         d.day = calendar.startOfDay(for: now)
+        d.dayEnd = calendar.date(byAdding: .day, value: 1, to: d.day) ?? d.day.addingTimeInterval(86_400)
         let filter = OutputFilter(outputsFilter)
-        let tomorrow = calendar.date(byAdding: .day, value: 1, to: d.day) ?? d.day.addingTimeInterval(86_400)
         for job in jobs {
             if job.outputPath != nil {
                 d.outputs.append(job)
@@ -322,7 +311,7 @@ public struct AppState: Sendable {
             }
             if let charged {
                 if sessionJobIDs.contains(job.id) { d.sessionCharged += charged }
-                if job.createdAt >= d.day, job.createdAt < tomorrow { d.todayChargedInList += charged }
+                if (d.day..<d.dayEnd).contains(job.createdAt) { d.todayChargedInList += charged }
             }
         }
         derived = d
@@ -349,8 +338,12 @@ public struct Derived: Sendable {
     public var sessionCharged: Credits = .zero
     public var todayChargedInList: Credits = .zero
     public var pendingEstimate: Credits = .zero
-    /// The start of the day `todayChargedInList` counts.
+    /// The day `todayChargedInList` counts, from its start to the next day's.
     public var day = Date.distantPast
+    public var dayEnd = Date.distantPast
+
+    /// Whether `date` falls outside that day (the totals are then refreshed).
+    func isOtherDay(_ date: Date) -> Bool { !(day..<dayEnd).contains(date) }
 }
 
 /// The outputs filter: every word must appear in the prompt, model or file name; `model:x`
@@ -401,7 +394,7 @@ public enum Action: Sendable {
     case chargedTodayLoaded(Credits)
     case submitFailed(String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
-    case previewLoaded(path: String, Preview?)
+    case previewLoaded(path: String, ImageBlock?)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
     /// ledger has no more.
     case outputsLoaded([JobRecord], filter: String, exhausted: Bool)
@@ -427,4 +420,9 @@ public enum Effect: Sendable, Equatable {
     case deleteOutput(jobID: String)
     case refreshCredits
     case quit
+}
+
+extension Comparable {
+    /// This value, brought within `range`.
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }

@@ -73,33 +73,22 @@ public enum Keymap {
     }
 }
 
-/// The only code that changes the studio's state. No I/O: effects are returned.
+/// The only code that changes the studio's state. No I/O: effects are returned. `derived` is
+/// refreshed where jobs or the filter change; progress, ticks and keys typed into the prompt,
+/// the most common input, leave it alone.
 public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     switch action {
     case .jobProgress(let id, let value):
-        // The most frequent action: nothing derived depends on progress.
         state.progress[id] = value
         return []
     case .tick(let now):
         state.tick &+= 1
         state.now = now
-        if now < state.derived.day || now >= state.derived.day.addingTimeInterval(86_400) { state.refreshDerived() }
+        if state.derived.isOtherDay(now) { state.refreshDerived() }
         return []
     case .resize(let width, let height):
         state.width = width
         state.height = height
-        return []
-    default:
-        break
-    }
-    // `derived` is refreshed where jobs or the filter change (job actions, filter edits); keys
-    // typed into the prompt, the most common input, leave it alone.
-    return reduceChanging(&state, action)
-}
-
-private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effect] {
-    switch action {
-    case .resize, .tick, .jobProgress:
         return []
     case .creditsLoaded(let credits):
         state.credits = credits ?? state.credits
@@ -112,9 +101,7 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         return []
     case .jobsLoaded(let records, let detached):
         state.detachedJobIDs.formUnion(detached)
-        let known = Set(state.jobs.map(\.id))
-        state.jobs += records.filter { !known.contains($0.id) }
-        state.jobs.sort { $0.createdAt > $1.createdAt }
+        merge(records, into: &state)
         // Earlier prompts are the prompt's history (↑), newest nearest.
         state.editor.seedHistory(records.sorted { $0.createdAt < $1.createdAt }.map(\.prompt))
         state.refreshDerived()
@@ -133,12 +120,7 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         return []
     case .outputsLoaded(let records, let filter, let exhausted):
         state.loadingOutputs = false
-        let known = Set(state.jobs.map(\.id))
-        let added = records.filter { !known.contains($0.id) }
-        if !added.isEmpty {
-            state.jobs += added
-            state.jobs.sort { $0.createdAt > $1.createdAt }
-        }
+        merge(records, into: &state)
         if filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
         clampSelections(&state)
         return previewEffects(state)
@@ -155,7 +137,6 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
             state.jobs[index].outputPath = nil
             state.jobs[index].sidecarPath = nil
         }
-        state.refreshDerived()
         clampSelections(&state)
         state.message = .init(text: "deleted", isError: false)
         return previewEffects(state)
@@ -166,14 +147,8 @@ private func reduceChanging(_ state: inout AppState, _ action: Action) -> [Effec
         return reduceMouse(&state, event)
     case .paste(let text):
         guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
-        if var edit = state.fieldEdit {
-            edit.editor.insert(text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " "))
-            state.fieldEdit = edit
-            if edit.target == .filter {
-                state.outputsFilter = edit.editor.text
-                state.refreshDerived()
-                state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
-            }
+        if state.fieldEdit != nil {
+            editField(&state) { $0.insert(text) }
         } else {
             state.focus = .prompt
             state.editor.insert(text)
@@ -223,6 +198,15 @@ private func previewEffects(_ state: AppState) -> [Effect] {
         if !effects.contains(.loadPreview(path: path)) { effects.append(.loadPreview(path: path)) }
     }
     return effects
+}
+
+/// Adds the jobs not known yet, keeping the list newest first.
+private func merge(_ records: [JobRecord], into state: inout AppState) {
+    let known = Set(state.jobs.map(\.id))
+    let added = records.filter { !known.contains($0.id) }
+    guard !added.isEmpty else { return }
+    state.jobs += added
+    state.jobs.sort { $0.createdAt > $1.createdAt }
 }
 
 private func clampSelections(_ state: inout AppState) {
@@ -422,25 +406,24 @@ private func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
             state.sizeIndex = state.sizeChoices.firstIndex(of: custom) ?? state.sizeIndex
             return
         }
-        state.sizeIndex = min(max(0, state.sizeIndex + delta), state.sizeChoices.count - 1)
+        state.sizeIndex = (state.sizeIndex + delta).clamped(to: 0...(state.sizeChoices.count - 1))
     case .count:
-        state.count = min(24, max(1, state.count + delta))
+        state.count = (state.count + delta).clamped(to: 1...24)
     case .seed:
         state.settings.seed = state.settings.seed.map { max(0, $0 + delta) } ?? lastSeed(state)
     case .format:
         let all = OutputFormat.allCases
         let index = all.firstIndex(of: state.format) ?? 0
-        state.settings.format = all[min(max(0, index + delta), all.count - 1)]
+        state.settings.format = all[(index + delta).clamped(to: 0...(all.count - 1))]
     case .safety:
-        let range = model.family.safetyRange
-        state.settings.safety = min(max(range.lowerBound, state.safety + delta), range.upperBound)
+        state.settings.safety = (state.safety + delta).clamped(to: model.family.safetyRange)
     case .steps:
         guard let range = model.family.stepsRange, let steps = state.steps else { return }
-        state.settings.steps = min(max(range.lowerBound, steps + delta), range.upperBound)
+        state.settings.steps = (steps + delta).clamped(to: range)
     case .guidance:
         guard let range = model.family.guidanceRange, let guidance = state.guidance else { return }
         let stepSize = range.upperBound > 20 ? 5.0 : 0.5
-        state.settings.guidance = min(max(range.lowerBound, guidance + Double(delta) * stepSize), range.upperBound)
+        state.settings.guidance = (guidance + Double(delta) * stepSize).clamped(to: range)
     case .upsampling:
         state.settings.upsampling = !(state.settings.upsampling ?? false)
     case .raw:
@@ -458,7 +441,7 @@ private func lastSeed(_ state: AppState) -> Int {
 }
 
 private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
-    guard var edit = state.fieldEdit else { return [] }
+    guard let edit = state.fieldEdit else { return [] }
     switch key.code {
     case .escape:
         state.fieldEdit = nil
@@ -476,18 +459,23 @@ private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .up, .down, .tab, .backTab:
         return []
     default:
-        edit.editor.handle(key)
-        // A field is one line: a pasted newline ends nothing, it is dropped.
-        let text = edit.editor.text.replacingOccurrences(of: "\n", with: " ")
-        if text != edit.editor.text { edit.editor.setText(text) }
-        state.fieldEdit = edit
-        if edit.target == .filter {
-            state.outputsFilter = text
-            state.refreshDerived()
-            state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
-        }
+        editField(&state) { $0.handle(key) }
         return []
     }
+}
+
+/// Applies a change to the field being edited, kept to one line (a line break becomes a
+/// space); the outputs filter filters as it is typed.
+private func editField(_ state: inout AppState, _ change: (inout TextEditor) -> Void) {
+    guard var edit = state.fieldEdit else { return }
+    change(&edit.editor)
+    let text = edit.editor.text.replacingOccurrences(of: "\n", with: " ")
+    if text != edit.editor.text { edit.editor.setText(text) }
+    state.fieldEdit = edit
+    guard edit.target == .filter else { return }
+    state.outputsFilter = text
+    state.refreshDerived()
+    state.outputsList.selected = state.filteredOutputs.isEmpty ? nil : 0
 }
 
 private func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {

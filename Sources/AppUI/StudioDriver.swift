@@ -5,6 +5,7 @@ public import Jobs
 import Synchronization
 public import TerminalCore
 public import Theme
+import Widgets
 
 /// Actions arriving from other tasks (engine events, effect results), handed to the main
 /// loop. `onPush` wakes it (a self-pipe in the app, a main-actor task in tests).
@@ -145,6 +146,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
         listeners.removeAll { $0.check(state) }
     }
 
+    /// Runs `work` detached; a failure becomes a message.
+    private func reportingFailure(_ work: @escaping @Sendable () async throws -> Void) {
+        let inbox = self.inbox
+        Task.detached {
+            do { try await work() } catch { inbox.push(.submitFailed(describeFailure(error))) }
+        }
+    }
+
     /// Effects run detached: the app's loop blocks the main thread in poll(2) while idle, so
     /// nothing they do may need the main actor. Results come back through the inbox.
     private func interpret(_ effect: Effect) {
@@ -158,31 +167,18 @@ public final class StudioDriver<Backend: TerminalBackend> {
             quitRequested = true
         case .submit(let modelID, let parameters, let count, let region):
             guard let model = Catalog.model(id: modelID) else { return }
-            Task.detached {
-                do {
-                    let loaded = try loadingReferences(parameters)
-                    let requests = (0..<count).map { _ in JobRequest(model: model, parameters: loaded, region: region) }
-                    try await engine.enqueue(requests)
-                } catch {
-                    inbox.push(.submitFailed(describeFailure(error)))
-                }
+            reportingFailure {
+                let loaded = try loadingReferences(parameters)
+                try await engine.enqueue((0..<count).map { _ in JobRequest(model: model, parameters: loaded, region: region) })
             }
         case .cancel(let id):
-            Task.detached {
-                do { try await engine.cancel(id) } catch { inbox.push(.submitFailed(describeFailure(error))) }
-            }
+            reportingFailure { try await engine.cancel(id) }
         case .abandon(let id):
-            Task.detached {
-                do { try await engine.abandon(id) } catch { inbox.push(.submitFailed(describeFailure(error))) }
-            }
+            reportingFailure { try await engine.abandon(id) }
         case .rerun(let id, let newSeed):
-            Task.detached {
-                do {
-                    if try await engine.rerun(id, seed: newSeed ? .new : .same) == nil {
-                        inbox.push(.submitFailed("the job \(id.prefix(8)) is no longer in the ledger"))
-                    }
-                } catch {
-                    inbox.push(.submitFailed(describeFailure(error)))
+            reportingFailure {
+                if try await engine.rerun(id, seed: newSeed ? .new : .same) == nil {
+                    inbox.push(.submitFailed("the job \(id.prefix(8)) is no longer in the ledger"))
                 }
             }
         case .inspectReference(let slot, let path):
@@ -198,7 +194,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
         case .loadOutputs(let before, let filter):
             let tokens = OutputFilter(filter)
             Task.detached {
-                let page = 500
+                let page = JobStore.displayPage
                 do {
                     let records = try store.outputs(before: before, words: tokens.words, models: tokens.models,
                                                     statuses: tokens.statuses, limit: page)
@@ -211,7 +207,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
         case .loadPreview(let path):
             Task.detached {
                 let preview = try? LocalImages.thumbnail(path: path)
-                inbox.push(.previewLoaded(path: path, preview.map { Preview(width: $0.width, height: $0.height, pixels: $0.pixels) }))
+                inbox.push(.previewLoaded(path: path, preview.map { ImageBlock(width: $0.width, height: $0.height, pixels: $0.pixels) }))
             }
         case .open(let path):
             Task.detached {
@@ -224,17 +220,8 @@ public final class StudioDriver<Backend: TerminalBackend> {
         case .deleteOutput(let id):
             Task.detached {
                 do {
-                    guard var job = try store.job(id: id) else {
-                        inbox.push(.outputDeleted(jobID: id, problem: "the job \(id.prefix(8)) is no longer in the ledger"))
-                        return
-                    }
-                    for path in [job.outputPath, job.sidecarPath].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
-                        try FileManager.default.removeItem(atPath: path)
-                    }
-                    job.outputPath = nil
-                    job.sidecarPath = nil
-                    try store.save(job, detail: "image deleted by the user")
-                    inbox.push(.outputDeleted(jobID: id, problem: nil))
+                    let deleted = try await engine.deleteOutput(id)
+                    inbox.push(.outputDeleted(jobID: id, problem: deleted ? nil : "the job \(id.prefix(8)) is no longer in the ledger"))
                 } catch {
                     inbox.push(.outputDeleted(jobID: id, problem: "could not delete: \(describeFailure(error))"))
                 }

@@ -291,7 +291,7 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     if inner.width >= 56, inner.height >= 4, let path = state.selectedOutput?.outputPath, let preview = state.previews[path] {
         let previewWidth = min(inner.width / 3, inner.height * 4)
         let previewArea = Rect(x: inner.right - previewWidth, y: inner.y, width: previewWidth, height: inner.height)
-        ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels).render(into: &buffer, area: previewArea)
+        preview.render(into: &buffer, area: previewArea)
         listArea = Rect(x: inner.x, y: inner.y, width: inner.width - previewWidth - 1, height: inner.height)
     }
     let first = StudioLayout.offset(selected: state.outputsList.selected, visible: listArea.height)
@@ -400,7 +400,7 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("status", job.phase.rawValue + (job.serverStatus.map { " (\($0))" } ?? ""))
     field("seed", job.seed.map(String.init))
     field("cost", job.chargedCredits.map { "\($0) credits charged" } ?? "~\(job.estimate) estimated")
-    field("created", ISO8601DateFormatter().string(from: job.createdAt))
+    field("created", job.createdAt.formatted(.iso8601))
     field("endpoint", job.endpoint)
     field("file", job.outputPath)
     field("error", job.errorMessage)
@@ -420,14 +420,10 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     var textArea = inner
     if inner.width >= 70, let path = job.outputPath, let preview = state.previews[path] {
         let width = inner.width / 3
-        ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels)
-            .render(into: &buffer, area: Rect(x: inner.right - width, y: inner.y, width: width, height: inner.height))
+        preview.render(into: &buffer, area: Rect(x: inner.right - width, y: inner.y, width: width, height: inner.height))
         textArea = Rect(x: inner.x, y: inner.y, width: inner.width - width - 1, height: inner.height)
     }
     Paragraph(lines).render(into: &buffer, area: textArea)
 }
 
-private func pad(_ text: String, _ width: Int) -> String {
-    let w = DisplayWidth.of(text)
-    return w >= width ? text : text + String(repeating: " ", count: width - w)
-}
+private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }

@@ -125,6 +125,12 @@ public actor JobEngine {
                 estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
                 groupID: request.groupID))
         }
+        try admit(records)
+        return records
+    }
+
+    /// Writes new jobs to the ledger as queued, then queues them and starts what the limits allow.
+    private func admit(_ records: [JobRecord]) throws {
         try store.insert(records)
         for record in records {
             live[record.id] = record
@@ -132,7 +138,6 @@ public actor JobEngine {
             emitter.yield(.updated(record))
         }
         pump()
-        return records
     }
 
     /// Picks up what an earlier run left unfinished: queued jobs are submitted, jobs whose POST
@@ -282,12 +287,25 @@ public actor JobEngine {
             id: UUID().uuidString.lowercased(), createdAt: now, model: model.id, endpoint: isOurs(old.endpoint) ? old.endpoint : configuration.endpointLabel,
             prompt: old.prompt, requestJSON: String(decoding: json, as: UTF8.self), estimatedCredits: old.estimate,
             fileExtension: old.fileExtension, groupID: old.groupID)
-        try store.insert([record])
-        live[record.id] = record
-        queue.append(record.id)
-        emitter.yield(.updated(record))
-        pump()
+        try admit([record])
         return record
+    }
+
+    /// Deletes a finished job's image and sidecar; the ledger keeps the job without them.
+    /// Returns false when the job is not in the ledger.
+    @discardableResult
+    public func deleteOutput(_ id: String) throws -> Bool {
+        guard var job = try live[id] ?? store.job(id: id) else { return false }
+        for path in [job.outputPath, job.sidecarPath].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw EngineError(message: "\(path): \((error as NSError).localizedDescription)")
+            }
+        }
+        job.outputPath = nil
+        job.sidecarPath = nil
+        if live[id] != nil { live[id] = job }
+        try store.save(job, detail: "image deleted by the user")
+        return true
     }
 
     /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.

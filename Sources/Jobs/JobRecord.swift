@@ -115,12 +115,13 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     }
 
     /// The credits actually charged: the settled cost, else the submit cost.
-    public var chargedCredits: Credits? {
-        (settledCost ?? submitCost).flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }.map(Credits.init)
-    }
+    public var chargedCredits: Credits? { Self.credits(settledCost ?? submitCost) }
 
-    public var estimate: Credits {
-        Decimal(string: estimatedCredits, locale: Locale(identifier: "en_US_POSIX")).map(Credits.init) ?? .zero
+    public var estimate: Credits { Self.credits(estimatedCredits) ?? .zero }
+
+    /// Credits from the decimal text the ledger stores.
+    static func credits(_ text: String?) -> Credits? {
+        text.flatMap { Decimal(string: $0, locale: Locale(identifier: "en_US_POSIX")) }.map(Credits.init)
     }
 
     /// The first eight characters of the id, as shown to people.

@@ -193,12 +193,22 @@ public final class JobStore: Sendable {
         return jobs
     }
 
-    /// Credits charged by jobs created at or after `date`, leaving out the ids given.
+    /// How many jobs the studio loads at a time (the newest at start, then pages of images).
+    public static let displayPage = 500
+
+    /// Credits charged by jobs created at or after `date`, leaving out the ids given. Only the
+    /// cost columns are read.
     public func charged(since date: Date, excluding ids: Set<String> = []) throws(JobStoreError) -> Credits {
-        let jobs = try read { db in
-            try JobRecord.filter(Column("createdAt") >= date).fetchAll(db)
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, settledCost, submitCost FROM job WHERE createdAt >= ?", arguments: [date])
         }
-        return jobs.filter { !ids.contains($0.id) }.compactMap(\.chargedCredits).reduce(.zero, +)
+        return rows.reduce(Credits.zero) { total, row in
+            let id: String = row["id"]
+            guard !ids.contains(id), let charged = JobRecord.credits((row["settledCost"] as String?) ?? (row["submitCost"] as String?)) else {
+                return total
+            }
+            return total + charged
+        }
     }
 
     public func count() throws(JobStoreError) -> Int {

@@ -31,6 +31,12 @@ public enum DisplayWidth {
         text.reduce(0) { $0 + of($1) }
     }
 
+    /// `text` with spaces after it up to `width` columns (unchanged when already as wide).
+    public static func padded(_ text: String, to width: Int) -> String {
+        let w = of(text)
+        return w >= width ? text : text + String(repeating: " ", count: width - w)
+    }
+
     private static func contains(_ table: [ClosedRange<UInt32>], _ value: UInt32) -> Bool {
         var low = 0, high = table.count - 1
         while low <= high {

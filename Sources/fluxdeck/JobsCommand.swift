@@ -2,6 +2,7 @@ import ArgumentParser
 import BFL
 import Foundation
 import Jobs
+import TerminalCore
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,9 +55,7 @@ struct JobsList: AsyncParsableCommand {
         }
     }
 
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
+    private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
 }
 
 struct JobsResume: AsyncParsableCommand {

@@ -36,7 +36,7 @@ struct StudioBench: AsyncParsableCommand {
             // First frame: open the ledger, load what the studio loads, draw everything.
             let start = clock.now
             let store = try JobStore(path: path)
-            let recent = try store.recentJobs(limit: 500)
+            let recent = try store.recentJobs(limit: JobStore.displayPage)
             let charged = try store.charged(since: Calendar.current.startOfDay(for: Date()), excluding: Set(recent.map(\.id)))
             var state = AppState(modeLabel: "SIMULATOR — no credits spent")
             _ = reduce(&state, .resize(width: width, height: height))

@@ -52,7 +52,7 @@ struct StudioCommand: AsyncParsableCommand {
         defer { logFile.close() }
         let log = StudioLogger(file: logFile)
         log.info("studio started on \(session.simulator != nil ? "the built-in simulator" : session.endpointLabel)")
-        let recent = (try? session.store.recentJobs(limit: 500)) ?? []
+        let recent = (try? session.store.recentJobs(limit: JobStore.displayPage)) ?? []
         let startOfToday = Calendar.current.startOfDay(for: Date())
         let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
         let followed = Set(((try? await session.engine.resume()) ?? []).map(\.id))
@@ -83,7 +83,7 @@ struct StudioCommand: AsyncParsableCommand {
             engine: session.engine, client: session.client, store: session.store,
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe))
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
-                     olderOutputsMayExist: recent.count >= 500)
+                     olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
 

@@ -129,6 +129,23 @@ struct JobStoreTests {
         #expect(try store.outputs(before: nil, limit: 2).map(\.id) == ["j3", "j2"])
     }
 
+    @Test("credits charged since a date: settled cost, else the submit cost; ids can be left out")
+    func chargedSince() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("c.sqlite").path)
+        let specs: [(String, Double, String?, String?)] = [("old", 10, "3", nil), ("a", 100, "4.5", "3"), ("b", 200, nil, "1.5"), ("c", 300, nil, nil), ("d", 400, "2", nil)]
+        try store.insert(specs.map { id, time, settled, submit in
+            var job = JobRecord(id: id, createdAt: Date(timeIntervalSince1970: time), model: "flux-2-pro", endpoint: "global", prompt: "p",
+                                requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            job.settledCost = settled
+            job.submitCost = submit
+            return job
+        })
+        #expect(try store.charged(since: Date(timeIntervalSince1970: 50)) == Credits("8"))
+        #expect(try store.charged(since: Date(timeIntervalSince1970: 50), excluding: ["d"]) == Credits("6"))
+    }
+
     @Test("learned durations are a running mean")
     func learning() throws {
         let directory = try temporaryDirectory()
