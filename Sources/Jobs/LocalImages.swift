@@ -7,25 +7,17 @@ public enum LocalImages {
     /// The most BFL accepts for an input image.
     public static let maxInputBytes = 20 * 1_048_576
 
-    /// A reference for a request: a URL is sent as is; a local file is read and sent as base64,
+    /// A reference for a request: a URL is sent as is; a local file is checked (header and
+    /// size, so an oversized file is refused before it is read), then read and sent as base64
     /// with its size for pricing.
     public static func reference(_ text: String) throws(EngineError) -> ImageReference {
-        if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" {
-            return ImageReference(value: text, label: text)
-        }
+        guard let size = try size(of: text) else { return ImageReference(value: text, label: text) }
         let path = (text as NSString).expandingTildeInPath
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw EngineError(message: "cannot read the image \(text): \(reason(error))")
         }
-        guard let size = ImageHeader.size(of: Array(data.prefix(65_536))) else {
-            throw EngineError(message: "\(text) is not a PNG or JPEG image")
-        }
-        guard data.count <= maxInputBytes else {
-            throw EngineError(message: "\(text) is \(data.count / 1_048_576) MB; BFL accepts inputs up to 20 MB")
-        }
-        return ImageReference(value: data.base64EncodedString(), size: PixelSize(width: size.width, height: size.height),
-                              label: URL(fileURLWithPath: path).lastPathComponent)
+        return ImageReference(value: data.base64EncodedString(), size: size, label: URL(fileURLWithPath: path).lastPathComponent)
     }
 
     /// The pixel size of a local image (or nil size for a URL), reading only its header.
