@@ -93,8 +93,8 @@ public actor SimulatorCore {
     var log: [LoggedRequest] = []
     var pendingWebhooks: [PendingWebhook] = []
     var webhookLog: [WebhookAttempt] = []
-    var submissionWaiters: [UUID: (count: Int, continuation: CheckedContinuation<Bool, Never>)] = [:]
-    var webhookWaiters: [(count: Int, continuation: CheckedContinuation<[WebhookAttempt], Never>)] = []
+    let submissionWaiters = CountWaiters<Bool>()
+    let webhookWaiters = CountWaiters<[WebhookAttempt]>()
     /// Signals the dispatcher that a webhook was queued.
     let webhookSignal: AsyncStream<Void>.Continuation
     /// What the dispatcher waits on while no webhook is queued.
@@ -154,17 +154,7 @@ public actor SimulatorCore {
     @discardableResult
     public func waitForSubmissions(atLeast count: Int, within limit: Duration = .seconds(60)) async -> Bool {
         if submissionCount >= count { return true }
-        let id = UUID()
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: limit)
-            await self?.resumeSubmissionWaiter(id, with: false)
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { submissionWaiters[id] = (count, $0) }
-    }
-
-    private func resumeSubmissionWaiter(_ id: UUID, with value: Bool) {
-        submissionWaiters.removeValue(forKey: id)?.continuation.resume(returning: value)
+        return await wait(in: submissionWaiters, count: count, limit: limit) { false }
     }
 
     private var submissionCount: Int { log.filter { $0.method == "POST" && $0.listener == .api && !$0.path.hasPrefix("/__sim/") }.count }
@@ -225,10 +215,7 @@ public actor SimulatorCore {
         defer {
             log.append(entry)
             if entry.method == "POST", !submissionWaiters.isEmpty {
-                let count = submissionCount
-                for (id, waiter) in submissionWaiters where waiter.count <= count {
-                    resumeSubmissionWaiter(id, with: true)
-                }
+                submissionWaiters.resume(reached: submissionCount, with: true)
             }
         }
         switch (request.listener, request.method) {

@@ -47,25 +47,12 @@ extension SimulatorCore {
     /// `limit` of real time it returns what there is (a safety net for tests).
     public func webhookAttempts(atLeast count: Int, limit: Duration = .seconds(30)) async -> [WebhookAttempt] {
         if webhookLog.count >= count { return webhookLog }
-        let timer = Task { [weak self] in
-            try await ContinuousClock().sleep(for: limit)
-            await self?.releaseWebhookWaiters()
-        }
-        defer { timer.cancel() }
-        return await withCheckedContinuation { webhookWaiters.append((count, $0)) }
-    }
-
-    private func releaseWebhookWaiters() {
-        let waiting = webhookWaiters
-        webhookWaiters.removeAll()
-        for waiter in waiting { waiter.continuation.resume(returning: webhookLog) }
+        return await wait(in: webhookWaiters, count: count, limit: limit) { self.webhookLog }
     }
 
     func recordWebhookAttempt(_ attempt: WebhookAttempt) {
         webhookLog.append(attempt)
-        let ready = webhookWaiters.filter { $0.count <= webhookLog.count }
-        webhookWaiters.removeAll { $0.count <= webhookLog.count }
-        for waiter in ready { waiter.continuation.resume(returning: webhookLog) }
+        webhookWaiters.resume(reached: webhookLog.count, with: webhookLog)
     }
 
     /// The webhooks whose time has come, with their bodies; removes them from the queue.

@@ -132,10 +132,10 @@ struct Session {
         await engine.shutdown()
         let transport = transport
         if await !finishes(within: limit, { try? await transport.shutdown() }) {
-            FileHandle.standardError.write(Data("fluxdeck: the HTTP client did not close within \(limit); leaving it\n".utf8))
+            Output.error("fluxdeck: the HTTP client did not close within \(limit); leaving it")
         }
         if let simulator, await !finishes(within: limit, { await simulator.stop() }) {
-            FileHandle.standardError.write(Data("fluxdeck: the simulator did not stop within \(limit); leaving it\n".utf8))
+            Output.error("fluxdeck: the simulator did not stop within \(limit); leaving it")
         }
     }
 
