@@ -125,6 +125,7 @@ let package = Package(
                 "TerminalCore",
                 "NcursesBackend",
                 "Theme",
+                "Widgets",
                 "AppCore",
                 "AppUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

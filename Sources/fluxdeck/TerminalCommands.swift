@@ -4,6 +4,7 @@ import Foundation
 import NcursesBackend
 import Synchronization
 import TerminalCore
+import Widgets
 
 /// A small full-screen check of the terminal layer: box characters, a CJK string, a colour,
 /// the size (redrawn on resize), and a clean exit with `q`, Ctrl-C or SIGTERM.
@@ -69,19 +70,7 @@ struct TerminalCheckCommand: AsyncParsableCommand {
 
     func drawBox(_ frame: inout Buffer, _ rect: Rect, title: String, ascii: Bool) {
         guard rect.width >= 2, rect.height >= 2 else { return }
-        let (h, v, tl, tr, bl, br) = ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
-        for x in rect.x + 1..<rect.right - 1 {
-            frame.setString(x: x, y: rect.y, h, style: .plain)
-            frame.setString(x: x, y: rect.bottom - 1, h, style: .plain)
-        }
-        for y in rect.y + 1..<rect.bottom - 1 {
-            frame.setString(x: rect.x, y: y, v, style: .plain)
-            frame.setString(x: rect.right - 1, y: y, v, style: .plain)
-        }
-        frame.setString(x: rect.x, y: rect.y, tl, style: .plain)
-        frame.setString(x: rect.right - 1, y: rect.y, tr, style: .plain)
-        frame.setString(x: rect.x, y: rect.bottom - 1, bl, style: .plain)
-        frame.setString(x: rect.right - 1, y: rect.bottom - 1, br, style: .plain)
+        Block().border(ascii ? .ascii : .plain).render(into: &frame, area: rect)
         frame.setString(x: rect.x + 2, y: rect.y, title, style: Style(add: .bold), maxWidth: rect.width - 4)
     }
 }
