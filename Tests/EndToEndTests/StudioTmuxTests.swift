@@ -24,12 +24,17 @@ struct StudioTmuxTests {
         let bin = directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let opener = bin.appendingPathComponent("xdg-open")
-        try Data("""
+        let script = """
             #!/bin/sh
             { echo "args: $*"; echo "key: $(env | grep -c '^BFL_API_KEY=')"; } > '\(directory.path)/opened.txt'
             tmux -L \(socket) wait-for -S opened
-            """.utf8).write(to: opener)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: opener.path)
+            """
+        // Written through a close-on-exec descriptor: a child spawned meanwhile by a parallel
+        // test must not keep it open for writing, or running the script fails (ETXTBSY).
+        let scriptFile = open(opener.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        #expect(scriptFile >= 0)
+        _ = script.withCString { write(scriptFile, $0, strlen($0)) }
+        close(scriptFile)
         // A key is set, and --simulator still wins: helpers must not inherit the key.
         let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT -u DISPLAY -u WAYLAND_DISPLAY HOME='\(directory.path)' "
             + "XDG_DATA_HOME='\(directory.path)/data' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color "
