@@ -79,6 +79,8 @@ public enum Confirmation: Sendable, Hashable {
     case quit
     case abandon(jobID: String)
     case delete(jobID: String)
+    /// A submission or re-run at or above `Budget.confirmAbove`, sent on y.
+    case spend(Effect)
 }
 
 /// Spending limits from the configuration file.
@@ -87,10 +89,17 @@ public struct Budget: Sendable, Hashable {
     public var daily: Credits?
     /// Most credits charged by one studio session.
     public var session: Credits?
+    /// A submission or re-run estimated at this or more asks first; nil (or 0 in the
+    /// configuration) never asks.
+    public var confirmAbove: Credits?
 
-    public init(daily: Credits? = nil, session: Credits? = nil) {
+    /// `confirmAbove` unless the configuration says otherwise: 100 credits ($1.00).
+    public static let defaultConfirmAbove = Credits(100)
+
+    public init(daily: Credits? = nil, session: Credits? = nil, confirmAbove: Credits? = Budget.defaultConfirmAbove) {
         self.daily = daily
         self.session = session
+        self.confirmAbove = confirmAbove
     }
 }
 
@@ -147,6 +156,8 @@ public struct AppState: Sendable {
     public var sessionJobIDs: Set<String> = []
     /// Unfinished jobs of the ledger that this session does not follow (another endpoint's).
     public var detachedJobIDs: Set<String> = []
+    /// The pid of the fluxdeck process that follows a detached job, where the ledger says.
+    public var elsewherePIDs: [String: Int32] = [:]
     public var width = 80
     public var height = 24
     public var tick = 0
@@ -383,6 +394,8 @@ public enum Action: Sendable {
     case mouse(MouseEvent)
     case resize(width: Int, height: Int)
     case jobUpdated(JobRecord)
+    /// A job another fluxdeck process follows, as the ledger shows it (with its pid if known).
+    case jobElsewhere(JobRecord, ownerPID: Int32?)
     case jobProgress(id: String, progress: Double)
     case creditsLoaded(Credits?)
     /// The balance could not be read (a bad key shows here first).
@@ -405,12 +418,14 @@ public enum Action: Sendable {
 }
 
 /// What the studio asks the outside world to do; results come back as actions.
-public enum Effect: Sendable, Equatable {
+public enum Effect: Sendable, Hashable {
     /// Submit `count` jobs; reference values in `parameters` are paths the driver reads.
     case submit(modelID: String, parameters: GenerationParameters, count: Int, region: Region?)
     case cancel(jobID: String)
     case abandon(jobID: String)
     case rerun(jobID: String, newSeed: Bool)
+    /// Download again the image of a job whose save failed (nothing goes to BFL).
+    case retrySave(jobID: String)
     case inspectReference(slot: Int, path: String)
     case loadPreview(path: String)
     /// Read up to a page of saved images older than `before` that match `filter`.

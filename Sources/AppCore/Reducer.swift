@@ -110,6 +110,19 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         return previewEffects(state)
     case .jobUpdated(let record):
         return jobUpdated(&state, record)
+    case .jobElsewhere(let record, let pid):
+        if record.phase.isFinal {
+            state.detachedJobIDs.remove(record.id)
+            state.elsewherePIDs[record.id] = nil
+        } else {
+            state.detachedJobIDs.insert(record.id)
+            state.elsewherePIDs[record.id] = pid
+        }
+        merge([record], into: &state)
+        if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
+        state.refreshDerived()
+        clampSelections(&state)
+        return []
     case .submitFailed(let text):
         state.message = .init(text: TerminalText.sanitize(text), isError: true)
         return []
@@ -162,6 +175,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
 private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
     state.detachedJobIDs.remove(record.id)
+    state.elsewherePIDs[record.id] = nil
     // A selection at the top follows the newest image; one further down stays on its image.
     let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
     if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
@@ -233,6 +247,9 @@ private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         case .quit: return [.quit]
         case .abandon(let id): return [.abandon(jobID: id)]
         case .delete(let id): return [.deleteOutput(jobID: id)]
+        case .spend(let effect):
+            state.message = nil
+            return [effect]
         }
     }
     if state.showHelp {
@@ -564,6 +581,15 @@ private func reduceJobs(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .char("i"), .enter:
         state.details = state.selectedJob?.id
         return previewEffects(state)
+    case .char(let letter) where "carn".contains(letter)
+        && state.selectedJob.map({ !$0.phase.isFinal && state.detachedJobIDs.contains($0.id) }) == true:
+        // Another fluxdeck (or another endpoint) follows it: nothing here may send it again.
+        let owner = state.selectedJob.flatMap { state.elsewherePIDs[$0.id] }.map { "fluxdeck pid \($0)" } ?? "another fluxdeck or endpoint"
+        state.message = .init(text: "this job is followed by \(owner); it is adopted here if that stops", isError: false)
+    case .char("r") where state.selectedJob?.phase == .saveFailed:
+        guard let job = state.selectedJob else { return [] }
+        state.message = .init(text: "downloading \(job.shortID) again (nothing is sent to BFL)", isError: false, transient: true)
+        return [.retrySave(jobID: job.id)]
     case .char("c"):
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }
@@ -590,9 +616,15 @@ private func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> 
         state.message = .init(text: blocked, isError: true)
         return []
     }
+    let effect = Effect.rerun(jobID: job.id, newSeed: newSeed)
+    if let question = spendQuestion(state, credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
+        state.confirming = .spend(effect)
+        state.message = .init(text: question, isError: false)
+        return []
+    }
     state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",
                           isError: false, transient: true)
-    return [.rerun(jobID: job.id, newSeed: newSeed)]
+    return [effect]
 }
 
 private func reduceOutputs(_ state: inout AppState, _ key: Key) -> [Effect] {
@@ -691,8 +723,21 @@ private func submit(_ state: inout AppState) -> [Effect] {
         return []
     }
     state.editor.commitToHistory()
+    let effect = Effect.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)
+    if let question = spendQuestion(state, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
+        state.confirming = .spend(effect)
+        state.message = .init(text: question, isError: false)
+        return []
+    }
     state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
-    return [.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)]
+    return [effect]
+}
+
+/// The question to ask before spending `credits` on `what`, when that is at or above the
+/// budget's `confirmAbove`.
+private func spendQuestion(_ state: AppState, credits: Credits, what: String) -> String? {
+    guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return nil }
+    return "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)"
 }
 
 // MARK: - mouse

@@ -85,6 +85,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 switch event {
                 case .updated(let job): inbox.push(.jobUpdated(job))
                 case .progress(let id, let value): inbox.push(.jobProgress(id: id, progress: value))
+                case .elsewhere(let job, let pid): inbox.push(.jobElsewhere(job, ownerPID: pid))
                 }
             }
         }
@@ -179,6 +180,12 @@ public final class StudioDriver<Backend: TerminalBackend> {
             reportingFailure {
                 if try await engine.rerun(id, seed: newSeed ? .new : .same) == nil {
                     inbox.push(.submitFailed("the job \(id.prefix(8)) is no longer in the ledger"))
+                }
+            }
+        case .retrySave(let id):
+            reportingFailure {
+                if try await !engine.retrySave(id) {
+                    inbox.push(.submitFailed("the image of \(id.prefix(8)) cannot be fetched again here (no result URL, or another fluxdeck follows it)"))
                 }
             }
         case .inspectReference(let slot, let path):

@@ -203,7 +203,7 @@ func phaseRole(_ phase: JobPhase) -> Role {
     case .queued, .cancelled: .jobQueued
     case .submitting, .pending, .running, .downloading: .jobRunning
     case .done: .jobDone
-    case .failed, .timedOut: .jobFailed
+    case .failed, .timedOut, .saveFailed: .jobFailed
     case .moderated: .jobModerated
     case .expired: .jobExpired
     case .unknown, .abandoned: .jobUnknown
@@ -222,6 +222,22 @@ func elapsedText(_ seconds: TimeInterval) -> String {
     if s < 60 { return "\(s)s" }
     if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
+}
+
+/// A job's phase as the jobs pane names it: moderation says whether the request or the image
+/// was blocked.
+func phaseText(_ job: JobRecord) -> String {
+    switch job.phase {
+    case .moderated:
+        switch job.serverStatus {
+        case "Request Moderated": "mod: request"
+        case "Content Moderated": "mod: image"
+        default: "moderated"
+        }
+    case .saveFailed: "save failed"
+    case .timedOut: "timed out"
+    default: job.phase.rawValue
+    }
 }
 
 private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
@@ -243,10 +259,14 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     var items: [Line] = []
     for index in visible {
         let job = state.jobs[index]
-        var status = job.phase.rawValue
+        var status = phaseText(job)
         let detached = state.detachedJobIDs.contains(job.id)
         if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
-        if detached { status = "elsewhere" } else if !job.phase.isFinal { status = spinner + " " + status }
+        if detached {
+            status = state.elsewherePIDs[job.id].map { "pid \($0)" } ?? "elsewhere"
+        } else if !job.phase.isFinal {
+            status = spinner + " " + status
+        }
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
         let end = job.finishedAt ?? state.now
         let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))

@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOSSL
+public import NIOSSL
+import Synchronization
 
 /// The production transport, on AsyncHTTPClient. It never follows redirects (the client
 /// decides, so the key cannot ride along to another host), fails fast on connect errors (the
@@ -12,8 +13,10 @@ import NIOSSL
 public final class HTTPClientTransport: Transport {
     private let client: HTTPClient
 
-    public init(connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60)) {
+    /// `tls` replaces the default TLS settings (tests trust their own certificate with it).
+    public init(connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60), tls: TLSConfiguration? = nil) {
         var configuration = HTTPClient.Configuration()
+        if let tls { configuration.tlsConfiguration = tls }
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(
             connect: .milliseconds(connectTimeout.milliseconds),
@@ -48,14 +51,22 @@ public final class HTTPClientTransport: Transport {
         for header in request.headers {
             outgoing.headers.add(name: header.name, value: header.value)
         }
+        // The body is handed over only when the client asks for it, which it does after the
+        // request head went out: until then, provably nothing was written.
+        let bodyPulled = PullFlag()
         if let body = request.body {
-            outgoing.body = .bytes(ByteBuffer(bytes: body))
+            outgoing.body = .stream(WatchedBody(bytes: body, flag: bodyPulled), length: .known(Int64(body.count)))
         }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(outgoing, timeout: .milliseconds(request.timeout.milliseconds))
         } catch {
-            throw Self.classify(error)
+            let classified = Self.classify(error)
+            // Whatever the error says, a request whose body was taken may have reached the server.
+            if request.body != nil, bodyPulled.isSet, let transportError = classified as? TransportError, transportError.nothingWasSent {
+                throw TransportError(.connectionLost, transportError.message + " (after the request was sent)")
+            }
+            throw classified
         }
         let headers = response.headers.map { HeaderField($0.name, $0.value) }
         let body = response.body
@@ -92,8 +103,23 @@ public final class HTTPClientTransport: Transport {
                 return TransportError(.other, String(describing: error))
             }
         }
-        if error is NIOConnectionError || error is NIOSSLError {
+        if error is NIOConnectionError {
             return TransportError(.connectFailed, "could not connect (\(error))")
+        }
+        if let error = error as? NIOSSLError {
+            // Only failures of the handshake and of the certificate come before the request;
+            // anything else (an unclean shutdown, a bad record) may follow it.
+            switch error {
+            case .handshakeFailed, .noCertificateToValidate, .unableToValidateCertificate, .cannotMatchULabel,
+                 .failedToLoadCertificate, .failedToLoadPrivateKey, .noSuchFilesystemObject, .unableToAllocateBoringSSLObject,
+                 .cannotFindPeerIP:
+                return TransportError(.connectFailed, "TLS failed while connecting (\(error))")
+            default:
+                return TransportError(.connectionLost, "TLS connection failed (\(error))")
+            }
+        }
+        if error is NIOSSLExtraError {
+            return TransportError(.connectFailed, "TLS failed while connecting (\(error))")
         }
         if let error = error as? ChannelError, case .connectTimeout = error {
             return TransportError(.connectFailed, "connection timed out")
@@ -115,4 +141,31 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
+}
+
+/// Set once the HTTP client asks for a request's body.
+final class PullFlag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
+}
+
+/// A request body in one chunk that records when it is first asked for.
+struct WatchedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let flag: PullFlag
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var pending: [UInt8]?
+        let flag: PullFlag
+        mutating func next() async -> ByteBuffer? {
+            flag.set()
+            guard let chunk = pending else { return nil }
+            pending = nil
+            return ByteBuffer(bytes: chunk)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pending: bytes, flag: flag) }
 }

@@ -22,6 +22,10 @@ public struct EngineConfiguration: Sendable {
     /// A job still unfinished this long after its submission is marked timed out.
     public var deadline: Duration = .seconds(300)
     public var cadence = PollCadence()
+    /// How often a running engine looks at the ledger for other runners' jobs (to show them)
+    /// and, every `RunnerRecord.heartbeatInterval`, writes its heartbeat and adopts the jobs
+    /// of runners that are gone.
+    public var ledgerWatchInterval: Duration = .seconds(1)
     /// Progress events per job at most this often (lifecycle events are never dropped).
     public var progressInterval: Duration = .milliseconds(100)
     /// Backoff for a submission answered 429 without `Retry-After`.
@@ -59,6 +63,9 @@ public enum JobEvent: Sendable {
     case updated(JobRecord)
     /// Generation progress, 0…1 (coalesced per job).
     case progress(jobID: String, progress: Double)
+    /// A job that another fluxdeck process follows, as the ledger shows it now (with that
+    /// process's pid when it is known). Nothing that could send it again may be offered.
+    case elsewhere(JobRecord, ownerPID: Int32?)
 }
 
 /// The shared service layer: a local queue in front of an admission gate, submissions,
@@ -67,6 +74,8 @@ public actor JobEngine {
     public let store: JobStore
     public let library: OutputLibrary
     public let configuration: EngineConfiguration
+    /// This engine's entry in the ledger's runner table: every job it follows names it.
+    public let runner: RunnerRecord
     private let client: BFLClient
     private let stopwatch: Stopwatch
     private let wallClock: @Sendable () -> Date
@@ -96,16 +105,26 @@ public actor JobEngine {
     private var highWater = 0
     private var isShutDown = false
     private var highWaterByModel: [String: Int] = [:]
+    private var runnerLoop: Task<Void, Never>?
+    private var adoptsOrphans = false
+    private var watchesOthers = false
+    /// Other runners' unfinished jobs last shown, by id, with the update time seen.
+    private var foreignSeen: [String: Date] = [:]
 
+    /// `runner` defaults to this process, registered in the ledger at once (tests pass
+    /// stand-ins for other processes).
     public init(client: BFLClient, store: JobStore, library: OutputLibrary, configuration: EngineConfiguration,
-                stopwatch: Stopwatch = Stopwatch(ContinuousClock()), wallClock: @escaping @Sendable () -> Date = { Date() }) {
+                stopwatch: Stopwatch = Stopwatch(ContinuousClock()), wallClock: @escaping @Sendable () -> Date = { Date() },
+                runner: RunnerRecord? = nil) {
         self.client = client
         self.store = store
         self.library = library
         self.configuration = configuration
         self.stopwatch = stopwatch
         self.wallClock = wallClock
+        self.runner = runner ?? RunnerRecord.current(now: wallClock())
         (events, emitter) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        try? store.register(self.runner)
     }
 
     // MARK: public API
@@ -123,8 +142,9 @@ public actor JobEngine {
                 id: UUID().uuidString.lowercased(), createdAt: wallClock(), model: request.model.id,
                 endpoint: endpointLabel(for: request.region), prompt: request.parameters.prompt ?? "", requestJSON: body,
                 estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
-                groupID: request.groupID))
+                groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id))
         }
+        prepareOutputFolder()
         try admit(records)
         return records
     }
@@ -140,17 +160,39 @@ public actor JobEngine {
         pump()
     }
 
-    /// Picks up what an earlier run left unfinished: queued jobs are submitted, jobs whose POST
-    /// may have been sent become `unknown`, everything else is polled again.
+    /// The destination folder is made when jobs are made (the user chose it now); at save time
+    /// a missing folder is an error, never silently made again elsewhere.
+    private func prepareOutputFolder() {
+        try? FileManager.default.createDirectory(at: library.directory, withIntermediateDirectories: true)
+    }
+
+    /// Picks up what runners that are gone left unfinished (an earlier run, a killed batch):
+    /// queued jobs are submitted, jobs whose POST may have been sent become `unknown`, jobs
+    /// whose image could not be saved are downloaded again, everything else is polled again.
+    /// Jobs of a runner that is still alive (another fluxdeck beside this one) are left to it,
+    /// and each job is claimed in the ledger first, so two runners never take the same one.
     /// Only jobs made against this engine's endpoint are picked up: polling URLs and keys of
     /// other endpoints are not this run's to use.
     @discardableResult
     public func resume() throws -> [JobRecord] {
-        let candidates = try store.jobs(phases: JobPhase.resumable + [.failed])
+        let runners = Dictionary(try store.runners().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = wallClock()
+        func ownerIsGone(_ job: JobRecord) -> Bool {
+            guard let ownerID = job.ownerID, ownerID != runner.id else { return true }
+            guard let owner = runners[ownerID] else { return true }
+            return owner.isGone(now: now)
+        }
+        let found = try store.jobs(phases: JobPhase.resumable + [.failed])
             .filter { isOurs($0.endpoint) }
             .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
-            .filter { live[$0.id] == nil }
+            .filter { live[$0.id] == nil && ownerIsGone($0) }
             .sorted { $0.createdAt < $1.createdAt }
+        var candidates: [JobRecord] = []
+        for var job in found {
+            guard try store.claim(jobID: job.id, owner: runner.id, from: job.ownerID) else { continue }
+            job.ownerID = runner.id
+            candidates.append(job)
+        }
         for var job in candidates {
             switch job.phase {
             case .queued:
@@ -162,6 +204,12 @@ public actor JobEngine {
                 job.errorMessage = "fluxdeck stopped while sending this job; BFL may or may not have received it. It was not resent."
                 job.finishedAt = wallClock()
                 try record(job, detail: "resumed: outcome of the POST unknown")
+            case .saveFailed where job.resultURL == nil && job.pollingURL == nil:
+                continue
+            case .saveFailed:
+                live[job.id] = job
+                emitter.yield(.updated(job))
+                start(job.id, resumed: true)
             default:
                 if job.pollingURL == nil, let taskID = job.taskID {
                     job.pollingURL = client.rebuiltPollingURL(taskID: taskID)
@@ -170,12 +218,83 @@ public actor JobEngine {
                 job.errorKind = nil
                 job.errorMessage = nil
                 live[job.id] = job
+                emitter.yield(.updated(job))
                 acquire(job)
                 start(job.id, resumed: true)
             }
         }
+        for job in candidates where job.phase == .queued { emitter.yield(.updated(job)) }
         pump()
+        try? store.pruneRunners(now: now, keeping: runner.id)
         return candidates
+    }
+
+    /// Downloads again the image of a job whose save failed, from the URL BFL gave (nothing is
+    /// sent to BFL). False when the job is not such a job, or another runner follows it.
+    @discardableResult
+    public func retrySave(_ id: String) throws -> Bool {
+        guard live[id].map({ $0.phase == .saveFailed }) ?? true, var job = try store.job(id: id), job.phase == .saveFailed,
+              job.resultURL != nil || job.pollingURL != nil else { return false }
+        if job.ownerID != runner.id {
+            let owner = try store.runners().first { $0.id == job.ownerID }
+            if let owner, !owner.isGone(now: wallClock()) { return false }
+            guard try store.claim(jobID: id, owner: runner.id, from: job.ownerID) else { return false }
+            job.ownerID = runner.id
+        }
+        live[id] = job
+        start(id, resumed: true)
+        return true
+    }
+
+    // MARK: other runners
+
+    /// Starts the runner's background duty: a heartbeat in the ledger every
+    /// `RunnerRecord.heartbeatInterval`; with `adopt`, taking over the jobs of runners that
+    /// are gone at the same pace; with `watchOthers`, `.elsewhere` events for other runners'
+    /// jobs as the ledger changes (every `ledgerWatchInterval`). Stopped by `shutdown()`.
+    /// Duties only ever widen: a later call can turn adoption or watching on, never off.
+    public func startRunnerDuties(adopt: Bool, watchOthers: Bool) {
+        adoptsOrphans = adoptsOrphans || adopt
+        watchesOthers = watchesOthers || watchOthers
+        guard runnerLoop == nil, !isShutDown else { return }
+        let interval = max(configuration.ledgerWatchInterval, .milliseconds(100))
+        let beatEvery = max(1, Int((RunnerRecord.heartbeatInterval / interval).rounded()))
+        runnerLoop = Task { [weak self] in
+            var tick = 0
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                tick += 1
+                guard let self else { return }
+                await self.runnerTick(heartbeat: tick % beatEvery == 0)
+            }
+        }
+    }
+
+    private func runnerTick(heartbeat: Bool) {
+        guard !isShutDown else { return }
+        if heartbeat {
+            try? store.heartbeat(runnerID: runner.id, at: wallClock())
+            if adoptsOrphans { _ = try? resume() }
+        }
+        if watchesOthers { try? watchOtherRunners() }
+    }
+
+    /// Tells listeners about other runners' jobs that changed since the last look.
+    public func watchOtherRunners() throws {
+        let pids = Dictionary(try store.runners().map { ($0.id, $0.pid) }, uniquingKeysWith: { first, _ in first })
+        let unfinished = try store.jobs(phases: JobPhase.unfinished).filter { live[$0.id] == nil && $0.ownerID != runner.id }
+        var seen: [String: Date] = [:]
+        for job in unfinished {
+            seen[job.id] = job.updatedAt
+            if foreignSeen[job.id] != job.updatedAt {
+                emitter.yield(.elsewhere(job, ownerPID: job.ownerID.flatMap { pids[$0] }))
+            }
+        }
+        // Jobs that left the unfinished phases there: show how they ended.
+        for id in foreignSeen.keys where seen[id] == nil && live[id] == nil {
+            if let job = try store.job(id: id) { emitter.yield(.elsewhere(job, ownerPID: job.ownerID.flatMap { pids[$0] })) }
+        }
+        foreignSeen = seen
     }
 
     /// Waits until every job named is final (or meets `until`), and returns them.
@@ -286,7 +405,8 @@ public actor JobEngine {
         let record = JobRecord(
             id: UUID().uuidString.lowercased(), createdAt: now, model: model.id, endpoint: isOurs(old.endpoint) ? old.endpoint : configuration.endpointLabel,
             prompt: old.prompt, requestJSON: String(decoding: json, as: UTF8.self), estimatedCredits: old.estimate,
-            fileExtension: old.fileExtension, groupID: old.groupID)
+            fileExtension: old.fileExtension, groupID: old.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
+        prepareOutputFolder()
         try admit([record])
         return record
     }
@@ -311,6 +431,10 @@ public actor JobEngine {
     /// Stops all work. Jobs in flight keep their phase in the ledger for `resume`.
     public func shutdown() {
         isShutDown = true
+        runnerLoop?.cancel()
+        runnerLoop = nil
+        // Jobs still in flight are free for the next runner at once.
+        try? store.unregister(runnerID: runner.id)
         for task in tasks.values { task.cancel() }
         for timer in timers.values { timer.cancel() }
         tasks.removeAll()
@@ -366,6 +490,15 @@ public actor JobEngine {
     private func run(_ id: String, resumed: Bool) async {
         do {
             guard var job = live[id] else { return }
+            if job.phase == .saveFailed {
+                if let url = job.resultURL {
+                    try await download(job, sample: url, servedSeconds: nil)
+                    tasks[id] = nil
+                    return
+                }
+                // An older job without its URL: BFL answers Ready again with it.
+                job.phase = .downloading
+            }
             if job.phase == .queued {
                 guard let submitted = try await submit(job) else { return }
                 job = submitted
@@ -373,6 +506,8 @@ public actor JobEngine {
             try await poll(job, resumed: resumed)
         } catch is CancellationError {
             // Shut down: the ledger keeps the phase for resume.
+        } catch is OwnershipLost {
+            // Another runner follows the job now; it was let go in `record`.
         } catch {
             if var job = live[id] {
                 fail(&job, kind: .local, message: "\(error)")
@@ -550,9 +685,14 @@ public actor JobEngine {
         }
     }
 
-    private func download(_ original: JobRecord, sample: String?, servedSeconds: Double) async throws {
+    /// Saves the image of a Ready job into the job's own folder. `servedSeconds` (nil for a
+    /// retried save) teaches the model's duration.
+    private func download(_ original: JobRecord, sample: String?, servedSeconds: Double?) async throws {
         var job = original
         job.phase = .downloading
+        job.errorKind = nil
+        job.errorMessage = nil
+        if let sample { job.resultURL = sample }
         try record(job)
         guard let sample else {
             fail(&job, kind: .generation, message: "BFL said Ready but sent no image URL")
@@ -560,20 +700,27 @@ public actor JobEngine {
             return
         }
         job.finishedAt = wallClock()
+        let destination = job.outputDirectory.map { library.relocated(to: URL(fileURLWithPath: $0)) } ?? library
         do {
-            let saved = try await library.save(job: job, sampleURL: sample, client: client)
+            let saved = try await destination.save(job: job, sampleURL: sample, client: client,
+                                                   createFolder: job.outputDirectory == nil)
             job.outputPath = saved.image.path
             job.sidecarPath = saved.sidecar.path
             job.phase = .done
             job.progress = 1
-            try? store.learn(model: job.model, seconds: servedSeconds)
+            job.errorKind = nil
+            job.errorMessage = nil
+            if let servedSeconds { try? store.learn(model: job.model, seconds: servedSeconds) }
         } catch BFLError.resultExpired {
             job.phase = .expired
             job.errorKind = .expired
-            job.errorMessage = BFLError.resultExpired.message
+            job.errorMessage = "The result URL expired before the image was saved (BFL task \(job.taskID ?? "unknown")); the image cannot be fetched any more."
         } catch let error as BFLError {
-            if case .fileSystem = error {
-                fail(&job, kind: .local, message: error.message)
+            if case .fileSystem(let reason) = error {
+                job.phase = .saveFailed
+                job.errorKind = .local
+                job.errorMessage = "paid for, but not saved in \(destination.directory.path): \(reason). "
+                    + "Fix the folder, then press r on the job or run `fluxdeck jobs resume` (while the URL is valid, about 10 minutes)."
             } else {
                 fail(&job, kind: .network, message: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)")
             }
@@ -597,6 +744,20 @@ public actor JobEngine {
         if live[job.id]?.phase == .abandoned, job.phase != .abandoned { return }
         var job = job
         job.updatedAt = wallClock()
+        do {
+            try store.save(job, detail: detail)
+        } catch let error where error.isLostOwnership {
+            letGo(job.id)
+            throw OwnershipLost()
+        } catch {
+            announce(job)
+            throw error
+        }
+        announce(job)
+    }
+
+    /// Makes a transition known to listeners and waiters.
+    private func announce(_ job: JobRecord) {
         live[job.id] = job
         emitter.yield(.updated(job))
         if let pending = waiters[job.id] {
@@ -604,7 +765,22 @@ public actor JobEngine {
             waiters[job.id] = waiting.isEmpty ? nil : waiting
             for waiter in ready { waiter.continuation.resume(returning: job) }
         }
-        try store.save(job, detail: detail)
+    }
+
+    /// Stops following a job that another runner took over: its slot is freed, waiters hear
+    /// the ledger's state, listeners an `.elsewhere` event.
+    private func letGo(_ id: String) {
+        guard let job = live.removeValue(forKey: id) else { return }
+        tasks.removeValue(forKey: id)?.cancel()
+        timers.removeValue(forKey: id)?.cancel()
+        queue.removeAll { $0 == id }
+        release(job)
+        lastProgress[id] = nil
+        let current = (try? store.job(id: id)) ?? job
+        let pid = current.ownerID.flatMap { owner in (try? store.runners())?.first { $0.id == owner }?.pid }
+        emitter.yield(.elsewhere(current, ownerPID: pid))
+        for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.continuation.resume(returning: current) }
+        pump()
     }
 
     /// Saves a final job, frees its slots, wakes waiters and admits the next.
@@ -634,6 +810,9 @@ extension Array {
         return (yes, no)
     }
 }
+
+/// Another runner took the job over; this one stops following it.
+struct OwnershipLost: Error {}
 
 /// A problem the engine explains in one sentence.
 public struct EngineError: Error, Sendable, CustomStringConvertible {

@@ -31,17 +31,24 @@ public enum JobPhase: String, Sendable, Hashable, Codable, CaseIterable {
     /// Given up by the user after it was sent: no longer polled or saved; BFL may still have
     /// charged for it.
     case abandoned
+    /// Generated and paid for, but the image could not be written here (full disk, a folder
+    /// that is read-only or gone). `r` in the studio and `jobs resume` download it again while
+    /// its URL is valid; nothing is sent to BFL again.
+    case saveFailed = "save_failed"
 
     /// Nothing more will happen to the job without the user.
     public var isFinal: Bool {
         switch self {
-        case .done, .failed, .moderated, .expired, .unknown, .cancelled, .timedOut, .abandoned: true
+        case .done, .failed, .moderated, .expired, .unknown, .cancelled, .timedOut, .abandoned, .saveFailed: true
         case .queued, .submitting, .pending, .running, .downloading: false
         }
     }
 
     /// Phases that `resume` picks up after a restart.
-    public static let resumable: [JobPhase] = [.queued, .submitting, .pending, .running, .downloading, .timedOut]
+    public static let resumable: [JobPhase] = [.queued, .submitting, .pending, .running, .downloading, .timedOut, .saveFailed]
+
+    /// Phases of jobs that some runner is still working on.
+    public static let unfinished: [JobPhase] = [.queued, .submitting, .pending, .running, .downloading]
 }
 
 /// Why a job failed, for exit codes and messages.
@@ -97,9 +104,19 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     public var polls: Int
     /// Jobs made by one command (`--count`, a batch) share a group.
     public var groupID: String?
+    /// The folder the image goes to, fixed when the job was made (nil in older ledgers: the
+    /// folder of the run that saves it).
+    public var outputDirectory: String?
+    /// The runner (`RunnerRecord.id`) that follows this job; nil for jobs of older versions.
+    public var ownerID: String?
+    /// The signed URL of the result, once BFL said Ready (a failed save is retried from it).
+    public var resultURL: String?
 
     public init(id: String, createdAt: Date, model: String, endpoint: String, prompt: String, requestJSON: String,
-                estimatedCredits: Credits, fileExtension: String, groupID: String?) {
+                estimatedCredits: Credits, fileExtension: String, groupID: String?, outputDirectory: String? = nil,
+                ownerID: String? = nil) {
+        self.outputDirectory = outputDirectory
+        self.ownerID = ownerID
         self.id = id
         self.createdAt = createdAt
         self.updatedAt = createdAt
@@ -135,6 +152,66 @@ public struct JobEventRecord: Sendable, Hashable, Codable, FetchableRecord, Pers
     public var at: Date
     public var phase: JobPhase
     public var detail: String?
+}
+
+/// A fluxdeck process that runs jobs, as the ledger knows it. Every unfinished job names its
+/// runner; another process takes a job over only when its runner is gone: no heartbeat for
+/// `RunnerRecord.staleAfter`, or (on this host) no process with its pid and start time.
+public struct RunnerRecord: Sendable, Hashable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runner"
+    public var id: String
+    public var pid: Int32
+    /// The process's start time (clock ticks since boot on Linux), so a reused pid is told apart.
+    public var processStart: String
+    public var host: String
+    public var startedAt: Date
+    public var heartbeatAt: Date
+
+    /// How often a runner writes its heartbeat.
+    public static let heartbeatInterval: Duration = .seconds(5)
+    /// A runner silent this long is gone.
+    public static let staleAfter: TimeInterval = 15
+
+    public init(id: String, pid: Int32, processStart: String, host: String, startedAt: Date, heartbeatAt: Date) {
+        self.id = id
+        self.pid = pid
+        self.processStart = processStart
+        self.host = host
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+    }
+
+    /// This process, as a new runner.
+    public static func current(now: Date) -> RunnerRecord {
+        let pid = getpid()
+        return RunnerRecord(id: UUID().uuidString.lowercased(), pid: pid, processStart: ProcessStart.of(pid) ?? "?",
+                            host: ProcessInfo.processInfo.hostName, startedAt: now, heartbeatAt: now)
+    }
+
+    /// Whether the runner has stopped: silent for `staleAfter`, or on this host with no
+    /// process of that pid and start time.
+    public func isGone(now: Date, localHost: String = ProcessInfo.processInfo.hostName) -> Bool {
+        if now.timeIntervalSince(heartbeatAt) > Self.staleAfter { return true }
+        guard host == localHost else { return false }
+        guard let start = ProcessStart.of(pid) else { return true }
+        return start != processStart
+    }
+}
+
+/// When a process started, to tell a live process from a later one that reuses its pid.
+enum ProcessStart {
+    /// Field 22 of `/proc/<pid>/stat` on Linux; elsewhere "alive" when the pid exists.
+    static func of(_ pid: Int32) -> String? {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After "pid (comm)": state is field 3, so start time (22) is the 20th.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+        #else
+        return kill(pid, 0) == 0 || errno == EPERM ? "alive" : nil
+        #endif
+    }
 }
 
 /// What the engine has learned about a model's service time.

@@ -75,6 +75,24 @@ public final class JobStore: Sendable {
                 t.column("samples", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2: owners, destinations, result URLs") { db in
+            try db.alter(table: "job") { t in
+                // Where the image goes, fixed when the job is made (resume and retry save there).
+                t.add(column: "outputDirectory", .text)
+                // The runner (a fluxdeck process) that follows the job; see `runner`.
+                t.add(column: "ownerID", .text)
+                // The signed URL of the result, kept so a failed save can be retried.
+                t.add(column: "resultURL", .text)
+            }
+            try db.create(table: "runner") { t in
+                t.primaryKey("id", .text)
+                t.column("pid", .integer).notNull()
+                t.column("processStart", .text).notNull()
+                t.column("host", .text).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("heartbeatAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 
@@ -90,15 +108,77 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Saves a job; when its phase changed, appends a history entry.
+    /// Saves a job; when its phase changed, appends a history entry. A job that names an owner
+    /// is saved only while the ledger still names the same one: a runner that lost the job to
+    /// another (which adopted it while this one seemed gone) gets `JobStoreError.lostOwnership`
+    /// and must stop following it.
     public func save(_ job: JobRecord, detail: String? = nil) throws(JobStoreError) {
+        var lost: String?? = nil
         try write { db in
-            let previous = try String.fetchOne(db, sql: "SELECT phase FROM job WHERE id = ?", arguments: [job.id])
+            let row = try Row.fetchOne(db, sql: "SELECT phase, ownerID FROM job WHERE id = ?", arguments: [job.id])
+            let previous: String? = row?["phase"]
+            if let owner = job.ownerID, let row {
+                let current: String? = row["ownerID"]
+                if current != owner {
+                    lost = .some(current)
+                    return
+                }
+            }
             try job.save(db)
             if previous != job.phase.rawValue || detail != nil {
                 try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: detail).insert(db)
             }
         }
+        if let lost { throw .lostOwnership(jobID: job.id, owner: lost) }
+    }
+
+    /// Makes `owner` the job's owner if the ledger still names `previous` (nil: no owner).
+    /// True when the job is now `owner`'s; false when another runner got there first.
+    public func claim(jobID: String, owner: String, from previous: String?) throws(JobStoreError) -> Bool {
+        var claimed = false
+        try write { db in
+            if let previous {
+                try db.execute(sql: "UPDATE job SET ownerID = ? WHERE id = ? AND ownerID = ?", arguments: [owner, jobID, previous])
+            } else {
+                try db.execute(sql: "UPDATE job SET ownerID = ? WHERE id = ? AND ownerID IS NULL", arguments: [owner, jobID])
+            }
+            claimed = db.changesCount > 0
+        }
+        return claimed
+    }
+
+    // MARK: runners
+
+    /// Registers a runner (or refreshes its row).
+    public func register(_ runner: RunnerRecord) throws(JobStoreError) {
+        try write { db in try runner.save(db) }
+    }
+
+    /// Records that `runnerID` is alive at `date`.
+    public func heartbeat(runnerID: String, at date: Date) throws(JobStoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE runner SET heartbeatAt = ? WHERE id = ?", arguments: [date, runnerID])
+        }
+    }
+
+    /// Removes a runner that stops cleanly (its unfinished jobs are free to adopt at once).
+    public func unregister(runnerID: String) throws(JobStoreError) {
+        try write { db in _ = try RunnerRecord.deleteOne(db, key: runnerID) }
+    }
+
+    /// Forgets runners that are gone and follow no unfinished job any more.
+    public func pruneRunners(now: Date, keeping: String) throws(JobStoreError) {
+        let unfinished = JobPhase.unfinished.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        try write { db in
+            let busy = Set(try String.fetchAll(db, sql: "SELECT DISTINCT ownerID FROM job WHERE ownerID IS NOT NULL AND phase IN (\(unfinished))"))
+            for runner in try RunnerRecord.fetchAll(db) where runner.id != keeping && !busy.contains(runner.id) && runner.isGone(now: now) {
+                _ = try RunnerRecord.deleteOne(db, key: runner.id)
+            }
+        }
+    }
+
+    public func runners() throws(JobStoreError) -> [RunnerRecord] {
+        try read { db in try RunnerRecord.fetchAll(db) }
     }
 
     /// Deletes a job and its history (its files are the caller's business).
@@ -251,5 +331,20 @@ public final class JobStore: Sendable {
 /// The ledger could not be opened, read or written.
 public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
+    /// Set when a save was refused because another runner owns the job now.
+    public var newOwner: String??
+
+    public init(message: String, newOwner: String?? = nil) {
+        self.message = message
+        self.newOwner = newOwner
+    }
+
     public var description: String { message }
+
+    static func lostOwnership(jobID: String, owner: String?) -> JobStoreError {
+        JobStoreError(message: "job \(jobID.prefix(8)) is followed by another fluxdeck now", newOwner: .some(owner))
+    }
+
+    /// True when the save was refused because another runner took the job over.
+    public var isLostOwnership: Bool { newOwner != nil }
 }

@@ -12,6 +12,9 @@ public struct OutputLibrary: Sendable {
         self.timeZone = timeZone
     }
 
+    /// The same naming in another folder (a job's own destination).
+    public func relocated(to directory: URL) -> OutputLibrary { OutputLibrary(directory: directory, timeZone: timeZone) }
+
     /// `~/Pictures/fluxdeck`.
     public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         let home = environment["HOME"] ?? NSHomeDirectory()
@@ -29,12 +32,18 @@ public struct OutputLibrary: Sendable {
     }
 
     /// Downloads the sample, embeds provenance, and writes the image and its JSON sidecar
-    /// atomically. Returns their paths.
-    func save(job: JobRecord, sampleURL: String, client: BFLClient) async throws -> (image: URL, sidecar: URL) {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw BFLError.fileSystem("cannot create the output folder \(directory.path): \(error.localizedDescription)")
+    /// atomically. Returns their paths. Without `createFolder`, a missing folder is an error
+    /// (a job's destination is never silently made again).
+    func save(job: JobRecord, sampleURL: String, client: BFLClient, createFolder: Bool = true) async throws -> (image: URL, sidecar: URL) {
+        var isFolder: ObjCBool = false
+        if createFolder {
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw BFLError.fileSystem("cannot create the output folder \(directory.path): \(error.localizedDescription)")
+            }
+        } else if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder) || !isFolder.boolValue {
+            throw BFLError.fileSystem("the output folder \(directory.path) does not exist (was it moved or removed?)")
         }
         let download = directory.appendingPathComponent(".\(job.id).download")
         defer { try? FileManager.default.removeItem(at: download) }
@@ -91,7 +100,7 @@ public struct OutputLibrary: Sendable {
             "model_name": text(Catalog.model(id: job.model)?.displayName), "prompt": .string(job.prompt),
             "parameters": parameters, "seed": number(job.seed.map(Double.init)),
             "estimated_credits": text(job.estimatedCredits), "charged_credits": text(job.chargedCredits?.description),
-            "endpoint": .string(job.endpoint), "created_at": .string(iso.string(from: job.createdAt)),
+            "endpoint": .string(job.endpoint), "api_status": text(job.serverStatus), "created_at": .string(iso.string(from: job.createdAt)),
             "finished_at": text(job.finishedAt.map(iso.string(from:))), "file": .string(image.lastPathComponent),
             "software": .string("fluxdeck"),
         ])

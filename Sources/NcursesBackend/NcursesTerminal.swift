@@ -19,12 +19,18 @@ public final class NcursesTerminal: TerminalBackend {
     public let isUTF8: Bool
     private var pairs: [Int64: Int32] = [:]
     private var running = true
+    /// Started on the real terminal (bracketed paste on), not on a file.
+    private let interactive: Bool
+    private var decoder = InputDecoder()
+    /// Events decoded but not yet handed out by `nextEvent`.
+    private var queued: [TerminalEvent] = []
 
     /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
     public init(noColor: Bool = false) throws(TerminalError) {
         guard cnc_start() == 0 else {
             throw TerminalError(message: "cannot start the terminal interface (is TERM set, and is this a terminal?)")
         }
+        interactive = true
         isUTF8 = cnc_utf8() != 0
         colorDepth = noColor ? .none : Self.depth(colors: Int(cnc_colors()))
     }
@@ -37,6 +43,7 @@ public final class NcursesTerminal: TerminalBackend {
         }
         let status = term.withCString { cnc_start_on(output, input, $0, Int32(height), Int32(width)) }
         guard status == 0 else { throw TerminalError(message: "cannot start a screen for \(term)") }
+        interactive = false
         isUTF8 = cnc_utf8() != 0
         colorDepth = Self.depth(colors: Int(cnc_colors()))
     }
@@ -47,7 +54,7 @@ public final class NcursesTerminal: TerminalBackend {
     public func stop() {
         guard running else { return }
         running = false
-        cnc_end()
+        cnc_end(interactive ? 1 : 0)
     }
 
     static func depth(colors: Int) -> ColorDepth {
@@ -114,29 +121,50 @@ public final class NcursesTerminal: TerminalBackend {
         }
     }
 
+    /// Everything the terminal has delivered, waiting at most `timeout` milliseconds for the
+    /// first input (-1: until there is some). What arrived together is decoded together, so a
+    /// paste is one `.paste` event and never a string of keys (see `InputDecoder`).
+    public func nextEvents(timeout: Int32) -> [TerminalEvent] {
+        var units: [InputUnit] = []
+        guard let first = readUnit(timeout: timeout) else { return [] }
+        units.append(first)
+        var events: [TerminalEvent] = []
+        while true {
+            while units.count < 65_536, let unit = readUnit(timeout: 0) { units.append(unit) }
+            events += decoder.decode(units)
+            units = []
+            // A read that ended inside an escape sequence or a bracketed paste: the rest is on
+            // its way.
+            guard decoder.awaitsMore || decoder.isPasting else { return events }
+            guard let next = readUnit(timeout: 50) else {
+                if decoder.awaitsMore { events += decoder.decode([], final: true) }
+                return events
+            }
+            units.append(next)
+        }
+    }
+
     /// The next input, waiting at most `timeout` milliseconds (-1: until there is one).
     public func nextEvent(timeout: Int32) -> TerminalEvent? {
+        if !queued.isEmpty { return queued.removeFirst() }
+        queued = nextEvents(timeout: timeout)
+        return queued.isEmpty ? nil : queued.removeFirst()
+    }
+
+    /// One character or key code, or nil when nothing arrived within `timeout` ms.
+    private func readUnit(timeout: Int32) -> InputUnit? {
         cnc_timeout(timeout)
         var value: UInt32 = 0
         let status = cnc_get(&value)
         if status == cnc_key_code_yes() {
             if Int32(value) == cnc_key_resize() {
-                return .resize(width: size.width, height: size.height)
+                return .event(.resize(width: size.width, height: size.height))
             }
-            if Int32(value) == cnc_key_mouse() { return mouseEvent() }
-            return KeyDecoder.keyCode(Int32(value)).map(TerminalEvent.key)
+            if Int32(value) == cnc_key_mouse() { return mouseEvent().map(InputUnit.event) ?? readUnit(timeout: 0) }
+            return KeyDecoder.keyCode(Int32(value)).map { .event(.key($0)) } ?? readUnit(timeout: 0)
         }
         guard status == cnc_ok() else { return nil }
-        if value == 27 {
-            // Esc, or Alt with the key that follows at once.
-            cnc_timeout(0)
-            var next: UInt32 = 0
-            if cnc_get(&next) == cnc_ok(), let key = KeyDecoder.character(next) {
-                return .key(Key(key.code, key.modifiers.union(.alt)))
-            }
-            return .key(Key(.escape))
-        }
-        return KeyDecoder.character(value).map(TerminalEvent.key)
+        return .scalar(value)
     }
 
     private func mouseEvent() -> TerminalEvent? {
@@ -156,20 +184,7 @@ public final class NcursesTerminal: TerminalBackend {
 /// Turns what `get_wch` returns into keys.
 public enum KeyDecoder {
     /// A character read with status OK.
-    public static func character(_ value: UInt32) -> Key? {
-        switch value {
-        case 9: return Key(.tab)
-        case 10, 13: return Key(.enter)
-        case 8, 127: return Key(.backspace)
-        case 27: return Key(.escape)
-        case 0: return Key(.char(" "), .ctrl)
-        case 1...26: return Key(.char(Character(Unicode.Scalar(value + 96) ?? "?")), .ctrl)
-        case 28...31: return nil
-        default:
-            guard let scalar = Unicode.Scalar(value) else { return nil }
-            return Key(.char(Character(scalar)))
-        }
-    }
+    public static func character(_ value: UInt32) -> Key? { Key(character: value) }
 
     /// A key code read with status KEY_CODE_YES.
     public static func keyCode(_ code: Int32) -> Key? {

@@ -12,6 +12,7 @@ import Theme
 ///     [budget]
 ///     daily = 200                # credits per calendar day
 ///     session = 50               # credits per studio session
+///     confirm_above = 100        # ask before a submission estimated at this or more (0: never)
 struct Config: Sendable, Equatable {
     var region: Region?
     var model: String?
@@ -19,6 +20,8 @@ struct Config: Sendable, Equatable {
     var outputDirectory: String?
     var dailyBudget: Credits?
     var sessionBudget: Credits?
+    /// Nil: the default (`Budget.defaultConfirmAbove`); zero: never ask.
+    var confirmAbove: Credits?
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
     static func defaultPath(environment: [String: String]) -> String {
@@ -63,15 +66,21 @@ struct Config: Sendable, Equatable {
             case "budget":
                 guard let table = value as? [String: Any] else { throw document.error("budget must be a table ([budget])", key: key) }
                 for (name, limit) in table {
-                    guard name == "daily" || name == "session" else {
-                        throw document.error("unknown key budget.\(name) (known: daily, session)", key: name)
+                    guard ["daily", "session", "confirm_above"].contains(name) else {
+                        throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above)", key: name)
                     }
-                    guard let number = limit as? NSNumber, !(limit is Bool), number.doubleValue > 0,
+                    let zeroAllowed = name == "confirm_above"
+                    guard let number = limit as? NSNumber, !(limit is Bool), number.doubleValue.isFinite,
+                          number.doubleValue > 0 || (zeroAllowed && number.doubleValue == 0),
                           let decimal = Decimal(string: number.stringValue, locale: Locale(identifier: "en_US_POSIX")) else {
-                        throw document.error("budget.\(name) must be a positive number of credits", key: name)
+                        throw document.error("budget.\(name) must be a \(zeroAllowed ? "positive number of credits, or 0 to never ask" : "positive number of credits")", key: name)
                     }
                     let credits = Credits(decimal)
-                    if name == "daily" { config.dailyBudget = credits } else { config.sessionBudget = credits }
+                    switch name {
+                    case "daily": config.dailyBudget = credits
+                    case "session": config.sessionBudget = credits
+                    default: config.confirmAbove = credits
+                    }
                 }
             default:
                 throw document.error("unknown key \(key) (known: region, model, theme, output_dir, [budget])", key: key)

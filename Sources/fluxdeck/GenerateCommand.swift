@@ -36,6 +36,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
     @Option(help: "How many images.") var count: Int = 1
+    @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted; `fluxdeck jobs resume` finishes them.") var noWait = false
     @Flag(help: "One JSON object per job on stdout.") var json = false
 
@@ -59,6 +60,7 @@ struct GenerateCommand: AsyncParsableCommand {
             spec.upsample = upsample
             spec.count = count
             let requests = try spec.requests(groupID: UUID().uuidString.lowercased())
+            try JobRunner.checkSpend(requests, maxSpend: maxSpend)
             try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
         }
     }
@@ -74,6 +76,7 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted.") var noWait = false
+    @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(help: "One JSON object per job on stdout.") var json = false
 
     func run() async throws {
@@ -89,6 +92,7 @@ struct BatchCommand: AsyncParsableCommand {
                     throw CommandFailure.usage("job \(index + 1): \(failure.message)")
                 }
             }
+            try JobRunner.checkSpend(requests, maxSpend: maxSpend)
             try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
         }
     }
@@ -96,6 +100,23 @@ struct BatchCommand: AsyncParsableCommand {
 
 /// Submits, shows progress, reports, and picks the exit code.
 enum JobRunner {
+    /// Refuses (exit 2, nothing sent) when the requests' estimate is above `maxSpend`.
+    static func checkSpend(_ requests: [JobRequest], maxSpend: Double?) throws {
+        guard let maxSpend else { return }
+        guard maxSpend.isFinite, maxSpend >= 0 else { throw CommandFailure.usage("--max-spend must be a number of credits, 0 or more") }
+        let limit = Credits(serverValue: maxSpend)
+        var total = Credits.zero
+        for request in requests {
+            do { total = total + (try request.parameters.prepare(for: request.model)).estimate.credits } catch {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            }
+        }
+        if total > limit {
+            throw CommandFailure.usage(
+                "the estimate is \(total) credits (\(total.usdText)) for \(requests.count) job\(requests.count == 1 ? "" : "s"), above --max-spend \(limit); nothing was sent")
+        }
+    }
+
     static func run(_ requests: [JobRequest], service: ServiceOptions, outputDir: String?, wait: Bool, json: Bool) async throws {
         let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
             if let simulator = session.simulator {
@@ -157,7 +178,13 @@ enum JobRunner {
 struct JobReport: Encodable {
     var id: String
     var model: String
+    /// fluxdeck's phase (also under `phase`).
     var status: String
+    /// BFL's task id, and the last status BFL gave, verbatim ("Ready", "Request Moderated",
+    /// "Content Moderated", "Error", "Task not found", or one fluxdeck does not know).
+    var taskID: String?
+    var apiStatus: String?
+    var outputDirectory: String?
     var file: String?
     var seed: Int?
     var cost: Credits?
@@ -167,14 +194,18 @@ struct JobReport: Encodable {
     var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, model, status, file, seed, cost, error
+        case id, model, status, phase, file, seed, cost, error
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
+        case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
     }
 
     init(_ job: JobRecord) {
         id = job.id
         model = job.model
         status = job.phase.rawValue
+        taskID = job.taskID
+        apiStatus = job.serverStatus.map(TerminalText.sanitize)
+        outputDirectory = job.outputDirectory
         file = job.outputPath
         seed = job.seed
         cost = job.chargedCredits
@@ -189,6 +220,10 @@ struct JobReport: Encodable {
         try c.encode(id, forKey: .id)
         try c.encode(model, forKey: .model)
         try c.encode(status, forKey: .status)
+        try c.encode(status, forKey: .phase)
+        try c.encode(taskID, forKey: .taskID)
+        try c.encode(apiStatus, forKey: .apiStatus)
+        try c.encode(outputDirectory, forKey: .outputDirectory)
         try c.encode(file, forKey: .file)
         try c.encode(seed, forKey: .seed)
         try c.encode(cost, forKey: .cost)
@@ -219,7 +254,10 @@ actor ProgressReporter {
                     Output.error("\(job.shortID) \(job.model): \(job.phase.rawValue)")
                 }
             case .progress(let id, let value):
+                guard phases[id] != nil else { continue }
                 progress[id] = value
+            case .elsewhere:
+                continue
             }
             if interactive { draw() }
         }

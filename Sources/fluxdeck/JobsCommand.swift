@@ -16,7 +16,7 @@ struct JobsList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first.")
 
     @Flag(help: "One JSON object per job.") var json = false
-    @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled).")
+    @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled, abandoned, save_failed).")
     var status: [String] = []
     @Option(help: "At most this many jobs.") var limit: Int = 50
 
@@ -75,9 +75,18 @@ struct JobsResume: AsyncParsableCommand {
                     throw CommandFailure(code: .jobFailed, message: error.message)
                 }
                 let picked = Set(resumed.map(\.id))
-                let others = try session.store.jobs(phases: JobPhase.resumable).filter { !picked.contains($0.id) }
-                if !others.isEmpty {
-                    Output.error("fluxdeck: \(others.count) unfinished job(s) belong to another endpoint (\(Set(others.map(\.endpoint)).sorted().joined(separator: ", "))); run resume with that endpoint")
+                let others = try session.store.jobs(phases: JobPhase.unfinished).filter { !picked.contains($0.id) }
+                let runners = try session.store.runners()
+                let now = Date()
+                let alive = Set(runners.filter { !$0.isGone(now: now) }.map(\.id))
+                let followed = others.filter { $0.ownerID.map(alive.contains) ?? false }
+                let elsewhere = others.filter { !($0.ownerID.map(alive.contains) ?? false) }
+                if !followed.isEmpty {
+                    let pids = Set(followed.compactMap { job in runners.first { $0.id == job.ownerID }?.pid }).sorted().map(String.init)
+                    Output.error("fluxdeck: \(followed.count) unfinished job(s) are followed by another running fluxdeck (pid \(pids.joined(separator: ", "))); left to it")
+                }
+                if !elsewhere.isEmpty {
+                    Output.error("fluxdeck: \(elsewhere.count) unfinished job(s) belong to another endpoint (\(Set(elsewhere.map(\.endpoint)).sorted().joined(separator: ", "))); run resume with that endpoint")
                 }
                 if resumed.isEmpty { return [] }
                 Output.error("fluxdeck: resuming \(resumed.count) job(s)")

@@ -108,6 +108,9 @@ struct Session {
         if let maxActive { configuration.accountLimit = maxActive }
         let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory),
                                configuration: configuration)
+        // Keep this runner's claim on its jobs alive (another fluxdeck takes them over only
+        // when this process is gone).
+        Task { await engine.startRunnerDuties(adopt: false, watchOthers: false) }
         return Session(client: client, engine: engine, store: store, endpointLabel: label, transport: transport,
                        simulator: simulator)
     }

@@ -7,6 +7,7 @@ import Jobs
 import NcursesBackend
 import TerminalCore
 import Theme
+import Widgets
 
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,11 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(failure.code.rawValue)
         }
         let loadedTheme = try loadTheme(theme ?? settings.theme ?? "default")
+        // Without a terminal there is nobody to read keys from: say where to go instead.
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            Output.error("fluxdeck: the studio needs a terminal on stdin and stdout; from scripts and pipes use `fluxdeck generate`, `fluxdeck batch` or `fluxdeck jobs` (see `fluxdeck --help`)")
+            throw ExitCode(2)
+        }
         var service = self.service
         if service.region == nil { service.region = settings.region }
         let session: Session
@@ -56,6 +62,9 @@ struct StudioCommand: AsyncParsableCommand {
         let startOfToday = Calendar.current.startOfDay(for: Date())
         let chargedElsewhere = (try? session.store.charged(since: startOfToday, excluding: Set(recent.map(\.id)))) ?? .zero
         let followed = Set(((try? await session.engine.resume()) ?? []).map(\.id))
+        // Other fluxdeck processes' jobs are shown as the ledger changes, and taken over
+        // when their process is gone.
+        await session.engine.startRunnerDuties(adopt: true, watchOthers: true)
         let detached = Set(recent.filter { !$0.phase.isFinal && !followed.contains($0.id) }.map(\.id))
 
         // A self-pipe wakes the loop for engine events and signals; keys wake it through stdin.
@@ -76,7 +85,8 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var state = AppState(modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel))
-        state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget)
+        state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
+                              confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove)
         state.jobsOutliveSession = session.simulator == nil
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
@@ -95,13 +105,21 @@ struct StudioCommand: AsyncParsableCommand {
                 let s = driver.state
                 let done = s.jobs.filter { $0.phase == .done }.count
                 let message = s.message.map { " message=" + TerminalText.sanitize($0.text) } ?? ""
-                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done)\(message)\n".utf8))
+                let prompt = s.editor.text
+                let lines = prompt.isEmpty ? 0 : prompt.split(separator: "\n", omittingEmptySubsequences: false).count
+                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil)\(message)\n".utf8))
             }
             // Idle means idle: block until a key, a signal or an event; tick the spinner only
             // while jobs run.
             var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             let ready = poll(&waits, 2, driver.state.runningCount > 0 ? 120 : -1)
             if ready == 0 { driver.send(.tick(Date())) }
+            // The terminal hung up or failed: nobody is there any more. The jobs stay in the
+            // ledger for the next start or `jobs resume`.
+            if waits[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                log.info("the terminal hung up; stopping")
+                break
+            }
             if waits[1].revents != 0 {
                 var sink = [UInt8](repeating: 0, count: 64)
                 while read(wakeRead, &sink, sink.count) > 0 {}
@@ -113,7 +131,7 @@ struct StudioCommand: AsyncParsableCommand {
                 driver.send(.resize(width: width, height: height))
             }
             // Keys (and KEY_RESIZE after SIGWINCH interrupted poll).
-            while let event = terminal.nextEvent(timeout: 0) {
+            for event in terminal.nextEvents(timeout: 0) {
                 switch event {
                 case .key(let key): driver.send(.key(key))
                 case .resize(let width, let height):

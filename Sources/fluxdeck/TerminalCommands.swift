@@ -75,7 +75,7 @@ struct TerminalCheckCommand: AsyncParsableCommand {
     }
 }
 
-/// Set by SIGINT/SIGTERM (or by the program); polled by the run loop. Unchecked: the
+/// Set by SIGINT/SIGTERM/SIGHUP (or by the program); polled by the run loop. Unchecked: the
 /// dispatch sources it keeps alive are touched only under its lock.
 final class StopFlag: @unchecked Sendable {
     private let state = Mutex(false)
@@ -103,7 +103,7 @@ final class StopFlag: @unchecked Sendable {
     /// Installs the handlers. Created outside any actor: a closure made in main-actor code and
     /// run on a dispatch queue traps under Swift 6.
     nonisolated func watchSignals() {
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in self?.set() }

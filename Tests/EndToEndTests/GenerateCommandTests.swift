@@ -42,8 +42,12 @@ struct GenerateCommandTests {
         #expect(lines.count == 2)
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(Set(object.keys) == ["id", "model", "status", "file", "seed", "cost", "estimated_cost", "input_mp", "output_mp", "error"])
+            #expect(Set(object.keys) == ["id", "model", "status", "phase", "task_id", "api_status", "output_dir", "file", "seed", "cost",
+                                         "estimated_cost", "input_mp", "output_mp", "error"])
             #expect(object["status"] as? String == "done")
+            #expect(object["phase"] as? String == "done")
+            #expect(object["api_status"] as? String == "Ready")
+            #expect((object["task_id"] as? String)?.isEmpty == false)
             #expect((object["cost"] as? NSNumber)?.doubleValue == 3)
             let file = try #require(object["file"] as? String)
             #expect(FileManager.default.fileExists(atPath: file))

@@ -53,7 +53,10 @@ struct StudioTmuxTests {
         #expect(first.contains("No jobs yet."))
 
         _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "-l", "a lighthouse at dusk"], capture: false)
-        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Tab", "Down", "Down", "Down", "+", "+", "+", "Enter"], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Tab", "Down", "Down", "Down", "+", "+", "+"], capture: false)
+        // Enter in the same read as text would be part of a paste: send it once the count shows.
+        #expect(await lines.wait(containing: "count=4") != nil)
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "Enter"], capture: false)
         // Under load the first frame after Enter may already show some jobs done.
         #expect(await lines.wait(for: "frame 120x40 jobs=4") != nil)
         #expect(await lines.wait(for: "frame 120x40 jobs=4 running=0 done=4") != nil)

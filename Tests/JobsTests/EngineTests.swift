@@ -275,6 +275,7 @@ struct EngineTests {
             switch event {
             case .updated(let record): phases.append(record.phase)
             case .progress(_, let value): progress.append(value)
+            case .elsewhere: break
             }
         }
         #expect(phases == [.queued, .submitting, .pending, .running, .downloading, .done])

@@ -35,6 +35,9 @@ static inline int cnc_start(void) {
     mousemask(BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
     curs_set(0);
+    /* Bracketed paste: the terminal marks pasted text, so its line ends are never Enter. */
+    fputs("\033[?2004h", stdout);
+    fflush(stdout);
     return 0;
 }
 
@@ -52,7 +55,15 @@ static inline int cnc_start_on(FILE *out, FILE *in, const char *term, int lines,
     return 0;
 }
 
-static inline void cnc_end(void) { endwin(); }
+/* Leaves curses, turning bracketed paste off first (a shell would otherwise see the markers).
+   Only for screens started by cnc_start: the benchmark screen writes to a file. */
+static inline void cnc_end(int interactive) {
+    if (interactive) {
+        fputs("\033[?2004l", stdout);
+        fflush(stdout);
+    }
+    endwin();
+}
 
 /* Reads the terminal's size and tells curses about it (for SIGWINCH delivered to another
    thread, where curses' own handler never runs). Returns 1 when the size changed. */

@@ -1,0 +1,74 @@
+import Testing
+import TerminalCore
+
+/// What one read of the terminal becomes: pastes are text, never keys.
+@Suite("Input decoder: bracketed and plain pastes")
+struct InputDecoderTests {
+    static func units(_ text: String) -> [InputUnit] { text.unicodeScalars.map { .scalar($0.value) } }
+    static let start = "\u{1B}[200~"
+    static let end = "\u{1B}[201~"
+
+    @Test("a bracketed paste of three lines is one paste with its line breaks")
+    func bracketed() {
+        var decoder = InputDecoder()
+        let events = decoder.decode(Self.units(Self.start + "one\rtwo\r\nthree\r" + Self.end))
+        #expect(events == [.paste("one\ntwo\nthree\n")])
+        #expect(!decoder.isPasting)
+    }
+
+    @Test("markers and text split across reads at every point still make one paste")
+    func splitEverywhere() {
+        let whole = Array(Self.units("a" + Self.start + "line 1\rline 2" + Self.end + "b"))
+        for cut in 1..<whole.count {
+            var decoder = InputDecoder()
+            var events = decoder.decode(Array(whole[..<cut]))
+            events += decoder.decode(Array(whole[cut...]))
+            if decoder.awaitsMore { events += decoder.decode([], final: true) }
+            #expect(events == [.key(.char("a")), .paste("line 1\nline 2"), .key(.char("b"))], "cut at \(cut)")
+        }
+    }
+
+    @Test("without brackets, text and its line ends in one read are a paste, not Enter")
+    func plainPaste() {
+        var decoder = InputDecoder()
+        #expect(decoder.decode(Self.units("one\rtwo\rthree")) == [.paste("one\ntwo\nthree")])
+        #expect(decoder.decode(Self.units("tail\r")) == [.paste("tail\n")])
+    }
+
+    @Test("typed keys stay keys: Enter alone, a letter alone, Enter before text")
+    func typing() {
+        var decoder = InputDecoder()
+        #expect(decoder.decode(Self.units("\r")) == [.key(Key(.enter))])
+        #expect(decoder.decode(Self.units("q")) == [.key(.char("q"))])
+        #expect(decoder.decode(Self.units("jj")) == [.key(.char("j")), .key(.char("j"))])
+        #expect(decoder.decode(Self.units("\rab")) == [.key(Key(.enter)), .key(.char("a")), .key(.char("b"))])
+        #expect(decoder.decode([.scalar(9), .event(.key(Key(.down))), .scalar(13)]) == [.key(Key(.tab)), .key(Key(.down)), .key(Key(.enter))])
+    }
+
+    @Test("Esc alone is Escape once nothing follows it; Esc then a letter is Alt")
+    func escape() {
+        var decoder = InputDecoder()
+        // It may be the start of a paste marker split across reads: the caller reads once more.
+        #expect(decoder.decode(Self.units("\u{1B}")).isEmpty)
+        #expect(decoder.awaitsMore)
+        #expect(decoder.decode([], final: true) == [.key(Key(.escape))])
+        #expect(decoder.decode(Self.units("\u{1B}x")) == [.key(.alt("x"))])
+        #expect(decoder.decode(Self.units("\u{1B}\r")) == [.key(Key(.enter, .alt))])
+    }
+
+    @Test("an unfinished marker that never completes is read as the keys it spells")
+    func unfinishedMarker() {
+        var decoder = InputDecoder()
+        #expect(decoder.decode(Self.units("\u{1B}[20")).isEmpty)
+        #expect(decoder.awaitsMore)
+        #expect(decoder.decode([], final: true) == [.key(.alt("[")), .key(.char("2")), .key(.char("0"))])
+    }
+
+    @Test("control characters and escape sequences inside a paste are dropped; resizes still pass")
+    func inertPaste() {
+        var decoder = InputDecoder()
+        let events = decoder.decode(Self.units(Self.start + "a\u{7}b\u{1B}c") + [.event(.resize(width: 80, height: 24)), .event(.key(Key(.up)))]
+                                    + Self.units("d" + Self.end))
+        #expect(events == [.resize(width: 80, height: 24), .paste("abcd")])
+    }
+}
