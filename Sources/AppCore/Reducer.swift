@@ -122,6 +122,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
         state.refreshDerived()
         clampSelections(&state)
+        if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
         return []
     case .submitFailed(let text):
         state.message = .init(text: TerminalText.sanitize(text), isError: true)

@@ -75,7 +75,7 @@ public actor JobEngine {
     public let library: OutputLibrary
     public let configuration: EngineConfiguration
     /// This engine's entry in the ledger's runner table: every job it follows names it.
-    public let runner: RunnerRecord
+    public nonisolated let runner: RunnerRecord
     private let client: BFLClient
     private let stopwatch: Stopwatch
     private let wallClock: @Sendable () -> Date
@@ -207,9 +207,7 @@ public actor JobEngine {
             case .saveFailed where job.resultURL == nil && job.pollingURL == nil:
                 continue
             case .saveFailed:
-                live[job.id] = job
-                emitter.yield(.updated(job))
-                start(job.id, resumed: true)
+                try fetchAgain(job)
             default:
                 if job.pollingURL == nil, let taskID = job.taskID {
                     job.pollingURL = client.rebuiltPollingURL(taskID: taskID)
@@ -241,9 +239,20 @@ public actor JobEngine {
             guard try store.claim(jobID: id, owner: runner.id, from: job.ownerID) else { return false }
             job.ownerID = runner.id
         }
-        live[id] = job
-        start(id, resumed: true)
+        try fetchAgain(job)
         return true
+    }
+
+    /// Starts downloading a saved-failed job again: it is `downloading` from now on (so waiters
+    /// wait for the outcome), from its result URL, or through a poll when it has none.
+    private func fetchAgain(_ original: JobRecord) throws {
+        var job = original
+        job.phase = .downloading
+        job.errorKind = nil
+        job.errorMessage = nil
+        live[job.id] = job
+        try record(job, detail: "downloading the image again")
+        start(job.id, resumed: true)
     }
 
     // MARK: other runners
@@ -490,14 +499,12 @@ public actor JobEngine {
     private func run(_ id: String, resumed: Bool) async {
         do {
             guard var job = live[id] else { return }
-            if job.phase == .saveFailed {
-                if let url = job.resultURL {
-                    try await download(job, sample: url, servedSeconds: nil)
-                    tasks[id] = nil
-                    return
-                }
-                // An older job without its URL: BFL answers Ready again with it.
-                job.phase = .downloading
+            // Ready before: fetch from the URL BFL gave (a job without one is polled again, and
+            // BFL answers Ready with it).
+            if job.phase == .downloading, let url = job.resultURL, job.outputPath == nil {
+                try await download(job, sample: url, servedSeconds: nil)
+                tasks[id] = nil
+                return
             }
             if job.phase == .queued {
                 guard let submitted = try await submit(job) else { return }

@@ -1,0 +1,115 @@
+import AppCore
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Widgets
+
+/// The studio never spends by accident: large spends ask, pastes never submit, other
+/// processes' jobs offer nothing that could send them again, a failed save is fetched again.
+@Suite("Studio reducer: spending")
+struct MoneyReducerTests {
+    func press(_ keys: Key..., in state: inout AppState) -> [Effect] {
+        keys.flatMap { reduce(&state, .key($0)) }
+    }
+
+    /// A prompt and flux-2-max at 24 images: 24 × 7 = 168 credits, over the default 100.
+    func expensive() -> AppState {
+        var state = AppState(modelID: "flux-2-max")
+        _ = reduce(&state, .paste("a lighthouse"))
+        state.count = 24
+        return state
+    }
+
+    @Test("a submission at or above confirm_above asks with the count, model and total; y sends it, n does not")
+    func confirmLargeSpend() throws {
+        var state = expensive()
+        #expect(state.estimate.credits >= Credits(100))
+        #expect(press(Key(.enter), in: &state).isEmpty)
+        let question = try #require(state.message?.text)
+        #expect(question.contains("24 × FLUX.2 [max]"), "\(question)")
+        #expect(question.contains("\(state.estimate.credits) credits"))
+        #expect(question.contains(state.estimate.credits.usdText))
+        #expect(state.confirming != nil)
+        // n (or any other key) drops it.
+        #expect(press(.char("n"), in: &state).isEmpty)
+        #expect(state.confirming == nil)
+        // Asked again, y sends exactly what was asked about.
+        _ = press(Key(.enter), in: &state)
+        let sent = press(.char("y"), in: &state)
+        #expect(sent.count == 1)
+        guard case .submit(let model, _, let count, _)? = sent.first else {
+            Issue.record("expected a submission, got \(sent)")
+            return
+        }
+        #expect(model == "flux-2-max")
+        #expect(count == 24)
+    }
+
+    @Test("below the threshold, or with confirm_above = 0, Enter sends at once")
+    func noQuestion() {
+        var state = expensive()
+        state.budget.confirmAbove = Credits(0)
+        #expect(press(Key(.enter), in: &state).count == 1)
+        var small = AppState(modelID: "flux-2-pro")
+        _ = reduce(&small, .paste("a heron"))
+        #expect(press(Key(.enter), in: &small).count == 1)
+        var exact = AppState(modelID: "flux-2-pro")
+        _ = reduce(&exact, .paste("a heron"))
+        exact.budget.confirmAbove = exact.estimate.credits
+        #expect(press(Key(.enter), in: &exact).isEmpty, "at the threshold it asks")
+    }
+
+    @Test("a re-run at or above the threshold asks too")
+    func rerunAsks() {
+        var state = AppState()
+        var record = job("j1", .done, output: "/tmp/x.jpg", seed: 7)
+        record.estimatedCredits = "120"
+        _ = reduce(&state, .jobsLoaded([record]))
+        state.focus = .jobs
+        #expect(press(.char("r"), in: &state).isEmpty)
+        #expect(state.message?.text.contains("120 credits") == true)
+        #expect(press(.char("y"), in: &state) == [.rerun(jobID: "j1", newSeed: false)])
+    }
+
+    @Test("a paste with line breaks never submits, whatever pane has focus")
+    func pasteNeverSubmits() {
+        var state = AppState()
+        state.focus = .jobs
+        #expect(reduce(&state, .paste("one\ntwo\nthree\n")).isEmpty)
+        #expect(state.editor.text == "one\ntwo\nthree\n")
+        #expect(state.focus == .prompt)
+    }
+
+    @Test("another process's unfinished job shows its pid and offers no cancel, abandon or re-run")
+    func elsewhere() {
+        var state = AppState()
+        _ = reduce(&state, .jobElsewhere(job("f1", .running), ownerPID: 4242))
+        #expect(state.detachedJobIDs.contains("f1"))
+        #expect(state.runningCount == 0)
+        state.focus = .jobs
+        for key in ["c", "a", "r", "n"] {
+            #expect(press(.char(Character(key)), in: &state).isEmpty, "key \(key)")
+            #expect(state.confirming == nil)
+            #expect(state.message?.text.contains("pid 4242") == true)
+        }
+        // When that process finishes it, the job is an ordinary finished job.
+        _ = reduce(&state, .jobElsewhere(job("f1", .done, output: "/tmp/f1.jpg"), ownerPID: 4242))
+        #expect(!state.detachedJobIDs.contains("f1"))
+        #expect(state.outputs.map(\.id) == ["f1"])
+        // Adopted by this studio, it is this studio's.
+        _ = reduce(&state, .jobElsewhere(job("f2", .pending), ownerPID: 99))
+        _ = reduce(&state, .jobUpdated(job("f2", .running)))
+        #expect(!state.detachedJobIDs.contains("f2"))
+        #expect(state.elsewherePIDs["f2"] == nil)
+    }
+
+    @Test("r on a job whose save failed downloads it again; it never re-runs it")
+    func retrySave() {
+        var state = AppState()
+        _ = reduce(&state, .jobsLoaded([job("s1", .saveFailed, error: "not saved")]))
+        state.focus = .jobs
+        #expect(press(.char("r"), in: &state) == [.retrySave(jobID: "s1")])
+    }
+}

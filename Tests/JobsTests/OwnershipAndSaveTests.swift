@@ -1,0 +1,130 @@
+import BFL
+import BFLSimulator
+import Foundation
+import Jobs
+import Testing
+
+/// Two runners on one ledger never send a job twice; a paid image that cannot be saved is
+/// fetched again, never bought again.
+@Suite("Job owners and failed saves, against the simulator", .timeLimit(.minutes(2)))
+struct OwnershipAndSaveTests {
+    typealias Rig = EngineSimulatorTests.Rig
+
+    /// A second engine on the rig's ledger and simulator (another fluxdeck process).
+    static func secondEngine(_ rig: Rig, accountLimit: Int = 24) throws -> JobEngine {
+        var client = BFLClient.Configuration(endpoint: try #require(Endpoint(customURL: rig.server.apiURL)), apiKey: APIKey(rig.server.apiKey))
+        client.retry = RetryPolicy(jitter: { 0.1 })
+        var configuration = EngineConfiguration(endpointLabel: rig.server.apiURL)
+        configuration.accountLimit = accountLimit
+        return JobEngine(client: BFLClient(configuration: client, transport: rig.transport), store: rig.store,
+                         library: OutputLibrary(directory: rig.directory.appendingPathComponent("out")), configuration: configuration)
+    }
+
+    static func posts(_ server: SimulatorServer) async -> Int {
+        await server.core.requests.filter { $0.method == "POST" && $0.listener == .api && !$0.path.hasPrefix("/__sim/") }.count
+    }
+
+    static func request(_ prompt: String) throws -> JobRequest {
+        var parameters = GenerationParameters(prompt: prompt)
+        parameters.width = 256
+        parameters.height = 256
+        return JobRequest(model: try #require(Catalog.model(id: "flux-2-klein-4b")), parameters: parameters)
+    }
+
+    @Test("a live runner's queued jobs are left to it; once it is gone they are adopted and each is sent once")
+    func adoptOnlyOrphans() async throws {
+        let rig = try await Rig.start { $0.timeFactor = 0.05 }
+        let first = try Self.secondEngine(rig, accountLimit: 1)
+        let jobs = try await first.enqueue((0..<6).map { try Self.request("owned \($0)") })
+        let second = try Self.secondEngine(rig)
+        // The first runner is alive (this process, its heartbeat fresh): nothing is taken.
+        #expect(try await second.resume().isEmpty)
+        #expect(try rig.store.jobs().allSatisfy { $0.ownerID == first.runner.id })
+        // It stops; what it had not finished belongs to nobody alive, and is adopted once.
+        await first.shutdown()
+        let adopted = try await second.resume()
+        #expect(!adopted.isEmpty)
+        #expect(try await Self.secondEngine(rig).resume().isEmpty, "a third runner finds nothing left")
+        let results = await second.wait(for: jobs.map(\.id))
+        #expect(results.allSatisfy { $0.phase == .done || $0.phase == .unknown }, "\(results.map(\.phase))")
+        // One POST per job at most: a job caught mid-POST when the first stopped is unknown, not resent.
+        let posts = await Self.posts(rig.server)
+        #expect(posts <= jobs.count)
+        #expect(posts >= results.filter { $0.phase == .done }.count)
+        await second.shutdown()
+        await rig.stop()
+    }
+
+    @Test("a runner whose queued jobs were taken over lets them go without sending them")
+    func lostOwnership() async throws {
+        let rig = try await Rig.start { $0.timeFactor = 0.05 }
+        let first = try Self.secondEngine(rig, accountLimit: 1)
+        let jobs = try await first.enqueue((0..<4).map { try Self.request("contested \($0)") })
+        let second = try Self.secondEngine(rig)
+        // The second runner took the three waiting jobs while the first looked gone.
+        for job in jobs.dropFirst() {
+            #expect(try rig.store.claim(jobID: job.id, owner: second.runner.id, from: first.runner.id))
+        }
+        let taken = try await second.resume()
+        #expect(Set(taken.map(\.id)) == Set(jobs.dropFirst().map(\.id)))
+        // The first runner finishes its own job, then meets the others owned elsewhere and
+        // lets them go: waiting on them answers with the ledger's state.
+        let own = await first.wait(for: [jobs[0].id])
+        #expect(own.first?.phase == .done)
+        let all = await second.wait(for: jobs.dropFirst().map(\.id))
+        #expect(all.allSatisfy { $0.phase == .done })
+        #expect(await Self.posts(rig.server) == 4, "each job was sent exactly once")
+        let prompts = await rig.server.core.requests.compactMap(\.prompt)
+        #expect(Set(prompts).count == prompts.count)
+        await first.shutdown()
+        await second.shutdown()
+        await rig.stop()
+    }
+
+    @Test("a paid image whose folder is gone is save_failed; restored, it is downloaded again once, never re-sent")
+    func saveFailedThenRetried() async throws {
+        let rig = try await Rig.start { $0.timeFactor = 0.05 }
+        let out = rig.directory.appendingPathComponent("out")
+        let job = try #require(try await rig.engine.enqueue([Self.request("a paid heron")]).first)
+        #expect(job.outputDirectory == out.path)
+        // The folder the job was made for disappears before the image arrives.
+        try FileManager.default.removeItem(at: out)
+        let failed = try #require(await rig.engine.wait(for: [job.id]).first)
+        #expect(failed.phase == .saveFailed, "\(failed.phase) \(failed.errorMessage ?? "")")
+        #expect(failed.errorMessage?.contains(out.path) == true)
+        #expect(failed.resultURL != nil)
+        #expect(!FileManager.default.fileExists(atPath: out.path), "never made again silently")
+        // Restored, the job is fetched again: nothing more is sent to BFL.
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        #expect(try await rig.engine.retrySave(job.id))
+        let saved = try #require(await rig.engine.wait(for: [job.id]).first)
+        #expect(saved.phase == .done)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(files.filter { $0.hasSuffix(".jpg") }.count == 1)
+        #expect(files.filter { $0.hasSuffix(".json") }.count == 1)
+        #expect(await Self.posts(rig.server) == 1)
+        #expect(try await !rig.engine.retrySave(job.id), "a saved job is not fetched again")
+        await rig.stop()
+    }
+
+    @Test("a failed save whose URL has expired ends expired, naming the task")
+    func saveFailedThenExpired() async throws {
+        let rig = try await Rig.start {
+            $0.timeFactor = 0.05
+            $0.deliveryTTL = .milliseconds(1)
+        }
+        let out = rig.directory.appendingPathComponent("out")
+        let job = try #require(try await rig.engine.enqueue([Self.request("a late heron")]).first)
+        try FileManager.default.removeItem(at: out)
+        let failed = try #require(await rig.engine.wait(for: [job.id]).first)
+        #expect(failed.phase == .saveFailed)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        #expect(try await rig.engine.retrySave(job.id))
+        let expired = try #require(await rig.engine.wait(for: [job.id]).first)
+        #expect(expired.phase == .expired)
+        let task = try #require(expired.taskID)
+        #expect(expired.errorMessage?.contains(task) == true)
+        #expect(await Self.posts(rig.server) == 1)
+        await rig.stop()
+    }
+}
