@@ -147,7 +147,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BFLTests",
-            dependencies: ["BFL", "TestSupport"],
+            dependencies: [
+                "BFL", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -61,12 +61,7 @@ public final class HTTPClientTransport: Transport {
         do {
             response = try await client.execute(outgoing, timeout: .milliseconds(request.timeout.milliseconds))
         } catch {
-            let classified = Self.classify(error)
-            // Whatever the error says, a request whose body was taken may have reached the server.
-            if request.body != nil, bodyPulled.isSet, let transportError = classified as? TransportError, transportError.nothingWasSent {
-                throw TransportError(.connectionLost, transportError.message + " (after the request was sent)")
-            }
-            throw classified
+            throw Self.classify(error, bodyTaken: request.body != nil && bodyPulled.isSet)
         }
         let headers = response.headers.map { HeaderField($0.name, $0.value) }
         let body = response.body
@@ -86,7 +81,17 @@ public final class HTTPClientTransport: Transport {
         return TransportResponse(status: Int(response.status.code), headers: headers, body: stream)
     }
 
-    /// Sorts an AsyncHTTPClient/NIO error by whether the request can have been sent.
+    /// Sorts an AsyncHTTPClient/NIO error by whether the request can have been sent. Whatever
+    /// the error says, a request whose body the client took (`bodyTaken`) may have reached the
+    /// server: it is never "nothing was sent".
+    public static func classify(_ error: any Error, bodyTaken: Bool) -> any Error {
+        let classified = classify(error)
+        if bodyTaken, let transportError = classified as? TransportError, transportError.nothingWasSent {
+            return TransportError(.connectionLost, transportError.message + " (after the request was sent)")
+        }
+        return classified
+    }
+
     static func classify(_ error: any Error) -> any Error {
         if error is CancellationError { return error }
         if let error = error as? HTTPClientError {
