@@ -241,7 +241,7 @@ func phaseText(_ job: JobRecord) -> String {
 }
 
 private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let queued = state.jobs.filter { $0.phase == .queued }.count
+    let queued = state.jobs.filter { $0.phase == .queued && !state.detachedJobIDs.contains($0.id) }.count
     let active = state.runningCount - queued
     var parts: [String] = []
     if active > 0 { parts.append("\(active) active") }

@@ -132,7 +132,7 @@ struct GenerateCommandTests {
         #expect(credits.stdout.contains("\"credits\":1000"))
     }
 
-    @Test("kill -9 mid-batch, then `jobs resume`: every job final, every saved image there once, no POST twice")
+    @Test("kill -9 mid-batch --output-dir DIR, then `jobs resume`: every job final, every saved image in DIR once, no POST twice")
     func killAndResume() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -159,9 +159,12 @@ struct GenerateCommandTests {
         try #require(reached, "the batch never sent 30 submissions")
         #expect(status == 128 + SIGKILL)
 
-        let resumed = try await BinaryRunner.run(["jobs", "resume"] + arguments, environment: environment)
+        // Resumed without --output-dir: each job still saves where the batch asked.
+        let resumed = try await BinaryRunner.run(["jobs", "resume", "--endpoint", server.apiURL], environment: environment)
         #expect([0, 1].contains(resumed.status), "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming"))
+        let elsewhere = sandbox.root.appendingPathComponent("Pictures/fluxdeck")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: elsewhere.path)) ?? []).isEmpty)
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == count)
         #expect(jobs.allSatisfy { $0.phase.isFinal })

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real studio in a tmux server of its own, reporting each frame on a FIFO. `stop()` kills
+/// the tmux server (and so the studio); call it on every path.
+struct StudioRig {
+    let smoke = TerminalSmokeTests()
+    let socket: String
+    let lines: TerminalSmokeTests.Lines
+
+    /// Starts `fluxdeck <arguments>` in `directory` with `environment` (HOME and the XDG folders
+    /// belong there), at 120×40.
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String]) async throws -> StudioRig {
+        let binary = try BinaryRunner.binaryURL().path
+        let fifo = directory.appendingPathComponent("frames-\(UUID().uuidString.prefix(6))").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let socket = "fluxdeck-rig-\(UUID().uuidString.prefix(8))"
+        let variables = environment.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+        let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
+        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+            + "TERM=tmux-256color \(variables) '\(binary)' \(quoted) --notify '\(fifo)'; echo \"exit=$?\"; read x"
+        let rig = StudioRig(socket: socket, lines: try Self.open(fifo))
+        _ = try await rig.smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
+        return rig
+    }
+
+    private static func open(_ fifo: String) throws -> TerminalSmokeTests.Lines {
+        // Read-write: opening never blocks; reads have their own deadline.
+        let descriptor = Glibc.open(fifo, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CocoaError(.fileReadNoPermission) }
+        return TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+    }
+
+    func keys(_ keys: String...) async throws {
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t"] + keys, capture: false)
+    }
+
+    func literal(_ text: String) async throws {
+        _ = try await smoke.tmux(["-L", socket, "send-keys", "-t", "t", "-l", text], capture: false)
+    }
+
+    /// Pastes `text` as a terminal would: `bracketed` wraps it in the paste markers (the studio
+    /// asked for them); without, line ends arrive as carriage returns like typed Enters.
+    func paste(_ text: String, bracketed: Bool) async throws {
+        let buffer = "b\(UUID().uuidString.prefix(6))"
+        _ = try await smoke.tmux(["-L", socket, "set-buffer", "-b", buffer, text], capture: false)
+        _ = try await smoke.tmux(["-L", socket, "paste-buffer", "-d", "-b", buffer, "-t", "t"] + (bracketed ? ["-p"] : []), capture: false)
+    }
+
+    func screen() async throws -> String {
+        try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Reads frame lines until one contains every piece.
+    func frame(containing pieces: String...) async -> String? {
+        while let line = await lines.next() {
+            if pieces.allSatisfy(line.contains) { return line }
+        }
+        return nil
+    }
+
+    func stop() {
+        _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false)
+    }
+}
