@@ -5,6 +5,8 @@ import Jobs
 import TerminalCore
 import Testing
 import Widgets
+import AppUI
+import Theme
 
 /// The studio never spends by accident: large spends ask, pastes never submit, other
 /// processes' jobs offer nothing that could send them again, a failed save is fetched again.
@@ -111,5 +113,28 @@ struct MoneyReducerTests {
         _ = reduce(&state, .jobsLoaded([job("s1", .saveFailed, error: "not saved")]))
         state.focus = .jobs
         #expect(press(.char("r"), in: &state) == [.retrySave(jobID: "s1")])
+    }
+}
+
+@Suite("Jobs pane: what a paying user needs to read")
+struct JobsPaneTextTests {
+    @Test("request and content moderation are told apart; failed saves and other processes' jobs say so")
+    func rows() throws {
+        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "mono")))
+        var state = AppState()
+        var request = job("m1", .moderated, prompt: "blocked prompt")
+        request.serverStatus = "Request Moderated"
+        var content = job("m2", .moderated, prompt: "blocked image")
+        content.serverStatus = "Content Moderated"
+        let unsaved = job("s1", .saveFailed, prompt: "unsaved")
+        _ = reduce(&state, .jobsLoaded([request, content, unsaved]))
+        _ = reduce(&state, .jobElsewhere(job("e1", .running, prompt: "elsewhere job"), ownerPID: 31337))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        let text = render(state, theme: theme, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        let line = { (prompt: String) in text.split(separator: "\n").first { $0.contains(prompt) }.map(String.init) ?? "" }
+        #expect(line("blocked prompt").contains("mod: request"), "\(text)")
+        #expect(line("blocked image").contains("mod: image"))
+        #expect(line("unsaved").contains("save failed"))
+        #expect(line("elsewhere job").contains("pid 31337"))
     }
 }

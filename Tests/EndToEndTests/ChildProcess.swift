@@ -52,8 +52,22 @@ struct ChildProcess: Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // Threads that spawn (Dispatch workers) block most signals, and a child inherits that
+        // mask: a tmux server started so cannot be stopped by kill-server (its SIGTERM stays
+        // blocked), and a studio never hears SIGHUP. The child starts with no signal blocked and
+        // every signal at its default.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = spawnLock.withLock { posix_spawn(&pid, path, &actions, nil, argv, envp) }
+        let result = spawnLock.withLock { posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
         guard result == 0 else { throw SpawnError(description: "cannot start \(path): \(String(cString: strerror(result)))") }
         return ChildProcess(pid: pid)
     }
