@@ -20,7 +20,10 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     /// Credits from a number the server sent (a JSON double), rounded to 4 decimals so that
     /// binary noise such as 4.499999999 reads as 4.5.
-    public init(serverValue: Double) {
+    /// Nil for NaN, infinities and magnitudes beyond `WireNumber.balanceRange`: a `Credits`
+    /// never holds a value that would break comparisons (budgets) or arithmetic.
+    public init?(serverValue: Double) {
+        guard serverValue.isFinite, WireNumber.balanceRange.contains(serverValue) else { return nil }
         var exact = Decimal(serverValue)
         var rounded = Decimal()
         NSDecimalRound(&rounded, &exact, 4, .plain)

@@ -36,17 +36,21 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Reads a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`.
+    /// The longest `Retry-After` honoured, in seconds.
+    public static let maxRetryAfter: Double = 3600
+
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
-            return .milliseconds(Int64(seconds * 1000))
+        if let seconds = Double(text) {
+            // A server may say anything; an hour is the longest wait we honour.
+            guard seconds.isFinite, seconds >= 0 else { return nil }
+            return WireNumber.duration(seconds: seconds, clampedTo: 0...maxRetryAfter)
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: text) else { return nil }
-        let seconds = max(0, date.timeIntervalSince(now))
-        return .milliseconds(Int64(seconds * 1000))
+        return WireNumber.duration(seconds: date.timeIntervalSince(now), clampedTo: 0...maxRetryAfter)
     }
 }

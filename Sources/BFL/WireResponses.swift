@@ -70,6 +70,12 @@ extension KeyedDecodingContainer {
         (try? decodeIfPresent(JSONValue.self, forKey: key))??.doubleValue
     }
 
+    /// A number within `range`: non-finite, out-of-range or non-numeric values read as absent,
+    /// so nothing downstream ever converts one that traps.
+    func boundedDouble(_ key: Key, _ range: ClosedRange<Double>) -> Double? {
+        WireNumber.bounded(lenientDouble(key), range)
+    }
+
     func lenientInt(_ key: Key) -> Int? {
         guard let d = lenientDouble(key), d.isFinite, abs(d) < 9.0e18 else { return nil }
         return Int(d)
@@ -183,9 +189,9 @@ public struct SubmitResponse: Sendable, Hashable, Decodable {
         pollingURL = c.lenientString(.pollingURL)
         status = c.lenientString(.status).map(TaskStatus.init(wire:))
         webhookURL = c.lenientString(.webhookURL)
-        cost = c.lenientDouble(.cost).map(Credits.init(serverValue:))
-        inputMP = c.lenientDouble(.inputMP)
-        outputMP = c.lenientDouble(.outputMP)
+        cost = c.boundedDouble(.cost, WireNumber.costRange).flatMap(Credits.init(serverValue:))
+        inputMP = c.boundedDouble(.inputMP, WireNumber.megapixelRange)
+        outputMP = c.boundedDouble(.outputMP, WireNumber.megapixelRange)
     }
 }
 
@@ -213,9 +219,9 @@ public struct TaskResult: Sendable, Hashable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sample = c.lenientString(.sample)
         seed = c.lenientInt(.seed)
-        startTime = c.lenientDouble(.startTime)
-        endTime = c.lenientDouble(.endTime)
-        duration = c.lenientDouble(.duration)
+        startTime = c.boundedDouble(.startTime, 0...1e12)
+        endTime = c.boundedDouble(.endTime, 0...1e12)
+        duration = c.boundedDouble(.duration, WireNumber.durationRange)
         error = c.lenientString(.error)
     }
 }
@@ -252,10 +258,10 @@ public struct PollResponse: Sendable, Hashable, Decodable {
         self.status = TaskStatus(wire: status)
         id = c.lenientString(.id)
         result = try? c.decodeIfPresent(TaskResult.self, forKey: .result)
-        progress = c.lenientDouble(.progress).map { min(1, max(0, $0)) }
+        progress = WireNumber.bounded(c.lenientDouble(.progress), -1e9...1e9).map { min(1, max(0, $0)) }
         details = (try? c.decodeIfPresent(JSONValue.self, forKey: .details)) ?? nil
         preview = (try? c.decodeIfPresent(JSONValue.self, forKey: .preview)) ?? nil
-        cost = c.lenientDouble(.cost).map(Credits.init(serverValue:))
+        cost = c.boundedDouble(.cost, WireNumber.costRange).flatMap(Credits.init(serverValue:))
     }
 
     /// The failure message of an `Error` (or moderated) task: `details.error`, then the old
@@ -279,7 +285,10 @@ public struct CreditsResponse: Sendable, Hashable, Decodable {
         guard let value = c.lenientDouble(.credits) else {
             throw DecodingError.keyNotFound(CodingKeys.credits, .init(codingPath: [], debugDescription: "the reply has no credits"))
         }
-        credits = Credits(serverValue: value)
+        guard let credits = Credits(serverValue: value) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.credits], debugDescription: "the balance is not a usable number"))
+        }
+        self.credits = credits
     }
 }
 
@@ -333,5 +342,30 @@ public struct ErrorBody: Sendable, Hashable {
             message = trimmed.isEmpty ? nil : String(trimmed.prefix(200))
         }
         message = message.map(TerminalText.sanitize)
+    }
+}
+
+/// Bounds for numbers that arrive from the network. A value outside them is dropped where it is
+/// decoded, never converted: `Int64(1e300)` and `Decimal(Double.infinity)` stop the process.
+public enum WireNumber {
+    /// Credits of one job or one reply.
+    public static let costRange: ClosedRange<Double> = 0...1_000_000
+    /// A balance (it may be negative on some accounts).
+    public static let balanceRange: ClosedRange<Double> = -1e12...1e12
+    public static let megapixelRange: ClosedRange<Double> = 0...10_000
+    /// A task's service time in seconds: up to a day.
+    public static let durationRange: ClosedRange<Double> = 0...86_400
+
+    /// `value` when it is finite and within `range`, else nil.
+    public static func bounded(_ value: Double?, _ range: ClosedRange<Double>) -> Double? {
+        guard let value, value.isFinite, range.contains(value) else { return nil }
+        return value
+    }
+
+    /// Seconds as a `Duration`, clamped to `range` (seconds); nil for NaN.
+    public static func duration(seconds: Double, clampedTo range: ClosedRange<Double>) -> Duration? {
+        guard !seconds.isNaN else { return nil }
+        let clamped = min(max(seconds, range.lowerBound), range.upperBound)
+        return .milliseconds(Int64((clamped * 1000).rounded()))
     }
 }

@@ -152,7 +152,7 @@ enum Schema {
     private static func crossFieldIssues(_ body: [String: JSONValue], model: Model) -> [SchemaIssue] {
         var issues: [SchemaIssue] = []
         if model.sizeRule == .flux2, let w = body["width"]?.doubleValue, let h = body["height"]?.doubleValue,
-           Int(w) * Int(h) > PriceEstimator.maxInputPixels {
+           w * h > Double(PriceEstimator.maxInputPixels) {
             issues.append(SchemaIssue(loc: ["body"], msg: "Value error, width * height must be at most 4194304 pixels", type: "value_error"))
         }
         if let ratio = body["aspect_ratio"]?.stringValue, GenerationParameters.aspectRatioProblem(ratio) != nil {

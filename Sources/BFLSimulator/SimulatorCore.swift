@@ -186,7 +186,7 @@ public actor SimulatorCore {
             guard let key = body["key"]?.stringValue, !key.isEmpty else {
                 return .detail(400, "send {\"key\": \"…\", \"credits\": 100}")
             }
-            let credits = body["credits"]?.doubleValue.map(Credits.init(serverValue:)) ?? options.initialCredits
+            let credits = body["credits"]?.doubleValue.flatMap(Credits.init(serverValue:)) ?? options.initialCredits
             addKey(key, credits: credits)
             return .json(200, .object(["key": .string(key), "credits": .number(Self.double(credits))]))
         case ("POST", "/__sim/faults"):
@@ -299,7 +299,7 @@ public actor SimulatorCore {
         balances[key] = balance - estimate.credits
 
         let id = UUID().uuidString.lowercased()
-        let seed = object["seed"]?.doubleValue.map { Int($0) } ?? Int(rng.next() % 4_294_967_295)
+        let seed = object["seed"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) } ?? Int(rng.next() % 4_294_967_295)
         let format = object["output_format"]?.stringValue.flatMap(OutputFormat.init(rawValue:)) ?? model.defaultOutputFormat
         let jitter = 0.8 + 0.4 * Double(rng.next() % 10_000) / 10_000
         let serviceTime = model.typicalDuration * (options.timeFactor * jitter)
@@ -353,8 +353,8 @@ public actor SimulatorCore {
     }
 
     private func outputSize(_ object: [String: JSONValue], model: Model, inputSizes: [PixelSize]) -> PixelSize {
-        let width = object["width"]?.doubleValue.map { Int($0) }
-        let height = object["height"]?.doubleValue.map { Int($0) }
+        let width = object["width"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) }
+        let height = object["height"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) }
         switch model.sizeRule {
         case .flux2:
             if let width, let height { return PixelSize(width: max(64, width / 16 * 16), height: max(64, height / 16 * 16)) }

@@ -584,7 +584,7 @@ public actor JobEngine {
         var job = original
         guard let pollingURL = job.pollingURL else { return }
         let started = stopwatch.now()
-        var expected = try store.learnedSeconds(model: job.model).map { Duration.milliseconds(Int64($0 * 1000)) }
+        var expected = try store.learnedSeconds(model: job.model).flatMap { WireNumber.duration(seconds: $0, clampedTo: 0.1...3600) }
             ?? Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10)
         var pollsPastExpected = 0
         var confident = false

@@ -188,7 +188,9 @@ public final class JobStore: Sendable {
 
     /// Folds a measured service time into the model's running mean.
     public func learn(model: String, seconds: Double) throws(JobStoreError) {
-        guard seconds.isFinite, seconds > 0 else { return }
+        // A service time from the network: only plausible ones teach (a poisoned mean would
+        // make every later job of the model wait for ever).
+        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { return }
         try write { db in
             if var stat = try ModelStat.fetchOne(db, key: model) {
                 let weight = 0.3
@@ -303,7 +305,7 @@ public final class JobStore: Sendable {
 
     /// The learned mean service time of a model, if any job of it finished.
     public func learnedSeconds(model: String) throws(JobStoreError) -> Double? {
-        try read { db in try ModelStat.fetchOne(db, key: model)?.meanSeconds }
+        try read { db in try ModelStat.fetchOne(db, key: model)?.meanSeconds }.flatMap { WireNumber.bounded($0, 0...3600) }
     }
 
     // MARK: plumbing

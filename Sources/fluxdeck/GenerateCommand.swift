@@ -103,8 +103,9 @@ enum JobRunner {
     /// Refuses (exit 2, nothing sent) when the requests' estimate is above `maxSpend`.
     static func checkSpend(_ requests: [JobRequest], maxSpend: Double?) throws {
         guard let maxSpend else { return }
-        guard maxSpend.isFinite, maxSpend >= 0 else { throw CommandFailure.usage("--max-spend must be a number of credits, 0 or more") }
-        let limit = Credits(serverValue: maxSpend)
+        guard maxSpend >= 0, let limit = Credits(serverValue: maxSpend) else {
+            throw CommandFailure.usage("--max-spend must be a number of credits, 0 or more")
+        }
         var total = Credits.zero
         for request in requests {
             do { total = total + (try request.parameters.prepare(for: request.model)).estimate.credits } catch {

@@ -87,6 +87,6 @@ struct PricingTests {
         #expect(total == "1")
         #expect(total.description == "1")
         #expect(Credits("1.9").description == "1.9")
-        #expect(Credits(serverValue: 4.499999999999).description == "4.5")
+        #expect(Credits(serverValue: 4.499999999999)?.description == "4.5")
     }
 }

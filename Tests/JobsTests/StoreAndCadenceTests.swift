@@ -155,6 +155,10 @@ struct JobStoreTests {
         try store.learn(model: "flux-2-pro", seconds: 10)
         try store.learn(model: "flux-2-pro", seconds: 20)
         #expect(try store.learnedSeconds(model: "flux-2-pro") == 13)
+        // A reply claiming 1e17 s (it used to be learned, and every later job of the model
+        // trapped converting it): ignored, like NaN and infinity.
+        for absurd in [1e17, .infinity, .nan, -1] { try store.learn(model: "flux-2-pro", seconds: absurd) }
+        #expect(try store.learnedSeconds(model: "flux-2-pro") == 13)
     }
 
     @Test("an unusable path gives a clear error")
