@@ -117,7 +117,7 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
 
     private static func suffix(_ detail: String?) -> String {
         guard let detail, !detail.isEmpty else { return "." }
-        let clean = TerminalText.sanitize(detail)
+        let clean = TerminalText.message(detail)
         return clean.hasSuffix(".") ? ": \(clean)" : ": \(clean)."
     }
 }

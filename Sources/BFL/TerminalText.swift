@@ -18,6 +18,29 @@ public enum TerminalText {
         return String(out)
     }
 
+    /// The longest message from the network kept anywhere (screen, ledger, log), in UTF-8 bytes.
+    public static let messageLimit = 2048
+
+    /// A message that came from the network: sanitized, and cut to `messageLimit` bytes (on a
+    /// character boundary) with an ellipsis.
+    public static func message(_ text: String) -> String {
+        capped(sanitize(text), bytes: messageLimit)
+    }
+
+    /// `text` cut to at most `bytes` UTF-8 bytes, on a character boundary, ending in "…" when cut.
+    public static func capped(_ text: String, bytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var used = 3  // the ellipsis
+        var out = ""
+        for character in text {
+            let size = character.utf8.count
+            guard used + size <= limit else { break }
+            used += size
+            out.append(character)
+        }
+        return out + "…"
+    }
+
     /// Like `sanitize`, but keeps line breaks (for multi-line prompts shown in full).
     public static func sanitizeKeepingNewlines(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -29,6 +52,10 @@ public enum TerminalText {
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F: true
         case 0x202A...0x202E, 0x2066...0x2069: true  // bidi embeddings, overrides, isolates
+        case 0x200E, 0x200F, 0x061C: true  // bidi marks
+        case 0x200B, 0x2060...0x2064, 0xFEFF: true  // zero-width space, word joiner, invisible operators, BOM
+        case 0xE0000...0xE007F: true  // tag characters (invisible text)
+        // Zero-width (non-)joiners stay: emoji sequences and several scripts need them.
         default: false
         }
     }

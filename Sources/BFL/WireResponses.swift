@@ -341,7 +341,7 @@ public struct ErrorBody: Sendable, Hashable {
             let trimmed = firstLine.trimmingCharacters(in: .whitespaces)
             message = trimmed.isEmpty ? nil : String(trimmed.prefix(200))
         }
-        message = message.map(TerminalText.sanitize)
+        message = message.map(TerminalText.message)
     }
 }
 

@@ -628,7 +628,7 @@ public actor JobEngine {
                 delay = configuration.cadence.maximum
                 continue
             }
-            job.serverStatus = reply.status.wireValue
+            job.serverStatus = TerminalText.capped(reply.status.wireValue, bytes: 200)
             switch reply.status {
             case .pending:
                 if job.phase != .pending {
@@ -655,7 +655,7 @@ public actor JobEngine {
             case .unknown(let status):
                 if warnedStatus != status {
                     warnedStatus = status
-                    try record(job, detail: "unknown status \"\(TerminalText.sanitize(status))\"; still polling")
+                    try record(job, detail: "unknown status \"\(TerminalText.capped(TerminalText.sanitize(status), bytes: 200))\"; still polling")
                 }
             case .ready:
                 // The task no longer counts against BFL's active limit: admit the next job
@@ -669,7 +669,7 @@ public actor JobEngine {
                 return
             case .error:
                 job.settledCost = reply.cost?.description ?? job.submitCost
-                fail(&job, kind: .generation, message: reply.errorMessage.map(TerminalText.sanitize) ?? "the generation failed")
+                fail(&job, kind: .generation, message: reply.errorMessage.map(TerminalText.message) ?? "the generation failed")
                 try finish(job, detail: nil)
                 return
             case .requestModerated, .contentModerated:
@@ -677,7 +677,7 @@ public actor JobEngine {
                 job.phase = .moderated
                 job.errorKind = .moderation
                 let which = reply.status == .requestModerated ? "The request" : "The generated image"
-                job.errorMessage = "\(which) was blocked by moderation" + (reply.errorMessage.map { ": " + TerminalText.sanitize($0) } ?? ".")
+                job.errorMessage = "\(which) was blocked by moderation" + (reply.errorMessage.map { ": " + TerminalText.message($0) } ?? ".")
                 job.finishedAt = wallClock()
                 try finish(job, detail: nil)
                 return
