@@ -110,7 +110,10 @@ public struct BFLClient: Sendable {
     /// hosts). Retries 5xx, timeouts and connection failures with backoff, honouring Retry-After.
     public func poll(_ pollingURL: String) async throws -> PollResponse {
         guard let url = URL(string: pollingURL), url.scheme != nil, url.host != nil else {
-            throw BFLError.malformedResponse("the polling URL \"\(TerminalText.sanitize(pollingURL))\" is not a URL")
+            throw BFLError.malformedResponse("the polling URL \"\(TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200))\" is not a URL")
+        }
+        guard keyPolicy.allowsPolling(url) else {
+            throw BFLError.refusedURL("the polling URL \"\(TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200))\" (not a BFL API host over https, nor the configured endpoint)")
         }
         let request = try apiRequest(.get, url, body: nil)
         let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.pollRetries)
@@ -156,6 +159,9 @@ public struct BFLClient: Sendable {
               scheme == "https" || scheme == "http", url.host != nil
         else {
             throw BFLError.malformedResponse("the result URL \"\(TerminalText.sanitize(String(sampleURL.prefix(200))))\" is not a URL")
+        }
+        guard KeyPolicy.allowsDownload(url) else {
+            throw BFLError.refusedURL("the result URL \"\(TerminalText.sanitize(String(sampleURL.prefix(200))))\" (plain http off this machine)")
         }
         // Deliberately no x-key: delivery hosts must never see it.
         let request = TransportRequest(
@@ -217,6 +223,9 @@ public struct BFLClient: Sendable {
                 if let next = redirectTarget(response, from: current.url), redirects < 5 {
                     redirects += 1
                     await discard(response)
+                    if current.url.scheme?.lowercased() == "https", next.scheme?.lowercased() != "https" {
+                        throw BFLError.refusedURL("a redirect from https to \(TerminalText.sanitize(String(next.absoluteString.prefix(200))))")
+                    }
                     current = redirected(current, to: next)
                     continue
                 }

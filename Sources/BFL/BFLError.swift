@@ -45,6 +45,9 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
     case insecureEndpoint(String)
     /// A local file could not be written or read.
     case fileSystem(String)
+    /// A URL from the server that fluxdeck will not follow (a polling URL off the API hosts, a
+    /// result URL in clear text, a redirect from https to http). Nothing was sent to it.
+    case refusedURL(String)
 
     /// One sentence saying what happened.
     public var message: String {
@@ -71,6 +74,7 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformedResponse(let m): "The server's reply could not be read: \(m)."
         case .insecureEndpoint(let url): "Refusing to send the API key in clear text to \(url)."
         case .fileSystem(let m): "File error: \(m)."
+        case .refusedURL(let m): "Refused to follow \(m); nothing was sent there."
         }
     }
 
@@ -102,6 +106,7 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformedResponse: "The API may have changed; please report this with the log file."
         case .insecureEndpoint: "Use an https:// endpoint, or a loopback address for a local proxy or the simulator."
         case .fileSystem: "Check that the output folder exists, is writable and has free space."
+        case .refusedURL: "The server answered with a URL outside BFL's API hosts (or in clear text); if you use a proxy, check what it returns."
         }
     }
 

@@ -23,8 +23,10 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     public init?(customURL text: String) {
         var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        // Credentials in the URL (user:password@) would travel with every request: refused.
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
+              url.user == nil, url.password == nil
         else { return nil }
         self = .custom(url)
     }
@@ -79,6 +81,24 @@ public struct KeyPolicy: Sendable, Hashable {
         return labels.allSatisfy { label in
             !label.isEmpty && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
         }
+    }
+
+    /// Whether a polling URL may be followed: https on a BFL API host on port 443, or the
+    /// configured endpoint's own host (a proxy, the simulator, whose cluster listens on another
+    /// port) over a transport that may carry the key there.
+    public func allowsPolling(_ url: URL) -> Bool {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return false }
+        if scheme == "https", Self.isBFLAPIHost(host), url.port == nil || url.port == 443, url.user == nil { return true }
+        // Against BFL's regions only their API hosts on 443 qualify; a custom endpoint's own
+        // host does too.
+        guard case .custom(let base) = endpoint else { return false }
+        return host == base.host?.lowercased() && url.user == nil && Self.isSecureTransport(url)
+    }
+
+    /// Whether a result URL may be downloaded: https anywhere, http on loopback only.
+    public static func allowsDownload(_ url: URL) -> Bool {
+        guard url.host.map({ !$0.isEmpty }) == true, url.user == nil else { return false }
+        return isSecureTransport(url)
     }
 
     /// https anywhere, or http to a loopback host.

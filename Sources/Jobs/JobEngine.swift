@@ -723,7 +723,9 @@ public actor JobEngine {
             job.errorKind = .expired
             job.errorMessage = "The result URL expired before the image was saved (BFL task \(job.taskID ?? "unknown")); the image cannot be fetched any more."
         } catch let error as BFLError {
-            if case .fileSystem(let reason) = error {
+            if case .refusedURL = error {
+                fail(&job, kind: .apiRefused, message: error.message)
+            } else if case .fileSystem(let reason) = error {
                 job.phase = .saveFailed
                 job.errorKind = .local
                 job.errorMessage = "paid for, but not saved in \(destination.directory.path): \(reason). "

@@ -72,6 +72,9 @@ struct Session {
         let key = Self.apiKey(environment: environment)
         if let custom = options.endpoint ?? environment["BFL_API_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard let parsed = Endpoint(customURL: custom) else {
+                if let url = URL(string: custom), url.user != nil || url.password != nil {
+                    throw CommandFailure.usage("the endpoint URL carries credentials (user:password@), which would travel with every request; use the key (BFL_API_KEY) instead")
+                }
                 throw CommandFailure.usage("the endpoint \"\(custom)\" is not an http(s) URL")
             }
             endpoint = parsed

@@ -1,6 +1,7 @@
 import BFL
 import Foundation
 import Testing
+import TestSupport
 
 /// Numbers from the network that used to stop the process: each is dropped where it is
 /// decoded, or clamped, and never reaches a trapping conversion.
@@ -59,5 +60,65 @@ struct HostileNumbersTests {
         #expect(WireNumber.duration(seconds: 1e17, clampedTo: 0.1...3600) == .seconds(3600))
         #expect(WireNumber.duration(seconds: -.infinity, clampedTo: 0.1...3600) == .milliseconds(100))
         #expect(WireNumber.duration(seconds: .nan, clampedTo: 0...1) == nil)
+    }
+}
+
+/// URLs a hostile or broken server might hand out.
+@Suite("URL policy")
+struct URLPolicyTests {
+    static let key = APIKey("test_key_0123456789abcdef")
+
+    func client(_ transport: ScriptedTransport, endpoint: Endpoint = .region(.global)) -> BFLClient {
+        var configuration = BFLClient.Configuration(endpoint: endpoint, apiKey: Self.key)
+        configuration.retry = .deterministic
+        // A URL wrongly let through fails at once instead of retrying on the manual clock.
+        configuration.retry.pollRetries = 0
+        configuration.retry.getRetries = 0
+        return BFLClient(configuration: configuration, transport: transport, clock: TestClock())
+    }
+
+    @Test("polling URLs off the API hosts are refused before anything is sent", arguments: [
+        "http+unix://%2Fvar%2Frun%2Fdocker.sock/v1/get_result?id=x", "http://api.bfl.ai/v1/get_result?id=x",
+        "https://evil.example/v1/get_result?id=x", "https://api.bfl.ai:8443/v1/get_result?id=x",
+        "https://api.bfl.ai.evil.example/v1/get_result?id=x", "file:///etc/passwd",
+    ])
+    func refusedPolls(_ url: String) async throws {
+        let transport = ScriptedTransport([])
+        await #expect(throws: BFLError.self) { _ = try await client(transport).poll(url) }
+        #expect(await transport.requests.isEmpty)
+    }
+
+    @Test("BFL's cluster hosts and the configured endpoint's own host are polled")
+    func allowedPolls() async throws {
+        let ready = #"{"id":"x","status":"Pending"}"#
+        let transport = ScriptedTransport([.json(200, ready), .json(200, ready)])
+        _ = try await client(transport).poll("https://api.eu2.bfl.ai/v1/get_result?id=x")
+        let proxy = try #require(Endpoint(customURL: "http://127.0.0.1:8700"))
+        _ = try await client(transport, endpoint: proxy).poll("http://127.0.0.1:8700/v1/get_result?id=x")
+        #expect(await transport.requests.count == 2)
+        await #expect(throws: BFLError.self) { _ = try await client(transport, endpoint: proxy).poll("http://10.0.0.8:8700/v1/get_result?id=x") }
+    }
+
+    @Test("result URLs in clear text off this machine, and redirects from https to http, are refused")
+    func downloads() async throws {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-url-\(UUID().uuidString).jpg")
+        defer { try? FileManager.default.removeItem(at: target) }
+        let none = ScriptedTransport([])
+        await #expect(throws: BFLError.self) { _ = try await client(none).download("http://delivery-eu.bfl.ai/x.jpg", to: target) }
+        #expect(await none.requests.isEmpty)
+        let redirect = ScriptedTransport([.respond(status: 302, headers: [HeaderField("Location", "http://delivery-eu.bfl.ai/x.jpg")])])
+        do {
+            _ = try await client(redirect).download("https://delivery-eu.bfl.ai/x.jpg", to: target)
+            Issue.record("the redirect was followed")
+        } catch let error as BFLError {
+            guard case .refusedURL = error else { Issue.record("unexpected \(error)"); return }
+        }
+        #expect(await redirect.requests.count == 1)
+    }
+
+    @Test("an endpoint with credentials in it is refused")
+    func credentials() {
+        #expect(Endpoint(customURL: "https://user:secret@proxy.example") == nil)
+        #expect(Endpoint(customURL: "https://proxy.example") != nil)
     }
 }
