@@ -8,9 +8,13 @@ import Darwin
 
 /// Writes a file through a temporary sibling and renames it into place, so a reader (or a
 /// crash) never sees half a file. Errors name the path and the system's reason. Whatever is
-/// not committed is removed when the writer goes away. The temporary name is fixed per
-/// destination (`.<name>.part`), so a write cut short by a killed process is overwritten by
-/// the next attempt instead of lingering; one destination must have one writer at a time.
+/// not committed is removed when the writer goes away.
+///
+/// The temporary file has a random name (`.<name>.<pid>-<random>.part`), is created with
+/// `O_CREAT|O_EXCL|O_NOFOLLOW` (nobody can plant a link or a file there first), and is read
+/// back only through its own descriptor (`read(at:count:)`), never by path. Temporaries left
+/// by a killed process (its pid gone, or older than an hour) are removed by the next writer of
+/// the same file.
 public final class AtomicFileWriter {
     public let destination: URL
     public let temporary: URL
@@ -18,16 +22,73 @@ public final class AtomicFileWriter {
     private var finished = false
     public private(set) var bytesWritten = 0
 
+    /// Leftover temporaries older than this are removed.
+    static let staleAfter: TimeInterval = 3600
+
     /// Creates the temporary file beside `destination`.
-    public init(destination: URL) throws(BFLError) {
+    public init(destination: URL, mode: mode_t = 0o644) throws(BFLError) {
         self.destination = destination
         let directory = destination.deletingLastPathComponent()
-        temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).part")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let name = destination.lastPathComponent
+        Self.removeStale(in: directory, name: name)
+        var fd: Int32 = -1
+        var candidate = directory
+        for _ in 0..<8 {
+            let random = (0..<12).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement() ?? "x" }
+            candidate = directory.appendingPathComponent(".\(name).\(getpid())-\(String(random)).part")
+            fd = open(candidate.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd >= 0 || errno != EEXIST { break }
+        }
         guard fd >= 0 else {
             throw .fileSystem("cannot create a file in \(directory.path): \(Self.lastError())")
         }
+        temporary = candidate
         descriptor = fd
+    }
+
+    /// Removes `.<name>.*.part` files in `directory` whose process is gone or that are older
+    /// than `staleAfter`.
+    private static func removeStale(in directory: URL, name: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        let prefix = ".\(name)."
+        let now = Date()
+        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".part") {
+            let path = directory.appendingPathComponent(entry).path
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+            let tag = entry.dropFirst(prefix.count).dropLast(".part".count)
+            let pid = tag.split(separator: "-").first.flatMap { Int32($0) }
+            let ownerGone = pid.map { $0 != getpid() && kill($0, 0) != 0 && errno == ESRCH } ?? false
+            if ownerGone || now.timeIntervalSince(modified) > staleAfter { unlink(path) }
+        }
+    }
+
+    /// Empties the file (a download that starts again).
+    public func reset() throws(BFLError) {
+        guard !finished, ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+            throw .fileSystem("cannot rewrite \(temporary.path): \(Self.lastError())")
+        }
+        bytesWritten = 0
+    }
+
+    /// Up to `count` bytes from `offset`, read through the descriptor (never by path).
+    public func read(at offset: Int, count: Int) throws(BFLError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: max(0, count))
+        var filled = 0
+        while filled < buffer.count {
+            let got = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return pread(descriptor, base + filled, raw.count - filled, off_t(offset + filled))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .fileSystem("cannot read \(temporary.path) back: \(Self.lastError())")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(buffer[..<filled])
     }
 
     /// Appends bytes.
@@ -85,5 +146,34 @@ public final class AtomicFileWriter {
         let writer = try AtomicFileWriter(destination: destination)
         try writer.write(bytes)
         try writer.commit()
+    }
+}
+
+/// Folders and files only their owner may read: the ledger, the log.
+public enum PrivateFiles {
+    /// Creates `path` (and its parents) if needed; the folder itself is made 0700.
+    public static func makeFolder(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        restrict(path, mode: 0o700)
+    }
+
+    /// Creates an empty file 0600 if there is none (never following a link); an existing one is
+    /// made 0600.
+    public static func makeFile(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw BFLError.fileSystem("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        restrict(path)
+    }
+
+    /// Sets `mode` on `path` if it exists and is ours (a link is left alone).
+    public static func restrict(_ path: String, mode: mode_t = 0o600) {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFLNK, info.st_uid == geteuid() else { return }
+        if info.st_mode & 0o777 != mode { chmod(path, mode) }
     }
 }

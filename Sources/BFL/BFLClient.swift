@@ -155,6 +155,22 @@ public struct BFLClient: Sendable {
     /// - Parameter durable: flush to disk before the rename; a caller that rewrites the file
     ///   at once can skip that.
     public func download(_ sampleURL: String, to destination: URL, durable: Bool = true) async throws -> DownloadResult {
+        let writer = try AtomicFileWriter(destination: destination)
+        do {
+            let result = try await download(sampleURL, into: writer)
+            try writer.commit(durable: durable)
+            return result
+        } catch {
+            writer.discard()
+            throw error
+        }
+    }
+
+    /// Downloads a result sample into `writer` (not committed: the caller reads it back through
+    /// the writer and decides), with the same rules: never the key, streamed with the size cap
+    /// enforced as bytes arrive, 403/404 meaning the URL expired. An attempt cut off mid-way
+    /// starts the file again.
+    public func download(_ sampleURL: String, into writer: AtomicFileWriter) async throws -> DownloadResult {
         guard let url = URL(string: sampleURL), let scheme = url.scheme?.lowercased(),
               scheme == "https" || scheme == "http", url.host != nil
         else {
@@ -171,7 +187,7 @@ public struct BFLClient: Sendable {
         return try await getWithRetries(request, retries: configuration.retry.getRetries) { response in
             switch response.status {
             case 200:
-                return try await save(response, to: destination, durable: durable)
+                return try await save(response, into: writer)
             case 403, 404, 410:
                 await discard(response)
                 throw BFLError.resultExpired
@@ -266,27 +282,18 @@ public struct BFLClient: Sendable {
         return next
     }
 
-    private func save(_ response: TransportResponse, to destination: URL, durable: Bool) async throws -> DownloadResult {
+    private func save(_ response: TransportResponse, into writer: AtomicFileWriter) async throws -> DownloadResult {
         let limit = configuration.maxDownloadBytes
         if let length = response.header("Content-Length").flatMap(Int.init), length > limit {
             await discard(response)
             throw BFLError.downloadTooLarge(limit: limit)
         }
-        let writer = try AtomicFileWriter(destination: destination)
-        do {
-            for try await chunk in response.body {
-                guard writer.bytesWritten + chunk.count <= limit else {
-                    writer.discard()
-                    throw BFLError.downloadTooLarge(limit: limit)
-                }
-                try writer.write(chunk)
-            }
-            try writer.commit(durable: durable)
-        } catch {
-            writer.discard()
-            throw error
+        try writer.reset()
+        for try await chunk in response.body {
+            guard writer.bytesWritten + chunk.count <= limit else { throw BFLError.downloadTooLarge(limit: limit) }
+            try writer.write(chunk)
         }
-        return DownloadResult(file: destination, byteCount: writer.bytesWritten,
+        return DownloadResult(file: writer.destination, byteCount: writer.bytesWritten,
                               contentType: response.header("Content-Type"))
     }
 

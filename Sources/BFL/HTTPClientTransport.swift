@@ -64,19 +64,11 @@ public final class HTTPClientTransport: Transport {
             throw Self.classify(error, bodyTaken: request.body != nil && bodyPulled.isSet)
         }
         let headers = response.headers.map { HeaderField($0.name, $0.value) }
-        let body = response.body
-        let stream = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            let pump = Task {
-                do {
-                    for try await buffer in body {
-                        continuation.yield(Array(buffer.readableBytesView))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: Self.classify(error))
-                }
-            }
-            continuation.onTermination = { _ in pump.cancel() }
+        // Pulled one chunk at a time as the consumer asks: the server is read no faster than
+        // the body is written to disk, so a large download never piles up in memory.
+        let source = BodySource(response.body.makeAsyncIterator())
+        let stream = AsyncThrowingStream<[UInt8], any Error> {
+            do { return try await source.next() } catch { throw Self.classify(error) }
         }
         return TransportResponse(status: Int(response.status.code), headers: headers, body: stream)
     }
@@ -173,4 +165,16 @@ struct WatchedBody: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pending: bytes, flag: flag) }
+}
+
+/// The response body's iterator, for a stream that pulls on demand. Unchecked: the stream calls
+/// `next()` for one consumer, one call at a time.
+final class BodySource: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    init(_ iterator: HTTPClientResponse.Body.AsyncIterator) { self.iterator = iterator }
+
+    func next() async throws -> [UInt8]? {
+        guard let buffer = try await iterator.next() else { return nil }
+        return Array(buffer.readableBytesView)
+    }
 }

@@ -16,6 +16,17 @@ public enum Provenance {
         }
     }
 
+    /// Where the fields go and what is inserted there, from the start of the file (`header`: at
+    /// least the signature and header segments, 256 KB covers any JPEG APP0 + APP1). The file is
+    /// then copied with the bytes spliced in at `offset`, without holding it in memory.
+    public static func insertion(_ fields: [(key: String, value: String)], header: [UInt8]) throws(ImagingError) -> (offset: Int, bytes: [UInt8]) {
+        switch ImageFormat.sniff(header) {
+        case .png?: return try insertionPNG(fields, header: header)
+        case .jpeg?: return try insertionJPEG(fields, header: header)
+        default: throw ImagingError("provenance can only be embedded in PNG and JPEG files")
+        }
+    }
+
     /// The fields fluxdeck embedded, in file order; empty when there are none.
     public static func read(from bytes: [UInt8]) -> [(key: String, value: String)] {
         switch ImageFormat.sniff(bytes) {
@@ -28,6 +39,11 @@ public enum Provenance {
     // MARK: PNG
 
     private static func embedPNG(_ fields: [(key: String, value: String)], in bytes: [UInt8]) throws(ImagingError) -> [UInt8] {
+        let (offset, chunks) = try insertionPNG(fields, header: bytes)
+        return Array(bytes[..<offset]) + chunks + Array(bytes[offset...])
+    }
+
+    private static func insertionPNG(_ fields: [(key: String, value: String)], header bytes: [UInt8]) throws(ImagingError) -> (offset: Int, bytes: [UInt8]) {
         // Signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 CRC).
         let afterHeader = 8 + 25
         guard bytes.count > afterHeader, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
@@ -40,7 +56,7 @@ public enum Provenance {
             let data = keyword + [0, 0, 0, 0, 0] + Array(field.value.utf8)
             chunks += chunk("iTXt", data)
         }
-        return Array(bytes[..<afterHeader]) + chunks + Array(bytes[afterHeader...])
+        return (afterHeader, chunks)
     }
 
     private static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
@@ -86,6 +102,11 @@ public enum Provenance {
     // MARK: JPEG
 
     private static func embedJPEG(_ fields: [(key: String, value: String)], in bytes: [UInt8]) throws(ImagingError) -> [UInt8] {
+        let (offset, segments) = try insertionJPEG(fields, header: bytes)
+        return Array(bytes[..<offset]) + segments + Array(bytes[offset...])
+    }
+
+    private static func insertionJPEG(_ fields: [(key: String, value: String)], header bytes: [UInt8]) throws(ImagingError) -> (offset: Int, bytes: [UInt8]) {
         var segments: [UInt8] = []
         for field in fields {
             let text = Array((prefix + field.key + "=" + field.value).utf8.prefix(65_000))
@@ -99,7 +120,7 @@ public enum Provenance {
             insertAt += 2 + length
         }
         guard insertAt <= bytes.count else { throw ImagingError("the JPEG's header segments are truncated") }
-        return Array(bytes[..<insertAt]) + segments + Array(bytes[insertAt...])
+        return (insertAt, segments)
     }
 
     private static func readJPEG(_ bytes: [UInt8]) -> [(key: String, value: String)] {

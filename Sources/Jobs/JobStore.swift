@@ -12,8 +12,13 @@ public final class JobStore: Sendable {
     public init(path: String) throws(JobStoreError) {
         self.path = path
         do {
-            try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            // The ledger holds prompts and reference images: its folder is the user's alone
+            // (0700) and the database, its WAL and shared memory are 0600 (SQLite gives the WAL
+            // and -shm the database's mode, so the file is made 0600 before SQLite opens it).
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try PrivateFiles.makeFolder(folder.path)
+            try PrivateFiles.makeFile(path)
+            for suffix in ["-wal", "-shm"] { PrivateFiles.restrict(path + suffix) }
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -45,27 +45,40 @@ public struct OutputLibrary: Sendable {
         } else if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder) || !isFolder.boolValue {
             throw BFLError.fileSystem("the output folder \(directory.path) does not exist (was it moved or removed?)")
         }
-        let download = directory.appendingPathComponent(".\(job.id).download")
-        defer { try? FileManager.default.removeItem(at: download) }
-        _ = try await client.download(sampleURL, to: download, durable: false)
-        let bytes: [UInt8]
-        do { bytes = Array(try Data(contentsOf: download)) } catch {
-            throw BFLError.fileSystem("cannot read the downloaded image: \(error.localizedDescription)")
+        // The download goes to a temporary file that is read back through its descriptor and
+        // copied, provenance spliced in, into the image's own temporary file: the image is never
+        // held in memory whole, and no path is trusted between the two.
+        let raw = try AtomicFileWriter(destination: directory.appendingPathComponent("\(job.id).download"), mode: 0o600)
+        defer { raw.discard() }
+        let downloaded = try await client.download(sampleURL, into: raw)
+        let head = try raw.read(at: 0, count: 262_144)
+        // The extension follows what the bytes are, whatever was asked for; anything that is no
+        // image is refused.
+        guard let format = ImageFormat.sniff(head) else {
+            throw BFLError.malformedResponse("the result is not a PNG, JPEG or WebP image (\(downloaded.byteCount) bytes"
+                + (downloaded.contentType.map { ", \(TerminalText.capped(TerminalText.sanitize($0), bytes: 80))" } ?? "") + ")")
         }
-        // The extension follows what the bytes are, whatever was asked for.
-        let format = ImageFormat.sniff(bytes)
         let ext = switch format {
-        case .png?: "png"
-        case .jpeg?: "jpg"
-        case .webp?: "webp"
-        case nil: job.fileExtension
+        case .png: "png"
+        case .jpeg: "jpg"
+        case .webp: "webp"
         }
         let image = directory.appendingPathComponent(fileName(for: job, fileExtension: ext))
-        var tagged = bytes
-        if format == .png || format == .jpeg {
-            tagged = (try? Provenance.embed(provenance(job), in: bytes)) ?? bytes
+        let out = try AtomicFileWriter(destination: image)
+        var copied = 0
+        if format == .png || format == .jpeg, let insertion = try? Provenance.insertion(provenance(job), header: head),
+           insertion.offset <= downloaded.byteCount {
+            try out.write(try raw.read(at: 0, count: insertion.offset))
+            try out.write(insertion.bytes)
+            copied = insertion.offset
         }
-        try AtomicFileWriter.write(tagged, to: image)
+        while copied < downloaded.byteCount {
+            let chunk = try raw.read(at: copied, count: min(1 << 16, downloaded.byteCount - copied))
+            guard !chunk.isEmpty else { break }
+            try out.write(chunk)
+            copied += chunk.count
+        }
+        try out.commit()
         let sidecar = image.deletingPathExtension().appendingPathExtension("json")
         try AtomicFileWriter.write(sidecarJSON(job, image: image), to: sidecar)
         return (image, sidecar)

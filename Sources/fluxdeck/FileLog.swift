@@ -25,12 +25,14 @@ final class LogFile: Sendable {
     init(path: String) {
         self.path = path
         let manager = FileManager.default
-        try? manager.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? PrivateFiles.makeFolder((path as NSString).deletingLastPathComponent)
         if let size = (try? manager.attributesOfItem(atPath: path)[.size]) as? Int, size > Self.rotateAt {
             try? manager.removeItem(atPath: path + ".1")
             try? manager.moveItem(atPath: path, toPath: path + ".1")
         }
-        if !manager.fileExists(atPath: path) { _ = manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
+        // The log names prompts and jobs: the owner's alone.
+        try? PrivateFiles.makeFile(path)
+        PrivateFiles.restrict(path + ".1")
         let handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
         self.handle = Mutex(handle)

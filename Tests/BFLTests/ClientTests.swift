@@ -293,15 +293,30 @@ struct ClientTests {
         }
     }
 
-    @Test("a temporary file left by a killed write is overwritten by the next attempt, not left behind")
-    func staleTemporary() throws {
+    @Test("temporary files have random names that nothing can claim first; old leftovers of killed writes are removed")
+    func temporaries() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let destination = directory.appendingPathComponent("image.jpg")
-        try Data(repeating: 7, count: 100).write(to: directory.appendingPathComponent(".image.jpg.part"))
-        try AtomicFileWriter.write([1, 2, 3], to: destination)
-        #expect(try Data(contentsOf: destination) == Data([1, 2, 3]))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["image.jpg"])
+        // Leftovers of a write killed two hours ago and of a process that is gone, and a fresh
+        // one of a live process (this one: another writer's, maybe).
+        let stale = directory.appendingPathComponent(".image.jpg.killed000000.part")
+        let orphan = directory.appendingPathComponent(".image.jpg.\(Int32.max - 7)-orphan00000.part")
+        let fresh = directory.appendingPathComponent(".image.jpg.\(getpid())-working0000.part")
+        for file in [stale, orphan, fresh] { try Data(repeating: 7, count: 100).write(to: file) }
+        var old = [timespec(tv_sec: time(nil) - 7200, tv_nsec: 0), timespec(tv_sec: time(nil) - 7200, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, stale.path, &old, 0) == 0)
+        let writer = try AtomicFileWriter(destination: destination)
+        #expect(writer.temporary.lastPathComponent.hasPrefix(".image.jpg."))
+        #expect(writer.temporary.lastPathComponent.hasSuffix(".part"))
+        #expect(writer.temporary != fresh)
+        try writer.write([1, 2, 3, 4])
+        #expect(try writer.read(at: 1, count: 10) == [2, 3, 4])
+        try writer.reset()
+        try writer.write([9])
+        try writer.commit()
+        #expect(try Data(contentsOf: destination) == Data([9]))
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory.path)) == ["image.jpg", fresh.lastPathComponent])
     }
 
     @Test("Retry-After is read as seconds or as an HTTP date")

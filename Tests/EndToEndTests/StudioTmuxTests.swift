@@ -106,5 +106,9 @@ struct StudioTmuxTests {
         #expect(log.contains("studio started on the built-in simulator"))
         #expect(log.split(separator: "\n").filter { $0.contains("model=flux-2-pro phase=done") }.count == 4, "\(log)")
         #expect(log.contains("studio stopped; 0 job(s) still running"))
+        // The log names prompts: its folder is 0700 and the file 0600.
+        let logPath = directory.appendingPathComponent(".local/state/fluxdeck/fluxdeck.log").path
+        #expect((try FileManager.default.attributesOfItem(atPath: logPath)[.posixPermissions] as? Int) == 0o600)
+        #expect((try FileManager.default.attributesOfItem(atPath: (logPath as NSString).deletingLastPathComponent)[.posixPermissions] as? Int) == 0o700)
     }
 }

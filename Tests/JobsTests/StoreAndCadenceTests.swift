@@ -181,3 +181,33 @@ struct JobStoreTests {
         #expect(JobStore.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/fluxdeck/fluxdeck.sqlite")
     }
 }
+
+@Suite("Ledger files are private")
+struct LedgerPermissionTests {
+    func mode(_ path: String) -> mode_t? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & 0o777 : nil
+    }
+
+    @Test("the ledger's folder is 0700; the database, its WAL and shared memory are 0600, even when they existed wider")
+    func privateLedger() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("data/fluxdeck")
+        let path = folder.appendingPathComponent("fluxdeck.sqlite").path
+        do {
+            let store = try JobStore(path: path)
+            try store.learn(model: "flux-2-pro", seconds: 3)
+            #expect(mode(folder.path) == 0o700)
+            #expect(mode(path) == 0o600)
+            #expect(mode(path + "-wal") == 0o600)
+            #expect(mode(path + "-shm") == 0o600)
+        }
+        // A ledger made by an older version, world-readable: tightened when opened.
+        chmod(folder.path, 0o755)
+        chmod(path, 0o644)
+        _ = try JobStore(path: path)
+        #expect(mode(folder.path) == 0o700)
+        #expect(mode(path) == 0o600)
+    }
+}
