@@ -4,6 +4,9 @@ import BFLSimulator
 import Foundation
 import Jobs
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Region: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
@@ -35,6 +38,8 @@ struct Session {
     let endpointLabel: String
     let transport: HTTPClientTransport
     let simulator: SimulatorServer?
+    /// Where the key came from: `BFL_API_KEY` or `./.env` (nil on the built-in simulator).
+    var keySource: String?
 
     /// Builds a session, or explains in one line what is missing.
     static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false,
@@ -69,7 +74,8 @@ struct Session {
             }
         }
         let endpoint: Endpoint
-        let key = Self.apiKey(environment: environment)
+        let found = Self.findKey(environment: environment)
+        let key = found?.key
         if let custom = options.endpoint ?? environment["BFL_API_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard let parsed = Endpoint(customURL: custom) else {
                 if let url = URL(string: custom), url.user != nil || url.password != nil {
@@ -89,8 +95,10 @@ struct Session {
         case .region(let region): region.rawValue
         case .custom(let url): url.absoluteString
         }
-        return try make(endpoint: endpoint, key: key, simulator: nil, label: label, maxActive: options.maxActive,
-                        outputDirectory: outputDirectory, environment: environment)
+        var session = try make(endpoint: endpoint, key: key, simulator: nil, label: label, maxActive: options.maxActive,
+                               outputDirectory: outputDirectory, environment: environment)
+        session.keySource = found?.source
+        return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, simulator: SimulatorServer?, label: String, maxActive: Int?,
@@ -119,16 +127,61 @@ struct Session {
     }
 
     /// `BFL_API_KEY` from the environment, else from `.env` in the current folder.
-    static func apiKey(environment: [String: String]) -> APIKey? {
-        if let value = environment["BFL_API_KEY"], let key = APIKey(value) { return key }
-        guard let text = try? String(contentsOfFile: ".env", encoding: .utf8) else { return nil }
+    static func apiKey(environment: [String: String]) -> APIKey? { findKey(environment: environment)?.key }
+
+    /// A key and where it came from (`BFL_API_KEY` or `./.env`), so the user knows which
+    /// account pays. A `.env` is read only when it is a regular file of this user's, not
+    /// writable by others, and at most 64 KB; otherwise it is ignored with one warning.
+    static func findKey(environment: [String: String], warn: (String) -> Void = { Output.error("fluxdeck: \($0)") },
+                        dotEnv: String = ".env") -> (key: APIKey, source: String)? {
+        if let value = environment["BFL_API_KEY"], let key = APIKey(value) { return (key, "BFL_API_KEY") }
+        guard let text = readDotEnv(dotEnv, warn: warn) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) {
             var entry = line.trimmingCharacters(in: .whitespaces)
             if entry.hasPrefix("export ") { entry = String(entry.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
             guard entry.hasPrefix("BFL_API_KEY=") else { continue }
-            return APIKey(String(entry.dropFirst("BFL_API_KEY=".count)))
+            var value = String(entry.dropFirst("BFL_API_KEY=".count)).trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
+                value = String(value.dropFirst().dropLast())
+            }
+            return APIKey(value).map { ($0, "./.env") }
         }
         return nil
+    }
+
+    /// The text of `.env` when it is safe to trust; nil (with a warning when one exists but is
+    /// not) otherwise. Opened without following links and without blocking (a FIFO cannot hang
+    /// start-up), then checked through the descriptor.
+    static func readDotEnv(_ path: String, warn: (String) -> Void) -> String? {
+        let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ELOOP { warn("ignoring \(path): it is a symbolic link") }
+            return nil
+        }
+        defer { Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let limit = 65_536
+        if (info.st_mode & S_IFMT) != S_IFREG {
+            warn("ignoring \(path): not a regular file")
+            return nil
+        }
+        if info.st_uid != geteuid() {
+            warn("ignoring \(path): it belongs to another user")
+            return nil
+        }
+        if info.st_mode & 0o022 != 0 {
+            warn("ignoring \(path): others may write to it (chmod go-w \(path))")
+            return nil
+        }
+        if info.st_size > limit {
+            warn("ignoring \(path): larger than 64 KB")
+            return nil
+        }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let count = Glibc.read(fd, &bytes, limit)
+        guard count >= 0 else { return nil }
+        return String(decoding: bytes[..<count], as: UTF8.self)
     }
 
     /// Stops the engine, then the HTTP client and the simulator. The work that was paid for is

@@ -53,7 +53,9 @@ struct StudioCommand: AsyncParsableCommand {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
         }
-        let label = session.simulator != nil ? "SIMULATOR — no credits spent" : session.endpointLabel
+        // Which account pays is on screen: the key's source (never the key) beside the endpoint.
+        let label = session.simulator != nil ? "SIMULATOR — no credits spent"
+            : session.endpointLabel + (session.keySource.map { " · key from \($0)" } ?? "")
         let logFile = LogFile(path: LogFile.defaultPath(environment: environment))
         defer { logFile.close() }
         let log = StudioLogger(file: logFile)

@@ -213,6 +213,10 @@ struct MoneyTests {
                                                in: sandbox.root, environment: environment)
         defer { studio.stop() }
         #expect(await studio.frame(containing: "frame 120x40 jobs=0 ") != nil)
+        // Which account pays is on screen: where the key came from, never the key.
+        let title = try await studio.screen()
+        #expect(title.contains("key from BFL_API_KEY"), "\(title)")
+        #expect(!title.contains(server.apiKey))
         try await studio.literal("a slow heron")
         #expect(await studio.frame(containing: " lines=1 ") != nil)
         try await studio.keys("Enter")
