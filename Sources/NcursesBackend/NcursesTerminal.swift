@@ -27,8 +27,15 @@ public final class NcursesTerminal: TerminalBackend {
 
     /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
     public init(noColor: Bool = false) throws(TerminalError) {
-        guard cnc_start() == 0 else {
-            throw TerminalError(message: "cannot start the terminal interface (is TERM set, and is this a terminal?)")
+        switch cnc_start() {
+        case 0: break
+        case -2:
+            let term = getenv("TERM").map { String(cString: $0) } ?? ""
+            throw TerminalError(message: term.isEmpty
+                ? "TERM is not set, so the terminal cannot be driven; set it (for example TERM=xterm-256color)"
+                : "the terminal type \"\(term.filter { $0.isLetter || $0.isNumber || "-_.+".contains($0) })\" is unknown here; try TERM=xterm-256color")
+        default:
+            throw TerminalError(message: "cannot start the terminal interface (is this a terminal?)")
         }
         interactive = true
         isUTF8 = cnc_utf8() != 0

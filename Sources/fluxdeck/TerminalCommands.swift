@@ -17,6 +17,9 @@ struct TerminalCheckCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write a line to this file (or FIFO) after each frame (tests).", visibility: .hidden))
     var notify: String?
 
+    @Flag(help: ArgumentHelp("Trap (as a Swift crash does) on the key x (tests of the crash handler).", visibility: .hidden))
+    var crashOnX = false
+
     @MainActor
     func run() async throws {
         let notifier = notify.flatMap(openNotifier)
@@ -49,6 +52,9 @@ struct TerminalCheckCommand: AsyncParsableCommand {
             guard let event = terminal.nextEvent(timeout: 250) else { continue }
             dirty = true
             switch event {
+            case .key(let key) where crashOnX && key == .char("x"):
+                // A deliberate trap: the terminal must come back all the same.
+                fatalError("terminal-check: crash asked for with --crash-on-x")
             case .key(let key) where key == .char("q") || key == .ctrl("c"):
                 stop.set()
             case .key(let key):

@@ -123,4 +123,41 @@ struct TerminalSmokeTests {
         #expect(after.contains("exit=0"))
         #expect(!after.contains("fluxdeck terminal check"))
     }
+
+    @Test("a crash (a Swift trap) restores the terminal: cooked mode, no alternate screen, no paste mode",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func crashRestores() async throws {
+        let binary = try BinaryRunner.binaryURL().path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("frames").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let socket = "fluxdeck-test-\(UUID().uuidString.prefix(8))"
+        let command = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color SWIFT_BACKTRACE=enable=no '\(binary)' terminal-check --crash-on-x --notify '\(fifo)' 2>/dev/null; "
+            + "echo \"exit=$?\"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; tmux -L \(socket) wait-for -S finished; read x"
+        _ = try await tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command], capture: false)
+        defer { _ = try? tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
+        let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
+        #expect(descriptor >= 0)
+        let lines = Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+        #expect(await lines.wait(for: "drawn 80x24") != nil)
+        _ = try await tmux(["-L", socket, "send-keys", "-t", "t", "x"], capture: false)
+        _ = try await tmux(["-L", socket, "wait-for", "finished"], capture: false)
+        let after = try await tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
+        // Died of the trap (SIGILL or SIGTRAP), not of anything else, and said nothing odd.
+        #expect(after.contains("exit=132") || after.contains("exit=133"), "\(after)")
+        #expect(after.split(separator: "\n").contains("icanon"), "the terminal is back in cooked mode:\n\(after)")
+        #expect(!after.contains("fluxdeck terminal check"), "the alternate screen was left")
+        let modes = try await tmux(["-L", socket, "display-message", "-p", "-t", "t", "#{alternate_on}"])
+        #expect(modes.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test("an unknown TERM is one sentence and exit 2, not ncurses ending the process")
+    func unknownTerm() async throws {
+        let outcome = try await BinaryRunner.run(["terminal-check"], environment: ["TERM": "no-such-terminal-type"], deadline: .seconds(20))
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("the terminal type \"no-such-terminal-type\" is unknown"), "\(outcome.stderr)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1)
+    }
 }

@@ -14,15 +14,27 @@
 #include <string.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
+/* Saves the terminal's settings and installs the crash handlers that put them back (shim.c). */
+void cnc_save_terminal(void);
+void cnc_install_fatal_handlers(void);
+
 /* Starts curses on the terminal: raw mode (Ctrl-C arrives as a key), no echo, keypad, short
-   Esc delay, default colours, mouse clicks and wheel. Returns 0, or -1 when the terminal
-   cannot be used. */
+   Esc delay, default colours, mouse clicks and wheel. newterm, not initscr: an unknown TERM
+   returns -2 instead of ncurses ending the process; -1 when the terminal cannot be used. */
 static inline int cnc_start(void) {
     setlocale(LC_ALL, "");
-    if (initscr() == NULL) return -1;
+    const char *term = getenv("TERM");
+    if (term == NULL || term[0] == 0) return -2;
+    cnc_save_terminal();
+    /* newterm returns NULL for a terminal type it cannot find (initscr would exit). */
+    if (newterm(term, stdout, stdin) == NULL) return -2;
+    cnc_install_fatal_handlers();
     raw();
     noecho();
     nonl();
