@@ -24,7 +24,9 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// never holds a value that would break comparisons (budgets) or arithmetic.
     public init?(serverValue: Double) {
         guard serverValue.isFinite, WireNumber.balanceRange.contains(serverValue) else { return nil }
-        var exact = Decimal(serverValue)
+        // Below Decimal's smallest exponent a Double converts to NaN; such amounts are nothing.
+        var exact = abs(serverValue) < 1e-9 ? Decimal(0) : Decimal(serverValue)
+        guard !exact.isNaN else { return nil }
         var rounded = Decimal()
         NSDecimalRound(&rounded, &exact, 4, .plain)
         self.value = rounded
