@@ -41,7 +41,7 @@ struct HostileNumbersTests {
         #expect(Credits(serverValue: .nan) == nil)
         #expect(Credits(serverValue: -.infinity) == nil)
         // Found by the fuzzer: below Decimal's exponent range a Double became a NaN Decimal.
-        #expect(Credits(serverValue: 1e-320) == .zero)
+        #expect(Credits(serverValue: .leastNonzeroMagnitude * 2000) == .zero)
         #expect((try? JSONDecoder().decode(CreditsResponse.self, from: Data(#"{"credits":"12.5"}"#.utf8)))?.credits == Credits("12.5"))
     }
 
