@@ -137,7 +137,7 @@ public struct AppState: Sendable {
     /// Small pictures of saved images, decoded and scaled off the main loop.
     public var previews: [String: ImageBlock] = [:]
     /// Paths whose preview could not be made (not asked for again).
-    public var previewFailures: Set<String> = []
+    public var previewFailures: [String: String] = [:]
     public var message: Message?
     public var showHelp = false
     /// The first line of the help shown (the help scrolls when the terminal is short).
@@ -407,7 +407,8 @@ public enum Action: Sendable {
     case chargedTodayLoaded(Credits)
     case submitFailed(String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
-    case previewLoaded(path: String, ImageBlock?)
+    /// A preview, or why there is none (a damaged, oversized or foreign file).
+    case previewLoaded(path: String, ImageBlock?, problem: String? = nil)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
     /// ledger has no more.
     case outputsLoaded([JobRecord], filter: String, exhausted: Bool)

@@ -138,8 +138,12 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         if filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
         clampSelections(&state)
         return previewEffects(state)
-    case .previewLoaded(let path, let preview):
-        if let preview { state.previews[path] = preview } else { state.previewFailures.insert(path) }
+    case .previewLoaded(let path, let preview, let problem):
+        if let preview {
+            state.previews[path] = preview
+        } else {
+            state.previewFailures[path] = TerminalText.message(problem ?? "the image cannot be shown")
+        }
         return []
     case .outputDeleted(let id, let problem):
         if let problem {
@@ -209,7 +213,7 @@ private func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect
 private func previewEffects(_ state: AppState) -> [Effect] {
     let shown = [state.selectedOutput?.outputPath, state.details.flatMap { id in state.jobs.first { $0.id == id }?.outputPath }]
     var effects: [Effect] = []
-    for case let path? in shown where state.previews[path] == nil && !state.previewFailures.contains(path) {
+    for case let path? in shown where state.previews[path] == nil && state.previewFailures[path] == nil {
         if !effects.contains(.loadPreview(path: path)) { effects.append(.loadPreview(path: path)) }
     }
     return effects

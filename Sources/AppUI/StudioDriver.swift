@@ -57,10 +57,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private let store: JobStore
     private let system: any StudioSystem
     private var dirty = true
+    private var previewsInFlight: Set<String> = []
+    /// The most pixels a preview decodes (`max_decode_megapixels` in config.toml).
+    private let maxDecodePixels: Int
     private var listeners: [(id: UUID, check: (AppState) -> Bool)] = []
 
     public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
-                system: any StudioSystem, inbox: Inbox) {
+                system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000) {
+        self.maxDecodePixels = maxDecodePixels
         self.state = state
         self.screen = Screen(backend: backend)
         self.theme = theme
@@ -97,6 +101,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
 
     /// Applies one action now.
     public func send(_ action: Action) {
+        if case .previewLoaded(let path, _, _) = action { previewsInFlight.remove(path) }
         for effect in reduce(&state, action) { interpret(effect) }
         dirty = true
         notifyListeners()
@@ -212,9 +217,16 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 }
             }
         case .loadPreview(let path):
+            // One decode per path at a time, however often the selection passes over it.
+            guard previewsInFlight.insert(path).inserted else { return }
+            let limit = maxDecodePixels
             Task.detached {
-                let preview = try? LocalImages.thumbnail(path: path)
-                inbox.push(.previewLoaded(path: path, preview.map { ImageBlock(width: $0.width, height: $0.height, pixels: $0.pixels) }))
+                do {
+                    let preview = try LocalImages.thumbnail(path: path, maxPixels: limit)
+                    inbox.push(.previewLoaded(path: path, ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels)))
+                } catch {
+                    inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error)))
+                }
             }
         case .open(let path):
             Task.detached {

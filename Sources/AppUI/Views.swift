@@ -308,10 +308,11 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     }
     // A preview of the selected image beside the list when there is room.
     var listArea = inner
-    if inner.width >= 56, inner.height >= 4, let path = state.selectedOutput?.outputPath, let preview = state.previews[path] {
+    if inner.width >= 56, inner.height >= 4, let path = state.selectedOutput?.outputPath,
+       state.previews[path] != nil || state.previewFailures[path] != nil {
         let previewWidth = min(inner.width / 3, inner.height * 4)
         let previewArea = Rect(x: inner.right - previewWidth, y: inner.y, width: previewWidth, height: inner.height)
-        preview.render(into: &buffer, area: previewArea)
+        previewOrReason(&buffer, previewArea, state, path, theme)
         listArea = Rect(x: inner.x, y: inner.y, width: inner.width - previewWidth - 1, height: inner.height)
     }
     let first = StudioLayout.offset(selected: state.outputsList.selected, visible: listArea.height)
@@ -438,12 +439,22 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     lines.append(Line(TerminalText.sanitize(job.prompt)))
     let inner = overlayBox(&buffer, area, "Job \(job.shortID)", width: 100, height: area.height - 4, theme)
     var textArea = inner
-    if inner.width >= 70, let path = job.outputPath, let preview = state.previews[path] {
+    if inner.width >= 70, let path = job.outputPath, state.previews[path] != nil || state.previewFailures[path] != nil {
         let width = inner.width / 3
-        preview.render(into: &buffer, area: Rect(x: inner.right - width, y: inner.y, width: width, height: inner.height))
+        previewOrReason(&buffer, Rect(x: inner.right - width, y: inner.y, width: width, height: inner.height), state, path, theme)
         textArea = Rect(x: inner.x, y: inner.y, width: inner.width - width - 1, height: inner.height)
     }
     Paragraph(lines).render(into: &buffer, area: textArea)
 }
 
 private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
+
+/// The preview of `path`, or a placeholder that says why there is none.
+private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ path: String, _ theme: Theme) {
+    if let preview = state.previews[path] {
+        preview.render(into: &buffer, area: area)
+    } else if let reason = state.previewFailures[path] {
+        Paragraph([Line("no preview", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))])
+            .render(into: &buffer, area: area)
+    }
+}

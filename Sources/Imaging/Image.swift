@@ -68,12 +68,19 @@ public enum ImageCodec {
         }
     }
 
-    /// Decodes PNG or JPEG bytes to RGB (PNG alpha is composited over black).
-    public static func decode(_ bytes: [UInt8]) throws(ImagingError) -> RGBImage {
+    /// The most pixels decoded by default (50 MP): a header may claim 65500×65500 in a 1 KB
+    /// file, and the decoder would allocate for it.
+    public static let defaultMaxPixels = 50_000_000
+
+    /// Decodes PNG or JPEG bytes to RGB (PNG alpha is composited over black). The pixel count is
+    /// checked from the header before anything is allocated.
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> RGBImage {
+        try checkPixels(bytes, maxPixels)
+        let limit = UInt64(clamping: maxPixels)
         switch ImageFormat.sniff(bytes) {
         case .png?:
-            let (rgba, width, height) = try callDecoder(bytes) { data, length, out, w, h, err, errLength in
-                ci_png_decode_rgba(data, length, out, w, h, err, errLength)
+            let (rgba, width, height) = try callDecoder(bytes, channels: 4) { data, length, out, w, h, err, errLength in
+                ci_png_decode_rgba(data, length, limit, out, w, h, err, errLength)
             }
             var rgb = [UInt8](repeating: 0, count: width * height * 3)
             for i in 0..<(width * height) {
@@ -82,15 +89,88 @@ public enum ImageCodec {
             }
             return RGBImage(width: width, height: height, pixels: rgb)
         case .jpeg?:
-            let (rgb, width, height) = try callDecoder(bytes) { data, length, out, w, h, err, errLength in
-                ci_jpeg_decode_rgb(data, length, out, w, h, err, errLength)
-            }
-            return RGBImage(width: width, height: height, pixels: rgb)
+            return try decodeJPEG(bytes, limit: limit, scale: 1)
         case .webp?:
             throw ImagingError("WebP images cannot be decoded (no WebP decoder is available)")
         case nil:
             throw ImagingError("not a PNG or JPEG image")
         }
+    }
+
+    /// A preview that fits `box`×`box`, made without decoding the image at full size where the
+    /// format allows: JPEG through libjpeg's DCT scaling (1/2, 1/4, 1/8), PNG row by row.
+    public static func thumbnail(_ bytes: [UInt8], box: Int, maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> RGBImage {
+        try checkPixels(bytes, maxPixels)
+        let limit = UInt64(clamping: maxPixels)
+        let box = max(1, box)
+        switch ImageFormat.sniff(bytes) {
+        case .png?:
+            do {
+                let (rgb, width, height) = try callDecoder(bytes, channels: 3) { data, length, out, w, h, err, errLength in
+                    ci_png_thumbnail(data, length, limit, Int32(box), out, w, h, err, errLength)
+                }
+                return RGBImage(width: width, height: height, pixels: rgb)
+            } catch let error where error.message.hasSuffix("interlaced") {
+                return downsample(try decode(bytes, maxPixels: maxPixels), box: box)
+            }
+        case .jpeg?:
+            // The smallest DCT scale that still leaves at least `box` pixels on each side.
+            let size = ImageHeader.size(of: bytes)
+            let scale = [8, 4, 2].first { d in
+                guard let size else { return false }
+                return (size.width + d - 1) / d >= box && (size.height + d - 1) / d >= box
+            } ?? 1
+            return downsample(try decodeJPEG(bytes, limit: limit, scale: scale), box: box)
+        case .webp?:
+            throw ImagingError("WebP images cannot be previewed (no WebP decoder is available)")
+        case nil:
+            throw ImagingError("not a PNG or JPEG image")
+        }
+    }
+
+    private static func decodeJPEG(_ bytes: [UInt8], limit: UInt64, scale: Int) throws(ImagingError) -> RGBImage {
+        let (rgb, width, height) = try callDecoder(bytes, channels: 3) { data, length, out, w, h, err, errLength in
+            ci_jpeg_decode_rgb(data, length, limit, Int32(scale), out, w, h, err, errLength)
+        }
+        return RGBImage(width: width, height: height, pixels: rgb)
+    }
+
+    /// Refuses, from the header alone, an image of more than `maxPixels`.
+    private static func checkPixels(_ bytes: [UInt8], _ maxPixels: Int) throws(ImagingError) {
+        guard let size = ImageHeader.size(of: bytes) else { return }  // the decoder says what is wrong
+        let pixels = size.width.multipliedReportingOverflow(by: size.height)
+        if pixels.overflow || pixels.partialValue > maxPixels {
+            throw ImagingError("the image is \(size.width)×\(size.height), over the \(maxPixels / 1_000_000) MP limit for decoding")
+        }
+    }
+
+    /// An area-averaged copy that fits `box`×`box` (the image itself when it already does).
+    public static func downsample(_ image: RGBImage, box: Int) -> RGBImage {
+        let scale = max(Double(image.width) / Double(box), Double(image.height) / Double(box), 1)
+        guard scale > 1 else { return image }
+        let width = max(1, min(image.width, Int(Double(image.width) / scale)))
+        let height = max(1, min(image.height, Int(Double(image.height) / scale)))
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { source in
+            for y in 0..<height {
+                let y0 = y * image.height / height, y1 = max(y0 + 1, (y + 1) * image.height / height)
+                for x in 0..<width {
+                    let x0 = x * image.width / width, x1 = max(x0 + 1, (x + 1) * image.width / width)
+                    var sum = (0, 0, 0)
+                    for sy in y0..<y1 {
+                        var i = (sy * image.width + x0) * 3
+                        for _ in x0..<x1 {
+                            sum.0 += Int(source[i]); sum.1 += Int(source[i + 1]); sum.2 += Int(source[i + 2])
+                            i += 3
+                        }
+                    }
+                    let n = (y1 - y0) * (x1 - x0)
+                    let o = (y * width + x) * 3
+                    pixels[o] = UInt8(sum.0 / n); pixels[o + 1] = UInt8(sum.1 / n); pixels[o + 2] = UInt8(sum.2 / n)
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     private typealias Encoder = (
@@ -116,7 +196,7 @@ public enum ImageCodec {
         UnsafeMutablePointer<Int32>, UnsafeMutablePointer<CChar>, Int
     ) -> Int32
 
-    private static func callDecoder(_ bytes: [UInt8], _ decode: Decoder) throws(ImagingError) -> ([UInt8], Int, Int) {
+    private static func callDecoder(_ bytes: [UInt8], channels: Int, _ decode: Decoder) throws(ImagingError) -> ([UInt8], Int, Int) {
         var out: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0
         var height: Int32 = 0
@@ -131,7 +211,6 @@ public enum ImageCodec {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ImagingError("the image could not be decoded: " + (text.isEmpty ? "unknown error" : text))
         }
-        let channels = ImageFormat.sniff(bytes) == .png ? 4 : 3
         return (Array(UnsafeBufferPointer(start: out, count: Int(width) * Int(height) * channels)), Int(width), Int(height))
     }
 }

@@ -40,40 +40,28 @@ public enum LocalImages {
         return PixelSize(width: size.width, height: size.height)
     }
 
-    /// A small RGB copy of an image that fits `box`×`box` pixels (area-averaged), for previews.
-    public static func thumbnail(path: String, box: Int = 64) throws(EngineError) -> (width: Int, height: Int, pixels: [UInt8]) {
+    /// The largest file a preview reads (the download cap).
+    public static let maxPreviewBytes = 64 * 1_048_576
+
+    /// A small RGB copy of an image that fits `box`×`box` pixels, for previews, decoded straight
+    /// to that size where the format allows and refused from its header when it claims more
+    /// than `maxPixels`. Every problem is one sentence naming the file.
+    public static func thumbnail(path: String, box: Int = 64, maxPixels: Int = 50_000_000) throws(EngineError) -> (width: Int, height: Int, pixels: [UInt8]) {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maxPreviewBytes else {
+            throw EngineError(message: "\(name) is \(size / 1_048_576) MB, too large to preview")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw EngineError(message: "cannot read \(path): \(reason(error))")
+            throw EngineError(message: "cannot read \(name): \(reason(error))")
         }
-        let image: RGBImage
-        do { image = try ImageCodec.decode(Array(data)) } catch {
-            throw EngineError(message: "\(URL(fileURLWithPath: path).lastPathComponent) cannot be shown: \(error)")
+        do {
+            let image = try ImageCodec.thumbnail(Array(data), box: box, maxPixels: maxPixels)
+            return (image.width, image.height, image.pixels)
+        } catch {
+            throw EngineError(message: "\(name) cannot be shown: \(error)")
         }
-        let scale = max(Double(image.width) / Double(box), Double(image.height) / Double(box), 1)
-        let width = max(1, Int(Double(image.width) / scale))
-        let height = max(1, Int(Double(image.height) / scale))
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        image.pixels.withUnsafeBufferPointer { source in
-            for y in 0..<height {
-                let y0 = y * image.height / height, y1 = max(y0 + 1, (y + 1) * image.height / height)
-                for x in 0..<width {
-                    let x0 = x * image.width / width, x1 = max(x0 + 1, (x + 1) * image.width / width)
-                    var sum = (0, 0, 0)
-                    for sy in y0..<y1 {
-                        var i = (sy * image.width + x0) * 3
-                        for _ in x0..<x1 {
-                            sum.0 += Int(source[i]); sum.1 += Int(source[i + 1]); sum.2 += Int(source[i + 2])
-                            i += 3
-                        }
-                    }
-                    let n = (y1 - y0) * (x1 - x0)
-                    let o = (y * width + x) * 3
-                    pixels[o] = UInt8(sum.0 / n); pixels[o + 1] = UInt8(sum.1 / n); pixels[o + 2] = UInt8(sum.2 / n)
-                }
-            }
-        }
-        return (width, height, pixels)
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -9,6 +9,7 @@ import Theme
 ///     model = "flux-2-pro"
 ///     theme = "frost"            # a shipped theme or a file
 ///     output_dir = "~/Pictures/fluxdeck"
+///     max_decode_megapixels = 50 # previews refuse images larger than this
 ///     [budget]
 ///     daily = 200                # credits per calendar day
 ///     session = 50               # credits per studio session
@@ -20,6 +21,8 @@ struct Config: Sendable, Equatable {
     var outputDirectory: String?
     var dailyBudget: Credits?
     var sessionBudget: Credits?
+    /// The most megapixels a preview decodes (default 50).
+    var maxDecodeMegapixels: Int?
     /// Nil: the default (`Budget.defaultConfirmAbove`); zero: never ask.
     var confirmAbove: Credits?
 
@@ -63,6 +66,12 @@ struct Config: Sendable, Equatable {
             case "output_dir":
                 guard let text = value as? String else { throw document.error("output_dir must be a path in quotes", key: key) }
                 config.outputDirectory = text
+            case "max_decode_megapixels":
+                guard let number = value as? NSNumber, !(value is Bool), number.doubleValue.isFinite,
+                      (1...1000).contains(number.doubleValue), number.doubleValue == number.doubleValue.rounded() else {
+                    throw document.error("max_decode_megapixels must be a whole number from 1 to 1000", key: key)
+                }
+                config.maxDecodeMegapixels = number.intValue
             case "budget":
                 guard let table = value as? [String: Any] else { throw document.error("budget must be a table ([budget])", key: key) }
                 for (name, limit) in table {
@@ -83,7 +92,7 @@ struct Config: Sendable, Equatable {
                     }
                 }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, [budget])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget])", key: key)
             }
         }
         return config

@@ -93,7 +93,8 @@ struct StudioCommand: AsyncParsableCommand {
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
-            system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe))
+            system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe),
+            maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000)
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = notify.flatMap(openNotifier)

@@ -138,3 +138,22 @@ struct JobsPaneTextTests {
         #expect(line("elsewhere job").contains("pid 31337"))
     }
 }
+
+@Suite("Outputs: a preview that cannot be made says why")
+struct PreviewPlaceholderTests {
+    @Test("a damaged or oversized image shows a placeholder with the reason, and is not asked for again")
+    func placeholder() throws {
+        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "mono")))
+        var state = AppState()
+        let effects = reduce(&state, .jobsLoaded([job("o1", .done, prompt: "a bomb", output: "/tmp/bomb.jpg")]))
+        #expect(effects == [.loadPreview(path: "/tmp/bomb.jpg")])
+        _ = reduce(&state, .previewLoaded(path: "/tmp/bomb.jpg", nil, problem: "bomb.jpg cannot be shown: the image is 65500×65500, over the 50 MP limit for decoding"))
+        _ = reduce(&state, .resize(width: 160, height: 40))
+        let text = render(state, theme: theme, area: Rect(width: 160, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(text.contains("no preview"), "\(text)")
+        #expect(text.contains("65500×65500"))
+        // Moving over it again asks for nothing.
+        state.focus = .outputs
+        #expect(reduce(&state, .key(Key(.down))).isEmpty)
+    }
+}

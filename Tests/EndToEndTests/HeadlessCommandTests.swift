@@ -18,6 +18,8 @@ struct HeadlessCommandTests {
         ("[budget]\nweekly = 5\n", "line 2, column 1: unknown key budget.weekly"),
         ("model = \"flux-3\"\n", "line 1, column 1: model must be one of"),
         ("region = [\n", "line 1"),
+        ("max_decode_megapixels = 0\n", "line 1, column 1: max_decode_megapixels must be a whole number from 1 to 1000"),
+        ("[budget]\nconfirm_above = -1\n", "line 2, column 1: budget.confirm_above must be a positive number of credits, or 0 to never ask"),
     ])
     func badConfig(text: String, message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-config-\(UUID().uuidString)")
