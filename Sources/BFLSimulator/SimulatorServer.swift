@@ -106,12 +106,34 @@ public final class SimulatorServer: Sendable {
         try? await transport?.shutdown()
     }
 
+    /// A PNG signature followed by zeros, `size` bytes in all, written 64 KB at a time.
+    private static func blob(_ size: Int) -> ResponseBody {
+        ResponseBody(contentLength: size) { writer in
+            let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+            try await writer.write(ByteBuffer(bytes: signature))
+            let chunk = ByteBuffer(repeating: 0, count: 65_536)
+            var left = size - signature.count
+            while left > 0 {
+                let part = min(left, chunk.readableBytes)
+                try await writer.write(chunk.getSlice(at: 0, length: part) ?? chunk)
+                left -= part
+            }
+            try await writer.finish(nil)
+        }
+    }
+
     private static func makeApplication(
         listener: Listener, port: Int, core: SimulatorCore, onBound: @escaping @Sendable (Int) -> Void
     ) -> some ApplicationProtocol {
         var logger = Logger(label: "fluxdeck.simulator.\(listener.rawValue)")
         logger.logLevel = .critical
         let responder = CallbackResponder<SimContext> { request, context in
+            // `/__sim/blob/<bytes>.png` on the delivery host: that many bytes of a "PNG" (its
+            // signature, then zeros), streamed with backpressure, for download benchmarks.
+            if listener == .delivery, request.uri.path.hasPrefix("/__sim/blob/"),
+               let size = Int(request.uri.path.dropFirst("/__sim/blob/".count).prefix { $0.isNumber }), (8...(1 << 30)).contains(size) {
+                return Response(status: .ok, headers: [.contentType: "image/png"], body: blob(size))
+            }
             var request = request
             let body = (try? await request.collectBody(upTo: 64 * 1_048_576)).map { Array($0.readableBytesView) } ?? []
             var query: [String: String] = [:]

@@ -1,4 +1,4 @@
-import BFL
+public import BFL
 public import Foundation
 import Imaging
 
@@ -34,7 +34,7 @@ public struct OutputLibrary: Sendable {
     /// Downloads the sample, embeds provenance, and writes the image and its JSON sidecar
     /// atomically. Returns their paths. Without `createFolder`, a missing folder is an error
     /// (a job's destination is never silently made again).
-    func save(job: JobRecord, sampleURL: String, client: BFLClient, createFolder: Bool = true) async throws -> (image: URL, sidecar: URL) {
+    public func save(job: JobRecord, sampleURL: String, client: BFLClient, createFolder: Bool = true) async throws -> (image: URL, sidecar: URL) {
         var isFolder: ObjCBool = false
         if createFolder {
             do {
