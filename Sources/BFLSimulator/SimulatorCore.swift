@@ -391,7 +391,7 @@ public actor SimulatorCore {
             let after = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []
             return .detail(status, "Simulated server fault", headers: status == 503 ? after : [])
         }
-        if chance(options.faults.resetRate) {
+        if chance(options.faults.resetRate) || chance(options.faults.pollResetRate) {
             var dropped = SimResponse.detail(500, "reset")
             dropped.dropConnection = true
             return dropped

@@ -10,6 +10,8 @@ public struct Faults: Sendable, Hashable {
     /// Share of submits whose connection is dropped after the task was created and charged,
     /// and of polls dropped before an answer.
     public var resetRate = 0.0
+    /// Share of polls dropped before an answer (submits untouched).
+    public var pollResetRate = 0.0
     /// `Retry-After` seconds sent with 429 and 503.
     public var retryAfter: Int?
     /// Added to every API response.
@@ -36,13 +38,14 @@ public struct Faults: Sendable, Hashable {
             case "5xx": poll5xxRate = try rate()
             case "429": submit429Rate = try rate()
             case "reset": resetRate = try rate()
+            case "poll-reset": pollResetRate = try rate()
             case "retry-after":
                 guard let seconds = Int(value), seconds >= 0 else { throw .badOption("retry-after needs whole seconds (got \(value))") }
                 retryAfter = seconds
             case "latency": latency = try Self.duration(value, name)
             case "slow-delivery": slowDelivery = try Self.duration(value, name)
             default:
-                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, retry-after, latency, slow-delivery")
+                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, poll-reset, retry-after, latency, slow-delivery")
             }
         }
     }
@@ -50,9 +53,14 @@ public struct Faults: Sendable, Hashable {
     /// "150ms", "2s", "1.5" (seconds).
     static func duration(_ text: String, _ name: String) throws(SimulatorError) -> Duration {
         let lower = text.lowercased()
-        if lower.hasSuffix("ms"), let ms = Double(lower.dropLast(2)), ms >= 0 { return .milliseconds(Int64(ms)) }
+        // Clamped to a day: a typed 1e300 must not trap.
+        if lower.hasSuffix("ms"), let ms = Double(lower.dropLast(2)), ms >= 0, let duration = WireNumber.duration(seconds: ms / 1000, clampedTo: 0...86_400) {
+            return duration
+        }
         let plain = lower.hasSuffix("s") ? String(lower.dropLast()) : lower
-        if let seconds = Double(plain), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+        if let seconds = Double(plain), seconds >= 0, let duration = WireNumber.duration(seconds: seconds, clampedTo: 0...86_400) {
+            return duration
+        }
         throw .badOption("\(name) needs a duration such as 150ms or 2s (got \(text))")
     }
 }

@@ -144,7 +144,7 @@ public final class NcursesTerminal: TerminalBackend {
             // its way.
             guard decoder.awaitsMore || decoder.isPasting else { return events }
             guard let next = readUnit(timeout: 50) else {
-                if decoder.awaitsMore { events += decoder.decode([], final: true) }
+                events += decoder.decode([], final: true)
                 return events
             }
             units.append(next)

@@ -71,7 +71,7 @@ public struct InputDecoder: Sendable {
             }
             switch unit {
             case .scalar(27):
-                switch Self.match(Self.pasteStart, in: input, after: index, loneEsc: true) {
+                switch Self.match(Self.pasteStart, in: input, after: index, loneEsc: false) {
                 case .whole:
                     Self.flush(&run, into: &output)
                     pasting = true
@@ -104,6 +104,13 @@ public struct InputDecoder: Sendable {
             index += 1
         }
         Self.flush(&run, into: &output)
+        // Nothing more came: a paste whose end marker never arrived ends here, so keys typed
+        // later are keys again.
+        if final, pasting {
+            pasting = false
+            output.append(.paste(Self.text(paste)))
+            paste = []
+        }
         return output
     }
 
@@ -134,8 +141,9 @@ public struct InputDecoder: Sendable {
     private enum Match { case whole, prefix, none }
 
     /// Whether the scalars after `index` spell `marker`, or the input ends part-way through it.
-    /// A lone Esc at the end counts as a prefix where `loneEsc` says so (the caller then reads
-    /// once more, briefly, before taking it for the Esc key).
+    /// A lone Esc at the end counts as a prefix only where `loneEsc` says so (inside a paste).
+    /// Elsewhere it is the Esc key at once: the terminal library has already waited (ESCDELAY)
+    /// for what follows an Esc, so a marker never arrives split right after its Esc.
     private static func match(_ marker: [UInt32], in input: [InputUnit], after index: Int, loneEsc: Bool) -> Match {
         var offset = 0
         while offset < marker.count {

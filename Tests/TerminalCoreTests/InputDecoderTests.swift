@@ -19,7 +19,9 @@ struct InputDecoderTests {
     @Test("markers and text split across reads at every point still make one paste")
     func splitEverywhere() {
         let whole = Array(Self.units("a" + Self.start + "line 1\rline 2" + Self.end + "b"))
-        for cut in 1..<whole.count {
+        // Not right after the opening Esc: ncurses hands an Esc over with what follows it, and a
+        // lone Esc is the Esc key at once (so Esc then a quick key is never read as Alt).
+        for cut in 1..<whole.count where cut != 2 {
             var decoder = InputDecoder()
             var events = decoder.decode(Array(whole[..<cut]))
             events += decoder.decode(Array(whole[cut...]))
@@ -45,13 +47,17 @@ struct InputDecoderTests {
         #expect(decoder.decode([.scalar(9), .event(.key(Key(.down))), .scalar(13)]) == [.key(Key(.tab)), .key(Key(.down)), .key(Key(.enter))])
     }
 
-    @Test("Esc alone is Escape once nothing follows it; Esc then a letter is Alt")
+    @Test("Esc alone is Escape at once; Esc then a letter in the same read is Alt; a paste that never ends, ends")
     func escape() {
         var decoder = InputDecoder()
-        // It may be the start of a paste marker split across reads: the caller reads once more.
-        #expect(decoder.decode(Self.units("\u{1B}")).isEmpty)
-        #expect(decoder.awaitsMore)
-        #expect(decoder.decode([], final: true) == [.key(Key(.escape))])
+        #expect(decoder.decode(Self.units("\u{1B}")) == [.key(Key(.escape))])
+        #expect(!decoder.awaitsMore)
+        #expect(decoder.decode([.scalar(17)]) == [.key(.ctrl("q"))])
+        var open = InputDecoder()
+        #expect(open.decode(Self.units(Self.start + "half")).isEmpty)
+        #expect(open.isPasting)
+        #expect(open.decode([], final: true) == [.paste("half")])
+        #expect(open.decode(Self.units("q")) == [.key(.char("q"))])
         #expect(decoder.decode(Self.units("\u{1B}x")) == [.key(.alt("x"))])
         #expect(decoder.decode(Self.units("\u{1B}\r")) == [.key(Key(.enter, .alt))])
     }
