@@ -66,6 +66,7 @@ struct ReliabilityEndToEndTests {
         #expect(posts.count == Set(posts).count, "no job was sent twice (kill points \(points))")
         #expect(posts.count >= done.count && posts.count <= count)
         #expect(await server.core.acceptedSubmissions == posts.count)
+        print("reliability: kill points \(points) submissions; \(done.count) done, \(count - done.count) unknown; \(posts.count) POSTs for \(count) jobs, none twice")
 
         // The key in no file written: ledger, WAL, log, images, sidecars; never at delivery.
         var written: [URL] = []
