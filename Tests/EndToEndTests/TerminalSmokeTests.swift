@@ -73,27 +73,44 @@ struct TerminalSmokeTests {
         return capture ? outcome.stdout : ""
     }
 
-    @Test("box characters, CJK, a colour, a resize, keys, and a clean exit", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
-    func smoke() async throws {
+    /// A `terminal-check` running in a tmux server of its own, reporting frames on a FIFO.
+    struct CheckRun {
+        let directory: URL
+        let socket: String
+        let lines: Lines
+
+        func stop(_ smoke: TerminalSmokeTests) {
+            _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false)
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// Starts `env <variables> fluxdeck terminal-check <flags>` at 80×24; after it exits the
+    /// shell prints `exit=<status>`, runs `afterExit`, and signals `finished`.
+    func startCheck(variables: String, flags: String, afterExit: String) async throws -> CheckRun {
         let binary = try BinaryRunner.binaryURL().path
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-tmux-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let fifo = directory.appendingPathComponent("frames").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let socket = "fluxdeck-test-\(UUID().uuidString.prefix(8))"
-        // After the program, the shell says how it ended and signals the test through tmux.
-        // The test runner may set NO_COLOR when its output is not a terminal; this check wants colour.
-        let command = "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color '\(binary)' terminal-check --notify '\(fifo)'; "
-            + "echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
+        let command = "env \(variables) '\(binary)' terminal-check \(flags) --notify '\(fifo)' 2>/dev/null; "
+            + "echo \"exit=$?\"; \(afterExit)tmux -L \(socket) wait-for -S finished; read x"
         _ = try await tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command], capture: false)
-        defer { _ = try? tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
-
         // Opened for reading and writing, which never blocks (a read-only open would wait for the
         // program for ever); the reads have their own deadline. Foundation's handles refuse FIFOs.
         let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
         #expect(descriptor >= 0)
-        let lines = Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+        return CheckRun(directory: directory, socket: socket, lines: Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)))
+    }
+
+    @Test("box characters, CJK, a colour, a resize, keys, and a clean exit", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func smoke() async throws {
+        // After the program, the shell says how it ended and signals the test through tmux.
+        // The test runner may set NO_COLOR when its output is not a terminal; this check wants colour.
+        let run = try await startCheck(variables: "-u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color", flags: "", afterExit: "")
+        defer { run.stop(self) }
+        let (socket, lines) = (run.socket, run.lines)
         #expect(await lines.wait(for: "drawn 80x24") != nil)
         let screen = try await tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
         #expect(screen.contains("┌─ fluxdeck terminal check ─"))
@@ -127,20 +144,10 @@ struct TerminalSmokeTests {
     @Test("a crash (a Swift trap) restores the terminal: cooked mode, no alternate screen, no paste mode",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
     func crashRestores() async throws {
-        let binary = try BinaryRunner.binaryURL().path
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let fifo = directory.appendingPathComponent("frames").path
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let socket = "fluxdeck-test-\(UUID().uuidString.prefix(8))"
-        let command = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color SWIFT_BACKTRACE=enable=no '\(binary)' terminal-check --crash-on-x --notify '\(fifo)' 2>/dev/null; "
-            + "echo \"exit=$?\"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; tmux -L \(socket) wait-for -S finished; read x"
-        _ = try await tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", command], capture: false)
-        defer { _ = try? tmuxBlocking(["-L", socket, "kill-server"], capture: false) }
-        let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
-        #expect(descriptor >= 0)
-        let lines = Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
+        let run = try await startCheck(variables: "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color SWIFT_BACKTRACE=enable=no",
+                                       flags: "--crash-on-x", afterExit: "stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; ")
+        defer { run.stop(self) }
+        let (socket, lines) = (run.socket, run.lines)
         #expect(await lines.wait(for: "drawn 80x24") != nil)
         _ = try await tmux(["-L", socket, "send-keys", "-t", "t", "x"], capture: false)
         _ = try await tmux(["-L", socket, "wait-for", "finished"], capture: false)
