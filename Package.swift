@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThemeTests",
-            dependencies: ["Theme", "TerminalCore"],
+            dependencies: ["Theme", "TerminalCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -238,6 +238,7 @@ public struct ThemeLoader: Sendable {
 
     /// TOML → a dictionary, through TOMLKit's parser (syntax errors carry line and column).
     static func parse(_ text: String) throws(ThemeError) -> [String: Any] {
+        try checkTableHeaders(text)
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ThemeError(message: error.description, line: error.source.begin.line, column: error.source.begin.column)
@@ -246,9 +247,24 @@ public struct ThemeLoader: Sendable {
         }
         let json = table.convert(to: .json)
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            throw ThemeError(message: "the theme could not be read")
+            throw ThemeError(message: "the file holds a value that cannot be read (inf and nan are not numbers here)")
         }
         return object
+    }
+
+    /// Refuses table headers without a name (`[`, `[ ]`, `[[`): the TOML library's debug build
+    /// asserts on them and would end the process (found by fuzzing).
+    static func checkTableHeaders(_ text: String) throws(ThemeError) {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            guard let first = rest.first, first.isASCII, first.isLetter || first.isNumber || "_-\"'".contains(first) else {
+                throw ThemeError(message: "a table header needs a name after [", line: index + 1, column: 1)
+            }
+        }
     }
 
     /// Finds where a key is written, for error messages (TOMLKit does not report positions of

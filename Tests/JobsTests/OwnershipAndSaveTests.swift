@@ -3,6 +3,7 @@ import BFLSimulator
 import Foundation
 import Jobs
 import Testing
+import TestSupport
 
 /// Two runners on one ledger never send a job twice; a paid image that cannot be saved is
 /// fetched again, never bought again.
@@ -126,5 +127,35 @@ struct OwnershipAndSaveTests {
         #expect(expired.errorMessage?.contains(task) == true)
         #expect(await Self.posts(rig.server) == 1)
         await rig.stop()
+    }
+}
+
+@Suite("A result that is not an image")
+struct NotAnImageTests {
+    @Test("a body that is not PNG, JPEG or WebP by its first bytes is refused, and nothing is left in the folder")
+    func refused() async throws {
+        let server = try await LoopbackHTTPServer { _ in
+            .respond(status: 200, headers: [HeaderField("Content-Type", "image/jpeg")], body: Array("<html>not an image</html>".utf8))
+        }
+        let transport = HTTPClientTransport()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let endpoint = try #require(Endpoint(customURL: server.baseURL))
+        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: APIKey("test_key_0123456789abcdef")),
+                               transport: transport)
+        let job = JobRecord(id: "4ae1f00d-0000-4000-8000-000000000000", createdAt: Date(), model: "flux-2-pro", endpoint: server.baseURL,
+                            prompt: "p", requestJSON: "{}", estimatedCredits: Credits(3), fileExtension: "jpg", groupID: nil)
+        let library = OutputLibrary(directory: directory)
+        do {
+            _ = try await library.save(job: job, sampleURL: server.baseURL + "/results/x/sample.jpg", client: client)
+            Issue.record("HTML was saved as an image")
+        } catch let error as BFLError {
+            guard case .malformedResponse(let message) = error else { Issue.record("unexpected \(error)"); throw error }
+            #expect(message.contains("not a PNG, JPEG or WebP image"))
+            #expect(message.contains("image/jpeg"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        try? await transport.shutdown()
+        await server.stop()
     }
 }
