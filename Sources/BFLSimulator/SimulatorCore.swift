@@ -162,11 +162,25 @@ public actor SimulatorCore {
     /// How many submissions created a task (what was charged).
     public var acceptedSubmissions: Int { tasks.count }
 
+    /// The simulator's clock: time since it started (the time base of `timelines`).
+    public var currentTime: Duration { now() }
+
+    /// What happened to each task, by task id: when it was accepted, when it became (or will
+    /// become) Ready, and when each poll arrived. Benchmarks compare these with what the
+    /// client saw, to know its detection latency exactly.
+    public var timelines: [String: TaskTimeline] {
+        tasks.mapValues { task in
+            TaskTimeline(acceptedAt: task.createdAt, readyAt: (task.outcome == .normal || task.outcome == .unknownStatus) && task.format != .webp ? task.createdAt + task.serviceTime : nil,
+                         polls: task.pollTimes)
+        }
+    }
+
     /// Replaces the fault knobs while running.
     public func setFaults(_ faults: Faults) { options.faults = faults }
 
     /// The same controls over HTTP, on the API listener (loopback only, no key):
-    /// `GET /__sim/requests`, `GET /__sim/webhooks`, `POST /__sim/keys {"key", "credits"?}`,
+    /// `GET /__sim/requests`, `GET /__sim/tasks` (each task's accepted and Ready times and its
+    /// polls, in seconds since the simulator started), `GET /__sim/webhooks`, `POST /__sim/keys {"key", "credits"?}`,
     /// `POST /__sim/faults {"spec"}`.
     private func control(_ request: SimRequest) -> SimResponse {
         let body = (try? JSONDecoder().decode(JSONValue.self, from: Data(request.body))) ?? .null
@@ -175,6 +189,12 @@ public actor SimulatorCore {
             return .json(200, .array(log.map { entry in
                 .object(["listener": .string(entry.listener.rawValue), "method": .string(entry.method),
                          "path": .string(entry.path), "carried_key": .bool(entry.carriedKey)])
+            }))
+        case ("GET", "/__sim/tasks"):
+            func seconds(_ duration: Duration) -> JSONValue { .number(Self.seconds(duration)) }
+            return .json(200, .array(timelines.sorted { $0.value.acceptedAt < $1.value.acceptedAt }.map { id, timeline in
+                .object(["id": .string(id), "accepted_at": seconds(timeline.acceptedAt),
+                         "ready_at": timeline.readyAt.map(seconds) ?? .null, "polls": .array(timeline.polls.map(seconds))])
             }))
         case ("GET", "/__sim/webhooks"):
             return .json(200, .array(webhookLog.map { attempt in
@@ -400,7 +420,9 @@ public actor SimulatorCore {
             return .json(200, .object(["id": .string(id), "status": .string("Task not found")]))
         }
         task.polls += 1
-        let phase = task.phase(at: now(), reasoningPhase: options.reasoningPhase, retention: options.retention)
+        let current = now()
+        task.pollTimes.append(current)
+        let phase = task.phase(at: current, reasoningPhase: options.reasoningPhase, retention: options.retention)
         if phase.isFailure { refundIfAsked(&task) }
         tasks[id] = task
         var reply: [String: JSONValue] = ["id": .string(id), "result": .null, "progress": .null, "details": .null, "preview": .null]

@@ -38,6 +38,8 @@ struct SimTask: Sendable {
     var sampleHex: String
     var webhook: WebhookTarget?
     var polls = 0
+    /// When each poll of the task arrived (simulator time), for benchmarks' ground truth.
+    var pollTimes: [Duration] = []
     var refunded = false
 
     /// When the task stops being active (its slot frees up and its webhook fires).
@@ -106,4 +108,12 @@ enum Phase: Sendable, Equatable {
         default: false
         }
     }
+}
+
+/// Ground truth about one task, in simulator time.
+public struct TaskTimeline: Sendable, Hashable {
+    public var acceptedAt: Duration
+    /// When the task became Ready (nil for tasks that fail, are moderated or never finish).
+    public var readyAt: Duration?
+    public var polls: [Duration]
 }

@@ -1,47 +1,164 @@
-/// When to poll next (`bfl-api.md` §11.3, refined): the first poll early, then halving the time
-/// left to the expected finish (dense near it), then backing off by ×1.5 to a cap.
+/// When to poll next. The goal is to find a task Ready as soon as it is (the result is paid
+/// for and the slot is blocked until we look) with as few polls as possible. See decision 42.
+///
+/// The rules, in order:
+/// 1. Before any reading, expect the learned median service time of this model on this
+///    endpoint (the catalog's typical time until something is learned), and poll first at 60 %
+///    of the learned low end: early enough to get a progress reading while it is generating.
+/// 2. Two progress readings give the rate, so the finish is aimed at directly (plus a margin).
+///    One reading gives it too once the endpoint's pending share is learned; without that, one
+///    early reading is never trusted past the learned high end (it used to send polls seconds
+///    late).
+/// 3. Past the expected finish, poll every `short` until the task is clearly overdue (beyond
+///    1.25 × the learned high end), then back off ×1.5 up to `maximum`.
 public struct PollCadence: Sendable, Hashable {
-    public var firstPoll: Duration = .milliseconds(500)
-    public var minimum: Duration = .milliseconds(250)
+    public var minimumFirst: Duration = .milliseconds(250)
+    public var maximumFirst: Duration = .seconds(3)
+    /// The gap between polls around and just past the expected finish.
+    public var short: Duration = .milliseconds(100)
     public var maximum: Duration = .seconds(5)
+    /// Added to an aimed finish, so the poll lands just after it.
+    public var margin: Duration = .milliseconds(50)
 
     public init() {}
 
-    /// Added to a confident estimate, so the poll lands just after the finish.
-    public var margin: Duration = .milliseconds(40)
+    /// What the plan knows about a task.
+    public struct Inputs: Sendable, Hashable {
+        /// Time since the task was accepted.
+        public var elapsed: Duration
+        /// Progress readings so far: time since acceptance, and progress 0…1.
+        public var readings: [Reading]
+        public var timing: LearnedTiming
+        /// Polls already made after the expected finish.
+        public var pollsPastExpected: Int
 
-    /// - Parameters:
-    ///   - elapsed: time since the task was accepted.
-    ///   - expected: the expected service time.
-    ///   - confident: `expected` comes from the task's own progress rate, so aim straight at it.
-    ///   - pollsPastExpected: polls already made after `expected` had passed.
-    public func delay(elapsed: Duration, expected: Duration, confident: Bool = false, pollsPastExpected: Int) -> Duration {
-        if elapsed < expected {
-            let left = expected - elapsed
-            // A confident estimate is trusted down to the margin; a rough one is approached by halves.
-            return min(maximum, confident ? left + margin : max(minimum, left / 2))
+        public init(elapsed: Duration, readings: [Reading] = [], timing: LearnedTiming, pollsPastExpected: Int = 0) {
+            self.elapsed = elapsed
+            self.readings = readings
+            self.timing = timing
+            self.pollsPastExpected = pollsPastExpected
         }
-        var grown = minimum
-        for _ in 0..<min(pollsPastExpected, 20) where grown < maximum {
-            grown = grown * 1.5
+    }
+
+    public struct Reading: Sendable, Hashable {
+        public var elapsed: Duration
+        public var progress: Double
+        public init(elapsed: Duration, progress: Double) {
+            self.elapsed = elapsed
+            self.progress = progress
         }
+    }
+
+    /// The first poll, at 60 % of the learned low end of the service time.
+    public func firstDelay(_ timing: LearnedTiming) -> Duration {
+        (timing.low * 0.6).clamped(minimumFirst, maximumFirst)
+    }
+
+    /// The expected finish (time since acceptance) and whether it can be aimed at exactly.
+    public func expectedFinish(_ inputs: Inputs) -> (finish: Duration, exact: Bool) {
+        let timing = inputs.timing
+        let usable = inputs.readings.filter { $0.progress > 0.01 && $0.progress < 1 }
+        if let last = usable.last, let first = usable.first(where: { last.progress - $0.progress >= 0.05 }) {
+            // The rate between two readings: progress grows about linearly.
+            let rate = (last.progress - first.progress) / seconds(last.elapsed - first.elapsed)
+            if rate > 0 {
+                let finish = last.elapsed + .seconds((1 - last.progress) / rate)
+                return (finish.clamped(inputs.elapsed, timing.high * 4), true)
+            }
+        }
+        if let last = usable.last {
+            // One reading: T = t / ((1 - c)·p + c), with c the endpoint's learned pending share.
+            let c = timing.pendingShare ?? 0
+            let finish = last.elapsed / ((1 - c) * last.progress + c)
+            if timing.pendingShare != nil { return (finish.clamped(timing.low * 0.5, timing.high * 4), true) }
+            return (finish.clamped(timing.low, timing.high), false)
+        }
+        return (timing.median, false)
+    }
+
+    /// How long to wait before the next poll.
+    public func delay(_ inputs: Inputs) -> Duration {
+        let (finish, exact) = expectedFinish(inputs)
+        if inputs.elapsed < finish {
+            let left = finish - inputs.elapsed
+            if exact { return min(maximum, left + margin) }
+            // Not sure: approach in steps that still leave room to read progress on the way.
+            return min(maximum, max(short, left / 2 + margin))
+        }
+        if inputs.elapsed < inputs.timing.high * 1.25 { return short }
+        var grown = short
+        for _ in 0..<min(inputs.pollsPastExpected, 30) where grown < maximum { grown = grown * 1.5 }
         return min(maximum, grown)
     }
 
-    /// The expected service time from progress: a task at fraction `progress` after `elapsed`
-    /// should need about `elapsed / progress` in all.
-    public static func expected(fromProgress progress: Double, elapsed: Duration) -> Duration? {
-        guard progress >= 0.05, progress < 1 else { return nil }
-        return elapsed / progress
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// What has been learned about one model's service time on one endpoint: recent durations
+/// (for the median and the spread) and the share of the time a task spends before its
+/// progress starts moving.
+public struct LearnedTiming: Sendable, Hashable, Codable {
+    /// Recent service times in seconds, oldest first (at most `capacity`).
+    public var durations: [Double]
+    /// The pending share c in T = t / ((1 - c)·p + c), once learned.
+    public var pendingShare: Double?
+    /// The catalog's typical time, for before anything is learned.
+    public var typical: Double
+
+    public static let capacity = 64
+
+    public init(durations: [Double] = [], pendingShare: Double? = nil, typical: Duration) {
+        self.durations = durations
+        self.pendingShare = pendingShare
+        self.typical = Double(typical.components.seconds) + Double(typical.components.attoseconds) / 1e18
     }
 
-    /// The expected service time from two progress readings: progress grows about linearly, so
-    /// the time left is the progress left over the observed rate.
-    public static func expected(from earlier: (elapsed: Duration, progress: Double),
-                                to later: (elapsed: Duration, progress: Double)) -> Duration? {
-        let gained = later.progress - earlier.progress
-        let took = later.elapsed - earlier.elapsed
-        guard gained > 0.01, took > .zero, later.progress < 1 else { return nil }
-        return later.elapsed + took * ((1 - later.progress) / gained)
+    /// The value below which `fraction` of the durations lie (nil with fewer than 5).
+    public func quantile(_ fraction: Double) -> Double? {
+        guard durations.count >= 5 else { return nil }
+        let sorted = durations.sorted()
+        let index = min(sorted.count - 1, max(0, Int((Double(sorted.count - 1) * fraction).rounded())))
+        return sorted[index]
     }
+
+    public var median: Duration { Self.duration(quantile(0.5) ?? typical) }
+    /// The learned low end (5th percentile), else 75 % of the typical time.
+    public var low: Duration { Self.duration(quantile(0.05) ?? typical * 0.75) }
+    /// The learned high end (95th percentile), else 130 % of the typical time.
+    public var high: Duration { Self.duration(quantile(0.95) ?? typical * 1.3) }
+
+    /// Adds a measured service time, and what the readings say of the pending share.
+    public mutating func learn(seconds: Double, readings: [PollCadence.Reading]) {
+        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { return }
+        durations.append(seconds)
+        if durations.count > Self.capacity { durations.removeFirst(durations.count - Self.capacity) }
+        let shares = readings.compactMap { reading -> Double? in
+            guard reading.progress > 0.05, reading.progress < 0.95 else { return nil }
+            let t = Double(reading.elapsed.components.seconds) + Double(reading.elapsed.components.attoseconds) / 1e18
+            let share = (t / seconds - reading.progress) / (1 - reading.progress)
+            return share.isFinite ? min(0.9, max(0, share)) : nil
+        }
+        guard !shares.isEmpty else { return }
+        let measured = shares.reduce(0, +) / Double(shares.count)
+        pendingShare = pendingShare.map { $0 * 0.7 + measured * 0.3 } ?? measured
+    }
+
+    static func duration(_ seconds: Double) -> Duration {
+        WireNumberDuration.make(seconds)
+    }
+}
+
+/// Seconds to a Duration without a trapping conversion (values here are bounded already).
+enum WireNumberDuration {
+    static func make(_ seconds: Double) -> Duration {
+        guard seconds.isFinite else { return .seconds(3600) }
+        return .milliseconds(Int64((min(max(seconds, 0), 86_400) * 1000).rounded()))
+    }
+}
+
+extension Duration {
+    /// This duration, brought within `low`…`high`.
+    func clamped(_ low: Duration, _ high: Duration) -> Duration { Swift.min(Swift.max(self, low), Swift.max(low, high)) }
 }

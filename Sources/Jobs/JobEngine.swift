@@ -22,6 +22,8 @@ public struct EngineConfiguration: Sendable {
     /// A job still unfinished this long after its submission is marked timed out.
     public var deadline: Duration = .seconds(300)
     public var cadence = PollCadence()
+    /// Poll at this fixed interval instead (the plain loops benchmarks compare against).
+    public var fixedPollInterval: Duration?
     /// How often a running engine looks at the ledger for other runners' jobs (to show them)
     /// and, every `RunnerRecord.heartbeatInterval`, writes its heartbeat and adopts the jobs
     /// of runners that are gone.
@@ -584,13 +586,15 @@ public actor JobEngine {
         var job = original
         guard let pollingURL = job.pollingURL else { return }
         let started = stopwatch.now()
-        var expected = try store.learnedSeconds(model: job.model).flatMap { WireNumber.duration(seconds: $0, clampedTo: 0.1...3600) }
-            ?? Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10)
+        let cadence = configuration.cadence
+        // What this endpoint has taught about the model (a simulator or proxy learns apart from BFL).
+        let timingKey = Self.timingKey(job.endpoint)
+        var timing = (try? store.timing(endpoint: timingKey, model: job.model))
+            ?? LearnedTiming(typical: Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10))
+        var readings: [PollCadence.Reading] = []
         var pollsPastExpected = 0
-        var confident = false
-        var lastReading: (elapsed: Duration, progress: Double)?
         var notFound = 0
-        var delay = resumed ? Duration.zero : configuration.cadence.firstPoll
+        var delay = resumed ? Duration.zero : configuration.fixedPollInterval ?? cadence.firstDelay(timing)
         var warnedStatus: String?
         while true {
             if delay > .zero { try await stopwatch.sleep(delay) } else { try Task.checkCancellation() }
@@ -625,7 +629,7 @@ public actor JobEngine {
                     try finish(job, detail: nil)
                     return
                 }
-                delay = configuration.cadence.maximum
+                delay = cadence.maximum
                 continue
             }
             job.serverStatus = TerminalText.capped(reply.status.wireValue, bytes: 200)
@@ -638,14 +642,8 @@ public actor JobEngine {
             case .generating, .reasoning:
                 if let progress = reply.progress {
                     job.progress = progress
-                    let reading = (elapsed: elapsed, progress: progress)
-                    if let earlier = lastReading, let estimate = PollCadence.expected(from: earlier, to: reading) {
-                        expected = estimate
-                        confident = true
-                    } else if let estimate = PollCadence.expected(fromProgress: progress, elapsed: elapsed) {
-                        expected = estimate
-                    }
-                    lastReading = reading
+                    // Resumed jobs began before this run: their readings have no usable clock.
+                    if !resumed { readings.append(PollCadence.Reading(elapsed: elapsed, progress: progress)) }
                     emitProgress(job.id, progress)
                 }
                 if job.phase != .running {
@@ -665,6 +663,10 @@ public actor JobEngine {
                 job.settledCost = reply.cost?.description ?? job.submitCost
                 job.seed = reply.result?.seed ?? job.seed
                 let served = reply.result?.duration ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                if !resumed {
+                    timing.learn(seconds: served, readings: readings)
+                    try? store.saveTiming(timing, endpoint: timingKey, model: job.model)
+                }
                 try await download(job, sample: reply.result?.sample, servedSeconds: served)
                 return
             case .error:
@@ -686,10 +688,17 @@ public actor JobEngine {
                 try finish(job, detail: nil)
                 return
             }
-            if elapsed >= expected { pollsPastExpected += 1 }
-            delay = configuration.cadence.delay(
-                elapsed: elapsed, expected: expected, confident: confident, pollsPastExpected: pollsPastExpected)
+            let inputs = PollCadence.Inputs(elapsed: stopwatch.now() - started, readings: readings, timing: timing,
+                                            pollsPastExpected: pollsPastExpected)
+            if inputs.elapsed >= cadence.expectedFinish(inputs).finish { pollsPastExpected += 1 }
+            delay = configuration.fixedPollInterval ?? cadence.delay(inputs)
         }
+    }
+
+    /// The endpoint under which timings are learned: every built-in simulator run is one
+    /// endpoint (its label names its process); BFL's regions and custom URLs are their own.
+    static func timingKey(_ label: String) -> String {
+        label.hasPrefix("simulator") ? "simulator" : label
     }
 
     /// Saves the image of a Ready job into the job's own folder. `servedSeconds` (nil for a

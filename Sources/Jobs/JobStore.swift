@@ -98,7 +98,38 @@ public final class JobStore: Sendable {
                 t.column("heartbeatAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v3: timings per endpoint") { db in
+            try db.create(table: "timing") { t in
+                t.column("endpoint", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("json", .text).notNull()
+                t.primaryKey(["endpoint", "model"])
+            }
+        }
         return migrator
+    }
+
+    /// What has been learned of `model`'s service time on `endpoint` (nil: nothing yet, or
+    /// unreadable).
+    public func timing(endpoint: String, model: String) throws(JobStoreError) -> LearnedTiming? {
+        let text = try read { db in
+            try String.fetchOne(db, sql: "SELECT json FROM timing WHERE endpoint = ? AND model = ?", arguments: [endpoint, model])
+        }
+        guard let text, var timing = try? JSONDecoder().decode(LearnedTiming.self, from: Data(text.utf8)) else { return nil }
+        // Bounded on read too: a ledger written by anything else cannot poison the cadence.
+        timing.durations = timing.durations.filter { $0.isFinite && $0 > 0 && $0 <= 3600 }.suffix(LearnedTiming.capacity).map { $0 }
+        if let share = timing.pendingShare, !(share.isFinite && (0...0.9).contains(share)) { timing.pendingShare = nil }
+        if !(timing.typical.isFinite && timing.typical > 0 && timing.typical <= 3600) { timing.typical = 10 }
+        return timing
+    }
+
+    public func saveTiming(_ timing: LearnedTiming, endpoint: String, model: String) throws(JobStoreError) {
+        guard let data = try? JSONEncoder().encode(timing) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        try write { db in
+            try db.execute(sql: "INSERT INTO timing (endpoint, model, json) VALUES (?, ?, ?) ON CONFLICT(endpoint, model) DO UPDATE SET json = excluded.json",
+                           arguments: [endpoint, model, text])
+        }
     }
 
     // MARK: writing

@@ -2,6 +2,8 @@ import ArgumentParser
 import BFL
 import BFLSimulator
 import Foundation
+import Histogram
+import Imaging
 import Jobs
 
 /// Benchmarks that measure the project's speed goals (not tests: they report figures).
@@ -16,68 +18,178 @@ struct BenchCommand: AsyncParsableCommand {
 struct EngineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "Run N jobs through the engine against the in-process simulator; report makespan and polls.")
+        abstract: "Run a workload through fluxdeck's cadence and through fixed 0.5 s and 1 s polling loops, against the in-process simulator.",
+        discussion: """
+            Workloads: uniform (240 × flux-2-pro, T = 1 s), realistic (one model at the contract's medians \
+            ±20 %, time scale 0.5; 48 and 240 jobs), mixed (all twelve models, 120 jobs, time scale 0.5). \
+            For each loop: makespan, its ratio to ⌈N/24⌉·T where T is known, polls per job, and the time \
+            from Ready (the simulator's record) to the image on disk, p50/p95/max.
+            """)
 
-    @Option(help: "How many jobs.") var jobs = 240
-    @Option(help: "The model.") var model = "flux-2-pro"
-    @Option(name: .customLong("service-time"), help: "The simulated median service time T in seconds.") var serviceTime = 1.0
-    @Option(help: "Output width and height.") var size = 512
-    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "uniform, realistic or mixed (default: all three).") var workload: String?
+    @Option(help: "The model of the realistic workload.") var model = "flux-pro-1.1"
+    @Option(help: "Loops to run: fluxdeck, 0.5, 1 (comma-separated).") var loops = "fluxdeck,0.5,1"
+    @Flag(help: "Print JSON lines.") var json = false
+
+    struct Workload {
+        var name: String
+        var requests: [JobRequest]
+        var timeFactor: Double
+        /// The service time when every job has the same one (for the physical limit).
+        var serviceTime: Double?
+    }
 
     func run() async throws {
         try await runReportingFailures {
-            guard let model = Catalog.model(id: model) else { throw CommandFailure.usage("unknown model \(self.model)") }
-            guard jobs > 0, serviceTime > 0 else { throw CommandFailure.usage("--jobs and --service-time must be positive") }
-            let typical = Double(model.typicalDuration.components.seconds) + Double(model.typicalDuration.components.attoseconds) / 1e18
-            var options = SimulatorOptions()
-            options.timeFactor = serviceTime / typical
-            options.initialCredits = Credits(Decimal(jobs * 100))
-            let server = try await SimulatorServer.start(options: options)
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            let transport = HTTPClientTransport()
-            let store = try JobStore(path: scratch.appendingPathComponent("bench.sqlite").path)
-            guard let endpoint = Endpoint(customURL: server.apiURL) else { throw CommandFailure.usage("bad simulator URL") }
-            let client = BFLClient(configuration: .init(endpoint: endpoint, apiKey: APIKey(server.apiKey)), transport: transport)
-            let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: scratch.appendingPathComponent("out")),
-                                   configuration: EngineConfiguration(endpointLabel: server.apiURL))
-            var parameters = GenerationParameters(prompt: "benchmark")
-            if model.sizeRule == .flux2 || model.sizeRule == .pro11 {
-                parameters.width = size
-                parameters.height = size
+            let loopList = try loops.split(separator: ",").map { item -> Duration? in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                if text == "fluxdeck" { return nil }
+                guard let seconds = Double(text), seconds >= 0.05, seconds <= 10 else {
+                    throw CommandFailure.usage("--loops takes fluxdeck or seconds between 0.05 and 10 (got \(text))")
+                }
+                return WireNumber.duration(seconds: seconds, clampedTo: 0.05...10)
             }
-            let requests = (0..<jobs).map { n -> JobRequest in
-                var p = parameters
-                p.prompt = "benchmark \(n)"
-                return JobRequest(model: model, parameters: p)
-            }
-            let clock = ContinuousClock()
-            let start = clock.now
-            let records = try await engine.enqueue(requests)
-            let results = await engine.wait(for: records.map(\.id))
-            let makespan = clock.now - start
-            let seconds = Double(makespan.components.seconds) + Double(makespan.components.attoseconds) / 1e18
-            let limit = Double((jobs + 23) / 24) * serviceTime
-            let polls = Double(results.reduce(0) { $0 + $1.polls }) / Double(jobs)
-            let serverPolls = await server.core.requests.filter { $0.listener == .cluster }.count
-            let done = results.filter { $0.phase == .done }.count
-            await engine.shutdown()
-            try? await transport.shutdown()
-            await server.stop()
-            let report: [String: Double] = [
-                "jobs": Double(jobs), "done": Double(done), "service_time_s": serviceTime, "makespan_s": seconds,
-                "physical_limit_s": limit, "ratio": seconds / limit, "mean_polls_per_job": polls,
-                "server_polls_per_job": Double(serverPolls) / Double(jobs),
-            ]
-            if json {
-                try Output.jsonLine(report)
-            } else {
-                Output.line(String(format: "%d jobs of %@ (T = %.2f s): %d done", jobs, model.id, serviceTime, done))
-                Output.line(String(format: "makespan %.2f s; physical limit ceil(%d/24)·T = %.2f s; ratio %.3f", seconds, jobs, limit, seconds / limit))
-                Output.line(String(format: "mean polls per job %.2f (the simulator counted %.2f)", polls, Double(serverPolls) / Double(jobs)))
+            for workload in try workloads() {
+                for loop in loopList {
+                    try await measure(workload, loop: loop)
+                }
             }
         }
     }
+
+    func workloads() throws -> [Workload] {
+        let pixels = [UInt8](repeating: 200, count: 64 * 64 * 3)
+        let png = (try? ImageCodec.encodePNG(RGBImage(width: 64, height: 64, pixels: pixels))) ?? []
+        let image = ImageReference(value: Data(png).base64EncodedString(), size: PixelSize(width: 64, height: 64))
+        func small(_ model: Model, _ n: Int) -> JobRequest {
+            var parameters = GenerationParameters(prompt: "benchmark \(model.id) \(n)")
+            switch model.sizeRule {
+            case .flux2, .pro11:
+                parameters.width = 512
+                parameters.height = 512
+            case .aspectRatioUltra:
+                parameters.aspectRatio = "21:9"
+            case .sameAsImage:
+                parameters.image = image
+                parameters.mask = image
+            case .aspectRatio:
+                break
+            }
+            return JobRequest(model: model, parameters: parameters)
+        }
+        guard let pro = Catalog.model(id: "flux-2-pro"), let chosen = Catalog.model(id: model) else {
+            throw CommandFailure.usage("unknown model \(model)")
+        }
+        let typicalPro = Self.seconds(pro.typicalDuration)
+        var all: [Workload] = []
+        let names = workload.map { [$0] } ?? ["uniform", "realistic", "mixed"]
+        for name in names {
+            switch name {
+            case "uniform":
+                all.append(Workload(name: "uniform 240 × flux-2-pro, T = 1 s", requests: (0..<240).map { small(pro, $0) },
+                                    timeFactor: 1 / typicalPro, serviceTime: 1))
+            case "realistic":
+                for count in [48, 240] {
+                    all.append(Workload(name: "realistic \(count) × \(chosen.id), time scale 0.5", requests: (0..<count).map { small(chosen, $0) },
+                                        timeFactor: 0.5, serviceTime: Self.seconds(chosen.typicalDuration) * 0.5))
+                }
+            case "mixed":
+                let requests = (0..<120).map { n in small(Catalog.all[n % Catalog.all.count], n) }
+                all.append(Workload(name: "mixed 120 over all models, time scale 0.5", requests: requests, timeFactor: 0.5, serviceTime: nil))
+            default:
+                throw CommandFailure.usage("unknown workload \(name) (uniform, realistic, mixed)")
+            }
+        }
+        return all
+    }
+
+    func measure(_ workload: Workload, loop: Duration?) async throws {
+        var options = SimulatorOptions()
+        options.timeFactor = workload.timeFactor
+        options.initialCredits = Credits(Decimal(workload.requests.count * 1000))
+        let server = try await SimulatorServer.start(options: options)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let transport = HTTPClientTransport()
+        let store = try JobStore(path: scratch.appendingPathComponent("bench.sqlite").path)
+        guard let endpoint = Endpoint(customURL: server.apiURL) else { throw CommandFailure.usage("bad simulator URL") }
+        let client = BFLClient(configuration: .init(endpoint: endpoint, apiKey: APIKey(server.apiKey)), transport: transport)
+        var configuration = EngineConfiguration(endpointLabel: server.apiURL)
+        configuration.fixedPollInterval = loop
+        let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: scratch.appendingPathComponent("out")),
+                               configuration: configuration)
+        // A warm-up job per model teaches fluxdeck's cadence this endpoint (as a user's ledger
+        // would already know it), and is left out of the figures.
+        let warmUp = Dictionary(grouping: workload.requests, by: { $0.model.id }).compactMap { $0.value.first }
+        for round in 0..<3 {
+            let warm = try await engine.enqueue(warmUp.map { request in
+                var copy = request
+                copy.parameters.prompt = "warm-up \(round) " + (request.parameters.prompt ?? "")
+                return copy
+            })
+            _ = await engine.wait(for: warm.map(\.id))
+        }
+        let pollsBefore = await server.core.requests.filter { $0.listener == .cluster }.count
+        // Each job's moment on disk, on the simulator's clock.
+        let onDisk = OnDiskTimes()
+        let events = engine.events
+        let watcher = Task {
+            for await event in events {
+                if case .updated(let job) = event, job.phase == .done, let task = job.taskID {
+                    await onDisk.set(task, await server.core.currentTime)
+                }
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let records = try await engine.enqueue(workload.requests)
+        let results = await engine.wait(for: records.map(\.id))
+        let makespan = Self.seconds(clock.now - start)
+        let timelines = await server.core.timelines
+        let polls = await server.core.requests.filter { $0.listener == .cluster }.count - pollsBefore
+        await engine.shutdown()
+        watcher.cancel()
+        try? await transport.shutdown()
+        await server.stop()
+        var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
+        let disk = await onDisk.times
+        for job in results where job.phase == .done {
+            guard let task = job.taskID, let ready = timelines[task]?.readyAt, let saved = disk[task] else { continue }
+            let ms = max(0, Self.seconds(saved - ready) * 1000)
+            _ = histogram.record(UInt64(ms.rounded()))
+        }
+        let done = results.filter { $0.phase == .done }.count
+        let limit = workload.serviceTime.map { Double((workload.requests.count + 23) / 24) * $0 }
+        let name = loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
+        let report: [String: Double] = [
+            "jobs": Double(workload.requests.count), "done": Double(done), "makespan_s": makespan,
+            "ratio_to_limit": limit.map { makespan / $0 } ?? -1, "polls_per_job": Double(polls) / Double(max(1, workload.requests.count)),
+            "ready_to_disk_p50_ms": Double(histogram.valueAtPercentile(50)), "ready_to_disk_p95_ms": Double(histogram.valueAtPercentile(95)),
+            "ready_to_disk_max_ms": Double(histogram.max),
+        ]
+        if json {
+            var line = report.mapValues(JSONValue.number)
+            line["workload"] = .string(workload.name)
+            line["loop"] = .string(name)
+            try Output.jsonLine(line)
+        } else {
+            Output.line(String(format: "%@ · %@: %d/%d done, makespan %.2f s%@, %.2f polls/job, Ready→on-disk p50 %d ms, p95 %d ms, max %d ms",
+                               workload.name, name, done, workload.requests.count, makespan,
+                               limit.map { String(format: " (%.3f × ⌈N/24⌉·T)", makespan / $0) } ?? "",
+                               Double(polls) / Double(max(1, workload.requests.count)),
+                               Int(histogram.valueAtPercentile(50)), Int(histogram.valueAtPercentile(95)), Int(histogram.max)))
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// When each task's image was on disk, by task id (simulator time).
+actor OnDiskTimes {
+    var times: [String: Duration] = [:]
+    func set(_ task: String, _ time: Duration) { times[task] = time }
 }
 
 /// How much memory saving a large image takes: the simulator streams a big "PNG" from its

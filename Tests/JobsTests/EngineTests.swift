@@ -20,6 +20,9 @@ struct FakeRig {
         client.retry = RetryPolicy(jitter: { 1 })
         client.retry.submitRetries = 0
         var configuration = EngineConfiguration(endpointLabel: "global")
+        // The first poll at 0.5 s exactly, so the scripts below know when polls come.
+        configuration.cadence.minimumFirst = .milliseconds(500)
+        configuration.cadence.maximumFirst = .milliseconds(500)
         edit(&configuration)
         engine = JobEngine(
             client: BFLClient(configuration: client, transport: api, clock: clock), store: store,
@@ -40,7 +43,7 @@ struct FakeRig {
 
 @Suite("Job engine over a scripted API and a manual clock", .timeLimit(.minutes(1)))
 struct EngineTests {
-    @Test("cadence: first poll at 0.5 s, then halving toward the expected finish (refined by progress); then saved")
+    @Test("cadence: the first poll, then half-way to the expected finish (one early reading not trusted past the high end); then saved and learned")
     func cadence() async throws {
         let rig = try FakeRig()
         await rig.api.script { id, poll in
@@ -54,10 +57,12 @@ struct EngineTests {
         #expect(await rig.clock.sleeps(atLeast: 1) == [.milliseconds(500)])
         #expect(try rig.store.job(id: job.id)?.phase == .pending)
         rig.clock.advance(by: .milliseconds(500))
-        #expect(await rig.clock.sleeps(atLeast: 2).last == .milliseconds(4750))  // expected 10 s (prior)
-        rig.clock.advance(by: .milliseconds(4750))
-        #expect(await rig.clock.sleeps(atLeast: 3).last == .milliseconds(2625))  // 5.25 s at 50 % → 10.5 s
-        rig.clock.advance(by: .milliseconds(2625))
+        // Pending, nothing learned: half-way to the typical 10 s, plus the margin.
+        #expect(await rig.clock.sleeps(atLeast: 2).last == .milliseconds(4800))
+        rig.clock.advance(by: .milliseconds(4800))
+        // 50 % at 5.3 s says 10.6 s, within the 7.5–13 s the catalog allows: half-way again.
+        #expect(await rig.clock.sleeps(atLeast: 3).last == .milliseconds(2700))
+        rig.clock.advance(by: .milliseconds(2700))
         let done = try #require(await rig.engine.wait(for: [job.id]).first)
         #expect(done.phase == .done)
         #expect(done.seed == 42)
@@ -68,7 +73,10 @@ struct EngineTests {
         #expect(Provenance.read(from: bytes).first { $0.key == "prompt" }?.value == "a lighthouse")
         #expect(FileManager.default.fileExists(atPath: try #require(done.sidecarPath)))
         #expect(try rig.store.history(id: job.id).map(\.phase) == [.queued, .submitting, .pending, .running, .downloading, .done])
-        #expect(try rig.store.learnedSeconds(model: "flux-2-pro") == 1.5)
+        // Learned for this endpoint, with the pending share the reading implies.
+        let timing = try #require(try rig.store.timing(endpoint: "global", model: "flux-2-pro"))
+        #expect(timing.durations == [1.5])
+        #expect(try rig.store.timing(endpoint: "simulator", model: "flux-2-pro") == nil)
         await rig.cleanUp()
     }
 

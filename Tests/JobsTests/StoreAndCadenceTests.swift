@@ -12,34 +12,68 @@ func temporaryDirectory(_ name: String = "fluxdeck-jobs") throws -> URL {
 @Suite("Poll cadence")
 struct CadenceTests {
     let cadence = PollCadence()
-
-    @Test("halves the time left before the expected finish, within 0.25 s and 5 s")
-    func beforeFinish() {
-        #expect(cadence.delay(elapsed: .milliseconds(500), expected: .seconds(10), pollsPastExpected: 0) == .seconds(4.75))
-        #expect(cadence.delay(elapsed: .milliseconds(500), expected: .seconds(30), pollsPastExpected: 0) == .seconds(5))
-        #expect(cadence.delay(elapsed: .milliseconds(9800), expected: .seconds(10), pollsPastExpected: 0) == .milliseconds(250))
+    /// Nothing learned yet: the catalog's typical 10 s (low 7.5 s, high 13 s).
+    let fresh = LearnedTiming(typical: .seconds(10))
+    /// Twenty tasks of 2.0…2.95 s (low end 2.05 s), with a learned pending share of 15 %.
+    var learned: LearnedTiming {
+        var timing = LearnedTiming(typical: .seconds(10))
+        for n in 0..<20 { timing.learn(seconds: 2 + Double(n) * 0.05, readings: []) }
+        timing.pendingShare = 0.15
+        return timing
     }
 
-    @Test("backs off by 1.5 after the expected finish, to the cap")
-    func afterFinish() {
-        let delays = (0..<8).map { cadence.delay(elapsed: .seconds(11), expected: .seconds(10), pollsPastExpected: $0) }
-        #expect(delays == [0.25, 0.375, 0.5625, 0.84375, 1.265625, 1.8984375, 2.84765625, 4.271484375].map { Duration.seconds($0) })
-        #expect(cadence.delay(elapsed: .seconds(60), expected: .seconds(10), pollsPastExpected: 12) == .seconds(5))
+    func inputs(_ elapsed: Duration, _ readings: [(Duration, Double)] = [], _ timing: LearnedTiming, past: Int = 0) -> PollCadence.Inputs {
+        PollCadence.Inputs(elapsed: elapsed, readings: readings.map { PollCadence.Reading(elapsed: $0.0, progress: $0.1) },
+                           timing: timing, pollsPastExpected: past)
     }
 
-    @Test("two progress readings give the finish; a confident estimate is aimed at directly")
-    func slope() throws {
-        let expected = try #require(PollCadence.expected(from: (.seconds(2), 0.2), to: (.seconds(4), 0.6)))
-        #expect(expected > .milliseconds(5999) && expected < .milliseconds(6001))
-        #expect(PollCadence.expected(from: (.seconds(2), 0.5), to: (.seconds(4), 0.5)) == nil)
-        #expect(cadence.delay(elapsed: .seconds(4), expected: .seconds(6), confident: true, pollsPastExpected: 0) == .milliseconds(2040))
+    @Test("the first poll comes at 60 % of the learned low end, within 0.25 s and 3 s")
+    func first() {
+        #expect(cadence.firstDelay(fresh) == .seconds(3))
+        #expect(cadence.firstDelay(learned) == .milliseconds(1230))
+        var quick = LearnedTiming(typical: .milliseconds(200))
+        quick.durations = []
+        #expect(cadence.firstDelay(quick) == .milliseconds(250))
     }
 
-    @Test("progress refines the expected duration")
-    func progress() {
-        #expect(PollCadence.expected(fromProgress: 0.5, elapsed: .seconds(2)) == .seconds(4))
-        #expect(PollCadence.expected(fromProgress: 0.01, elapsed: .seconds(2)) == nil)
-        #expect(PollCadence.expected(fromProgress: 1, elapsed: .seconds(2)) == nil)
+    @Test("table: where the next poll goes", arguments: [
+        // (elapsed s, readings, learned?, past, expected delay ms, why)
+        (1.0, [(1.0, 0.05)] as [(Double, Double)], false, 0, 5000, "one early reading (20 s) is not trusted past the high end (13 s); half-way, within the 5 s cap"),
+        (1.2, [(1.2, 0.4)], true, 0, 1_299, "one reading with a learned pending share: aimed at 2.449 s + margin"),
+        (2.0, [(1.0, 0.2), (2.0, 0.6)], false, 0, 1_050, "two readings give the rate: finish at 3 s + margin"),
+        (3.1, [(1.0, 0.2), (2.0, 0.6)], false, 0, 100, "just past the expected finish: short gaps"),
+        (20.0, [], false, 3, 338, "clearly overdue (beyond 1.25 × 13 s): backing off from the short gap"),
+        (5.0, [], false, 0, 2_550, "no readings: half-way to the median, plus the margin"),
+    ])
+    func table(_ elapsed: Double, _ readings: [(Double, Double)], _ useLearned: Bool, _ past: Int, _ expectedMS: Int, _ why: String) {
+        let timing = useLearned ? learned : fresh
+        let delay = cadence.delay(inputs(.milliseconds(Int64(elapsed * 1000)), readings.map { (.milliseconds(Int64($0.0 * 1000)), $0.1) },
+                                         timing, past: past))
+        let ms = Int((Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15).rounded())
+        #expect(abs(ms - expectedMS) <= 2, "\(why): got \(ms) ms")
+    }
+
+    @Test("the back-off grows by 1.5 to the 5 s cap")
+    func backOff() {
+        let delays = (0..<12).map { cadence.delay(inputs(.seconds(60), [], fresh, past: $0)) }
+        #expect(delays.first == .milliseconds(100))
+        #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(delays.last == .seconds(5))
+    }
+
+    @Test("learning keeps the last 64 durations and the pending share from readings; quantiles need five")
+    func learning() {
+        var timing = LearnedTiming(typical: .seconds(5))
+        #expect(timing.quantile(0.5) == nil)
+        #expect(timing.median == .seconds(5))
+        // A task of 4 s that read 50 % at 2.3 s spent 15 % of its time pending.
+        timing.learn(seconds: 4, readings: [PollCadence.Reading(elapsed: .milliseconds(2300), progress: 0.5)])
+        #expect(abs((timing.pendingShare ?? 0) - 0.15) < 0.001)
+        for n in 0..<100 { timing.learn(seconds: Double(n % 10) + 1, readings: []) }
+        #expect(timing.durations.count == LearnedTiming.capacity)
+        #expect(timing.quantile(0.5) != nil)
+        for absurd in [Double.nan, .infinity, -1, 1e17] { timing.learn(seconds: absurd, readings: []) }
+        #expect(timing.durations.allSatisfy { $0 > 0 && $0 <= 10 })
     }
 }
 
