@@ -123,11 +123,18 @@ public struct LearnedTiming: Sendable, Hashable, Codable {
         return sorted[index]
     }
 
-    public var median: Duration { Self.duration(quantile(0.5) ?? typical) }
-    /// The learned low end (5th percentile), else 75 % of the typical time.
-    public var low: Duration { Self.duration(quantile(0.05) ?? typical * 0.75) }
-    /// The learned high end (95th percentile), else 130 % of the typical time.
-    public var high: Duration { Self.duration(quantile(0.95) ?? typical * 1.3) }
+    /// The middle of what was learned (with fewer than five, of those few), else the typical time.
+    public var center: Double {
+        if let median = quantile(0.5) { return median }
+        guard !durations.isEmpty else { return typical }
+        let sorted = durations.sorted()
+        return sorted[sorted.count / 2]
+    }
+    public var median: Duration { Self.duration(center) }
+    /// The learned low end (5th percentile); with fewer than five durations, 75 % of the middle.
+    public var low: Duration { Self.duration(quantile(0.05) ?? center * 0.75) }
+    /// The learned high end (95th percentile); with fewer than five durations, 130 % of the middle.
+    public var high: Duration { Self.duration(quantile(0.95) ?? center * 1.3) }
 
     /// Adds a measured service time, and what the readings say of the pending share.
     public mutating func learn(seconds: Double, readings: [PollCadence.Reading]) {

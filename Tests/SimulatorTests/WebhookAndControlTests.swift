@@ -149,6 +149,28 @@ struct WebhookAndControlTests {
         }
     }
 
+    @Test("the simulator keeps each task's ground truth: accepted, Ready, and the time of every poll")
+    func timelines() async throws {
+        try await SimulatorTests.withRig { rig in
+            let submitted = try await rig.submit("flux-2-pro") { $0.width = 256; $0.height = 256 }
+            let pollingURL = try #require(submitted.pollingURL)
+            rig.clock.advance(by: .seconds(2))
+            _ = try await rig.client.poll(pollingURL)
+            rig.clock.advance(by: .seconds(20))
+            #expect(try await rig.client.poll(pollingURL).status == .ready)
+            let timeline = try #require(await rig.server.core.timelines[submitted.id])
+            #expect(timeline.polls == [timeline.acceptedAt + .seconds(2), timeline.acceptedAt + .seconds(22)])
+            let ready = try #require(timeline.readyAt)
+            // The contract's median (10 s) ±20 %.
+            #expect(ready - timeline.acceptedAt >= .seconds(8) && ready - timeline.acceptedAt <= .seconds(12))
+            let listed = try await rig.raw(.get, rig.server.apiURL, "/__sim/tasks")
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(listed.1.utf8)) as? [[String: Any]])
+            #expect(entries.first?["id"] as? String == submitted.id)
+            #expect((entries.first?["polls"] as? [Double])?.count == 2)
+            #expect(entries.first?["ready_at"] as? Double != nil)
+        }
+    }
+
     /// Webhook attempts, once at least `count` are recorded (the dispatcher records after the
     /// receiver answered, so wait for the record rather than the receipt).
     static func attempts(_ rig: Rig, atLeast count: Int) async -> [WebhookAttempt] {
