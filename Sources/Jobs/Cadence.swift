@@ -5,7 +5,7 @@
 /// 1. Before any reading, expect the learned median service time of this model on this
 ///    endpoint (the catalog's typical time until something is learned), and poll first at 60 %
 ///    of the learned low end: early enough to get a progress reading while it is generating.
-/// 2. Two progress readings give the rate, so the finish is aimed at directly (plus a margin).
+/// 2. Two progress readings give the rate, so the finish is aimed at directly (plus 10 ms).
 ///    One reading gives it too once the endpoint's pending share is learned; without that, one
 ///    early reading is never trusted past the learned high end (it used to send polls seconds
 ///    late).
@@ -18,7 +18,7 @@ public struct PollCadence: Sendable, Hashable {
     public var short: Duration = .milliseconds(100)
     public var maximum: Duration = .seconds(5)
     /// Added to an aimed finish, so the poll lands just after it.
-    public var margin: Duration = .milliseconds(50)
+    public var margin: Duration = .milliseconds(10)
 
     public init() {}
 

@@ -58,11 +58,11 @@ struct EngineTests {
         #expect(try rig.store.job(id: job.id)?.phase == .pending)
         rig.clock.advance(by: .milliseconds(500))
         // Pending, nothing learned: half-way to the typical 10 s, plus the margin.
-        #expect(await rig.clock.sleeps(atLeast: 2).last == .milliseconds(4800))
-        rig.clock.advance(by: .milliseconds(4800))
-        // 50 % at 5.3 s says 10.6 s, within the 7.5–13 s the catalog allows: half-way again.
-        #expect(await rig.clock.sleeps(atLeast: 3).last == .milliseconds(2700))
-        rig.clock.advance(by: .milliseconds(2700))
+        #expect(await rig.clock.sleeps(atLeast: 2).last == .milliseconds(4760))
+        rig.clock.advance(by: .milliseconds(4760))
+        // 50 % at 5.26 s says 10.52 s, within the 7.5–13 s the catalog allows: half-way again.
+        #expect(await rig.clock.sleeps(atLeast: 3).last == .milliseconds(2640))
+        rig.clock.advance(by: .milliseconds(2640))
         let done = try #require(await rig.engine.wait(for: [job.id]).first)
         #expect(done.phase == .done)
         #expect(done.seed == 42)

@@ -39,11 +39,11 @@ struct CadenceTests {
     @Test("table: where the next poll goes", arguments: [
         // (elapsed s, readings, learned?, past, expected delay ms, why)
         (1.0, [(1.0, 0.05)] as [(Double, Double)], false, 0, 5000, "one early reading (20 s) is not trusted past the high end (13 s); half-way, within the 5 s cap"),
-        (1.2, [(1.2, 0.4)], true, 0, 1_299, "one reading with a learned pending share: aimed at 2.449 s + margin"),
-        (2.0, [(1.0, 0.2), (2.0, 0.6)], false, 0, 1_050, "two readings give the rate: finish at 3 s + margin"),
+        (1.2, [(1.2, 0.4)], true, 0, 1_259, "one reading with a learned pending share: aimed at 2.449 s + margin"),
+        (2.0, [(1.0, 0.2), (2.0, 0.6)], false, 0, 1_010, "two readings give the rate: finish at 3 s + margin"),
         (3.1, [(1.0, 0.2), (2.0, 0.6)], false, 0, 100, "just past the expected finish: short gaps"),
         (20.0, [], false, 3, 338, "clearly overdue (beyond 1.25 × 13 s): backing off from the short gap"),
-        (5.0, [], false, 0, 2_550, "no readings: half-way to the median, plus the margin"),
+        (5.0, [], false, 0, 2_510, "no readings: half-way to the median, plus the margin"),
     ])
     func table(_ elapsed: Double, _ readings: [(Double, Double)], _ useLearned: Bool, _ past: Int, _ expectedMS: Int, _ why: String) {
         let timing = useLearned ? learned : fresh
