@@ -60,10 +60,13 @@ public struct Buffer: Sendable, Hashable {
     /// Fills `rect` with a symbol.
     public mutating func fill(_ rect: Rect, symbol: String = " ", style: Style = .plain) {
         let clipped = rect.intersection(area)
+        // The symbol is measured once, not once per cell.
+        var cell = Cell(symbol)
         for y in clipped.y..<clipped.bottom {
             for x in clipped.x..<clipped.right {
                 if let i = index(x: x, y: y) {
-                    cells[i] = Cell(symbol, style: cells[i].style.applying(style))
+                    cell.style = cells[i].style.applying(style)
+                    cells[i] = cell
                 }
             }
         }

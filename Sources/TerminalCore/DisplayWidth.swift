@@ -15,6 +15,8 @@ public enum DisplayWidth {
     /// Columns of one grapheme cluster: its base scalar decides; an emoji presentation
     /// selector or a flag (regional indicator pair) makes it wide.
     public static func of(_ character: Character) -> Int {
+        // Most of a frame is ASCII: one byte, one column (controls none), no tables.
+        if let ascii = character.asciiValue { return ascii < 0x20 || ascii == 0x7F ? 0 : 1 }
         let scalars = character.unicodeScalars
         if scalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
         guard let first = scalars.first else { return 0 }
@@ -28,7 +30,9 @@ public enum DisplayWidth {
 
     /// Columns of a string.
     public static func of(_ text: some StringProtocol) -> Int {
-        text.reduce(0) { $0 + of($1) }
+        // ASCII text without controls (the usual case) is as wide as it is long.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text.utf8.count }
+        return text.reduce(0) { $0 + of($1) }
     }
 
     /// `text` with spaces after it up to `width` columns (unchanged when already as wide).

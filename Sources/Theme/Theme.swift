@@ -4,6 +4,9 @@ import TOMLKit
 
 /// The semantic roles the interface draws with. Themes style roles, never widgets.
 public enum Role: String, CaseIterable, Sendable {
+    /// Each role's position in `allCases`.
+    static let index: [Role: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+
     case uiText = "ui.text"
     case uiTextDim = "ui.text.dim"
     case uiBackground = "ui.background"
@@ -76,17 +79,34 @@ public struct Theme: Sendable {
     public var name: String
     public var variant: String
     /// The styles set by the file (and what it inherits), by dotted key.
-    var styles: [String: Style]
+    var styles: [String: Style] {
+        didSet { resolved = Self.resolve(styles) }
+    }
+    /// Every role's style, resolved once (views ask for styles thousands of times a frame).
+    private var resolved: [Style]
+
+    init(name: String, variant: String, styles: [String: Style]) {
+        self.name = name
+        self.variant = variant
+        self.styles = styles
+        resolved = Self.resolve(styles)
+    }
 
     public static let builtIn = Theme(name: "built-in", variant: "dark", styles: [:])
 
     /// The style of a role: exact key, else the longest dotted prefix, else the compiled default.
     public func style(_ role: Role) -> Style {
-        var key = role.rawValue
-        while true {
-            if let style = styles[key] { return style }
-            guard let dot = key.lastIndex(of: ".") else { return role.fallback }
-            key = String(key[..<dot])
+        resolved[Role.index[role] ?? 0]
+    }
+
+    private static func resolve(_ styles: [String: Style]) -> [Style] {
+        Role.allCases.map { role in
+            var key = role.rawValue
+            while true {
+                if let style = styles[key] { return style }
+                guard let dot = key.lastIndex(of: ".") else { return role.fallback }
+                key = String(key[..<dot])
+            }
         }
     }
 

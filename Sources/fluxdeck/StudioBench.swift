@@ -62,15 +62,22 @@ struct StudioBench: AsyncParsableCommand {
             var samples: [Duration] = []
             samples.reserveCapacity(frames)
             var changed = 0
+            var phases: (reduce: Duration, render: Duration, draw: Duration) = (.zero, .zero, .zero)
             for frame in 0..<frames {
                 let begin = clock.now
                 if live > 0 {
                     _ = reduce(&state, .jobProgress(id: "live-\(frame % live)", progress: Double(frame % 100) / 100))
                 }
                 _ = reduce(&state, .tick(now.addingTimeInterval(Double(frame) * 0.12)))
+                let reduced = clock.now
                 let drawn = render(state, theme: theme, area: Rect(width: width, height: height))
+                let rendered = clock.now
                 changed += screen.draw(drawn.buffer, cursor: drawn.cursor)
-                samples.append(clock.now - begin)
+                let end = clock.now
+                phases.reduce += reduced - begin
+                phases.render += rendered - reduced
+                phases.draw += end - rendered
+                samples.append(end - begin)
             }
             let sorted = samples.sorted()
             func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
@@ -90,6 +97,8 @@ struct StudioBench: AsyncParsableCommand {
                 print(String(format: "first frame with %d ledger entries: %.1f ms (open the ledger, load, draw %dx%d)", ledger, ms(firstFrame), width, height))
                 print(String(format: "frame (reduce + render + diff) at %dx%d with %d live jobs, %d frames: mean %.3f ms, p50 %.3f ms, p99 %.3f ms, max %.3f ms; %.0f cells changed per frame",
                              width, height, live, frames, mean, p50, p99, worst, Double(changed) / Double(frames)))
+                print(String(format: "  per frame: reduce %.3f ms, render %.3f ms, diff + flush %.3f ms",
+                             ms(phases.reduce) / Double(frames), ms(phases.render) / Double(frames), ms(phases.draw) / Double(frames)))
             }
         }
     }
