@@ -60,13 +60,18 @@ public struct Buffer: Sendable, Hashable {
     /// Fills `rect` with a symbol.
     public mutating func fill(_ rect: Rect, symbol: String = " ", style: Style = .plain) {
         let clipped = rect.intersection(area)
-        // The symbol is measured once, not once per cell.
+        // The symbol is measured once, not once per cell, and a cell that already shows it
+        // only has its style changed (no string is copied).
         var cell = Cell(symbol)
         for y in clipped.y..<clipped.bottom {
             for x in clipped.x..<clipped.right {
                 if let i = index(x: x, y: y) {
-                    cell.style = cells[i].style.applying(style)
-                    cells[i] = cell
+                    if cells[i].symbol == symbol {
+                        cells[i].style = cells[i].style.applying(style)
+                    } else {
+                        cell.style = cells[i].style.applying(style)
+                        cells[i] = cell
+                    }
                 }
             }
         }
