@@ -120,8 +120,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         }
         merge([record], into: &state)
         if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
-        state.refreshDerived()
-        clampSelections(&state)
+        clampSelections(&state)  // also derives the totals again
         if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
         return []
     case .submitFailed(let text):
@@ -622,9 +621,7 @@ private func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> 
         return []
     }
     let effect = Effect.rerun(jobID: job.id, newSeed: newSeed)
-    if let question = spendQuestion(state, credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
-        state.confirming = .spend(effect)
-        state.message = .init(text: question, isError: false)
+    if asksFirst(&state, effect, credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
         return []
     }
     state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",
@@ -729,20 +726,21 @@ private func submit(_ state: inout AppState) -> [Effect] {
     }
     state.editor.commitToHistory()
     let effect = Effect.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)
-    if let question = spendQuestion(state, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
-        state.confirming = .spend(effect)
-        state.message = .init(text: question, isError: false)
+    if asksFirst(&state, effect, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
         return []
     }
     state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
     return [effect]
 }
 
-/// The question to ask before spending `credits` on `what`, when that is at or above the
-/// budget's `confirmAbove`.
-private func spendQuestion(_ state: AppState, credits: Credits, what: String) -> String? {
-    guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return nil }
-    return "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)"
+/// When spending `credits` on `what` is at or above the budget's `confirmAbove`, holds
+/// `effect` until a y and asks; true when it asked (nothing is sent yet).
+private func asksFirst(_ state: inout AppState, _ effect: Effect, credits: Credits, what: String) -> Bool {
+    guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return false }
+    state.confirming = .spend(effect)
+    state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)",
+                          isError: false)
+    return true
 }
 
 // MARK: - mouse

@@ -13,8 +13,8 @@ import Darwin
 /// The temporary file has a random name (`.<name>.<pid>-<random>.part`), is created with
 /// `O_CREAT|O_EXCL|O_NOFOLLOW` (nobody can plant a link or a file there first), and is read
 /// back only through its own descriptor (`read(at:count:)`), never by path. Temporaries left
-/// by a killed process (its pid gone, or older than an hour) are removed by the next writer of
-/// the same file.
+/// by a killed process (its pid gone, or older than an hour) are removed by
+/// `removeLeftovers(in:)`, which the job engine runs on the folders it resumes work in.
 public final class AtomicFileWriter {
     public let destination: URL
     public let temporary: URL
@@ -30,7 +30,6 @@ public final class AtomicFileWriter {
         self.destination = destination
         let directory = destination.deletingLastPathComponent()
         let name = destination.lastPathComponent
-        Self.removeStale(in: directory, name: name)
         var fd: Int32 = -1
         var candidate = directory
         for _ in 0..<8 {
@@ -46,19 +45,20 @@ public final class AtomicFileWriter {
         descriptor = fd
     }
 
-    /// Removes `.<name>.*.part` files in `directory` whose process is gone or that are older
-    /// than `staleAfter`.
-    private static func removeStale(in directory: URL, name: String) {
+    /// Removes temporaries (`.<name>.<pid>-<random>.part`, and any other hidden `.part`) from
+    /// `directory` when their process is gone or they are older than `staleAfter`. One listing
+    /// of the folder: run it when work resumes there, not for every file written.
+    public static func removeLeftovers(in directory: URL) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        let prefix = ".\(name)."
         let now = Date()
-        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".part") {
+        for entry in entries where entry.hasPrefix(".") && entry.hasSuffix(".part") {
+            // The tag between the last dot before ".part" and ".part": "<pid>-<random>".
+            let stem = entry.dropLast(".part".count)
+            let pid = stem.lastIndex(of: ".").flatMap { Int32(stem[stem.index(after: $0)...].prefix { $0 != "-" }) }
             let path = directory.appendingPathComponent(entry).path
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
-            let tag = entry.dropFirst(prefix.count).dropLast(".part".count)
-            let pid = tag.split(separator: "-").first.flatMap { Int32($0) }
             let ownerGone = pid.map { $0 != getpid() && kill($0, 0) != 0 && errno == ESRCH } ?? false
             if ownerGone || now.timeIntervalSince(modified) > staleAfter { unlink(path) }
         }

@@ -109,11 +109,12 @@ public struct BFLClient: Sendable {
     /// Polls a task through its `polling_url`, used verbatim (regional tasks live on cluster
     /// hosts). Retries 5xx, timeouts and connection failures with backoff, honouring Retry-After.
     public func poll(_ pollingURL: String) async throws -> PollResponse {
+        let shown = TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200)
         guard let url = URL(string: pollingURL), url.scheme != nil, url.host != nil else {
-            throw BFLError.malformedResponse("the polling URL \"\(TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200))\" is not a URL")
+            throw BFLError.malformedResponse("the polling URL \"\(shown)\" is not a URL")
         }
         guard keyPolicy.allowsPolling(url) else {
-            throw BFLError.refusedURL("the polling URL \"\(TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200))\" (not a BFL API host over https, nor the configured endpoint)")
+            throw BFLError.refusedURL("the polling URL \"\(shown)\" (not a BFL API host over https, nor the configured endpoint)")
         }
         let request = try apiRequest(.get, url, body: nil)
         let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.pollRetries)

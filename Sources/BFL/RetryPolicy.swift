@@ -35,10 +35,11 @@ public struct RetryPolicy: Sendable {
         return backoff * fraction
     }
 
-    /// Reads a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`.
     /// The longest `Retry-After` honoured, in seconds.
     public static let maxRetryAfter: Double = 3600
 
+    /// Reads a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`, clamped
+    /// to `maxRetryAfter`.
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let text = value?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
         if let seconds = Double(text) {

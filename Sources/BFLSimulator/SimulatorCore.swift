@@ -170,8 +170,7 @@ public actor SimulatorCore {
     /// client saw, to know its detection latency exactly.
     public var timelines: [String: TaskTimeline] {
         tasks.mapValues { task in
-            TaskTimeline(acceptedAt: task.createdAt, readyAt: (task.outcome == .normal || task.outcome == .unknownStatus) && task.format != .webp ? task.createdAt + task.serviceTime : nil,
-                         polls: task.pollTimes)
+            TaskTimeline(acceptedAt: task.createdAt, readyAt: task.readyAt, polls: task.pollTimes)
         }
     }
 

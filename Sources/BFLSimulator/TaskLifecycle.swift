@@ -42,6 +42,14 @@ struct SimTask: Sendable {
     var pollTimes: [Duration] = []
     var refunded = false
 
+    /// When the task becomes Ready (nil for one that fails, is moderated or never finishes).
+    var readyAt: Duration? {
+        switch outcome {
+        case .normal, .unknownStatus: format == .webp ? nil : createdAt + serviceTime
+        default: nil
+        }
+    }
+
     /// When the task stops being active (its slot frees up and its webhook fires).
     var finishesAt: Duration? {
         switch outcome {

@@ -105,14 +105,12 @@ public enum ImageCodec {
         let box = max(1, box)
         switch ImageFormat.sniff(bytes) {
         case .png?:
-            do {
-                let (rgb, width, height) = try callDecoder(bytes, channels: 3) { data, length, out, w, h, err, errLength in
-                    ci_png_thumbnail(data, length, limit, Int32(box), out, w, h, err, errLength)
-                }
-                return RGBImage(width: width, height: height, pixels: rgb)
-            } catch let error where error.message.hasSuffix("interlaced") {
-                return downsample(try decode(bytes, maxPixels: maxPixels), box: box)
+            // Rows of an interlaced PNG come in passes: such an image is decoded whole.
+            if ImageHeader.isInterlacedPNG(bytes) { return downsample(try decode(bytes, maxPixels: maxPixels), box: box) }
+            let (rgb, width, height) = try callDecoder(bytes, channels: 3) { data, length, out, w, h, err, errLength in
+                ci_png_thumbnail(data, length, limit, Int32(box), out, w, h, err, errLength)
             }
+            return RGBImage(width: width, height: height, pixels: rgb)
         case .jpeg?:
             // The smallest DCT scale that still leaves at least `box` pixels on each side.
             let size = ImageHeader.size(of: bytes)
@@ -217,6 +215,11 @@ public enum ImageCodec {
 
 /// Reads an image's pixel size from its header without decoding it.
 public enum ImageHeader {
+    /// Whether a PNG's IHDR says Adam7 interlacing (byte 28).
+    public static func isInterlacedPNG(_ bytes: [UInt8]) -> Bool {
+        ImageFormat.sniff(bytes) == .png && bytes.count > 28 && bytes[28] != 0
+    }
+
     public static func size(of bytes: [UInt8]) -> (width: Int, height: Int)? {
         switch ImageFormat.sniff(bytes) {
         case .png?:

@@ -1,3 +1,5 @@
+import BFL
+
 /// When to poll next. The goal is to find a task Ready as soon as it is (the result is paid
 /// for and the slot is blocked until we look) with as few polls as possible. See decision 42.
 ///
@@ -136,9 +138,22 @@ public struct LearnedTiming: Sendable, Hashable, Codable {
     /// The learned high end (95th percentile); with fewer than five durations, 130 % of the middle.
     public var high: Duration { Self.duration(quantile(0.95) ?? center * 1.3) }
 
+    /// The service times worth learning from: finite, positive, at most an hour.
+    static func plausible(_ seconds: Double) -> Bool { seconds.isFinite && seconds > 0 && seconds <= 3600 }
+
+    /// This timing with anything implausible dropped (one read from a ledger may have been
+    /// written by anything).
+    public func bounded() -> LearnedTiming {
+        var copy = self
+        copy.durations = Array(durations.filter(Self.plausible).suffix(Self.capacity))
+        if let share = pendingShare, !(share.isFinite && (0...0.9).contains(share)) { copy.pendingShare = nil }
+        if !Self.plausible(typical) { copy.typical = 10 }
+        return copy
+    }
+
     /// Adds a measured service time, and what the readings say of the pending share.
     public mutating func learn(seconds: Double, readings: [PollCadence.Reading]) {
-        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { return }
+        guard Self.plausible(seconds) else { return }
         durations.append(seconds)
         if durations.count > Self.capacity { durations.removeFirst(durations.count - Self.capacity) }
         let shares = readings.compactMap { reading -> Double? in
@@ -153,15 +168,7 @@ public struct LearnedTiming: Sendable, Hashable, Codable {
     }
 
     static func duration(_ seconds: Double) -> Duration {
-        WireNumberDuration.make(seconds)
-    }
-}
-
-/// Seconds to a Duration without a trapping conversion (values here are bounded already).
-enum WireNumberDuration {
-    static func make(_ seconds: Double) -> Duration {
-        guard seconds.isFinite else { return .seconds(3600) }
-        return .milliseconds(Int64((min(max(seconds, 0), 86_400) * 1000).rounded()))
+        WireNumber.duration(seconds: seconds, clampedTo: 0...86_400) ?? .seconds(3600)
     }
 }
 

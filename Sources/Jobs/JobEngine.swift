@@ -177,23 +177,20 @@ public actor JobEngine {
     /// other endpoints are not this run's to use.
     @discardableResult
     public func resume() throws -> [JobRecord] {
-        let runners = Dictionary(try store.runners().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let runners = try runnersByID()
         let now = wallClock()
-        func ownerIsGone(_ job: JobRecord) -> Bool {
-            guard let ownerID = job.ownerID, ownerID != runner.id else { return true }
-            guard let owner = runners[ownerID] else { return true }
-            return owner.isGone(now: now)
-        }
         let found = try store.jobs(phases: JobPhase.resumable + [.failed])
             .filter { isOurs($0.endpoint) }
             .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
-            .filter { live[$0.id] == nil && ownerIsGone($0) }
+            .filter { live[$0.id] == nil }
             .sorted { $0.createdAt < $1.createdAt }
         var candidates: [JobRecord] = []
-        for var job in found {
-            guard try store.claim(jobID: job.id, owner: runner.id, from: job.ownerID) else { continue }
-            job.ownerID = runner.id
+        for var job in found where try claimIfOrphaned(&job, runners: runners, now: now) {
             candidates.append(job)
+        }
+        for folder in Set(candidates.map { $0.outputDirectory ?? library.directory.path }) {
+            // What killed writers left behind in the folders these jobs save to.
+            AtomicFileWriter.removeLeftovers(in: URL(fileURLWithPath: folder))
         }
         for var job in candidates {
             switch job.phase {
@@ -206,14 +203,10 @@ public actor JobEngine {
                 job.errorMessage = "fluxdeck stopped while sending this job; BFL may or may not have received it. It was not resent."
                 job.finishedAt = wallClock()
                 try record(job, detail: "resumed: outcome of the POST unknown")
-            case .saveFailed where job.resultURL == nil && job.pollingURL == nil:
-                continue
             case .saveFailed:
                 try fetchAgain(job)
             default:
-                if job.pollingURL == nil, let taskID = job.taskID {
-                    job.pollingURL = client.rebuiltPollingURL(taskID: taskID)
-                }
+                fillPollingURL(&job)
                 guard job.pollingURL != nil else { continue }
                 job.errorKind = nil
                 job.errorMessage = nil
@@ -234,27 +227,47 @@ public actor JobEngine {
     @discardableResult
     public func retrySave(_ id: String) throws -> Bool {
         guard live[id].map({ $0.phase == .saveFailed }) ?? true, var job = try store.job(id: id), job.phase == .saveFailed,
-              job.resultURL != nil || job.pollingURL != nil else { return false }
-        if job.ownerID != runner.id {
-            let owner = try store.runners().first { $0.id == job.ownerID }
-            if let owner, !owner.isGone(now: wallClock()) { return false }
-            guard try store.claim(jobID: id, owner: runner.id, from: job.ownerID) else { return false }
-            job.ownerID = runner.id
-        }
-        try fetchAgain(job)
+              try claimIfOrphaned(&job, runners: runnersByID(), now: wallClock()) else { return false }
+        return try fetchAgain(job)
+    }
+
+    /// Makes `job` this runner's when its runner is gone (or it has none), by a compare-and-set
+    /// in the ledger; false when a live runner follows it or another runner claimed it first.
+    private func claimIfOrphaned(_ job: inout JobRecord, runners: [String: RunnerRecord], now: Date) throws -> Bool {
+        if let ownerID = job.ownerID, ownerID != runner.id, let owner = runners[ownerID], !owner.isGone(now: now) { return false }
+        return try claim(&job)
+    }
+
+    private func claim(_ job: inout JobRecord) throws -> Bool {
+        guard try store.claim(jobID: job.id, owner: runner.id, from: job.ownerID) else { return false }
+        job.ownerID = runner.id
         return true
     }
 
+    private func runnersByID() throws -> [String: RunnerRecord] {
+        Dictionary(try store.runners().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// A job that only has its task id is polled through the endpoint's `get_result`.
+    private func fillPollingURL(_ job: inout JobRecord) {
+        if job.pollingURL == nil, let taskID = job.taskID { job.pollingURL = client.rebuiltPollingURL(taskID: taskID) }
+    }
+
     /// Starts downloading a saved-failed job again: it is `downloading` from now on (so waiters
-    /// wait for the outcome), from its result URL, or through a poll when it has none.
-    private func fetchAgain(_ original: JobRecord) throws {
+    /// wait for the outcome), from its result URL, or through a poll when it has none. False
+    /// (nothing started) when there is neither.
+    @discardableResult
+    private func fetchAgain(_ original: JobRecord) throws -> Bool {
         var job = original
+        fillPollingURL(&job)
+        guard job.resultURL != nil || job.pollingURL != nil else { return false }
         job.phase = .downloading
         job.errorKind = nil
         job.errorMessage = nil
         live[job.id] = job
         try record(job, detail: "downloading the image again")
         start(job.id, resumed: true)
+        return true
     }
 
     // MARK: other runners
@@ -292,7 +305,7 @@ public actor JobEngine {
 
     /// Tells listeners about other runners' jobs that changed since the last look.
     public func watchOtherRunners() throws {
-        let pids = Dictionary(try store.runners().map { ($0.id, $0.pid) }, uniquingKeysWith: { first, _ in first })
+        let pids = try runnersByID().mapValues(\.pid)
         let unfinished = try store.jobs(phases: JobPhase.unfinished).filter { live[$0.id] == nil && $0.ownerID != runner.id }
         var seen: [String: Date] = [:]
         for job in unfinished {
@@ -504,7 +517,7 @@ public actor JobEngine {
             // Ready before: fetch from the URL BFL gave (a job without one is polled again, and
             // BFL answers Ready with it).
             if job.phase == .downloading, let url = job.resultURL, job.outputPath == nil {
-                try await download(job, sample: url, servedSeconds: nil)
+                try await download(job, sample: url)
                 tasks[id] = nil
                 return
             }
@@ -667,7 +680,7 @@ public actor JobEngine {
                     timing.learn(seconds: served, readings: readings)
                     try? store.saveTiming(timing, endpoint: timingKey, model: job.model)
                 }
-                try await download(job, sample: reply.result?.sample, servedSeconds: served)
+                try await download(job, sample: reply.result?.sample)
                 return
             case .error:
                 job.settledCost = reply.cost?.description ?? job.submitCost
@@ -701,9 +714,8 @@ public actor JobEngine {
         label.hasPrefix("simulator") ? "simulator" : label
     }
 
-    /// Saves the image of a Ready job into the job's own folder. `servedSeconds` (nil for a
-    /// retried save) teaches the model's duration.
-    private func download(_ original: JobRecord, sample: String?, servedSeconds: Double?) async throws {
+    /// Saves the image of a Ready job into the job's own folder.
+    private func download(_ original: JobRecord, sample: String?) async throws {
         var job = original
         job.phase = .downloading
         job.errorKind = nil
@@ -726,7 +738,6 @@ public actor JobEngine {
             job.progress = 1
             job.errorKind = nil
             job.errorMessage = nil
-            if let servedSeconds { try? store.learn(model: job.model, seconds: servedSeconds) }
         } catch BFLError.resultExpired {
             job.phase = .expired
             job.errorKind = .expired
@@ -795,7 +806,7 @@ public actor JobEngine {
         release(job)
         lastProgress[id] = nil
         let current = (try? store.job(id: id)) ?? job
-        let pid = current.ownerID.flatMap { owner in (try? store.runners())?.first { $0.id == owner }?.pid }
+        let pid = current.ownerID.flatMap { owner in (try? runnersByID())?[owner]?.pid }
         emitter.yield(.elsewhere(current, ownerPID: pid))
         for waiter in waiters.removeValue(forKey: id) ?? [] { waiter.continuation.resume(returning: current) }
         pump()

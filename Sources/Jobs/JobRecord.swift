@@ -213,11 +213,3 @@ enum ProcessStart {
         #endif
     }
 }
-
-/// What the engine has learned about a model's service time.
-struct ModelStat: Sendable, Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "model_stat"
-    var model: String
-    var meanSeconds: Double
-    var samples: Int
-}

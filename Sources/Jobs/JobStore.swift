@@ -98,6 +98,7 @@ public final class JobStore: Sendable {
                 t.column("heartbeatAt", .datetime).notNull()
             }
         }
+        // v1's model_stat (one running mean per model) is superseded by `timing` and unused.
         migrator.registerMigration("v3: timings per endpoint") { db in
             try db.create(table: "timing") { t in
                 t.column("endpoint", .text).notNull()
@@ -115,12 +116,9 @@ public final class JobStore: Sendable {
         let text = try read { db in
             try String.fetchOne(db, sql: "SELECT json FROM timing WHERE endpoint = ? AND model = ?", arguments: [endpoint, model])
         }
-        guard let text, var timing = try? JSONDecoder().decode(LearnedTiming.self, from: Data(text.utf8)) else { return nil }
+        guard let text, let timing = try? JSONDecoder().decode(LearnedTiming.self, from: Data(text.utf8)) else { return nil }
         // Bounded on read too: a ledger written by anything else cannot poison the cadence.
-        timing.durations = timing.durations.filter { $0.isFinite && $0 > 0 && $0 <= 3600 }.suffix(LearnedTiming.capacity).map { $0 }
-        if let share = timing.pendingShare, !(share.isFinite && (0...0.9).contains(share)) { timing.pendingShare = nil }
-        if !(timing.typical.isFinite && timing.typical > 0 && timing.typical <= 3600) { timing.typical = 10 }
-        return timing
+        return timing.bounded()
     }
 
     public func saveTiming(_ timing: LearnedTiming, endpoint: String, model: String) throws(JobStoreError) {
@@ -149,23 +147,20 @@ public final class JobStore: Sendable {
     /// another (which adopted it while this one seemed gone) gets `JobStoreError.lostOwnership`
     /// and must stop following it.
     public func save(_ job: JobRecord, detail: String? = nil) throws(JobStoreError) {
-        var lost: String?? = nil
+        var lost = false
         try write { db in
             let row = try Row.fetchOne(db, sql: "SELECT phase, ownerID FROM job WHERE id = ?", arguments: [job.id])
             let previous: String? = row?["phase"]
-            if let owner = job.ownerID, let row {
-                let current: String? = row["ownerID"]
-                if current != owner {
-                    lost = .some(current)
-                    return
-                }
+            if let owner = job.ownerID, let row, (row["ownerID"] as String?) != owner {
+                lost = true
+                return
             }
             try job.save(db)
             if previous != job.phase.rawValue || detail != nil {
                 try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: detail).insert(db)
             }
         }
-        if let lost { throw .lostOwnership(jobID: job.id, owner: lost) }
+        if lost { throw .lostOwnership(jobID: job.id) }
     }
 
     /// Makes `owner` the job's owner if the ledger still names `previous` (nil: no owner).
@@ -220,23 +215,6 @@ public final class JobStore: Sendable {
     /// Deletes a job and its history (its files are the caller's business).
     public func delete(id: String) throws(JobStoreError) {
         try write { db in _ = try JobRecord.deleteOne(db, key: id) }
-    }
-
-    /// Folds a measured service time into the model's running mean.
-    public func learn(model: String, seconds: Double) throws(JobStoreError) {
-        // A service time from the network: only plausible ones teach (a poisoned mean would
-        // make every later job of the model wait for ever).
-        guard seconds.isFinite, seconds > 0, seconds <= 3600 else { return }
-        try write { db in
-            if var stat = try ModelStat.fetchOne(db, key: model) {
-                let weight = 0.3
-                stat.meanSeconds = stat.meanSeconds * (1 - weight) + seconds * weight
-                stat.samples += 1
-                try stat.update(db)
-            } else {
-                try ModelStat(model: model, meanSeconds: seconds, samples: 1).insert(db)
-            }
-        }
     }
 
     // MARK: reading
@@ -339,11 +317,6 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// The learned mean service time of a model, if any job of it finished.
-    public func learnedSeconds(model: String) throws(JobStoreError) -> Double? {
-        try read { db in try ModelStat.fetchOne(db, key: model)?.meanSeconds }.flatMap { WireNumber.bounded($0, 0...3600) }
-    }
-
     // MARK: plumbing
 
     private func write(_ body: (Database) throws -> Void) throws(JobStoreError) {
@@ -369,20 +342,17 @@ public final class JobStore: Sendable {
 /// The ledger could not be opened, read or written.
 public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
-    /// Set when a save was refused because another runner owns the job now.
-    public var newOwner: String??
+    /// True when a save was refused because another runner took the job over.
+    public var isLostOwnership = false
 
-    public init(message: String, newOwner: String?? = nil) {
+    public init(message: String, isLostOwnership: Bool = false) {
         self.message = message
-        self.newOwner = newOwner
+        self.isLostOwnership = isLostOwnership
     }
 
     public var description: String { message }
 
-    static func lostOwnership(jobID: String, owner: String?) -> JobStoreError {
-        JobStoreError(message: "job \(jobID.prefix(8)) is followed by another fluxdeck now", newOwner: .some(owner))
+    static func lostOwnership(jobID: String) -> JobStoreError {
+        JobStoreError(message: "job \(jobID.prefix(8)) is followed by another fluxdeck now", isLostOwnership: true)
     }
-
-    /// True when the save was refused because another runner took the job over.
-    public var isLostOwnership: Bool { newOwner != nil }
 }

@@ -22,8 +22,6 @@ public final class NcursesTerminal: TerminalBackend {
     /// Started on the real terminal (bracketed paste on), not on a file.
     private let interactive: Bool
     private var decoder = InputDecoder()
-    /// Events decoded but not yet handed out by `nextEvent`.
-    private var queued: [TerminalEvent] = []
 
     /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
     public init(noColor: Bool = false) throws(TerminalError) {
@@ -149,13 +147,6 @@ public final class NcursesTerminal: TerminalBackend {
             }
             units.append(next)
         }
-    }
-
-    /// The next input, waiting at most `timeout` milliseconds (-1: until there is one).
-    public func nextEvent(timeout: Int32) -> TerminalEvent? {
-        if !queued.isEmpty { return queued.removeFirst() }
-        queued = nextEvents(timeout: timeout)
-        return queued.isEmpty ? nil : queued.removeFirst()
     }
 
     /// One character or key code, or nil when nothing arrived within `timeout` ms.

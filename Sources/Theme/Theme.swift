@@ -4,9 +4,6 @@ import TOMLKit
 
 /// The semantic roles the interface draws with. Themes style roles, never widgets.
 public enum Role: String, CaseIterable, Sendable {
-    /// Each role's position in `allCases`.
-    static let index: [Role: Int] = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-
     case uiText = "ui.text"
     case uiTextDim = "ui.text.dim"
     case uiBackground = "ui.background"
@@ -83,7 +80,7 @@ public struct Theme: Sendable {
         didSet { resolved = Self.resolve(styles) }
     }
     /// Every role's style, resolved once (views ask for styles thousands of times a frame).
-    private var resolved: [Style]
+    private var resolved: [Role: Style]
 
     init(name: String, variant: String, styles: [String: Style]) {
         self.name = name
@@ -96,18 +93,18 @@ public struct Theme: Sendable {
 
     /// The style of a role: exact key, else the longest dotted prefix, else the compiled default.
     public func style(_ role: Role) -> Style {
-        resolved[Role.index[role] ?? 0]
+        resolved[role] ?? role.fallback
     }
 
-    private static func resolve(_ styles: [String: Style]) -> [Style] {
-        Role.allCases.map { role in
+    private static func resolve(_ styles: [String: Style]) -> [Role: Style] {
+        Dictionary(uniqueKeysWithValues: Role.allCases.map { role in
             var key = role.rawValue
             while true {
-                if let style = styles[key] { return style }
-                guard let dot = key.lastIndex(of: ".") else { return role.fallback }
+                if let style = styles[key] { return (role, style) }
+                guard let dot = key.lastIndex(of: ".") else { return (role, role.fallback) }
                 key = String(key[..<dot])
             }
-        }
+        })
     }
 
     /// This theme as a terminal of `depth` shows it (NO_COLOR: `.none`, modifiers only).

@@ -45,7 +45,9 @@ struct Session {
     static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false,
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
         let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
-        let useSimulator = options.simulator || (simulatorWithoutKey && noEndpoint && apiKey(environment: environment) == nil)
+        // Read once (a `.env` warning is said once): not at all when the simulator is asked for.
+        let found = options.simulator ? nil : Self.findKey(environment: environment)
+        let useSimulator = options.simulator || (simulatorWithoutKey && noEndpoint && found == nil)
         if useSimulator {
             var simOptions = SimulatorOptions()
             // Fresh randomness each run: picked seeds (and so images) differ between sessions.
@@ -74,7 +76,6 @@ struct Session {
             }
         }
         let endpoint: Endpoint
-        let found = Self.findKey(environment: environment)
         let key = found?.key
         if let custom = options.endpoint ?? environment["BFL_API_ENDPOINT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard let parsed = Endpoint(customURL: custom) else {
@@ -126,16 +127,13 @@ struct Session {
                        simulator: simulator)
     }
 
-    /// `BFL_API_KEY` from the environment, else from `.env` in the current folder.
-    static func apiKey(environment: [String: String]) -> APIKey? { findKey(environment: environment)?.key }
-
-    /// A key and where it came from (`BFL_API_KEY` or `./.env`), so the user knows which
-    /// account pays. A `.env` is read only when it is a regular file of this user's, not
-    /// writable by others, and at most 64 KB; otherwise it is ignored with one warning.
-    static func findKey(environment: [String: String], warn: (String) -> Void = { Output.error("fluxdeck: \($0)") },
-                        dotEnv: String = ".env") -> (key: APIKey, source: String)? {
+    /// `BFL_API_KEY` from the environment, else from `.env` in the current folder, and where it
+    /// came from (`BFL_API_KEY` or `./.env`), so the user knows which account pays. A `.env` is
+    /// read only when it is a regular file of this user's, not writable by others, and at most
+    /// 64 KB; otherwise it is ignored with one warning.
+    static func findKey(environment: [String: String]) -> (key: APIKey, source: String)? {
         if let value = environment["BFL_API_KEY"], let key = APIKey(value) { return (key, "BFL_API_KEY") }
-        guard let text = readDotEnv(dotEnv, warn: warn) else { return nil }
+        guard let text = readDotEnv(".env", warn: { Output.error("fluxdeck: \($0)") }) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) {
             var entry = line.trimmingCharacters(in: .whitespaces)
             if entry.hasPrefix("export ") { entry = String(entry.dropFirst(7)).trimmingCharacters(in: .whitespaces) }

@@ -49,24 +49,27 @@ struct TerminalCheckCommand: AsyncParsableCommand {
                 dirty = false
             }
             // Nothing changes without input: wake only to notice signals.
-            guard let event = terminal.nextEvent(timeout: 250) else { continue }
+            let events = terminal.nextEvents(timeout: 250)
+            if events.isEmpty { continue }
             dirty = true
-            switch event {
-            case .key(let key) where crashOnX && key == .char("x"):
-                // A deliberate trap: the terminal must come back all the same.
-                fatalError("terminal-check: crash asked for with --crash-on-x")
-            case .key(let key) where key == .char("q") || key == .ctrl("c"):
-                stop.set()
-            case .key(let key):
-                last = key.description
-            case .mouse(let mouse):
-                last = "mouse \(mouse.kind) at \(mouse.x),\(mouse.y)"
-            case .resize:
-                screen.invalidate()
-                terminal.clear()
-                last = "resize"
-            case .paste:
-                break
+            for event in events {
+                switch event {
+                case .key(let key) where crashOnX && key == .char("x"):
+                    // A deliberate trap: the terminal must come back all the same.
+                    fatalError("terminal-check: crash asked for with --crash-on-x")
+                case .key(let key) where key == .char("q") || key == .ctrl("c"):
+                    stop.set()
+                case .key(let key):
+                    last = key.description
+                case .mouse(let mouse):
+                    last = "mouse \(mouse.kind) at \(mouse.x),\(mouse.y)"
+                case .resize:
+                    screen.invalidate()
+                    terminal.clear()
+                    last = "resize"
+                case .paste:
+                    break
+                }
             }
         }
         terminal.stop()

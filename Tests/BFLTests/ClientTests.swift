@@ -306,6 +306,7 @@ struct ClientTests {
         for file in [stale, orphan, fresh] { try Data(repeating: 7, count: 100).write(to: file) }
         var old = [timespec(tv_sec: time(nil) - 7200, tv_nsec: 0), timespec(tv_sec: time(nil) - 7200, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, stale.path, &old, 0) == 0)
+        AtomicFileWriter.removeLeftovers(in: directory)
         let writer = try AtomicFileWriter(destination: destination)
         #expect(writer.temporary.lastPathComponent.hasPrefix(".image.jpg."))
         #expect(writer.temporary.lastPathComponent.hasSuffix(".part"))

@@ -11,19 +11,10 @@ struct FuzzTests {
     /// Cases per decoder.
     static let cases = 10_000
 
-    /// A small deterministic generator, seeded by the property library's input, so a failing
-    /// case is reproduced from its seed.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    /// The property library's own generator, seeded by its input, so a failing case is
+    /// reproduced from its seed.
+    static func generator(_ seed: UInt64) -> Xoshiro {
+        Xoshiro(seed: (seed, seed ^ 0x9E37_79B9_7F4A_7C15, ~seed, seed &* 0xBF58_476D_1CE4_E5B9 | 1))
     }
 
     static let numbers = [
@@ -41,7 +32,7 @@ struct FuzzTests {
                        "data", "loc", "msg", "type", "webhook_url", "preview"]
 
     /// A JSON value, up to `depth` levels of nesting.
-    static func value(_ rng: inout SplitMix, depth: Int) -> String {
+    static func value(_ rng: inout Xoshiro, depth: Int) -> String {
         switch rng.below(depth > 0 ? 6 : 3) {
         case 0: return rng.pick(numbers)
         case 1: return rng.pick(strings)
@@ -51,14 +42,14 @@ struct FuzzTests {
         }
     }
 
-    static func object(_ rng: inout SplitMix, depth: Int) -> String {
+    static func object(_ rng: inout Xoshiro, depth: Int) -> String {
         let fields = (0..<rng.below(8)).map { _ in "\"\(rng.pick(keys))\":\(value(&rng, depth: depth))" }
         return "{" + fields.joined(separator: ",") + "}"
     }
 
     /// One hostile document: plausible objects, then damaged in one of several ways.
     static func document(seed: UInt64) -> [UInt8] {
-        var rng = SplitMix(state: seed)
+        var rng = Self.generator(seed)
         var bytes = Array(object(&rng, depth: 3).utf8)
         switch rng.below(10) {
         case 0: bytes = Array(bytes.prefix(rng.below(bytes.count + 1)))  // truncated
@@ -128,7 +119,7 @@ struct FuzzTests {
     func retryAfter() async {
         let text = Gen.letterOrNumber.string(of: 0...12)
         await propertyCheck(count: Self.cases, input: Self.seeds, text) { seed, noise in
-            var rng = SplitMix(state: seed)
+            var rng = Self.generator(seed)
             let candidates = [noise, rng.pick(Self.numbers).replacingOccurrences(of: "\"", with: ""), "Mon, 01 Jan \(rng.below(100_000)) 00:00:00 GMT",
                               String(Double(bitPattern: rng.next())), "\(rng.next())"]
             for candidate in candidates {
@@ -138,4 +129,9 @@ struct FuzzTests {
             }
         }
     }
+}
+
+extension Xoshiro {
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
+    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }

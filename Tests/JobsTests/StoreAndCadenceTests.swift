@@ -180,19 +180,20 @@ struct JobStoreTests {
         #expect(try store.charged(since: Date(timeIntervalSince1970: 50), excluding: ["d"]) == Credits("6"))
     }
 
-    @Test("learned durations are a running mean")
-    func learning() throws {
+    @Test("learned timings are kept per endpoint; absurd ones written by anything are dropped when read")
+    func timings() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try JobStore(path: directory.appendingPathComponent("l.sqlite").path)
-        #expect(try store.learnedSeconds(model: "flux-2-pro") == nil)
-        try store.learn(model: "flux-2-pro", seconds: 10)
-        try store.learn(model: "flux-2-pro", seconds: 20)
-        #expect(try store.learnedSeconds(model: "flux-2-pro") == 13)
-        // A reply claiming 1e17 s (it used to be learned, and every later job of the model
-        // trapped converting it): ignored, like NaN and infinity.
-        for absurd in [1e17, .infinity, .nan, -1] { try store.learn(model: "flux-2-pro", seconds: absurd) }
-        #expect(try store.learnedSeconds(model: "flux-2-pro") == 13)
+        #expect(try store.timing(endpoint: "global", model: "flux-2-pro") == nil)
+        // A duration of 1e17 s used to be learned, and every later job of the model trapped
+        // converting it: it is dropped, like a negative one and an impossible pending share.
+        try store.saveTiming(LearnedTiming(durations: [10, 1e17, -1, 20], pendingShare: 5, typical: .seconds(10)),
+                             endpoint: "global", model: "flux-2-pro")
+        let read = try #require(try store.timing(endpoint: "global", model: "flux-2-pro"))
+        #expect(read.durations == [10, 20])
+        #expect(read.pendingShare == nil)
+        #expect(try store.timing(endpoint: "simulator", model: "flux-2-pro") == nil)
     }
 
     @Test("an unusable path gives a clear error")
@@ -231,7 +232,7 @@ struct LedgerPermissionTests {
         let path = folder.appendingPathComponent("fluxdeck.sqlite").path
         do {
             let store = try JobStore(path: path)
-            try store.learn(model: "flux-2-pro", seconds: 3)
+            try store.saveTiming(LearnedTiming(durations: [3], typical: .seconds(10)), endpoint: "global", model: "flux-2-pro")
             #expect(mode(folder.path) == 0o700)
             #expect(mode(path) == 0o600)
             #expect(mode(path + "-wal") == 0o600)
