@@ -75,6 +75,13 @@ struct ChildProcess: Sendable {
     /// Sends `signal` to the child.
     func send(_ signal: Int32) { kill(pid, signal) }
 
+    /// Waits, off the Swift concurrency pool, until the child ends; its status as `waitBlocking`.
+    func wait() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.waitBlocking()) }
+        }
+    }
+
     /// Blocks until the child ends; returns its status (128 + signal when a signal ended it).
     /// Call it off the Swift concurrency pool.
     func waitBlocking() -> Int32 {

@@ -24,6 +24,18 @@ struct Sandbox {
     func store() throws -> JobStore { try JobStore(path: JobStore.defaultPath(environment: environment)) }
     func files() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? [] }
     func remove() { try? FileManager.default.removeItem(at: root) }
+
+    /// An in-process simulator at `timeFactor` (and `credits`, if given), and this sandbox's
+    /// environment with its key.
+    func simulator(timeFactor: Double, credits: Credits? = nil) async throws -> (server: SimulatorServer, environment: [String: String]) {
+        var options = SimulatorOptions()
+        options.timeFactor = timeFactor
+        if let credits { options.initialCredits = credits }
+        let server = try await SimulatorServer.start(options: options)
+        var environment = self.environment
+        environment["BFL_API_KEY"] = server.apiKey
+        return (server, environment)
+    }
 }
 
 @Suite("fluxdeck binary: generate, batch, jobs, credits", .timeLimit(.minutes(3)))
@@ -136,26 +148,19 @@ struct GenerateCommandTests {
     func killAndResume() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 0.05
-        options.initialCredits = 100_000
-        let server = try await SimulatorServer.start(options: options)
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.05, credits: 100_000)
         let count = 40
         let lines = (0..<count).map { n in
             #"{"model":"\#(n % 3 == 0 ? "flux-2-pro" : "flux-2-klein-4b")","prompt":"resume test \#(n)","width":256,"height":256}"#
         }
         let batch = sandbox.root.appendingPathComponent("batch.jsonl")
         try Data(lines.joined(separator: "\n").utf8).write(to: batch)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
         let arguments = ["--endpoint", server.apiURL, "--output-dir", sandbox.output.path]
 
         let first = try BinaryRunner.start(["batch", batch.path] + arguments, environment: environment)
         let reached = await server.core.waitForSubmissions(atLeast: 30, within: .seconds(60))
         first.send(SIGKILL)
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: first.waitBlocking()) }
-        }
+        let status = await first.wait()
         try #require(reached, "the batch never sent 30 submissions")
         #expect(status == 128 + SIGKILL)
 
@@ -195,11 +200,7 @@ struct GenerateCommandTests {
     func noWait() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 0.05
-        let server = try await SimulatorServer.start(options: options)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.05)
         let arguments = ["--endpoint", server.apiURL, "--output-dir", sandbox.output.path]
         let submitted = try await BinaryRunner.run(["generate", "--model", "flux-2-pro", "--prompt", "later", "--count", "3", "--no-wait"] + arguments,
                                              environment: environment)

@@ -98,16 +98,11 @@ struct MoneyTests {
     func secondTerminal() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 0.5
-        options.initialCredits = 100_000
-        let server = try await SimulatorServer.start(options: options)
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.5, credits: 100_000)
         let count = 60
         let batch = sandbox.root.appendingPathComponent("batch.jsonl")
         try Data((0..<count).map { #"{"model":"flux-2-klein-4b","prompt":"owner test \#($0)","width":256,"height":256}"# }
             .joined(separator: "\n").utf8).write(to: batch)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
         let first = try BinaryRunner.start(["batch", batch.path, "--endpoint", server.apiURL, "--max-active", "2",
                                             "--output-dir", sandbox.output.path], environment: environment)
         defer { first.send(SIGKILL) }
@@ -127,9 +122,7 @@ struct MoneyTests {
         let screen = try await studio.screen()
         #expect(screen.contains("pid \(first.pid)"), "\(screen)")
         first.send(SIGKILL)
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: first.waitBlocking()) }
-        }
+        let status = await first.wait()
         #expect(status == 128 + SIGKILL)
         // Adopted within the heartbeat's pace, and finished.
         #expect(await studio.frame(containing: " running=0 ", " pids=0") != nil)
@@ -155,11 +148,7 @@ struct MoneyTests {
     func readOnlyFolder() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 0.02
-        let server = try await SimulatorServer.start(options: options)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.02)
         // Root writes anywhere: the runs drop to nobody so the folder's mode means something.
         let asRoot = geteuid() == 0
         let nobody: uid_t = 65534
@@ -201,11 +190,7 @@ struct MoneyTests {
     func hangUp() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 3
-        let server = try await SimulatorServer.start(options: options)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
+        let (server, environment) = try await sandbox.simulator(timeFactor: 3)
         // klein-4b: about 1.2 s × 3 of service, long enough to hang up while it runs.
         let config = sandbox.root.appendingPathComponent("config.toml")
         try Data("model = \"flux-2-klein-4b\"\n".utf8).write(to: config)

@@ -19,16 +19,11 @@ struct ReliabilityEndToEndTests {
     func threeKills() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var options = SimulatorOptions()
-        options.timeFactor = 0.1
-        options.initialCredits = 100_000
-        let server = try await SimulatorServer.start(options: options)
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.1, credits: 100_000)
         let count = 100
         let batch = sandbox.root.appendingPathComponent("batch.jsonl")
         try Data((0..<count).map { #"{"model":"flux-2-klein-4b","prompt":"kill point test \#($0)","width":256,"height":256}"# }
             .joined(separator: "\n").utf8).write(to: batch)
-        var environment = sandbox.environment
-        environment["BFL_API_KEY"] = server.apiKey
         let endpoint = ["--endpoint", server.apiURL]
         // Three kill points, as counts of submissions the simulator has seen.
         var rng = SystemRandomNumberGenerator()
@@ -45,9 +40,7 @@ struct ReliabilityEndToEndTests {
             let process = try BinaryRunner.start(run, environment: environment)
             let reached = await server.core.waitForSubmissions(atLeast: point, within: .seconds(60))
             process.send(SIGKILL)
-            _ = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: process.waitBlocking()) }
-            }
+            _ = await process.wait()
             try #require(reached, "kill points \(points): \(run.first ?? "") never reached \(point) submissions")
         }
         let last = try await BinaryRunner.run(["jobs", "resume"] + endpoint, environment: environment)
