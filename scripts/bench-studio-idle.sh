@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The studio as a person starts it, over a ledger of 10,000 jobs, on the built-in simulator:
-# the time from launch to the first frame, then the CPU it uses over 10 s of idling.
+# the time from launch to the first frame, then the CPU it uses over 10 s of idling, and its
+# peak resident memory.
 # Usage: scripts/bench-studio-idle.sh [path/to/fluxdeck]   (default: the release build)
 set -euo pipefail
 binary=$(realpath "${1:-.build-release/release/fluxdeck}")
@@ -26,4 +27,5 @@ before=$(ticks)
 sleep 10
 after=$(ticks)
 awk -v t=$((after - before)) -v hz="$hz" 'BEGIN { printf "idle CPU over 10 s: %.2f %% of one core (%d ticks at %d Hz)\n", 100 * t / hz / 10, t, hz }'
+awk '/^VmHWM/ { printf "peak resident memory: %.1f MB\n", $2 / 1024 }' "/proc/$pid/status"
 tmux -L "$socket" send-keys q

@@ -8,8 +8,7 @@ import Widgets
 
 /// Draws the whole studio. Pure: the same state, theme and size give the same buffer.
 public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buffer, cursor: (x: Int, y: Int)?) {
-    var buffer = Buffer(area: area)
-    buffer.setStyle(theme.style(.uiText), in: area)
+    var buffer = Buffer(area: area, filling: Cell(style: CellStyle.plain.applying(theme.style(.uiText))))
     let layout = StudioLayout(width: area.width, height: area.height)
     guard !layout.tooSmall else {
         buffer.setString(x: 0, y: 0, "fluxdeck needs at least \(StudioLayout.minimumWidth)×\(StudioLayout.minimumHeight) cells",
@@ -213,15 +212,21 @@ func phaseRole(_ phase: JobPhase) -> Role {
 /// "11-25 20:52" in the calendar's time zone.
 func dayTime(_ date: Date, _ calendar: Calendar) -> String {
     let c = calendar.dateComponents([.month, .day, .hour, .minute], from: date)
-    return String(format: "%02d-%02d %02d:%02d", c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+    return "\(twoDigits(c.month))-\(twoDigits(c.day)) \(twoDigits(c.hour)):\(twoDigits(c.minute))"
+}
+
+/// "07" (no String(format:): it goes through Foundation's formatter for every row of every frame).
+private func twoDigits(_ value: Int?) -> String {
+    let v = value ?? 0
+    return v >= 0 && v < 10 ? "0\(v)" : "\(v)"
 }
 
 /// "4s", "1m05s", "2h03m".
 func elapsedText(_ seconds: TimeInterval) -> String {
     let s = max(0, Int(seconds))
     if s < 60 { return "\(s)s" }
-    if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-    return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
+    if s < 3600 { return "\(s / 60)m\(twoDigits(s % 60))s" }
+    return "\(s / 3600)h\(twoDigits((s % 3600) / 60))m"
 }
 
 /// A job's phase as the jobs pane names it: moderation says whether the request or the image

@@ -64,17 +64,30 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
         var input = number
         var rounded = Decimal()
         NSDecimalRound(&rounded, &input, maxFractionDigits, .plain)
-        var text = NSDecimalNumber(decimal: rounded).description(withLocale: Locale(identifier: "en_US_POSIX"))
-        if text.hasPrefix("-0"), rounded == 0 { text = "0" }
-        var integerPart = text
-        var fraction = ""
-        if let dot = text.firstIndex(of: ".") {
-            integerPart = String(text[..<dot])
-            fraction = String(text[text.index(after: dot)...])
-        }
+        var (integerPart, fraction) = digits(of: rounded)
         while fraction.count > minFractionDigits, fraction.hasSuffix("0") { fraction.removeLast() }
         while fraction.count < minFractionDigits { fraction.append("0") }
-        return fraction.isEmpty ? integerPart : integerPart + "." + fraction
+        let text = fraction.isEmpty ? integerPart : integerPart + "." + fraction
+        return rounded < 0 ? "-" + text : text
+    }
+
+    private static let exactLimit = Decimal(1_000_000_000_000_000_000)
+
+    /// The integer and fraction digits of |value|. A significand below 10¹⁸ (every price and
+    /// balance) is read as an integer and the point placed by the exponent: the studio prints
+    /// credits on every row of every frame, and Decimal's description formats and parses again.
+    private static func digits(of value: Decimal) -> (integer: String, fraction: String) {
+        let exponent = value.exponent
+        if value.significand < exactLimit, (-38...18).contains(exponent) {
+            let significand = String(NSDecimalNumber(decimal: value.significand).uint64Value)
+            if exponent >= 0 { return (significand + String(repeating: "0", count: exponent), "") }
+            let places = -exponent
+            let padded = String(repeating: "0", count: max(0, places + 1 - significand.count)) + significand
+            return (String(padded.dropLast(places)), String(padded.suffix(places)))
+        }
+        let text = value.magnitude.description
+        guard let dot = text.firstIndex(of: ".") else { return (text, "") }
+        return (String(text[..<dot]), String(text[text.index(after: dot)...]))
     }
 }
 

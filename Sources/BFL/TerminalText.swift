@@ -3,6 +3,8 @@ public enum TerminalText {
     /// Removes C0 and C1 control characters, DEL, and the bidirectional overrides that can
     /// disguise text; tabs and newlines become spaces. Everything else is kept.
     public static func sanitize(_ text: String) -> String {
+        // Printable ASCII (most prompts and messages) has nothing to strip.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = String.UnicodeScalarView()
         var lastWasSpace = false
         for scalar in text.unicodeScalars {

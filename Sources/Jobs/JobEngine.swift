@@ -179,11 +179,8 @@ public actor JobEngine {
     public func resume() throws -> [JobRecord] {
         let runners = try runnersByID()
         let now = wallClock()
-        let found = try store.jobs(phases: JobPhase.resumable + [.failed])
-            .filter { isOurs($0.endpoint) }
-            .filter { $0.phase != .failed || ($0.errorKind == .network && $0.taskID != nil) }
-            .filter { live[$0.id] == nil }
-            .sorted { $0.createdAt < $1.createdAt }
+        let found = try store.resumableJobs(phases: JobPhase.resumable)
+            .filter { isOurs($0.endpoint) && live[$0.id] == nil }
         var candidates: [JobRecord] = []
         for var job in found where try claimIfOrphaned(&job, runners: runners, now: now) {
             candidates.append(job)

@@ -238,6 +238,19 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Jobs a resume may take: those in `phases`, and failed jobs that had a task id when the
+    /// network failed (their image may still be fetched). Filtered in SQL: a runner asks every
+    /// heartbeat, and a long ledger holds hundreds of other failures.
+    public func resumableJobs(phases: [JobPhase]) throws(JobStoreError) -> [JobRecord] {
+        try read { db in
+            try JobRecord
+                .filter(phases.map(\.rawValue).contains(Column("phase"))
+                    || (Column("phase") == JobPhase.failed.rawValue && Column("errorKind") == JobErrorKind.network.rawValue && Column("taskID") != nil))
+                .order(Column("createdAt"), Column("id"))
+                .fetchAll(db)
+        }
+    }
+
     /// The newest jobs for display: request bodies longer than `maxRequestBytes` (edits carry
     /// their input images in base64) are left empty, read one row at a time, so a long ledger of
     /// edits never sits in memory. `job(id:)` still gives the whole record.

@@ -1,22 +1,103 @@
-/// One screen cell: a grapheme (or "" for the second half of a wide one) and its style.
-public struct Cell: Sendable, Hashable {
-    public var symbol: String {
-        didSet { width = UInt8(DisplayWidth.of(symbol)) }
+/// The text of one cell, stored inline: up to 15 bytes of UTF-8 and no heap storage, so a
+/// cell is plain data that copies, compares and frees for nothing (decision 43). A longer
+/// grapheme (a long emoji ZWJ sequence) keeps its leading scalars that fit; ncurses keeps at
+/// most five scalars of a cell anyway.
+public struct Glyph: Sendable, Hashable {
+    /// Bytes 0–7 of the UTF-8.
+    private var low: UInt64
+    /// Bytes 8–14 of the UTF-8; the top byte is the byte count.
+    private var high: UInt64
+
+    public static let capacity = 15
+
+    private init(low: UInt64, high: UInt64) {
+        self.low = low
+        self.high = high
     }
+
+    /// One ASCII byte.
+    @inline(__always)
+    public init(ascii byte: UInt8) {
+        self.init(low: UInt64(byte), high: 1 << 56)
+    }
+
+    public init(_ text: some StringProtocol) {
+        var bytes: [UInt8] = []
+        var lastScalarStart = 0
+        var cut = false
+        for scalar in text.unicodeScalars {
+            guard let encoded = UTF8.encode(scalar) else { continue }
+            guard bytes.count + encoded.count <= Self.capacity else {
+                cut = true
+                break
+            }
+            lastScalarStart = bytes.count
+            bytes.append(contentsOf: encoded)
+        }
+        // A cut sequence does not end in a joiner waiting for what was cut.
+        if cut, bytes.count > lastScalarStart, bytes[lastScalarStart...].elementsEqual([0xE2, 0x80, 0x8D]) {
+            bytes.removeSubrange(lastScalarStart...)
+        }
+        var low: UInt64 = 0, high: UInt64 = 0
+        for (k, byte) in bytes.enumerated() {
+            if k < 8 { low |= UInt64(byte) << (8 * k) } else { high |= UInt64(byte) << (8 * (k - 8)) }
+        }
+        self.init(low: low, high: high | UInt64(bytes.count) << 56)
+    }
+
+    public static let space = Glyph(ascii: 0x20)
+    /// The second half of a wide character.
+    public static let empty = Glyph(low: 0, high: 0)
+
+    public var byteCount: Int { Int(high >> 56) }
+    public var isEmpty: Bool { high >> 56 == 0 }
+
+    /// The UTF-8 bytes.
+    public var utf8: [UInt8] {
+        (0..<byteCount).map { k in UInt8(truncatingIfNeeded: k < 8 ? low >> (8 * k) : high >> (8 * (k - 8))) }
+    }
+
+    public var string: String {
+        if byteCount == 1 { return String(UnicodeScalar(UInt8(truncatingIfNeeded: low))) }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+}
+
+/// One screen cell: a grapheme (empty for the second half of a wide one) and its style.
+public struct Cell: Sendable, Hashable {
+    public private(set) var glyph: Glyph
     public var style: CellStyle
     /// Columns the symbol takes, kept with it so diffing never measures text again.
     public private(set) var width: UInt8
 
-    public init(_ symbol: String = " ", style: CellStyle = .plain) {
-        self.symbol = symbol
-        self.style = style
-        width = UInt8(DisplayWidth.of(symbol))
+    public var symbol: String {
+        get { glyph.string }
+        set {
+            glyph = Glyph(newValue)
+            width = Self.columns(newValue)
+        }
     }
+
+    public init(_ symbol: String = " ", style: CellStyle = .plain) {
+        glyph = Glyph(symbol)
+        self.style = style
+        width = Self.columns(symbol)
+    }
+
+    /// A cell from a glyph already measured.
+    @inline(__always)
+    public init(glyph: Glyph, width: UInt8, style: CellStyle) {
+        self.glyph = glyph
+        self.width = width
+        self.style = style
+    }
+
+    private static func columns(_ symbol: String) -> UInt8 { UInt8(clamping: DisplayWidth.of(symbol)) }
 
     public static let blank = Cell()
 
     /// The second half of a wide character: drawn by the cell before it.
-    public var isContinuation: Bool { symbol.isEmpty }
+    public var isContinuation: Bool { glyph.isEmpty }
 }
 
 /// A grid of cells: what a frame looks like. Widgets draw into it; the backend draws the
@@ -50,28 +131,34 @@ public struct Buffer: Sendable, Hashable {
     /// Applies a style patch to every cell of `rect`.
     public mutating func setStyle(_ style: Style, in rect: Rect) {
         let clipped = rect.intersection(area)
+        guard !clipped.isEmpty else { return }
+        let patch = CellStyle.Patch(style)
         for y in clipped.y..<clipped.bottom {
-            for x in clipped.x..<clipped.right {
-                if let i = index(x: x, y: y) { cells[i].style = cells[i].style.applying(style) }
+            let start = (y - area.y) * area.width + (clipped.x - area.x)
+            cells.withUnsafeMutableBufferPointer { row in
+                for i in start..<start + clipped.width { row[i].style = row[i].style.applying(patch) }
             }
         }
     }
 
-    /// Fills `rect` with a symbol.
+    /// Fills `rect` with a symbol (one column wide) over the style already there patched with
+    /// `style`. A wide character cut by the edge of `rect` loses its other half.
     public mutating func fill(_ rect: Rect, symbol: String = " ", style: Style = .plain) {
+        fill(rect, glyph: symbol == " " ? .space : Glyph(symbol), width: UInt8(clamping: DisplayWidth.of(symbol)), style: style)
+    }
+
+    /// `fill` with a glyph measured by the caller (a border drawn many times measures once).
+    public mutating func fill(_ rect: Rect, glyph: Glyph, width: UInt8, style: Style) {
         let clipped = rect.intersection(area)
-        // The symbol is measured once, not once per cell, and a cell that already shows it
-        // only has its style changed (no string is copied).
-        var cell = Cell(symbol)
+        guard !clipped.isEmpty else { return }
+        let patch = CellStyle.Patch(style)
         for y in clipped.y..<clipped.bottom {
-            for x in clipped.x..<clipped.right {
-                if let i = index(x: x, y: y) {
-                    if cells[i].symbol == symbol {
-                        cells[i].style = cells[i].style.applying(style)
-                    } else {
-                        cell.style = cells[i].style.applying(style)
-                        cells[i] = cell
-                    }
+            clearWide(at: clipped.x, y: y)
+            clearWide(at: clipped.right - 1, y: y)
+            let start = (y - area.y) * area.width + (clipped.x - area.x)
+            cells.withUnsafeMutableBufferPointer { row in
+                for i in start..<start + clipped.width {
+                    row[i] = Cell(glyph: glyph, width: width, style: row[i].style.applying(patch))
                 }
             }
         }
@@ -83,8 +170,32 @@ public struct Buffer: Sendable, Hashable {
     @discardableResult
     public mutating func setString(x: Int, y: Int, _ text: some StringProtocol, style: Style, maxWidth: Int? = nil) -> Int {
         let limit = min(area.right, x + (maxWidth ?? Int.max / 2))
-        var column = x
         guard y >= area.y, y < area.bottom else { return x }
+        // Printable ASCII (most of a frame) is one byte, one cell, one column: no grapheme
+        // breaking, no width tables, no strings made.
+        let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        } ?? text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        if ascii {
+            let first = max(x, area.x)
+            let end = min(limit, x + text.utf8.count)
+            guard first < end else { return max(x, min(end, x + text.utf8.count)) }
+            clearWide(at: first, y: y)
+            clearWide(at: end - 1, y: y)
+            let row = (y - area.y) * area.width - area.x
+            let patch = CellStyle.Patch(style)
+            var column = x
+            for byte in text.utf8 {
+                if column >= end { break }
+                if column >= first {
+                    let i = row + column
+                    cells[i] = Cell(glyph: Glyph(ascii: byte), width: 1, style: cells[i].style.applying(patch))
+                }
+                column += 1
+            }
+            return column
+        }
+        var column = x
         for character in text {
             let width = DisplayWidth.of(character)
             if width == 0 {
@@ -98,11 +209,11 @@ public struct Buffer: Sendable, Hashable {
             if column >= area.x {
                 clearWide(at: column, y: y)
                 if let i = index(x: column, y: y) {
-                    cells[i] = Cell(String(character), style: cells[i].style.applying(style))
+                    cells[i] = Cell(glyph: Glyph(String(character)), width: UInt8(width), style: cells[i].style.applying(style))
                 }
                 if width == 2 {
                     clearWide(at: column + 1, y: y)
-                    if let j = index(x: column + 1, y: y) { cells[j] = Cell("", style: cells[j].style.applying(style)) }
+                    if let j = index(x: column + 1, y: y) { cells[j] = Cell(glyph: .empty, width: 0, style: cells[j].style.applying(style)) }
                 }
             }
             column += width
@@ -150,16 +261,20 @@ public struct Buffer: Sendable, Hashable {
         var updates: [(x: Int, y: Int, cell: Cell)] = []
         var toSkip = 0
         var invalidated = 0
-        for i in cells.indices {
-            let current = cells[i]
-            let before = previous.cells[i]
-            if !current.isContinuation, current != before || invalidated > 0, toSkip == 0 {
-                updates.append((area.x + i % area.width, area.y + i / area.width, current))
+        cells.withUnsafeBufferPointer { now in
+            previous.cells.withUnsafeBufferPointer { then in
+                for i in 0..<now.count {
+                    let current = now[i]
+                    let before = then[i]
+                    if toSkip == 0, !current.isContinuation, invalidated > 0 || current != before {
+                        updates.append((area.x + i % area.width, area.y + i / area.width, current))
+                    }
+                    let currentWidth = Int(current.width)
+                    toSkip = max(currentWidth - 1, 0)
+                    invalidated = max(max(currentWidth, Int(before.width)), invalidated) - 1
+                    if invalidated < 0 { invalidated = 0 }
+                }
             }
-            let currentWidth = Int(current.width)
-            toSkip = max(currentWidth - 1, 0)
-            invalidated = max(max(currentWidth, Int(before.width)), invalidated) - 1
-            if invalidated < 0 { invalidated = 0 }
         }
         return updates
     }

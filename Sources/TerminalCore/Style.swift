@@ -62,23 +62,85 @@ public struct Style: Sendable, Hashable {
     }
 }
 
-/// What a cell finally looks like.
+/// What a cell finally looks like. Packed into one word (each colour 26 bits, then the
+/// modifiers), so that comparing two cells and laying a style over one are a few integer
+/// operations: a frame does both for every cell (decision 43).
 public struct CellStyle: Sendable, Hashable {
-    public var fg: Color
-    public var bg: Color
-    public var modifiers: Modifiers
+    private var bits: UInt64
+
+    private static let colorMask: UInt64 = 0x3FF_FFFF
+    private static let bgShift: UInt64 = 26
+    private static let modifierShift: UInt64 = 52
 
     public init(fg: Color = .default, bg: Color = .default, modifiers: Modifiers = []) {
-        self.fg = fg
-        self.bg = bg
-        self.modifiers = modifiers
+        bits = UInt64(fg.packed) | UInt64(bg.packed) << Self.bgShift | UInt64(modifiers.rawValue) << Self.modifierShift
+    }
+
+    private init(bits: UInt64) { self.bits = bits }
+
+    public var fg: Color {
+        get { Color(packed: UInt32(truncatingIfNeeded: bits & Self.colorMask)) }
+        set { bits = bits & ~Self.colorMask | UInt64(newValue.packed) }
+    }
+
+    public var bg: Color {
+        get { Color(packed: UInt32(truncatingIfNeeded: bits >> Self.bgShift & Self.colorMask)) }
+        set { bits = bits & ~(Self.colorMask << Self.bgShift) | UInt64(newValue.packed) << Self.bgShift }
+    }
+
+    public var modifiers: Modifiers {
+        get { Modifiers(rawValue: UInt8(truncatingIfNeeded: bits >> Self.modifierShift)) }
+        set { bits = bits & ~(0xFF << Self.modifierShift) | UInt64(newValue.rawValue) << Self.modifierShift }
     }
 
     public static let plain = CellStyle()
 
     /// This cell style with a patch applied.
-    public func applying(_ style: Style) -> CellStyle {
-        CellStyle(fg: style.fg ?? fg, bg: style.bg ?? bg,
-                  modifiers: modifiers.subtracting(style.remove).union(style.add))
+    public func applying(_ style: Style) -> CellStyle { applying(Patch(style)) }
+
+    @inline(__always)
+    public func applying(_ patch: Patch) -> CellStyle { CellStyle(bits: bits & ~patch.clear | patch.set) }
+
+    /// A `Style` as bits to clear and bits to set: made once, laid over many cells.
+    public struct Patch: Sendable {
+        fileprivate let clear: UInt64
+        fileprivate let set: UInt64
+
+        public init(_ style: Style) {
+            var clear = UInt64(style.remove.union(style.add).rawValue) << CellStyle.modifierShift
+            var set = UInt64(style.add.rawValue) << CellStyle.modifierShift
+            if let fg = style.fg {
+                clear |= CellStyle.colorMask
+                set |= UInt64(fg.packed)
+            }
+            if let bg = style.bg {
+                clear |= CellStyle.colorMask << CellStyle.bgShift
+                set |= UInt64(bg.packed) << CellStyle.bgShift
+            }
+            self.clear = clear
+            self.set = set
+        }
+    }
+}
+
+extension Color {
+    /// A tag in bits 24–25 (0 default, 1 ANSI, 2 indexed, 3 RGB) and the value below.
+    var packed: UInt32 {
+        switch self {
+        case .default: 0
+        case .ansi(let n): 1 << 24 | UInt32(n)
+        case .indexed(let n): 2 << 24 | UInt32(n)
+        case .rgb(let r, let g, let b): 3 << 24 | UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b)
+        }
+    }
+
+    init(packed: UInt32) {
+        let value = UInt8(truncatingIfNeeded: packed)
+        switch packed >> 24 {
+        case 1: self = .ansi(value)
+        case 2: self = .indexed(value)
+        case 3: self = .rgb(UInt8(truncatingIfNeeded: packed >> 16), UInt8(truncatingIfNeeded: packed >> 8), value)
+        default: self = .default
+        }
     }
 }

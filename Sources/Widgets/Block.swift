@@ -44,18 +44,17 @@ public struct Block: Widget, Sendable {
         buffer.fill(area, style: style)
         if border != .none, area.width >= 2, area.height >= 2 {
             let s = symbols
-            for x in area.x + 1..<area.right - 1 {
-                buffer.setString(x: x, y: area.y, s.h, style: borderStyle)
-                buffer.setString(x: x, y: area.bottom - 1, s.h, style: borderStyle)
-            }
-            for y in area.y + 1..<area.bottom - 1 {
-                buffer.setString(x: area.x, y: y, s.v, style: borderStyle)
-                buffer.setString(x: area.right - 1, y: y, s.v, style: borderStyle)
-            }
-            buffer.setString(x: area.x, y: area.y, s.tl, style: borderStyle)
-            buffer.setString(x: area.right - 1, y: area.y, s.tr, style: borderStyle)
-            buffer.setString(x: area.x, y: area.bottom - 1, s.bl, style: borderStyle)
-            buffer.setString(x: area.right - 1, y: area.bottom - 1, s.br, style: borderStyle)
+            // Each edge is one fill: the symbol is measured once, not once per cell.
+            let top = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: 1)
+            let side = Rect(x: area.x, y: area.y + 1, width: 1, height: area.height - 2)
+            buffer.fill(top, symbol: s.h, style: borderStyle)
+            buffer.fill(Rect(x: top.x, y: area.bottom - 1, width: top.width, height: 1), symbol: s.h, style: borderStyle)
+            buffer.fill(side, symbol: s.v, style: borderStyle)
+            buffer.fill(Rect(x: area.right - 1, y: side.y, width: 1, height: side.height), symbol: s.v, style: borderStyle)
+            buffer.fill(Rect(x: area.x, y: area.y, width: 1, height: 1), symbol: s.tl, style: borderStyle)
+            buffer.fill(Rect(x: area.right - 1, y: area.y, width: 1, height: 1), symbol: s.tr, style: borderStyle)
+            buffer.fill(Rect(x: area.x, y: area.bottom - 1, width: 1, height: 1), symbol: s.bl, style: borderStyle)
+            buffer.fill(Rect(x: area.right - 1, y: area.bottom - 1, width: 1, height: 1), symbol: s.br, style: borderStyle)
         }
         if let title, area.width > 4 {
             var line = title

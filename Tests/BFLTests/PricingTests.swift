@@ -80,6 +80,16 @@ struct PricingTests {
         #expect(Credits(stringLiteral: credits).usdText == expected)
     }
 
+    @Test("credits print plainly: no exponent, no locale, at most four decimals", arguments: [
+        ("0", "0"), ("3", "3"), ("1.50", "1.5"), ("1000000", "1000000"), ("123456789.125", "123456789.125"),
+        ("0.00004", "0"), ("0.00005", "0.0001"), ("2.71828", "2.7183"), ("-1.25", "-1.25"), ("-0.00001", "0"),
+        ("1e3", "1000"), ("0.1e-1", "0.01"), ("123456789012345678901234.5", "123456789012345678901234.5"),
+        ("12345678901234567890", "12345678901234567890"), ("1e30", "1000000000000000000000000000000"),
+    ])
+    func plainDescription(_ credits: String, _ expected: String) {
+        #expect(Credits(stringLiteral: credits).description == expected)
+    }
+
     @Test("sums of tenths stay exact")
     func exactSums() {
         var total = Credits.zero

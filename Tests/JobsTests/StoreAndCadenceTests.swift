@@ -114,6 +114,27 @@ struct JobStoreTests {
         #expect(try reopened.count() == 2)
     }
 
+    @Test("what a resume may take: the phases asked for, and failures of the network after a task id, oldest first")
+    func resumable() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        func job(_ n: Int, _ phase: JobPhase, _ kind: JobErrorKind? = nil, task: String? = nil) -> JobRecord {
+            var job = record(at: Date(timeIntervalSince1970: Double(1_000 - n)))
+            job.phase = phase
+            job.errorKind = kind
+            job.taskID = task
+            return job
+        }
+        let running = job(1, .running, task: "t1")
+        let lostNetwork = job(2, .failed, .network, task: "t2")
+        let noTask = job(3, .failed, .network)
+        let refused = job(4, .failed, .apiRefused, task: "t4")
+        let queued = job(5, .queued)
+        try store.insert([running, lostNetwork, noTask, refused, queued, job(6, .done, task: "t6")])
+        #expect(try store.resumableJobs(phases: [.queued, .running]).map(\.id) == [queued.id, lostNetwork.id, running.id])
+    }
+
     @Test("recent jobs for display leave out large request bodies; the full record is still there")
     func recentJobs() throws {
         let directory = try temporaryDirectory()

@@ -44,6 +44,50 @@ struct BufferTests {
         #expect(buffer.lines == [" x文"])
     }
 
+    @Test("a cell keeps its grapheme inline: round trips, and a sequence too long keeps whole leading scalars")
+    func glyphs() {
+        for symbol in [" ", "a", "─", "中", "é", "e\u{301}", "🇫🇷", "👍🏽", ""] {
+            #expect(Cell(symbol).symbol == symbol)
+            #expect(Glyph(symbol).string == symbol)
+        }
+        #expect(Glyph(ascii: 0x41) == Glyph("A"))
+        #expect(Cell("中").width == 2 && Cell("").isContinuation && !Cell(" ").isContinuation)
+        // 👨‍👩‍👧‍👦 is 25 bytes; 15 hold 👨, a joiner, 👩 and a joiner, and the kept part
+        // does not end in a joiner waiting for what was cut.
+        let family = "👨\u{200D}👩\u{200D}👧\u{200D}👦"
+        let kept = Cell(family)
+        #expect(kept.symbol == "👨\u{200D}👩")
+        #expect(kept.width == 2)
+        #expect(Glyph(String(repeating: "a", count: 40)).byteCount == Glyph.capacity)
+    }
+
+    @Test("ASCII and other text agree: left clipping, maxWidth, the column returned")
+    func asciiPath() {
+        for text in ["hello", "héllo"] {
+            var buffer = Buffer(area: Rect(x: 2, y: 0, width: 6, height: 1))
+            #expect(buffer.setString(x: 0, y: 0, text, style: .plain) == 5)
+            #expect(buffer.lines == ["llo   "])
+            #expect(buffer.setString(x: 3, y: 0, text, style: .plain, maxWidth: 3) == 6)
+            #expect(buffer.lines == ["lhél  "] || buffer.lines == ["lhel  "])
+            #expect(buffer.setString(x: 9, y: 0, text, style: .plain) == 9)
+            #expect(buffer.setString(x: 0, y: 0, "ab", style: .plain) == 2)
+        }
+        // ASCII over half of a wide character blanks the other half, on both edges.
+        var buffer = Buffer(lines: ["中文字"])
+        buffer.setString(x: 1, y: 0, "xyz", style: .plain)
+        #expect(buffer.lines == [" xyz字"])
+    }
+
+    @Test("a fill cut through a wide character blanks its other half")
+    func fillOverWide() {
+        var buffer = Buffer(lines: ["中文字"])
+        buffer.fill(Rect(x: 1, y: 0, width: 2, height: 1), symbol: "─")
+        #expect(buffer.lines == [" ── 字"])
+        var right = Buffer(lines: ["中文字"])
+        right.fill(Rect(x: 0, y: 0, width: 3, height: 1), symbol: ".")
+        #expect(right.lines == ["... 字"])
+    }
+
     @Test("styles patch what is underneath")
     func styles() {
         var buffer = Buffer(area: Rect(width: 3, height: 1))
@@ -53,6 +97,31 @@ struct BufferTests {
         #expect(buffer[2, 0].style == CellStyle(fg: .default, bg: .blue))
         let base = Style(fg: .green, add: [.bold, .italic])
         #expect(base.patched(with: Style(remove: .bold)) == Style(fg: .green, add: .italic, remove: .bold))
+    }
+
+    @Test("a packed cell style keeps every colour and modifier, and a patch does what the old field-by-field rule did")
+    func packedStyles() {
+        let colors: [Color] = [.default, .ansi(0), .ansi(15), .indexed(0), .indexed(255), .rgb(0, 0, 0), .rgb(255, 128, 1), .rgb(255, 255, 255)]
+        let modifierSets: [Modifiers] = [[], .bold, [.dim, .italic], [.underline, .reverse, .strikethrough]]
+        for fg in colors {
+            for bg in colors.reversed() {
+                for modifiers in modifierSets {
+                    let cell = CellStyle(fg: fg, bg: bg, modifiers: modifiers)
+                    #expect(cell.fg == fg && cell.bg == bg && cell.modifiers == modifiers)
+                    for patch in [Style(fg: bg), Style(bg: fg, add: .bold), Style(remove: modifiers), Style(fg: .ansi(3), bg: .rgb(1, 2, 3), add: .dim, remove: .bold)] {
+                        let patched = cell.applying(patch)
+                        #expect(patched.fg == (patch.fg ?? fg))
+                        #expect(patched.bg == (patch.bg ?? bg))
+                        #expect(patched.modifiers == modifiers.subtracting(patch.remove).union(patch.add))
+                    }
+                }
+            }
+        }
+        var edited = CellStyle.plain
+        edited.bg = .rgb(9, 8, 7)
+        edited.modifiers = .underline
+        edited.fg = .indexed(42)
+        #expect(edited == CellStyle(fg: .indexed(42), bg: .rgb(9, 8, 7), modifiers: .underline))
     }
 
     @Test("diff sends only changed cells, once per wide character")
