@@ -83,7 +83,18 @@ let package = Package(
         .target(
             name: "Theme",
             dependencies: ["TerminalCore", .product(name: "TOMLKit", package: "TOMLKit")],
-            resources: [.copy("themes")],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedThemes"]
+        ),
+        // Builds `themes/*.toml` into the Theme module: the binary needs nothing beside it.
+        .plugin(
+            name: "EmbedThemes",
+            capability: .buildTool(),
+            dependencies: ["EmbedThemesTool"]
+        ),
+        .executableTarget(
+            name: "EmbedThemesTool",
+            path: "Plugins/EmbedThemesTool",
             swiftSettings: swiftSettings
         ),
         // The studio's state, actions, effects and reducer (no I/O).

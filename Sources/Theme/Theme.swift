@@ -64,10 +64,20 @@ public struct ThemeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public var line: Int?
     public var column: Int?
+    /// The file the line is in, when the error came from a file (a path, or "shipped theme NAME").
+    public var file: String?
+
+    public init(message: String, line: Int? = nil, column: Int? = nil, file: String? = nil) {
+        self.message = message
+        self.line = line
+        self.column = column
+        self.file = file
+    }
 
     public var description: String {
-        guard let line else { return message }
-        return "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message)"
+        guard let line else { return file.map { "\($0): \(message)" } ?? message }
+        guard let file else { return "line \(line)\(column.map { ", column \($0)" } ?? ""): \(message)" }
+        return "\(file):\(line)\(column.map { ":\($0)" } ?? ""): \(message)"
     }
 }
 
@@ -133,26 +143,30 @@ public struct Theme: Sendable {
 /// `[styles]` keyed by role (`"pane.border.focused" = { fg = "frost", modifiers = ["bold"] }`,
 /// or a colour alone for the foreground).
 public struct ThemeLoader: Sendable {
-    /// Loads shipped themes by name for `inherits`.
-    public var resolveInherited: @Sendable (String) -> String?
+    /// The text of the theme named by `inherits`, given the names already on the chain
+    /// (innermost last), or nil when there is none.
+    public var resolveInherited: @Sendable (_ name: String, _ chain: [String]) -> String?
 
-    public init(resolveInherited: @escaping @Sendable (String) -> String? = ThemeLoader.shippedTheme(named:)) {
+    /// Resolves `inherits` among the shipped themes only.
+    public init() {
+        self.init(resolveInherited: { name, _ in ThemeLoader.shippedTheme(named: name) })
+    }
+
+    public init(resolveInherited: @escaping @Sendable (String) -> String?) {
+        self.init(resolveInherited: { name, _ in resolveInherited(name) })
+    }
+
+    public init(resolveInherited: @escaping @Sendable (_ name: String, _ chain: [String]) -> String?) {
         self.resolveInherited = resolveInherited
     }
 
-    /// The TOML text of a shipped theme.
+    /// The TOML text of a shipped theme (built into the binary from `themes/`).
     public static func shippedTheme(named name: String) -> String? {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "toml", subdirectory: "themes") else { return nil }
-        return try? String(contentsOf: url, encoding: .utf8)
+        embeddedThemes.first { $0.name == name }?.text
     }
 
     /// The names of the shipped themes.
-    public static var shippedNames: [String] {
-        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("themes"),
-              let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
-        else { return [] }
-        return files.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
-    }
+    public static var shippedNames: [String] { embeddedThemes.map(\.name).sorted() }
 
     static let topKeys: Set<String> = ["name", "variant", "inherits", "palette", "styles"]
     static let styleKeys: Set<String> = ["fg", "bg", "modifiers"]
@@ -168,8 +182,8 @@ public struct ThemeLoader: Sendable {
     ]
 
     /// Parses and checks a theme. Every problem names its line.
-    public func load(_ text: String, depth: Int = 0) throws(ThemeError) -> Theme {
-        guard depth < 8 else { throw ThemeError(message: "themes inherit from each other in a loop") }
+    public func load(_ text: String, chain: [String] = []) throws(ThemeError) -> Theme {
+        guard chain.count < 8 else { throw ThemeError(message: "themes inherit from each other in a loop (\(chain.joined(separator: " → ")))") }
         let root = try Self.parse(text)
         let locate = Locator(text: text)
         for key in root.keys.sorted() where !Self.topKeys.contains(key) {
@@ -184,10 +198,16 @@ public struct ThemeLoader: Sendable {
         }
         var base = Theme(name: name, variant: variant, styles: [:])
         if let parent = root["inherits"] {
-            guard let parentName = parent as? String, let parentText = resolveInherited(parentName) else {
-                throw locate.error("cannot inherit from \"\(parent)\": no such shipped theme", key: "inherits")
+            guard let parentName = parent as? String, let parentText = resolveInherited(parentName, chain) else {
+                throw locate.error("cannot inherit from \"\(parent)\": no such theme", key: "inherits")
             }
-            base.styles = try load(parentText, depth: depth + 1).styles
+            do {
+                base.styles = try load(parentText, chain: chain + [parentName]).styles
+            } catch {
+                var located = error
+                if located.file == nil { located.file = "theme \(parentName)" }
+                throw located
+            }
         }
         var palette: [String: Color] = [:]
         if let table = root["palette"] {

@@ -21,7 +21,7 @@ struct StudioCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck, or output_dir in config.toml).") var outputDir: String?
-    @Option(help: "A shipped theme (default, mono, frost, paper) or a theme file (default: theme in config.toml).") var theme: String?
+    @Option(help: "A theme by name (see `fluxdeck themes`) or a path to a .toml file (default: theme in config.toml, else default).") var theme: String?
     @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).") var config: String?
     @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?
 
@@ -160,17 +160,9 @@ struct StudioCommand: AsyncParsableCommand {
     }
 
     private func loadTheme(_ theme: String) throws -> Theme {
-        let text: String
-        if let shipped = ThemeLoader.shippedTheme(named: theme) {
-            text = shipped
-        } else {
-            do { text = try String(contentsOfFile: theme, encoding: .utf8) } catch {
-                throw CommandFailure(code: .usage, message: "no theme \"\(theme)\" (shipped: \(ThemeLoader.shippedNames.joined(separator: ", ")))")
-            }
-        }
-        do { return try ThemeLoader().load(text) } catch {
-            Output.error("fluxdeck: theme \(theme): \(error)")
-            throw ExitCode(2)
+        let catalog = ThemeCatalog(userDirectory: ThemeCatalog.userDirectory(environment: ProcessInfo.processInfo.environment))
+        do { return try catalog.load(theme).theme } catch {
+            throw CommandFailure(code: .usage, message: "theme \(theme): \(error)")
         }
     }
 }

@@ -14,8 +14,8 @@ struct StudioRig {
 
     /// Starts `fluxdeck <arguments>` in `directory` with `environment` (HOME and the XDG folders
     /// belong there), at 120×40.
-    static func start(_ arguments: [String], in directory: URL, environment: [String: String]) async throws -> StudioRig {
-        let binary = try BinaryRunner.binaryURL().path
+    static func start(_ arguments: [String], in directory: URL, environment: [String: String], binary: String? = nil) async throws -> StudioRig {
+        let binary = try binary ?? BinaryRunner.binaryURL().path
         let fifo = directory.appendingPathComponent("frames-\(UUID().uuidString.prefix(6))").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let socket = "fluxdeck-rig-\(UUID().uuidString.prefix(8))"
