@@ -2,7 +2,6 @@ public import BFL
 public import Foundation
 public import Jobs
 public import TerminalCore
-public import Widgets
 
 /// The panes that take the keyboard, in Tab order.
 public enum Focus: Int, CaseIterable, Sendable {
@@ -72,6 +71,11 @@ public struct FieldEdit: Sendable, Hashable {
     }
     public var target: Target
     public var editor: TextEditor
+
+    public init(target: Target, editor: TextEditor) {
+        self.target = target
+        self.editor = editor
+    }
 }
 
 /// A question waiting for y/n.
@@ -106,6 +110,8 @@ public struct Budget: Sendable, Hashable {
 /// Everything the studio shows. Only `reduce` changes it.
 public struct AppState: Sendable {
     public var editor = TextEditor()
+    /// Which key does what; help and the status bar are made from it.
+    public var keymap = Keymap.standard
     public var modelIndex: Int
     public var sizeIndex = 0
     public var count = 1
@@ -135,7 +141,7 @@ public struct AppState: Sendable {
     /// The job whose details are shown in an overlay.
     public var details: String?
     /// Small pictures of saved images, decoded and scaled off the main loop.
-    public var previews: [String: ImageBlock] = [:]
+    public var previews: [String: Picture] = [:]
     /// Paths whose preview could not be made (not asked for again).
     public var previewFailures: [String: String] = [:]
     public var message: Message?
@@ -408,7 +414,7 @@ public enum Action: Sendable {
     case submitFailed(String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
     /// A preview, or why there is none (a damaged, oversized or foreign file).
-    case previewLoaded(path: String, ImageBlock?, problem: String? = nil)
+    case previewLoaded(path: String, Picture?, problem: String? = nil)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
     /// ledger has no more.
     case outputsLoaded([JobRecord], filter: String, exhausted: Bool)

@@ -1,77 +1,7 @@
 public import BFL
 import Foundation
 import Jobs
-public import TerminalCore
-import Widgets
-
-/// A key binding with the help text the status bar and `?` show.
-public struct Binding: Sendable {
-    public var keys: [Key]
-    public var label: String
-    public var help: String
-    /// Shown in the status bar as well as in the help.
-    public var hint: Bool
-    /// The status bar's shorter text, when the help's is long.
-    public var short: String?
-
-    init(_ keys: [Key], _ label: String, _ help: String, hint: Bool = true, short: String? = nil) {
-        self.keys = keys
-        self.label = label
-        self.help = help
-        self.hint = hint
-        self.short = short
-    }
-}
-
-/// The keys of the studio, by where they work. Help and hints are generated from this table.
-public enum Keymap {
-    public static let global: [Binding] = [
-        Binding([Key(.tab)], "Tab", "next pane", short: "pane"),
-        Binding([Key(.backTab)], "S-Tab", "previous pane", hint: false),
-        Binding([Key(.enter)], "Enter", "submit (from the prompt and model panes)", short: "submit"),
-        Binding([Key(.function(1)), .char("?")], "?", "help (F1 while typing)", short: "help"),
-        Binding([.ctrl("c"), .ctrl("q"), .char("q")], "q", "quit (Ctrl-Q while typing)", short: "quit"),
-    ]
-    public static let prompt: [Binding] = [
-        Binding([Key(.enter, .alt), .ctrl("j")], "Alt-Enter", "new line"),
-        Binding([.ctrl("u"), .ctrl("k"), .ctrl("w"), .ctrl("y")], "Ctrl-U/K/W/Y", "kill and yank", hint: false),
-        Binding([Key(.up), Key(.down)], "↑↓", "prompt history", short: "history"),
-    ]
-    public static let model: [Binding] = [
-        Binding([Key(.up), Key(.down)], "↑↓", "choose a setting", short: "setting"),
-        Binding([Key(.left), Key(.right)], "←→", "change it", short: "change"),
-        Binding([.char("e")], "e", "type a size, a seed or an image path; list the models", short: "edit"),
-        Binding([Key(.delete), Key(.backspace)], "Del", "back to the default (random seed, empty slot)", short: "default"),
-    ]
-    public static let jobs: [Binding] = [
-        Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
-        Binding([.char("i"), Key(.enter)], "i", "details"),
-        Binding([.char("c")], "c", "cancel a queued job", short: "cancel"),
-        Binding([.char("a")], "a", "abandon a sent job (it may still be charged)", short: "abandon"),
-        Binding([.char("r")], "r", "retry / run again with the same seed", short: "again"),
-        Binding([.char("n")], "n", "run again with a new seed", short: "new seed"),
-    ]
-    public static let outputs: [Binding] = [
-        Binding([Key(.up), Key(.down)], "↑↓", "select", hint: false),
-        Binding([.char("/")], "/", "filter (words, model:, status:)", short: "filter"),
-        Binding([.char("i"), Key(.enter)], "i", "details"),
-        Binding([.char("o")], "o", "open in the system viewer", short: "open"),
-        Binding([.char("u")], "u", "use as a reference image", short: "as ref"),
-        Binding([.char("y")], "y", "copy the path", short: "copy"),
-        Binding([.char("r")], "r", "run again with the same seed", hint: false),
-        Binding([.char("n")], "n", "run again with a new seed", hint: false),
-        Binding([.char("d")], "d", "delete the image (asks first)", short: "delete"),
-    ]
-
-    public static func bindings(for focus: Focus) -> [Binding] {
-        switch focus {
-        case .prompt: prompt
-        case .model: model
-        case .jobs: jobs
-        case .outputs: outputs
-        }
-    }
-}
+import TerminalCore
 
 /// The only code that changes the studio's state. No I/O: effects are returned. `derived` is
 /// refreshed where jobs or the filter change; progress, ticks and keys typed into the prompt,
@@ -243,25 +173,27 @@ private func clampSelections(_ state: inout AppState) {
 // MARK: - keys
 
 private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    let keymap = state.keymap
     if let question = state.confirming {
         state.confirming = nil
         state.message = nil
-        guard key == .char("y") || key == .char("Y") || (question == .quit && (key == .char("q") || key == .ctrl("c"))) else { return [] }
+        // Quitting is also confirmed by the quit key pressed again.
+        let yes = keymap.command(for: key, in: .confirm) == .yes
+            || (question == .quit && keymap.command(for: key, in: .global) == .quit)
+        guard yes else { return [] }
         switch question {
         case .quit: return [.quit]
         case .abandon(let id): return [.abandon(jobID: id)]
         case .delete(let id): return [.deleteOutput(jobID: id)]
-        case .spend(let effect):
-            state.message = nil
-            return [effect]
+        case .spend(let effect): return [effect]
         }
     }
     if state.showHelp {
-        switch key.code {
-        case .up: state.helpScroll = max(0, state.helpScroll - 1)
-        case .down: state.helpScroll += 1
-        case .pageUp: state.helpScroll = max(0, state.helpScroll - 10)
-        case .pageDown: state.helpScroll += 10
+        switch keymap.command(for: key, in: .help) {
+        case .up?: state.helpScroll = max(0, state.helpScroll - 1)
+        case .down?: state.helpScroll += 1
+        case .pageUp?: state.helpScroll = max(0, state.helpScroll - 10)
+        case .pageDown?: state.helpScroll += 10
         default:
             state.showHelp = false
             state.helpScroll = 0
@@ -272,58 +204,54 @@ private func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.details = nil
         return []
     }
-    if state.picker != nil { return reducePicker(&state, key) }
-    if state.fieldEdit != nil { return reduceFieldEdit(&state, key) }
-    let typing = state.focus == .prompt
-    switch key {
-    case .ctrl("c"), .ctrl("q"):
+    if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }
+    if state.fieldEdit != nil { return reduceFieldEdit(&state, key, keymap.command(for: key, in: .field)) }
+    let command = keymap.command(for: key, in: KeyContext(state.focus))
+    switch command {
+    case .quit?:
         return quit(&state)
-    case .char("q") where !typing:
-        return quit(&state)
-    case Key(.function(1)):
+    case .help?:
         state.showHelp = true
         return []
-    case .char("?") where !typing:
-        state.showHelp = true
-        return []
-    case Key(.tab):
+    case .nextPane?:
         state.focus = Focus(rawValue: (state.focus.rawValue + 1) % Focus.allCases.count) ?? .prompt
         return previewEffects(state)
-    case Key(.backTab):
+    case .previousPane?:
         state.focus = Focus(rawValue: (state.focus.rawValue + Focus.allCases.count - 1) % Focus.allCases.count) ?? .prompt
         return previewEffects(state)
-    case Key(.escape):
+    case .dismiss?:
         state.message = nil
         return []
-    case Key(.enter) where state.focus == .prompt:
-        return submit(&state)
-    case Key(.enter) where state.focus == .model && !state.formRow.isText && state.formRow != .model:
-        return submit(&state)
     default:
         break
     }
     switch state.focus {
     case .prompt:
-        state.editor.handle(key)
+        if command == .submit { return submit(&state) }
+        if let edit = command?.editCommand {
+            state.editor.apply(edit)
+        } else if key.isText, case .char(let character) = key.code {
+            state.editor.insert(character)
+        }
         return []
     case .model:
-        return reduceForm(&state, key)
+        return reduceForm(&state, command, key)
     case .jobs:
-        return reduceJobs(&state, key)
+        return command.map { reduceJobs(&state, $0) } ?? []
     case .outputs:
-        return reduceOutputs(&state, key)
+        return command.map { reduceOutputs(&state, $0) } ?? []
     }
 }
 
-private func reducePicker(_ state: inout AppState, _ key: Key) -> [Effect] {
+private func reducePicker(_ state: inout AppState, _ command: Command?) -> [Effect] {
     guard let highlighted = state.picker else { return [] }
-    switch key.code {
-    case .up: state.picker = max(0, highlighted - 1)
-    case .down: state.picker = min(Catalog.all.count - 1, highlighted + 1)
-    case .enter:
+    switch command {
+    case .up?: state.picker = max(0, highlighted - 1)
+    case .down?: state.picker = min(Catalog.all.count - 1, highlighted + 1)
+    case .accept?:
         selectModel(&state, highlighted)
         state.picker = nil
-    case .escape, .char("q"), .tab, .backTab: state.picker = nil
+    case .close?: state.picker = nil
     default: break
     }
     return []
@@ -348,29 +276,19 @@ private func selectModel(_ state: inout AppState, _ index: Int) {
     }
 }
 
-private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
+private func reduceForm(_ state: inout AppState, _ command: Command?, _ key: Key) -> [Effect] {
     let rows = state.formRows
     let row = state.formRow
-    switch key.code {
-    case .up:
+    switch command {
+    case .up?:
         state.formIndex = max(0, min(state.formIndex, rows.count - 1) - 1)
-        return []
-    case .down:
+    case .down?:
         state.formIndex = min(rows.count - 1, state.formIndex + 1)
-        return []
-    case .left:
+    case .left?:
         step(&state, row, by: -1)
-        return []
-    case .right:
+    case .right?:
         step(&state, row, by: 1)
-        return []
-    case .char("+"), .char("="):
-        step(&state, row, by: 1)
-        return []
-    case .char("-") where row != .seed:
-        step(&state, row, by: -1)
-        return []
-    case .delete, .backspace:
+    case .reset?:
         switch row {
         case .seed: state.settings.seed = nil
         case .size: state.customSize = nil
@@ -383,8 +301,9 @@ private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
         case .raw: if state.model.fixedFields["raw"] == true { step(&state, .raw, by: 1) }
         default: break
         }
-        return []
-    case .enter, .char("e"):
+    case .submit? where !row.isText && row != .model:
+        return submit(&state)
+    case .submit?, .edit?:
         switch row {
         case .model:
             state.picker = state.modelIndex
@@ -397,13 +316,15 @@ private func reduceForm(_ state: inout AppState, _ key: Key) -> [Effect] {
         default:
             break
         }
-        return []
-    case .char(let character) where row == .seed && character.isASCII && character.isNumber:
-        state.fieldEdit = FieldEdit(target: .row(.seed), editor: TextEditor(text: String(character)))
-        return []
+    case nil:
+        // A digit on the seed row starts typing a seed.
+        if row == .seed, key.isText, case .char(let character) = key.code, character.isASCII, character.isNumber {
+            state.fieldEdit = FieldEdit(target: .row(.seed), editor: TextEditor(text: String(character)))
+        }
     default:
-        return []
+        break
     }
+    return []
 }
 
 /// Steps the value of a form row.
@@ -461,10 +382,10 @@ private func lastSeed(_ state: AppState) -> Int {
     state.jobs.first { $0.phase == .done && $0.seed != nil }?.seed ?? 42
 }
 
-private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
+private func reduceFieldEdit(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Effect] {
     guard let edit = state.fieldEdit else { return [] }
-    switch key.code {
-    case .escape:
+    switch command {
+    case .close?:
         state.fieldEdit = nil
         if edit.target == .filter {
             // The unfiltered list may again have older images to read as it scrolls.
@@ -474,13 +395,14 @@ private func reduceFieldEdit(_ state: inout AppState, _ key: Key) -> [Effect] {
             return previewEffects(state)
         }
         return []
-    case .enter:
+    case .accept?:
         state.fieldEdit = nil
         return commit(&state, edit)
-    case .up, .down, .tab, .backTab:
+    case let command?:
+        if let editCommand = command.editCommand { editField(&state) { $0.apply(editCommand) } }
         return []
-    default:
-        editField(&state) { $0.handle(key) }
+    case nil:
+        if key.isText, case .char(let character) = key.code { editField(&state) { $0.insert(character) } }
         return []
     }
 }
@@ -576,29 +498,34 @@ private func setReference(_ state: inout AppState, slot: Int, path: String) -> [
     return [.inspectReference(slot: slot, path: path)]
 }
 
-private func reduceJobs(_ state: inout AppState, _ key: Key) -> [Effect] {
-    switch key.code {
-    case .up: state.jobsList.move(by: -1, count: state.jobs.count)
-    case .down: state.jobsList.move(by: 1, count: state.jobs.count)
-    case .home: state.jobsList.selected = state.jobs.isEmpty ? nil : 0
-    case .end: state.jobsList.selected = state.jobs.isEmpty ? nil : state.jobs.count - 1
-    case .char("i"), .enter:
+private func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
+    let count = state.jobs.count
+    if [.cancel, .abandon, .again, .againNewSeed].contains(command), let job = state.selectedJob,
+       !job.phase.isFinal, state.detachedJobIDs.contains(job.id) {
+        // Another fluxdeck (or another endpoint) follows it: nothing here may send it again.
+        let owner = state.elsewherePIDs[job.id].map { "fluxdeck pid \($0)" } ?? "another fluxdeck or endpoint"
+        state.message = .init(text: "this job is followed by \(owner); it is adopted here if that stops", isError: false)
+        return []
+    }
+    switch command {
+    case .up: state.jobsList.move(by: -1, count: count)
+    case .down: state.jobsList.move(by: 1, count: count)
+    case .pageUp: state.jobsList.move(by: -10, count: count)
+    case .pageDown: state.jobsList.move(by: 10, count: count)
+    case .first: state.jobsList.selected = count == 0 ? nil : 0
+    case .last: state.jobsList.selected = count == 0 ? nil : count - 1
+    case .details:
         state.details = state.selectedJob?.id
         return previewEffects(state)
-    case .char(let letter) where "carn".contains(letter)
-        && state.selectedJob.map({ !$0.phase.isFinal && state.detachedJobIDs.contains($0.id) }) == true:
-        // Another fluxdeck (or another endpoint) follows it: nothing here may send it again.
-        let owner = state.selectedJob.flatMap { state.elsewherePIDs[$0.id] }.map { "fluxdeck pid \($0)" } ?? "another fluxdeck or endpoint"
-        state.message = .init(text: "this job is followed by \(owner); it is adopted here if that stops", isError: false)
-    case .char("r") where state.selectedJob?.phase == .saveFailed:
+    case .again where state.selectedJob?.phase == .saveFailed:
         guard let job = state.selectedJob else { return [] }
         state.message = .init(text: "downloading \(job.shortID) again (nothing is sent to BFL)", isError: false, transient: true)
         return [.retrySave(jobID: job.id)]
-    case .char("c"):
+    case .cancel:
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }
         state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; a (abandon) stops following it", isError: false)
-    case .char("a"):
+    case .abandon:
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }
         guard !job.phase.isFinal else {
@@ -607,9 +534,9 @@ private func reduceJobs(_ state: inout AppState, _ key: Key) -> [Effect] {
         }
         state.confirming = .abandon(jobID: job.id)
         state.message = .init(text: "Abandon \(job.shortID)? It was sent, so BFL may still charge for it. (y/n)", isError: false)
-    case .char("r"), .char("n"):
+    case .again, .againNewSeed:
         guard let job = state.selectedJob else { return [] }
-        return rerun(&state, job, newSeed: key.code == .char("n"))
+        return rerun(&state, job, newSeed: command == .againNewSeed)
     default: break
     }
     return []
@@ -629,37 +556,39 @@ private func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> 
     return [effect]
 }
 
-private func reduceOutputs(_ state: inout AppState, _ key: Key) -> [Effect] {
+private func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
     let count = state.filteredOutputs.count
-    switch key.code {
+    switch command {
     case .up: state.outputsList.move(by: -1, count: count)
-    case .down, .end, .pageDown:
-        if key.code == .down { state.outputsList.move(by: 1, count: count) }
-        if key.code == .pageDown { state.outputsList.move(by: 10, count: count) }
-        if key.code == .end { state.outputsList.selected = count == 0 ? nil : count - 1 }
+    case .pageUp: state.outputsList.move(by: -10, count: count)
+    case .first: state.outputsList.selected = count == 0 ? nil : 0
+    case .down, .pageDown, .last:
+        switch command {
+        case .down: state.outputsList.move(by: 1, count: count)
+        case .pageDown: state.outputsList.move(by: 10, count: count)
+        default: state.outputsList.selected = count == 0 ? nil : count - 1
+        }
         // Near the end of what is loaded, read the next page of older images.
         if let selected = state.outputsList.selected, selected >= count - 5 {
             return previewEffects(state) + loadOutputs(&state, before: state.filteredOutputs.last?.createdAt)
         }
-    case .pageUp: state.outputsList.move(by: -10, count: count)
-    case .home: state.outputsList.selected = count == 0 ? nil : 0
-    case .char("/"):
+    case .filter:
         state.fieldEdit = FieldEdit(target: .filter, editor: TextEditor(text: state.outputsFilter))
         return []
-    case .char("i"), .enter:
+    case .details:
         state.details = state.selectedOutput?.id
         return []
     default:
         guard let job = state.selectedOutput, let path = job.outputPath else { return [] }
-        switch key.code {
-        case .char("o"): return [.open(path: path)]
-        case .char("y"): return [.copy(text: path)]
-        case .char("d"):
+        switch command {
+        case .open: return [.open(path: path)]
+        case .copyPath: return [.copy(text: path)]
+        case .delete:
             state.confirming = .delete(jobID: job.id)
             state.message = .init(text: "Delete \(URL(fileURLWithPath: path).lastPathComponent) and its sidecar? (y/n)", isError: false)
             return []
-        case .char("r"), .char("n"): return rerun(&state, job, newSeed: key.code == .char("n"))
-        case .char("u"): return useAsReference(&state, path)
+        case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
+        case .useAsReference: return useAsReference(&state, path)
         default: return []
         }
     }

@@ -223,7 +223,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             Task.detached {
                 do {
                     let preview = try LocalImages.thumbnail(path: path, maxPixels: limit)
-                    inbox.push(.previewLoaded(path: path, ImageBlock(width: preview.width, height: preview.height, pixels: preview.pixels)))
+                    inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels)))
                 } catch {
                     inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error)))
                 }

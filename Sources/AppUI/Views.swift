@@ -345,19 +345,7 @@ private func messageLine(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
 
 private func statusBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
     buffer.fill(area, style: theme.style(.statusBar))
-    let hints: [(String, String)]
-    if state.confirming != nil {
-        hints = [("y", "yes"), ("n", "no")]
-    } else if state.fieldEdit != nil {
-        hints = [("Enter", "done"), ("Esc", "cancel")]
-    } else if state.picker != nil {
-        hints = [("↑↓", "choose"), ("Enter", "use this model"), ("Esc", "close")]
-    } else {
-        let listPane = state.focus == .jobs || state.focus == .outputs
-        hints = (Keymap.bindings(for: state.focus) + Keymap.global)
-            .filter { $0.hint && !(listPane && $0.label == "Enter") }
-            .map { ($0.label, $0.short ?? $0.help) }
-    }
+    let hints = state.keymap.hints(for: keyContext(state)).map { ($0.key, $0.label) }
     KeyHints(hints)
         .keyStyle(theme.style(.statusKey))
         .labelStyle(theme.style(.statusBar))
@@ -375,19 +363,18 @@ private func overlayBox(_ buffer: inout Buffer, _ area: Rect, _ title: String, w
 }
 
 private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    let sections: [(String, [Binding])] = [
-        ("Everywhere", Keymap.global), ("Prompt", Keymap.prompt), ("Model", Keymap.model),
-        ("Jobs", Keymap.jobs), ("Outputs", Keymap.outputs),
-    ]
     var lines: [Line] = []
-    for (title, bindings) in sections {
-        lines.append(Line(title, style: theme.style(.paneTitle)))
-        for binding in bindings {
-            lines.append(Line([Span("  " + pad(binding.label, 13), style: theme.style(.statusKey)), Span(binding.help)]))
+    let sections = state.keymap.helpSections()
+    // The keys' column is as wide as its widest entry (remapped keys may be longer).
+    let keysWidth = min(26, sections.flatMap(\.rows).map { DisplayWidth.of($0.keys) }.max() ?? 0) + 2
+    for section in sections {
+        lines.append(Line(section.title, style: theme.style(.paneTitle)))
+        for row in section.rows {
+            lines.append(Line([Span("  " + pad(row.keys, keysWidth), style: theme.style(.statusKey)), Span(row.help)]))
         }
     }
     lines.append(Line("Mouse: click a pane or a row; the wheel scrolls.", style: theme.style(.uiTextDim)))
-    let inner = overlayBox(&buffer, area, "Help", width: 66, height: lines.count + 3, theme)
+    let inner = overlayBox(&buffer, area, "Help", width: 84, height: lines.count + 3, theme)
     guard inner.height > 1 else { return }
     // Scrolls when the terminal is too short for all of it; the last line says how.
     let visible = inner.height - 1
@@ -454,10 +441,19 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
 
 private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
 
+/// Where keys go now: an open question, overlay or field first, else the focused pane.
+func keyContext(_ state: AppState) -> KeyContext {
+    if state.confirming != nil { return .confirm }
+    if state.showHelp { return .help }
+    if state.picker != nil { return .picker }
+    if state.fieldEdit != nil { return .field }
+    return KeyContext(state.focus)
+}
+
 /// The preview of `path`, or a placeholder that says why there is none.
 private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ path: String, _ theme: Theme) {
     if let preview = state.previews[path] {
-        preview.render(into: &buffer, area: area)
+        ImageBlock(preview, monochrome: theme.monochrome).render(into: &buffer, area: area)
     } else if let reason = state.previewFailures[path] {
         Paragraph([Line("no preview", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))])
             .render(into: &buffer, area: area)

@@ -57,6 +57,56 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension Key {
+    /// A key as a configuration file spells it: `q`, `Q`, `?`, `ctrl-q`, `alt-enter`,
+    /// `shift-tab`, `enter`, `esc`, `tab`, `space`, `backspace`, `del`, `ins`, `up`, `down`,
+    /// `left`, `right`, `home`, `end`, `pgup`, `pgdn`, `f1`…`f12`. Case does not matter in
+    /// names (`Ctrl-Q` too); a single character is taken as it is.
+    public init?(name: String) {
+        var parts = name.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        // "-" alone, or a binding of the minus key such as "ctrl--".
+        if parts.count >= 2, parts.suffix(2) == ["", ""] { parts = Array(parts.dropLast(2)) + ["-"] }
+        guard let last = parts.popLast(), !last.isEmpty else { return nil }
+        var modifiers: Modifiers = []
+        for part in parts {
+            switch part.lowercased() {
+            case "ctrl": modifiers.insert(.ctrl)
+            case "alt", "meta": modifiers.insert(.alt)
+            case "shift": modifiers.insert(.shift)
+            default: return nil
+            }
+        }
+        if last.count == 1, let character = last.first {
+            // Ctrl with a letter is the same key whichever case is written.
+            let code = Code.char(modifiers.contains(.ctrl) ? Character(last.lowercased()) : character)
+            self.init(code, modifiers)
+            return
+        }
+        let named: [String: Code] = [
+            "enter": .enter, "return": .enter, "esc": .escape, "escape": .escape, "tab": .tab, "space": .char(" "),
+            "backspace": .backspace, "del": .delete, "delete": .delete, "ins": .insert, "insert": .insert,
+            "up": .up, "down": .down, "left": .left, "right": .right, "home": .home, "end": .end,
+            "pgup": .pageUp, "pageup": .pageUp, "pgdn": .pageDown, "pagedown": .pageDown,
+        ]
+        let lower = last.lowercased()
+        if lower == "tab", modifiers == .shift {
+            self.init(.backTab)
+        } else if let code = named[lower] {
+            self.init(code, modifiers)
+        } else if lower.first == "f", let n = Int(lower.dropFirst()), (1...24).contains(n) {
+            self.init(.function(n), modifiers)
+        } else {
+            return nil
+        }
+    }
+
+    /// A printable character typed without Ctrl or Alt: text, where text is being edited.
+    public var isText: Bool {
+        guard case .char = code else { return false }
+        return modifiers.subtracting(.shift).isEmpty
+    }
+}
+
 /// A mouse action.
 public struct MouseEvent: Sendable, Hashable {
     public enum Kind: Sendable, Hashable { case press, release, scrollUp, scrollDown }

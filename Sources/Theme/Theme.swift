@@ -87,16 +87,22 @@ public struct Theme: Sendable {
     public var variant: String
     /// The styles set by the file (and what it inherits), by dotted key.
     var styles: [String: Style] {
-        didSet { resolved = Self.resolve(styles) }
+        didSet { resolved = Self.resolve(styles, monochrome: monochrome) }
     }
     /// Every role's style, resolved once (views ask for styles thousands of times a frame).
     private var resolved: [Role: Style]
+    /// No colour at all, even where the file sets none and a role's default has one; previews
+    /// are drawn in shades (`monochrome = true` in the file, or a terminal without colours).
+    public internal(set) var monochrome: Bool {
+        didSet { resolved = Self.resolve(styles, monochrome: monochrome) }
+    }
 
-    init(name: String, variant: String, styles: [String: Style]) {
+    init(name: String, variant: String, styles: [String: Style], monochrome: Bool = false) {
         self.name = name
         self.variant = variant
         self.styles = styles
-        resolved = Self.resolve(styles)
+        self.monochrome = monochrome
+        resolved = Self.resolve(styles, monochrome: monochrome)
     }
 
     public static let builtIn = Theme(name: "built-in", variant: "dark", styles: [:])
@@ -106,14 +112,23 @@ public struct Theme: Sendable {
         resolved[role] ?? role.fallback
     }
 
-    private static func resolve(_ styles: [String: Style]) -> [Role: Style] {
+    private static func resolve(_ styles: [String: Style], monochrome: Bool) -> [Role: Style] {
         Dictionary(uniqueKeysWithValues: Role.allCases.map { role in
             var key = role.rawValue
+            var style = role.fallback
             while true {
-                if let style = styles[key] { return (role, style) }
-                guard let dot = key.lastIndex(of: ".") else { return (role, role.fallback) }
+                if let found = styles[key] {
+                    style = found
+                    break
+                }
+                guard let dot = key.lastIndex(of: ".") else { break }
                 key = String(key[..<dot])
             }
+            if monochrome {
+                style.fg = nil
+                style.bg = nil
+            }
+            return (role, style)
         })
     }
 
@@ -126,15 +141,8 @@ public struct Theme: Sendable {
             s.bg = style.bg.flatMap { depth.reduce($0) }
             return s
         }
-        if depth == .none {
-            // The compiled defaults lose their colours too.
-            for role in Role.allCases where copy.styles[role.rawValue] == nil {
-                var s = copy.style(role)
-                s.fg = nil
-                s.bg = nil
-                copy.styles[role.rawValue] = s
-            }
-        }
+        // The compiled defaults lose their colours too.
+        if depth == .none { copy.monochrome = true }
         return copy
     }
 }
@@ -168,7 +176,7 @@ public struct ThemeLoader: Sendable {
     /// The names of the shipped themes.
     public static var shippedNames: [String] { embeddedThemes.map(\.name).sorted() }
 
-    static let topKeys: Set<String> = ["name", "variant", "inherits", "palette", "styles"]
+    static let topKeys: Set<String> = ["name", "variant", "inherits", "monochrome", "palette", "styles"]
     static let styleKeys: Set<String> = ["fg", "bg", "modifiers"]
     static let modifierNames: [String: Modifiers] = [
         "bold": .bold, "dim": .dim, "italic": .italic, "underline": .underline, "underlined": .underline,
@@ -202,12 +210,18 @@ public struct ThemeLoader: Sendable {
                 throw locate.error("cannot inherit from \"\(parent)\": no such theme", key: "inherits")
             }
             do {
-                base.styles = try load(parentText, chain: chain + [parentName]).styles
+                let inherited = try load(parentText, chain: chain + [parentName])
+            base.styles = inherited.styles
+            base.monochrome = inherited.monochrome
             } catch {
                 var located = error
                 if located.file == nil { located.file = "theme \(parentName)" }
                 throw located
             }
+        }
+        if let flag = root["monochrome"] {
+            guard let monochrome = flag as? Bool else { throw locate.error("monochrome must be true or false", key: "monochrome") }
+            base.monochrome = monochrome
         }
         var palette: [String: Color] = [:]
         if let table = root["palette"] {

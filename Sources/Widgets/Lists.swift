@@ -1,30 +1,5 @@
 public import TerminalCore
 
-/// The selection and scroll position of a list or table, kept by the caller.
-public struct ListState: Sendable, Hashable {
-    public var selected: Int?
-    /// The first visible row.
-    public var offset = 0
-
-    public init(selected: Int? = nil) { self.selected = selected }
-
-    /// Moves the selection by `delta` rows within `count`.
-    public mutating func move(by delta: Int, count: Int) {
-        guard count > 0 else { selected = nil; return }
-        selected = min(max((selected ?? (delta > 0 ? -1 : count)) + delta, 0), count - 1)
-    }
-
-    /// Scrolls so that the selection is visible in `height` rows.
-    public mutating func reveal(height: Int, count: Int) {
-        guard height > 0 else { return }
-        if let selected {
-            if selected < offset { offset = selected }
-            if selected >= offset + height { offset = selected - height + 1 }
-        }
-        offset = max(0, min(offset, max(0, count - height)))
-    }
-}
-
 /// A vertical list of lines with a highlighted selection.
 public struct List: Sendable {
     public var items: [Line]
@@ -167,11 +142,19 @@ public struct ImageBlock: Widget, Sendable {
     public var height: Int
     /// `width * height * 3` bytes, rows top to bottom.
     public var pixels: [UInt8]
+    /// Drawn in shades of one colour (block characters by brightness): for themes and
+    /// terminals without colour.
+    public var monochrome = false
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         self.width = width
         self.height = height
         self.pixels = pixels
+    }
+
+    public init(_ picture: Picture, monochrome: Bool = false) {
+        self.init(width: picture.width, height: picture.height, pixels: picture.pixels)
+        self.monochrome = monochrome
     }
 
     /// The cells the picture takes in `area` (two pixel rows per cell row).
@@ -195,6 +178,25 @@ public struct ImageBlock: Widget, Sendable {
             let sy = min(height - 1, py * height / pixelRows)
             let i = (sy * width + sx) * 3
             return .rgb(pixels[i], pixels[i + 1], pixels[i + 2])
+        }
+        func luma(_ px: Int, _ py: Int) -> Int {
+            let sx = min(width - 1, px * width / target.width)
+            let sy = min(height - 1, py * height / pixelRows)
+            let i = (sy * width + sx) * 3
+            return (299 * Int(pixels[i]) + 587 * Int(pixels[i + 1]) + 114 * Int(pixels[i + 2])) / 1000
+        }
+        if monochrome {
+            // Two pixel rows a cell, as brightness: space, ░, ▒, ▓, █.
+            let shades = [" ", "░", "▒", "▓", "█"].map { Glyph($0) }
+            for row in 0..<target.height {
+                for column in 0..<target.width {
+                    let level = (luma(column, row * 2) + luma(column, row * 2 + 1)) / 2
+                    let shade = shades[min(shades.count - 1, level * shades.count / 256)]
+                    let x = target.x + column, y = target.y + row
+                    buffer[x, y] = Cell(glyph: shade, width: 1, style: buffer[x, y].style)
+                }
+            }
+            return
         }
         for row in 0..<target.height {
             for column in 0..<target.width {

@@ -1,3 +1,4 @@
+import AppCore
 import BFL
 import Foundation
 import Theme
@@ -14,6 +15,9 @@ import Theme
 ///     daily = 200                # credits per calendar day
 ///     session = 50               # credits per studio session
 ///     confirm_above = 100        # ask before a submission estimated at this or more (0: never)
+///     [keys]
+///     quit = ["ctrl-q"]          # a command's keys, everywhere it is bound
+///     "jobs.abandon" = "A"       # or in one place only
 struct Config: Sendable, Equatable {
     var region: Region?
     var model: String?
@@ -25,6 +29,8 @@ struct Config: Sendable, Equatable {
     var maxDecodeMegapixels: Int?
     /// Nil: the default (`Budget.defaultConfirmAbove`); zero: never ask.
     var confirmAbove: Credits?
+    /// The studio's keys, with `[keys]` applied.
+    var keymap = Keymap.standard
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
     static func defaultPath(environment: [String: String]) -> String {
@@ -91,8 +97,33 @@ struct Config: Sendable, Equatable {
                     default: config.confirmAbove = credits
                     }
                 }
+            case "keys":
+                guard let table = value as? [String: Any] else { throw document.error("keys must be a table ([keys])", key: key) }
+                var entries: [(name: String, keys: [String])] = []
+                // `jobs.abandon = "A"` is a table `jobs` in TOML; `"jobs.abandon" = "A"` is one key.
+                func collect(_ table: [String: Any], prefix: String) throws {
+                    for (name, raw) in table.sorted(by: { $0.key < $1.key }) {
+                        let full = prefix + name
+                        if let nested = raw as? [String: Any], prefix.isEmpty {
+                            try collect(nested, prefix: full + ".")
+                        } else if let one = raw as? String {
+                            entries.append((full, [one]))
+                        } else if let many = raw as? [Any], let names = many as? [String] {
+                            entries.append((full, names))
+                        } else {
+                            throw document.error("keys.\(full) must be a key in quotes or a list of them, such as \"ctrl-q\" or [\"q\", \"f10\"]", key: name)
+                        }
+                    }
+                }
+                try collect(table, prefix: "")
+                do {
+                    config.keymap = try Keymap.standard.remapped(entries)
+                } catch {
+                    let name = error.entry.split(separator: ".").last.map(String.init) ?? error.entry
+                    throw document.error("[keys] \(error.message)", key: name)
+                }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget], [keys])", key: key)
             }
         }
         return config

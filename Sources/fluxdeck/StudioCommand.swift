@@ -87,6 +87,7 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var state = AppState(modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel))
+        state.keymap = settings.keymap
         state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
                               confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove)
         state.jobsOutliveSession = session.simulator == nil

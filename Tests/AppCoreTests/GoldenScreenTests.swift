@@ -141,6 +141,34 @@ struct GoldenScreenTests {
         }
     }
 
+    @Test("mono draws no colour at all: a preview becomes shades, every role loses its colour; default shows the picture in colour")
+    func monoPreview() throws {
+        var state = Self.base()
+        let path = "/tmp/fluxdeck-mono/picture.jpg"
+        var record = Self.record(1, .done, prompt: "a gradient")
+        record.outputPath = path
+        _ = reduce(&state, .jobsLoaded([record]))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        // A left-to-right gradient from black to white, 16×8.
+        let pixels = (0..<8).flatMap { _ in (0..<16).flatMap { x in Array(repeating: UInt8(x * 17), count: 3) } }
+        _ = reduce(&state, .previewLoaded(path: path, Picture(width: 16, height: 8, pixels: pixels)))
+        state.focus = .outputs
+        #expect(state.selectedOutput?.outputPath == path)
+        let mono = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "mono")))
+        #expect(mono.monochrome)
+        for shown in [state, { var s = state; s.details = record.id; return s }()] {
+            let buffer = render(shown, theme: mono, area: Rect(width: 120, height: 40)).buffer
+            #expect(buffer.cells.allSatisfy { $0.style.fg == .default && $0.style.bg == .default })
+            let text = buffer.lines.joined()
+            #expect(text.contains("█") && text.contains("▒"), "the preview is drawn in shades")
+        }
+        let colour = render(state, theme: try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default"))),
+                            area: Rect(width: 120, height: 40)).buffer
+        #expect(colour.cells.contains { if case .rgb = $0.style.fg { $0.symbol == "▀" } else { false } })
+        // NO_COLOR: any theme reduced to no colours is monochrome too.
+        #expect(try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "frost"))).reduced(to: .none).monochrome)
+    }
+
     @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
     func golden(size: (Int, Int)) throws {
         let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default")))

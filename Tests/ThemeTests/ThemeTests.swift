@@ -70,7 +70,7 @@ struct ThemeTests {
 
     @Test("bad files name the line", arguments: [
         ("name = \"x\"\n[styles]\n\"pane.border\" = { fg = \"nope\" }\n", "line 3, column 1: \"pane.border\": unknown colour \"nope\" for fg"),
-        ("name = \"x\"\ncolour = 1\n", "line 2, column 1: unknown key \"colour\" (known: inherits, name, palette, styles, variant)"),
+        ("name = \"x\"\ncolour = 1\n", "line 2, column 1: unknown key \"colour\" (known: inherits, monochrome, name, palette, styles, variant)"),
         ("name = \"x\"\n[styles]\n  \"pane.borders\" = \"red\"\n", "line 3, column 3: unknown role \"pane.borders\""),
         ("name = \"x\"\n[palette]\nsea = \"#12345\"\n", "line 3, column 1: palette colour \"sea\" must be #rrggbb or an ANSI name (got #12345)"),
         ("name = \"x\"\n[styles]\n\"ui.text\" = { modifiers = [\"blink\"] }\n", "line 3, column 1: \"ui.text\": unknown modifier \"blink\""),

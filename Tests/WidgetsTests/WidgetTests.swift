@@ -114,16 +114,13 @@ struct TextEditorTests {
         #expect(editor.column == 17)
     }
 
-    @Test("Ctrl-U, Ctrl-K, Ctrl-W and yank", arguments: [
-        ([Key.ctrl("u")], "", 0), ([Key.ctrl("w")], "one two ", 8), ([Key.ctrl("w"), Key.ctrl("y")], "one two three", 13),
-        ([Key(.home), Key.ctrl("k")], "", 0), ([Key(.left), Key(.left), Key.ctrl("k"), Key(.home), Key.ctrl("y")], "eeone two thr", 2),
+    @Test("cut to the start, to the end, a word, and yank", arguments: [
+        ([EditCommand.killToLineStart], "", 0), ([.killWordBackward], "one two ", 8), ([.killWordBackward, .yank], "one two three", 13),
+        ([.lineStart, .killToLineEnd], "", 0), ([.left, .left, .killToLineEnd, .lineStart, .yank], "eeone two thr", 2),
     ])
-    func killAndYank(_ keys: [Key], _ text: String, _ column: Int) {
+    func killAndYank(_ commands: [EditCommand], _ text: String, _ column: Int) {
         var editor = TextEditor(text: "one two three")
-        for key in keys {
-            let used = editor.handle(key)
-            #expect(used)
-        }
+        for command in commands { editor.apply(command) }
         #expect(editor.text == text)
         #expect(editor.column == column)
     }
@@ -143,14 +140,14 @@ struct TextEditorTests {
         editor.setText("second")
         editor.commitToHistory()
         editor.setText("draft")
-        editor.handle(Key(.up))
+        editor.apply(.up)
         #expect(editor.text == "second")
-        editor.handle(Key(.up))
+        editor.apply(.up)
         #expect(editor.text == "first")
-        editor.handle(Key(.up))
+        editor.apply(.up)
         #expect(editor.text == "first")
-        editor.handle(Key(.down))
-        editor.handle(Key(.down))
+        editor.apply(.down)
+        editor.apply(.down)
         #expect(editor.text == "draft")
     }
 

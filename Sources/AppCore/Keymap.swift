@@ -1,0 +1,318 @@
+public import TerminalCore
+
+/// Everything a key can do in the studio. Which key does what is decided in one place, the
+/// `Keymap`; the reducer matches commands, and the status bar and `?` help are made from it.
+public enum Command: String, Sendable, Hashable, CaseIterable {
+    case nextPane = "next-pane", previousPane = "previous-pane", help, quit, dismiss, submit
+    // Moving: lines of text, rows of a list or the form, the help's lines.
+    case up, down, left, right, pageUp = "page-up", pageDown = "page-down", first, last
+    // Editing text (the prompt and one-line fields).
+    case newLine = "new-line", wordLeft = "word-left", wordRight = "word-right"
+    case lineStart = "line-start", lineEnd = "line-end"
+    case deleteBackward = "delete-backward", deleteForward = "delete-forward"
+    case killToLineStart = "kill-to-line-start", killToLineEnd = "kill-to-line-end"
+    case killWordBackward = "kill-word-backward", yank
+    // The form, the lists and the overlays.
+    case edit, reset, details, cancel, abandon, again
+    case againNewSeed = "again-new-seed"
+    case filter, open
+    case useAsReference = "use-as-reference"
+    case copyPath = "copy-path"
+    case delete, accept, close, yes, no
+
+    /// The editing command this is, where text is being edited.
+    public var editCommand: EditCommand? {
+        switch self {
+        case .newLine: .newLine
+        case .up: .up
+        case .down: .down
+        case .left: .left
+        case .right: .right
+        case .wordLeft: .wordLeft
+        case .wordRight: .wordRight
+        case .lineStart: .lineStart
+        case .lineEnd: .lineEnd
+        case .deleteBackward: .deleteBackward
+        case .deleteForward: .deleteForward
+        case .killToLineStart: .killToLineStart
+        case .killToLineEnd: .killToLineEnd
+        case .killWordBackward: .killWordBackward
+        case .yank: .yank
+        default: nil
+        }
+    }
+}
+
+/// Where a key is pressed: a pane, or a mode that takes the keys first.
+public enum KeyContext: String, Sendable, Hashable, CaseIterable {
+    case global, prompt, model, jobs, outputs
+    /// A one-line field being edited (a seed, a size, a path, the outputs filter).
+    case field
+    case help, picker, confirm
+
+    /// Printable keys type text here instead of running commands.
+    public var isText: Bool { self == .prompt || self == .field }
+
+    /// Contexts whose keys work here too, after this one's own.
+    var fallbacks: [KeyContext] {
+        switch self {
+        case .prompt, .model, .jobs, .outputs: [.global]
+        default: []
+        }
+    }
+
+    public var title: String {
+        switch self {
+        case .global: "Everywhere"
+        case .prompt: "Prompt"
+        case .model: "Model"
+        case .jobs: "Jobs"
+        case .outputs: "Outputs"
+        case .field: "Typing in a field"
+        case .help: "This help"
+        case .picker: "The model list"
+        case .confirm: "A question (y/n)"
+        }
+    }
+
+    public init(_ focus: Focus) {
+        switch focus {
+        case .prompt: self = .prompt
+        case .model: self = .model
+        case .jobs: self = .jobs
+        case .outputs: self = .outputs
+        }
+    }
+}
+
+/// A command bound to keys in one context, with its help text.
+public struct Binding: Sendable, Hashable {
+    public var context: KeyContext
+    public var command: Command
+    public var keys: [Key]
+    public var help: String
+    /// The status bar's label; nil keeps the binding out of the status bar (it is in `?`).
+    public var hint: String?
+
+    init(_ context: KeyContext, _ command: Command, _ keys: [Key], _ help: String, hint: String? = nil) {
+        self.context = context
+        self.command = command
+        self.keys = keys
+        self.help = help
+        self.hint = hint
+    }
+}
+
+public struct KeymapError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The entry of `[keys]` the problem is in.
+    public var entry: String
+    public var message: String
+    public var description: String { message }
+}
+
+/// The studio's keys: the one table every key is matched against, and what help and the
+/// status bar are made from. `[keys]` in `config.toml` remaps commands.
+public struct Keymap: Sendable, Hashable {
+    public private(set) var bindings: [Binding]
+
+    public init(bindings: [Binding]) { self.bindings = bindings }
+
+    /// The command `key` runs in `context`, looking in the context's fallbacks after it. In a
+    /// text context a printable key types and runs nothing.
+    public func command(for key: Key, in context: KeyContext) -> Command? {
+        if context.isText, key.isText { return nil }
+        for place in [context] + context.fallbacks {
+            if let binding = bindings.first(where: { $0.context == place && usableKeys($0, in: context).contains(key) }) {
+                return binding.command
+            }
+        }
+        return nil
+    }
+
+    /// The bindings of `context` itself, in table order.
+    public func bindings(in context: KeyContext) -> [Binding] { bindings.filter { $0.context == context } }
+
+    /// The keys of `binding` that work in `context`: where text is typed, printable ones type.
+    public func usableKeys(_ binding: Binding, in context: KeyContext) -> [Key] {
+        context.isText ? binding.keys.filter { !$0.isText } : binding.keys
+    }
+
+    /// The status bar in `context`: its own hinted bindings, then those of its fallbacks, each
+    /// named by its first key that works there. Neighbours with the same label share it ("↑↓").
+    public func hints(for context: KeyContext) -> [(key: String, label: String)] {
+        var hints: [(key: String, label: String)] = []
+        for place in [context] + context.fallbacks {
+            for binding in bindings(in: place) {
+                guard let label = binding.hint, let key = usableKeys(binding, in: context).first else { continue }
+                if let last = hints.last, last.label == label {
+                    hints[hints.count - 1].key += key.description
+                } else {
+                    hints.append((key.description, label))
+                }
+            }
+        }
+        return hints
+    }
+
+    /// `?` help: every context with its bindings and all their keys.
+    public func helpSections() -> [(title: String, rows: [(keys: String, help: String)])] {
+        KeyContext.allCases.compactMap { context in
+            let rows = bindings(in: context).filter { !$0.keys.isEmpty }.map { binding in
+                (keys: binding.keys.map(\.description).joined(separator: " "), help: binding.help)
+            }
+            return rows.isEmpty ? nil : (context.title, rows)
+        }
+    }
+
+    /// This keymap with `entries` of `[keys]` applied: `command = "key"` or `= ["key", …]`
+    /// replaces the command's keys in every context it is bound in; `context.command`
+    /// (`jobs.abandon`) in that context only.
+    public func remapped(_ entries: [(name: String, keys: [String])]) throws(KeymapError) -> Keymap {
+        var map = self
+        for (name, keyNames) in entries {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            let contextName = parts.count == 2 ? parts[0] : nil
+            let commandName = parts.last ?? name
+            var context: KeyContext?
+            if let contextName {
+                guard let found = KeyContext(rawValue: contextName) else {
+                    throw KeymapError(entry: name, message: "unknown place \"\(contextName)\" in \"\(name)\" (known: \(KeyContext.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                context = found
+            }
+            guard let command = Command(rawValue: commandName) else {
+                throw KeymapError(entry: name, message: "unknown command \"\(commandName)\" (known: \(Command.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            var keys: [Key] = []
+            for keyName in keyNames {
+                guard let key = Key(name: keyName) else {
+                    throw KeymapError(entry: name, message: "\"\(name)\": unknown key \"\(keyName)\" (such as q, ctrl-q, alt-enter, f1, pgdn, space)")
+                }
+                keys.append(key)
+            }
+            if command == .quit, keys.isEmpty {
+                throw KeymapError(entry: name, message: "quit needs at least one key")
+            }
+            let targets = map.bindings.indices.filter { map.bindings[$0].command == command && (context == nil || map.bindings[$0].context == context) }
+            guard !targets.isEmpty else {
+                throw KeymapError(entry: name, message: "\"\(commandName)\" is not a command of \(context?.rawValue ?? "any place")")
+            }
+            for index in targets { map.bindings[index].keys = keys }
+        }
+        try map.checkConflicts()
+        return map
+    }
+
+    /// Two commands of one context on one key. (A pane's key may hide the same key's global
+    /// command there: the pane's own keys come first.)
+    private func checkConflicts() throws(KeymapError) {
+        for context in KeyContext.allCases {
+            var seen: [Key: Command] = [:]
+            for binding in bindings(in: context) {
+                for key in binding.keys {
+                    if let other = seen[key], other != binding.command {
+                        throw KeymapError(entry: binding.command.rawValue,
+                                          message: "\(key) would do both \(other.rawValue) and \(binding.command.rawValue) in \(context.rawValue)")
+                    }
+                    seen[key] = binding.command
+                }
+            }
+        }
+    }
+}
+
+extension Keymap {
+    /// The keys as shipped.
+    public static let standard = Keymap(bindings: [
+        // Everywhere (the panes; overlays and fields take their own keys).
+        Binding(.global, .nextPane, [Key(.tab)], "next pane", hint: "pane"),
+        Binding(.global, .previousPane, [Key(.backTab)], "previous pane"),
+        Binding(.global, .help, [.char("?"), Key(.function(1))], "this help", hint: "help"),
+        Binding(.global, .quit, [.char("q"), .ctrl("q"), .ctrl("c")], "quit (asks first while jobs run)", hint: "quit"),
+        Binding(.global, .dismiss, [Key(.escape)], "clear the message line"),
+
+        // The prompt: text, so printable keys type.
+        Binding(.prompt, .submit, [Key(.enter)], "submit the prompt", hint: "submit"),
+        Binding(.prompt, .newLine, [Key(.enter, .alt), .ctrl("j")], "new line", hint: "new line"),
+        Binding(.prompt, .up, [Key(.up)], "line up; on the first line, the previous prompt", hint: "history"),
+        Binding(.prompt, .down, [Key(.down)], "line down; on the last line, the next prompt", hint: "history"),
+        Binding(.prompt, .left, [Key(.left), .ctrl("b")], "character left"),
+        Binding(.prompt, .right, [Key(.right), .ctrl("f")], "character right"),
+        Binding(.prompt, .wordLeft, [Key(.left, .ctrl), Key(.left, .alt), .alt("b")], "word left"),
+        Binding(.prompt, .wordRight, [Key(.right, .ctrl), Key(.right, .alt), .alt("f")], "word right"),
+        Binding(.prompt, .lineStart, [Key(.home), .ctrl("a")], "start of the line"),
+        Binding(.prompt, .lineEnd, [Key(.end), .ctrl("e")], "end of the line"),
+        Binding(.prompt, .deleteBackward, [Key(.backspace), .ctrl("h")], "delete the character before the cursor"),
+        Binding(.prompt, .deleteForward, [Key(.delete), .ctrl("d")], "delete the character under the cursor"),
+        Binding(.prompt, .killToLineStart, [.ctrl("u")], "cut to the start of the line"),
+        Binding(.prompt, .killToLineEnd, [.ctrl("k")], "cut to the end of the line"),
+        Binding(.prompt, .killWordBackward, [.ctrl("w")], "cut the word before the cursor"),
+        Binding(.prompt, .yank, [.ctrl("y")], "paste what was cut last"),
+
+        // The model pane's form.
+        Binding(.model, .up, [Key(.up)], "previous setting", hint: "setting"),
+        Binding(.model, .down, [Key(.down)], "next setting", hint: "setting"),
+        Binding(.model, .left, [Key(.left), .char("-")], "change it down", hint: "change"),
+        Binding(.model, .right, [Key(.right), .char("+"), .char("=")], "change it up", hint: "change"),
+        Binding(.model, .edit, [.char("e")], "type a size, seed or path; on model, the list", hint: "edit"),
+        Binding(.model, .reset, [Key(.delete), Key(.backspace)], "back to the default (random seed, empty slot)", hint: "default"),
+        Binding(.model, .submit, [Key(.enter)], "submit (on the model and typed rows: edit)", hint: "submit"),
+
+        Binding(.jobs, .up, [Key(.up)], "previous job"),
+        Binding(.jobs, .down, [Key(.down)], "next job"),
+        Binding(.jobs, .pageUp, [Key(.pageUp)], "ten jobs up"),
+        Binding(.jobs, .pageDown, [Key(.pageDown)], "ten jobs down"),
+        Binding(.jobs, .first, [Key(.home)], "newest job"),
+        Binding(.jobs, .last, [Key(.end)], "oldest job"),
+        Binding(.jobs, .details, [.char("i"), Key(.enter)], "details", hint: "details"),
+        Binding(.jobs, .cancel, [.char("c")], "cancel a job not sent yet", hint: "cancel"),
+        Binding(.jobs, .abandon, [.char("a")], "abandon a sent job (it may still be charged)", hint: "abandon"),
+        Binding(.jobs, .again, [.char("r")], "same seed again, or retry; a failed save: download again", hint: "again"),
+        Binding(.jobs, .againNewSeed, [.char("n")], "run again with a new seed", hint: "new seed"),
+
+        Binding(.outputs, .up, [Key(.up)], "previous image"),
+        Binding(.outputs, .down, [Key(.down)], "next image (older ones load as you reach the end)"),
+        Binding(.outputs, .pageUp, [Key(.pageUp)], "ten images up"),
+        Binding(.outputs, .pageDown, [Key(.pageDown)], "ten images down"),
+        Binding(.outputs, .first, [Key(.home)], "newest image"),
+        Binding(.outputs, .last, [Key(.end)], "oldest image loaded"),
+        Binding(.outputs, .filter, [.char("/")], "filter (words, model:, status:)", hint: "filter"),
+        Binding(.outputs, .details, [.char("i"), Key(.enter)], "details", hint: "details"),
+        Binding(.outputs, .open, [.char("o")], "open in the system viewer", hint: "open"),
+        Binding(.outputs, .useAsReference, [.char("u")], "use as a reference image", hint: "as ref"),
+        Binding(.outputs, .copyPath, [.char("y")], "copy the path", hint: "copy"),
+        Binding(.outputs, .again, [.char("r")], "run again with the same seed"),
+        Binding(.outputs, .againNewSeed, [.char("n")], "run again with a new seed"),
+        Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
+
+        // A one-line field: text, so printable keys type.
+        Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),
+        Binding(.field, .close, [Key(.escape)], "cancel (in the filter: clear it)", hint: "cancel"),
+        Binding(.field, .left, [Key(.left), .ctrl("b")], "character left"),
+        Binding(.field, .right, [Key(.right), .ctrl("f")], "character right"),
+        Binding(.field, .wordLeft, [Key(.left, .ctrl), Key(.left, .alt), .alt("b")], "word left"),
+        Binding(.field, .wordRight, [Key(.right, .ctrl), Key(.right, .alt), .alt("f")], "word right"),
+        Binding(.field, .lineStart, [Key(.home), .ctrl("a")], "start"),
+        Binding(.field, .lineEnd, [Key(.end), .ctrl("e")], "end"),
+        Binding(.field, .deleteBackward, [Key(.backspace), .ctrl("h")], "delete before the cursor"),
+        Binding(.field, .deleteForward, [Key(.delete), .ctrl("d")], "delete under the cursor"),
+        Binding(.field, .killToLineStart, [.ctrl("u")], "cut to the start"),
+        Binding(.field, .killToLineEnd, [.ctrl("k")], "cut to the end"),
+        Binding(.field, .killWordBackward, [.ctrl("w")], "cut the word before the cursor"),
+        Binding(.field, .yank, [.ctrl("y")], "paste what was cut last"),
+
+        Binding(.help, .up, [Key(.up)], "scroll up", hint: "scroll"),
+        Binding(.help, .down, [Key(.down)], "scroll down", hint: "scroll"),
+        Binding(.help, .pageUp, [Key(.pageUp)], "a page up"),
+        Binding(.help, .pageDown, [Key(.pageDown)], "a page down"),
+        Binding(.help, .close, [Key(.escape), .char("?"), .char("q")], "close (any other key too)", hint: "close"),
+
+        Binding(.picker, .up, [Key(.up)], "previous model", hint: "choose"),
+        Binding(.picker, .down, [Key(.down)], "next model", hint: "choose"),
+        Binding(.picker, .accept, [Key(.enter)], "use this model", hint: "use this model"),
+        Binding(.picker, .close, [Key(.escape), .char("q"), Key(.tab), Key(.backTab)], "close", hint: "close"),
+
+        Binding(.confirm, .yes, [.char("y"), .char("Y")], "yes (quitting: q and Ctrl-C also say yes)", hint: "yes"),
+        Binding(.confirm, .no, [.char("n"), .char("N"), Key(.escape)], "no (any other key too)", hint: "no"),
+    ])
+}

@@ -1,0 +1,202 @@
+import AppCore
+import AppUI
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Theme
+
+@Suite("Keymap: the one place keys are bound")
+struct KeymapTests {
+    let keymap = Keymap.standard
+
+    /// Thirty jobs, newest first: index 3 is queued, 4 running, the others saved images.
+    func richState() -> AppState {
+        var state = AppState(region: .eu, now: Date(timeIntervalSince1970: 10_000))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        let records = (0..<30).map { n -> JobRecord in
+            let phase: JobPhase = n == 3 ? .queued : n == 4 ? .running : .done
+            return job("job-\(n)", phase, prompt: "prompt \(n)", output: phase == .done ? "/tmp/fluxdeck-keys/\(n).jpg" : nil,
+                       seed: n, created: Date(timeIntervalSince1970: Double(5_000 - n)))
+        }
+        _ = reduce(&state, .jobsLoaded(records))
+        state.jobsList.selected = 10
+        state.outputsList.selected = 10
+        state.editor = TextEditor(text: "one two\nthree four")
+        state.editor.seedHistory(["an earlier prompt"])
+        // The cursor inside the first line: every motion and deletion has something to do.
+        state.editor.apply(.up)
+        state.editor.apply(.lineStart)
+        for _ in 0..<3 { state.editor.apply(.right) }
+        state.message = .init(text: "a message", isError: false)
+        state.count = 3
+        state.settings.seed = 5
+        return state
+    }
+
+    /// What a key press may change, as text.
+    func fingerprint(_ state: AppState) -> String {
+        "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
+            + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter)"
+    }
+
+    /// `state` put where `binding` works, on a row or job where its command has something to do.
+    func prepared(for binding: Binding) -> AppState {
+        var state = richState()
+        let rows = state.formRows
+        switch binding.context {
+        case .global: state.focus = .jobs
+        case .prompt: state.focus = .prompt
+        case .model:
+            state.focus = .model
+            let row: FormRow = [.reset, .edit].contains(binding.command) ? .seed : .count
+            state.formIndex = rows.firstIndex(of: row) ?? 0
+        case .jobs:
+            state.focus = .jobs
+            switch binding.command {
+            case .cancel: state.jobsList.selected = 3
+            case .abandon: state.jobsList.selected = 4
+            default: break
+            }
+        case .outputs: state.focus = .outputs
+        case .field:
+            state.focus = .model
+            var editor = TextEditor(text: "12345")
+            editor.apply(.lineStart)
+            editor.apply(.right)
+            editor.apply(.right)
+            state.fieldEdit = FieldEdit(target: .row(.seed), editor: editor)
+        case .help:
+            state.showHelp = true
+            state.helpScroll = 20
+        case .picker: state.picker = 3
+        case .confirm: state.confirming = .delete(jobID: "job-10")
+        }
+        if binding.command == .yank {
+            // Something to yank: cut first (the yank is compared with the state after the cut).
+            if binding.context == .field {
+                state.fieldEdit?.editor.apply(.killToLineStart)
+            } else {
+                state.editor.apply(.killToLineStart)
+            }
+        }
+        return state
+    }
+
+    @Test("every key of every binding reaches its command, in its place and in the panes that fall back to it")
+    func matching() {
+        for binding in keymap.bindings {
+            for key in keymap.usableKeys(binding, in: binding.context) {
+                #expect(keymap.command(for: key, in: binding.context) == binding.command, "\(key) in \(binding.context)")
+            }
+            guard binding.context == .global else { continue }
+            for pane in [KeyContext.prompt, .model, .jobs, .outputs] {
+                for key in keymap.usableKeys(binding, in: pane) {
+                    let own = keymap.bindings(in: pane).first { $0.keys.contains(key) }
+                    #expect(keymap.command(for: key, in: pane) == (own?.command ?? binding.command), "\(key) in \(pane)")
+                }
+            }
+        }
+        // Where text is typed, printable keys type: q and ? are text in the prompt and fields.
+        #expect(keymap.command(for: .char("q"), in: .prompt) == nil)
+        #expect(keymap.command(for: .char("?"), in: .field) == nil)
+        #expect(keymap.command(for: .ctrl("q"), in: .prompt) == .quit)
+        #expect(keymap.command(for: .char("q"), in: .jobs) == .quit)
+    }
+
+    @Test("pressing every bound key does what its binding says: the state changes or an effect is asked for")
+    func everyKeyDoesSomething() {
+        for binding in keymap.bindings {
+            for key in keymap.usableKeys(binding, in: binding.context) {
+                var state = prepared(for: binding)
+                let before = fingerprint(state)
+                let effects = reduce(&state, .key(key))
+                #expect(!effects.isEmpty || fingerprint(state) != before, "\(key) (\(binding.command.rawValue)) in \(binding.context) did nothing")
+            }
+        }
+    }
+
+    @Test("the status bar is made from the keymap: per pane and per mode, with keys that work there")
+    func hints() throws {
+        func bar(_ state: AppState) -> String {
+            let buffer = render(state, theme: .builtIn, area: Rect(width: 160, height: 40)).buffer
+            return buffer.lines.last?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        var state = richState()
+        state.focus = .prompt
+        #expect(bar(state) == "Enter submit  Alt-Enter new line  ↑↓ history  Tab pane  F1 help  Ctrl-Q quit")
+        state.focus = .jobs
+        #expect(bar(state) == "i details  c cancel  a abandon  r again  n new seed  Tab pane  ? help  q quit")
+        state.showHelp = true
+        #expect(bar(state) == "↑↓ scroll  Esc close")
+        state.showHelp = false
+        _ = reduce(&state, .key(.char("a")))
+        state.jobsList.selected = 4
+        _ = reduce(&state, .key(.char("a")))
+        #expect(state.confirming != nil)
+        #expect(bar(state) == "y yes  n no")
+        state.confirming = nil
+        state.fieldEdit = FieldEdit(target: .filter, editor: TextEditor())
+        #expect(bar(state) == "Enter done  Esc cancel")
+        state.fieldEdit = nil
+        state.picker = 0
+        #expect(bar(state) == "↑↓ choose  Enter use this model  Esc close")
+    }
+
+    @Test("? help lists every binding with all its keys")
+    func help() {
+        var state = richState()
+        state.showHelp = true
+        var shown = ""
+        // The help scrolls: read it page by page.
+        for scroll in stride(from: 0, through: 200, by: 20) {
+            state.helpScroll = scroll
+            shown += render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        }
+        for binding in keymap.bindings {
+            #expect(shown.contains(binding.help), "\(binding.help)")
+            #expect(shown.contains(binding.keys.map(\.description).joined(separator: " ")), "\(binding.keys)")
+        }
+        for context in KeyContext.allCases { #expect(shown.contains(context.title)) }
+    }
+
+    @Test("[keys] remaps a command everywhere or in one place; hints and matching follow; bad entries say what is wrong")
+    func remapping() throws {
+        let remapped = try keymap.remapped([("quit", ["ctrl-x"]), ("jobs.abandon", ["A"]), ("help", ["f2"])])
+        #expect(remapped.command(for: .ctrl("x"), in: .prompt) == .quit)
+        #expect(remapped.command(for: .char("q"), in: .jobs) == nil)
+        #expect(remapped.command(for: .char("A"), in: .jobs) == .abandon)
+        #expect(remapped.command(for: .char("a"), in: .jobs) == nil)
+        #expect(remapped.command(for: Key(.function(2)), in: .outputs) == .help)
+        #expect(remapped.hints(for: .prompt).map { "\($0.key) \($0.label)" }.suffix(2) == ["F2 help", "Ctrl-X quit"])
+
+        let problems: [([(String, [String])], String)] = [
+            ([("quitt", ["q"])], "unknown command \"quitt\""),
+            ([("pane.quit", ["q"])], "unknown place \"pane\""),
+            ([("jobs.filter", ["f"])], "\"filter\" is not a command of jobs"),
+            ([("quit", ["hyper-q"])], "unknown key \"hyper-q\""),
+            ([("quit", [])], "quit needs at least one key"),
+            ([("jobs.cancel", ["a"])], "a would do both"),
+        ]
+        for (entries, message) in problems {
+            let error = try #require(throws: KeymapError.self) { try keymap.remapped(entries.map { (name: $0.0, keys: $0.1) }) }
+            #expect(error.message.contains(message), "\(error.message)")
+        }
+    }
+
+    @Test("key names as a configuration writes them", arguments: [
+        ("q", Key.char("q")), ("Q", Key.char("Q")), ("?", Key.char("?")), ("-", Key.char("-")), ("ctrl-q", Key.ctrl("q")),
+        ("Ctrl-Q", Key.ctrl("q")), ("alt-enter", Key(.enter, .alt)), ("shift-tab", Key(.backTab)), ("f12", Key(.function(12))),
+        ("pgdn", Key(.pageDown)), ("space", Key.char(" ")), ("ctrl--", Key(.char("-"), .ctrl)), ("esc", Key(.escape)),
+    ])
+    func keyNames(_ name: String, _ key: Key) {
+        #expect(Key(name: name) == key)
+    }
+
+    @Test("names that are not keys", arguments: ["", "ctrl-", "hyper-q", "f99", "enterr", "ctrl-alt"])
+    func badKeyNames(_ name: String) {
+        #expect(Key(name: name) == nil)
+    }
+}
