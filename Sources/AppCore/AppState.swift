@@ -138,6 +138,9 @@ public struct AppState: Sendable {
     public var olderOutputsMayExist = false
     /// A read of older images is under way.
     public var loadingOutputs = false
+    /// The number of the latest read of images asked for: a reply to an older one (a filter
+    /// changed while it ran) adds its images but does not end the newer read.
+    public var outputsGeneration = 0
     /// The job whose details are shown in an overlay.
     public var details: String?
     /// Small pictures of saved images, decoded and scaled off the main loop.
@@ -191,6 +194,9 @@ public struct AppState: Sendable {
         self.region = region
         self.now = now
     }
+
+    /// The outputs pane shows its filter line (a filter is set or being typed).
+    public var outputsFilterShown: Bool { !outputsFilter.isEmpty || fieldEdit?.target == .filter }
 
     public var model: Model { Catalog.all[modelIndex] }
 
@@ -417,7 +423,8 @@ public enum Action: Sendable {
     case previewLoaded(path: String, Picture?, problem: String? = nil)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
     /// ledger has no more.
-    case outputsLoaded([JobRecord], filter: String, exhausted: Bool)
+    /// Images read from the ledger; `generation` is the read's (nil: not a reply to a read).
+    case outputsLoaded([JobRecord], filter: String, exhausted: Bool, generation: Int? = nil)
     case outputDeleted(jobID: String, problem: String?)
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
@@ -436,7 +443,7 @@ public enum Effect: Sendable, Hashable {
     case inspectReference(slot: Int, path: String)
     case loadPreview(path: String)
     /// Read up to a page of saved images older than `before` that match `filter`.
-    case loadOutputs(before: Date?, filter: String)
+    case loadOutputs(before: Date?, filter: String, generation: Int)
     case open(path: String)
     case copy(text: String)
     case deleteOutput(jobID: String)

@@ -42,6 +42,21 @@ public struct StudioLayout: Sendable, Hashable {
         return panes.first { $0.1.contains(x: x, y: y) }
     }
 
+    /// The rows a pane's list (the form, jobs, outputs) is drawn in: the pane's inside below
+    /// its border, and for the outputs below the filter line when one is shown. The views draw
+    /// the lists here and the reducer maps clicks with it, so a click picks the row it is on.
+    public func listBody(_ focus: Focus, filterShown: Bool) -> Rect {
+        let pane: Rect = switch focus {
+        case .prompt: prompt
+        case .model: model
+        case .jobs: jobs
+        case .outputs: outputs
+        }
+        let inner = pane.inset(by: 1)
+        guard focus == .outputs, filterShown, inner.height > 1 else { return inner }
+        return Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
+    }
+
     /// The first row a list shows so that the selection is visible (the list widget scrolls
     /// the same way from a zero offset).
     public static func offset(selected: Int?, visible: Int) -> Int {

@@ -61,10 +61,13 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.settings.references[slot] = ReferenceSlot(path: path, size: size, problem: problem.map(TerminalText.sanitize))
         if let problem { state.message = .init(text: TerminalText.sanitize(problem), isError: true) }
         return []
-    case .outputsLoaded(let records, let filter, let exhausted):
-        state.loadingOutputs = false
+    case .outputsLoaded(let records, let filter, let exhausted, let generation):
+        // Images of an older read are real images: they are kept, but only the latest read's
+        // reply ends the loading and says whether more exist.
         merge(records, into: &state)
-        if filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
+        let latest = generation == nil || generation == state.outputsGeneration
+        if generation == state.outputsGeneration { state.loadingOutputs = false }
+        if latest, filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
         clampSelections(&state)
         return previewEffects(state)
     case .previewLoaded(let path, let preview, let problem):
@@ -429,7 +432,7 @@ private func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
         clampSelections(&state)
         // The filter also searches the whole ledger, not only what is loaded.
         state.olderOutputsMayExist = true
-        return previewEffects(state) + loadOutputs(&state, before: nil)
+        return previewEffects(state) + loadOutputs(&state, before: nil, newSearch: true)
     case .row(.seed):
         if text.isEmpty {
             state.settings.seed = nil
@@ -595,11 +598,13 @@ private func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effe
     return previewEffects(state)
 }
 
-/// Asks for older images when the ledger may have some and no read is under way.
-private func loadOutputs(_ state: inout AppState, before: Date?) -> [Effect] {
-    guard state.olderOutputsMayExist, !state.loadingOutputs else { return [] }
+/// Asks for older images when the ledger may have some and no read is under way; a new
+/// search (a committed filter) is asked for even while an older read runs.
+private func loadOutputs(_ state: inout AppState, before: Date?, newSearch: Bool = false) -> [Effect] {
+    guard state.olderOutputsMayExist, newSearch || !state.loadingOutputs else { return [] }
     state.loadingOutputs = true
-    return [.loadOutputs(before: before, filter: state.outputsFilter)]
+    state.outputsGeneration += 1
+    return [.loadOutputs(before: before, filter: state.outputsFilter, generation: state.outputsGeneration)]
 }
 
 private func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
@@ -677,24 +682,27 @@ private func asksFirst(_ state: inout AppState, _ effect: Effect, credits: Credi
 private func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
     let layout = StudioLayout(width: state.width, height: state.height)
-    guard let (focus, rect) = layout.pane(at: event.x, event.y) else { return [] }
+    guard let (focus, _) = layout.pane(at: event.x, event.y) else { return [] }
     switch event.kind {
     case .press:
+        // The rows as they were drawn when the click came (before it closes a field).
+        let body = layout.listBody(focus, filterShown: state.outputsFilterShown)
         if state.fieldEdit != nil { state.fieldEdit = nil }
         state.focus = focus
-        let row = event.y - rect.y - 1
+        guard body.contains(x: event.x, y: event.y) else { return previewEffects(state) }
+        let row = event.y - body.y
         switch focus {
-        case .jobs where row >= 0:
-            let index = StudioLayout.offset(selected: state.jobsList.selected, visible: rect.height - 2) + row
+        case .jobs:
+            let index = StudioLayout.offset(selected: state.jobsList.selected, visible: body.height) + row
             if index < state.jobs.count { state.jobsList.selected = index }
-        case .outputs where row >= 0:
-            let index = StudioLayout.offset(selected: state.outputsList.selected, visible: rect.height - 2) + row
+        case .outputs:
+            let index = StudioLayout.offset(selected: state.outputsList.selected, visible: body.height) + row
             if index < state.filteredOutputs.count { state.outputsList.selected = index }
-        case .model where row >= 0:
+        case .model:
             // The form scrolls like the lists when it has more rows than fit.
-            let index = StudioLayout.offset(selected: min(state.formIndex, state.formRows.count - 1), visible: rect.height - 2) + row
+            let index = StudioLayout.offset(selected: min(state.formIndex, state.formRows.count - 1), visible: body.height) + row
             if index < state.formRows.count { state.formIndex = index }
-        default: break
+        case .prompt: break
         }
         return previewEffects(state)
     case .scrollUp, .scrollDown:

@@ -203,16 +203,16 @@ public final class StudioDriver<Backend: TerminalBackend> {
                     inbox.push(.referenceInspected(slot: slot, path: path, size: nil, problem: describeFailure(error)))
                 }
             }
-        case .loadOutputs(let before, let filter):
+        case .loadOutputs(let before, let filter, let generation):
             let tokens = OutputFilter(filter)
             Task.detached {
                 let page = JobStore.displayPage
                 do {
                     let records = try store.outputs(before: before, words: tokens.words, models: tokens.models,
                                                     statuses: tokens.statuses, limit: page)
-                    inbox.push(.outputsLoaded(records, filter: filter, exhausted: records.count < page))
+                    inbox.push(.outputsLoaded(records, filter: filter, exhausted: records.count < page, generation: generation))
                 } catch {
-                    inbox.push(.outputsLoaded([], filter: filter, exhausted: true))
+                    inbox.push(.outputsLoaded([], filter: filter, exhausted: true, generation: generation))
                     inbox.push(.notice(describeFailure(error), isError: true))
                 }
             }

@@ -20,7 +20,9 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     if let formCursor = modelPane(&buffer, layout.model, state, theme) { cursor = formCursor }
     costPane(&buffer, layout.cost, state, theme)
     jobsPane(&buffer, layout.jobs, state, theme)
-    if let filterCursor = outputsPane(&buffer, layout.outputs, state, theme) { cursor = filterCursor }
+    if let filterCursor = outputsPane(&buffer, layout.outputs, layout.listBody(.outputs, filterShown: state.outputsFilterShown), state, theme) {
+        cursor = filterCursor
+    }
     messageLine(&buffer, layout.message, state, theme)
     statusBar(&buffer, layout.status, state, theme)
     let overlay = state.showHelp || state.picker != nil || state.details != nil
@@ -285,13 +287,15 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     List(items).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: inner, state: &list)
 }
 
-private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
+/// `body` is where the list goes (below the filter line when it is shown): the same rectangle
+/// the reducer maps clicks with.
+private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
     let outputs = state.filteredOutputs
     let total = state.outputs.count
-    let filtering = !state.outputsFilter.isEmpty || state.fieldEdit?.target == .filter
+    let filtering = state.outputsFilterShown
     let more = state.olderOutputsMayExist ? "+" : ""
     let title = filtering ? "Outputs · \(outputs.count)\(more) of \(total)" : "Outputs · \(total)\(more)"
-    var inner = pane(&buffer, area, .outputs, state, theme, title: title)
+    let inner = pane(&buffer, area, .outputs, state, theme, title: title)
     var cursor: (x: Int, y: Int)?
     if filtering, inner.height > 1 {
         let line = Rect(x: inner.x, y: inner.y, width: inner.width, height: 1)
@@ -304,21 +308,20 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
         } else {
             buffer.setString(x: field.x, y: field.y, TerminalText.sanitize(state.outputsFilter), style: theme.style(.inputText), maxWidth: field.width)
         }
-        inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
     }
     guard !outputs.isEmpty else {
         let text = total == 0 ? "Saved images appear here." : "Nothing matches the filter (Esc in the filter clears it)."
-        buffer.setString(x: inner.x, y: inner.y, text, style: theme.style(.uiTextDim), maxWidth: inner.width)
+        buffer.setString(x: body.x, y: body.y, text, style: theme.style(.uiTextDim), maxWidth: body.width)
         return cursor
     }
     // A preview of the selected image beside the list when there is room.
-    var listArea = inner
-    if inner.width >= 56, inner.height >= 4, let path = state.selectedOutput?.outputPath,
+    var listArea = body
+    if body.width >= 56, body.height >= 4, let path = state.selectedOutput?.outputPath,
        state.previews[path] != nil || state.previewFailures[path] != nil {
-        let previewWidth = min(inner.width / 3, inner.height * 4)
-        let previewArea = Rect(x: inner.right - previewWidth, y: inner.y, width: previewWidth, height: inner.height)
+        let previewWidth = min(body.width / 3, body.height * 4)
+        let previewArea = Rect(x: body.right - previewWidth, y: body.y, width: previewWidth, height: body.height)
         previewOrReason(&buffer, previewArea, state, path, theme)
-        listArea = Rect(x: inner.x, y: inner.y, width: inner.width - previewWidth - 1, height: inner.height)
+        listArea = Rect(x: body.x, y: body.y, width: body.width - previewWidth - 1, height: body.height)
     }
     let first = StudioLayout.offset(selected: state.outputsList.selected, visible: listArea.height)
     let roomy = listArea.width >= 60

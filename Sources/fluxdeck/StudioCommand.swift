@@ -100,6 +100,8 @@ struct StudioCommand: AsyncParsableCommand {
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = notify.flatMap(openNotifier)
         var lastFrame = -1
+        var ticks = TickSchedule()
+        let clock = ContinuousClock()
 
         while !driver.quitRequested, !stop.isSet {
             driver.drainInbox()
@@ -113,11 +115,11 @@ struct StudioCommand: AsyncParsableCommand {
                 let lines = prompt.isEmpty ? 0 : prompt.split(separator: "\n", omittingEmptySubsequences: false).count
                 notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil) focus=\(s.focus) details=\(s.details != nil) pids=\(Set(s.elsewherePIDs.values).count)\(message)\n".utf8))
             }
-            // Idle means idle: block until a key, a signal or an event; tick the spinner only
-            // while jobs run.
+            // Idle means idle: block until a key, a signal or an event. While jobs run the
+            // spinner ticks on deadlines, however busy input is.
             var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&waits, 2, driver.state.runningCount > 0 ? 120 : -1)
-            if ready == 0 { driver.send(.tick(Date())) }
+            _ = poll(&waits, 2, ticks.timeout(now: clock.now, active: driver.state.runningCount > 0))
+            if ticks.due(now: clock.now, active: driver.state.runningCount > 0) { driver.send(.tick(Date())) }
             // The terminal hung up or failed: nobody is there any more. The jobs stay in the
             // ledger for the next start or `jobs resume`.
             if waits[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {

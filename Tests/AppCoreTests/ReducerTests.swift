@@ -416,11 +416,11 @@ struct ReducerTests {
         state.focus = .outputs
         #expect(press(Key(.down), in: &state) == [.loadPreview(path: "/o/6.jpg")])
         let effects = press(Key(.down), Key(.down), in: &state)
-        #expect(effects.contains(.loadOutputs(before: Date(timeIntervalSince1970: 1000), filter: "")))
+        #expect(effects.contains(.loadOutputs(before: Date(timeIntervalSince1970: 1000), filter: "", generation: 1)))
         // One read at a time.
         #expect(!press(Key(.down), in: &state).contains { if case .loadOutputs = $0 { true } else { false } })
         let older = (0..<3).map { job("o\($0)", .done, prompt: "old \($0)", output: "/o/old\($0).jpg", created: Date(timeIntervalSince1970: Double(10 + $0))) }
-        _ = reduce(&state, .outputsLoaded(older, filter: "", exhausted: true))
+        _ = reduce(&state, .outputsLoaded(older, filter: "", exhausted: true, generation: 1))
         #expect(state.outputs.count == 11)
         #expect(state.outputs.last?.id == "o0")
         #expect(!state.olderOutputsMayExist)
@@ -429,7 +429,7 @@ struct ReducerTests {
         // Committing a filter asks the ledger too.
         _ = press(.char("/"), in: &state)
         for character in "old" { _ = press(.char(character), in: &state) }
-        #expect(press(Key(.enter), in: &state).contains(.loadOutputs(before: nil, filter: "old")))
+        #expect(press(Key(.enter), in: &state).contains(.loadOutputs(before: nil, filter: "old", generation: 2)))
         #expect(state.filteredOutputs.count == 3)
     }
 

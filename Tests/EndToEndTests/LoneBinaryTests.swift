@@ -16,7 +16,22 @@ struct LoneBinaryTests {
         let folder = sandbox.root.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let copy = folder.appendingPathComponent("fluxdeck")
-        try FileManager.default.copyItem(at: try BinaryRunner.binaryURL(), to: copy)
+        // Written through a close-on-exec descriptor: a child that another test spawns at the
+        // same moment must not inherit it open for writing (exec would fail, "text file busy").
+        let bytes = try Data(contentsOf: try BinaryRunner.binaryURL())
+        let descriptor = open(copy.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        #expect(descriptor >= 0)
+        let written = bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+            return offset
+        }
+        close(descriptor)
+        #expect(written == bytes.count)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["fluxdeck"])
         return copy.path
     }

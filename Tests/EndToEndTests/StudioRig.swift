@@ -22,7 +22,8 @@ struct StudioRig {
         let variables = environment.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
         let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
         let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT LANG=C.UTF-8 LC_ALL=C.UTF-8 "
-            + "TERM=tmux-256color \(variables) '\(binary)' \(quoted) --notify '\(fifo)'; echo \"exit=$?\"; read x"
+            + "TERM=tmux-256color \(variables) '\(binary)' \(quoted) --notify '\(fifo)'; echo \"exit=$?\"; "
+            + "tmux -L \(socket) wait-for -S finished; read x"
         let rig = StudioRig(socket: socket, lines: try Self.open(fifo))
         _ = try await rig.smoke.tmux(["-L", socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "40", command], capture: false)
         return rig
@@ -61,6 +62,21 @@ struct StudioRig {
             if pieces.allSatisfy(line.contains) { return line }
         }
         return nil
+    }
+
+    /// Waits until the studio has exited, and returns the screen (which ends in `exit=N`).
+    func exited() async throws -> String {
+        _ = try await smoke.tmux(["-L", socket, "wait-for", "finished"], capture: false)
+        return try await screen()
+    }
+
+    /// Waits, frame by frame, until the screen shows `text` (false when frames stop first).
+    func screen(showing text: String, frames: Int = 40) async throws -> Bool {
+        for _ in 0..<frames {
+            if try await screen().contains(text) { return true }
+            guard await lines.next() != nil else { return false }
+        }
+        return try await screen().contains(text)
     }
 
     func stop() {

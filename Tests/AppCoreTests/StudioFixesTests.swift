@@ -1,0 +1,128 @@
+import AppCore
+import AppUI
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Theme
+
+@Suite("Studio: fixed bugs stay fixed")
+struct StudioFixesTests {
+    func withOutputs(_ count: Int) -> AppState {
+        var state = AppState(now: Date(timeIntervalSince1970: 10_000))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        let records = (0..<count).map { n in
+            job("job-\(n)", .done, prompt: "fox number \(n)", output: "/tmp/fluxdeck-fixes/\(n).jpg", seed: n,
+                created: Date(timeIntervalSince1970: Double(5_000 - n)))
+        }
+        _ = reduce(&state, .jobsLoaded(records))
+        return state
+    }
+
+    /// The screen row that shows `text` (inside `pane` when given), and a column inside it.
+    func cell(showing text: String, in state: AppState, pane: Rect? = nil) -> (x: Int, y: Int)? {
+        let lines = render(state, theme: .builtIn, area: Rect(width: state.width, height: state.height)).buffer.lines
+        for (y, line) in lines.enumerated() where pane.map({ (y >= $0.y && y < $0.bottom) }) ?? true {
+            if let range = line.range(of: text) { return (line.distance(from: line.startIndex, to: range.lowerBound) + 1, y) }
+        }
+        return nil
+    }
+
+    @Test("a click on a row of the outputs selects that row, with the filter line shown or being typed", arguments: [false, true])
+    func filteredClick(typing: Bool) throws {
+        var state = withOutputs(12)
+        state.focus = .outputs
+        _ = reduce(&state, .key(.char("/")))
+        for character in "fox" { _ = reduce(&state, .key(.char(character))) }
+        if !typing { _ = reduce(&state, .key(Key(.enter))) }
+        #expect(state.outputsFilterShown)
+        let outputsPane = StudioLayout(width: state.width, height: state.height).outputs
+        for target in ["fox number 4", "fox number 0", "fox number 7"] {
+            let spot = try #require(cell(showing: target, in: state, pane: outputsPane))
+            _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: spot.x, y: spot.y)))
+            #expect(state.selectedOutput?.prompt == target)
+        }
+        // A click on the filter line itself selects nothing new.
+        let before = state.selectedOutput?.id
+        let filterLine = try #require(cell(showing: "/ ", in: state, pane: outputsPane))
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: filterLine.x + 3, y: filterLine.y)))
+        #expect(state.selectedOutput?.id == before)
+    }
+
+    @Test("a click on a job or a form row selects that row")
+    func jobsAndFormClicks() throws {
+        var state = withOutputs(6)
+        let spot = try #require(cell(showing: "fox number 3", in: state))
+        // Both panes list it: the first match is the jobs pane (above the outputs).
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: spot.x, y: spot.y)))
+        #expect(state.focus == .jobs)
+        #expect(state.selectedJob?.prompt == "fox number 3")
+        let seedRow = try #require(cell(showing: "seed", in: state))
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: seedRow.x, y: seedRow.y)))
+        #expect(state.focus == .model)
+        #expect(state.formRow == .seed)
+    }
+
+    @Test("a second filter committed while the first search runs is searched too; the first's reply does not end it")
+    func secondFilter() {
+        var state = withOutputs(3)
+        state.olderOutputsMayExist = true
+        state.focus = .outputs
+        func commit(_ text: String) -> [Effect] {
+            _ = reduce(&state, .key(.char("/")))
+            _ = reduce(&state, .key(.ctrl("u")))
+            for character in text { _ = reduce(&state, .key(.char(character))) }
+            return reduce(&state, .key(Key(.enter)))
+        }
+        #expect(commit("fox").contains(.loadOutputs(before: nil, filter: "fox", generation: 1)))
+        #expect(state.loadingOutputs)
+        #expect(commit("owl").contains(.loadOutputs(before: nil, filter: "owl", generation: 2)))
+        // The first search answers late: its images are kept, but the second is still running.
+        let late = job("old-fox", .done, prompt: "fox from the ledger", output: "/tmp/fluxdeck-fixes/old.jpg", created: Date(timeIntervalSince1970: 10))
+        _ = reduce(&state, .outputsLoaded([late], filter: "fox", exhausted: true, generation: 1))
+        #expect(state.loadingOutputs)
+        #expect(state.jobs.contains { $0.id == "old-fox" })
+        #expect(state.olderOutputsMayExist)
+        let owl = job("old-owl", .done, prompt: "owl from the ledger", output: "/tmp/fluxdeck-fixes/owl.jpg", created: Date(timeIntervalSince1970: 9))
+        _ = reduce(&state, .outputsLoaded([owl], filter: "owl", exhausted: true, generation: 2))
+        #expect(!state.loadingOutputs)
+        #expect(!state.olderOutputsMayExist)
+        #expect(state.filteredOutputs.map(\.id) == ["old-owl"])
+    }
+
+    @Test("ticks come on their deadlines under a steady stream of events, never while idle, without bursts after a stall")
+    func ticks() {
+        var schedule = TickSchedule(interval: .milliseconds(120))
+        let start = ContinuousClock.now
+        var now = start
+        var ticks: [Duration] = []
+        // A key or job event every 50 ms for 1.2 s: the loop wakes at the next event or at its
+        // timeout, whichever comes first (as poll does).
+        var nextEvent = start + .milliseconds(50)
+        while now < start + .milliseconds(1_200) {
+            let timeout = schedule.timeout(now: now, active: true)
+            #expect(timeout >= 0 && timeout <= 120)
+            now = min(nextEvent, now + .milliseconds(Int(timeout)))
+            if now == nextEvent { nextEvent += .milliseconds(50) }
+            if schedule.due(now: now, active: true) { ticks.append(start.duration(to: now)) }
+        }
+        #expect(ticks.count == 10, "\(ticks)")
+        for (n, at) in ticks.enumerated() {
+            // Each tick within one event gap (50 ms) of its deadline.
+            let deadline = Duration.milliseconds(120 * (n + 1))
+            #expect(at >= deadline && at < deadline + .milliseconds(50), "tick \(n) at \(at)")
+        }
+        // Idle: no deadline, no tick.
+        let idleTimeout = schedule.timeout(now: now, active: false)
+        #expect(idleTimeout == -1)
+        let idleTick = schedule.due(now: now + .seconds(5), active: false)
+        #expect(!idleTick)
+        // After a stall of 2 s, one tick, and the next a full interval later.
+        _ = schedule.timeout(now: now, active: true)
+        now += .seconds(2)
+        let afterStall = schedule.due(now: now, active: true)
+        let soonAfter = schedule.due(now: now + .milliseconds(10), active: true)
+        let nextWait = schedule.timeout(now: now, active: true)
+        #expect(afterStall && !soonAfter && nextWait == 120)
+    }
+}
