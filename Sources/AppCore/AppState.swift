@@ -158,6 +158,8 @@ public struct AppState: Sendable {
     /// on the built-in simulator, which stops with the studio.
     public var jobsOutliveSession = true
     public var credits: Credits?
+    /// The newest balance read whose answer has arrived.
+    public var creditsSequence = 0
     public var budget = Budget()
     /// Credits charged today by jobs that are not in `jobs` (from the ledger at start).
     public var chargedTodayElsewhere: Credits = .zero
@@ -409,15 +411,18 @@ public enum Action: Sendable {
     /// A job another fluxdeck process follows, as the ledger shows it (with its pid if known).
     case jobElsewhere(JobRecord, ownerPID: Int32?)
     case jobProgress(id: String, progress: Double)
-    case creditsLoaded(Credits?)
+    /// The balance; `sequence` numbers the reads (a late reply to an older read is dropped).
+    case creditsLoaded(Credits?, sequence: Int = 0)
     /// The balance could not be read (a bad key shows here first).
-    case creditsFailed(String)
+    case creditsFailed(String, sequence: Int = 0)
     /// Jobs from the ledger; `detached` are unfinished ones this session does not follow
     /// (made against another endpoint): shown, but not counted as running.
     case jobsLoaded([JobRecord], detached: Set<String> = [])
     /// Credits charged today by ledger jobs not loaded into the list.
     case chargedTodayLoaded(Credits)
     case submitFailed(String)
+    /// Something the studio asked for could not be done: `what` names it ("cancel 1a2b3c4d").
+    case effectFailed(what: String, reason: String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
     /// A preview, or why there is none (a damaged, oversized or foreign file).
     case previewLoaded(path: String, Picture?, problem: String? = nil)

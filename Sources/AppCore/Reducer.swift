@@ -20,11 +20,17 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.width = width
         state.height = height
         return []
-    case .creditsLoaded(let credits):
+    case .creditsLoaded(let credits, let sequence):
+        guard sequence >= state.creditsSequence else { return [] }
+        state.creditsSequence = sequence
         state.credits = credits ?? state.credits
         return []
-    case .creditsFailed(let text):
+    case .creditsFailed(let text, let sequence):
+        guard sequence >= state.creditsSequence else { return [] }
         state.message = .init(text: "the balance could not be read: \(TerminalText.sanitize(text))", isError: true)
+        return []
+    case .effectFailed(let what, let reason):
+        state.message = .init(text: "could not \(TerminalText.sanitize(what)): \(TerminalText.sanitize(reason))", isError: true)
         return []
     case .chargedTodayLoaded(let credits):
         state.chargedTodayElsewhere = credits

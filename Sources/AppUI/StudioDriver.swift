@@ -61,6 +61,10 @@ public final class StudioDriver<Backend: TerminalBackend> {
     /// The most pixels a preview decodes (`max_decode_megapixels` in config.toml).
     private let maxDecodePixels: Int
     private var listeners: [(id: UUID, check: (AppState) -> Bool)] = []
+    /// The effects under way: owned here, cancelled when the studio closes.
+    private let tasks = EffectTasks()
+    /// Numbers the balance reads, so a late answer to an older read cannot replace a newer one.
+    private var creditsReads = 0
 
     public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
                 system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000) {
@@ -152,12 +156,24 @@ public final class StudioDriver<Backend: TerminalBackend> {
         listeners.removeAll { $0.check(state) }
     }
 
-    /// Runs `work` detached; a failure becomes a message.
-    private func reportingFailure(_ work: @escaping @Sendable () async throws -> Void) {
+    /// Runs `work` as one of the driver's effect tasks; a failure becomes a message that names
+    /// `what` failed.
+    private func reportingFailure(_ what: String, _ work: @escaping @Sendable () async throws -> Void) {
         let inbox = self.inbox
-        Task.detached {
-            do { try await work() } catch { inbox.push(.submitFailed(describeFailure(error))) }
+        tasks.run {
+            do {
+                try await work()
+            } catch {
+                guard !(error is CancellationError) else { return }
+                inbox.push(what == "submit" ? .submitFailed(describeFailure(error)) : .effectFailed(what: what, reason: describeFailure(error)))
+            }
         }
+    }
+
+    /// Ends every effect still running (the studio is closing): their results would have
+    /// nowhere to go.
+    public func cancelEffects() async {
+        await tasks.cancelAll()
     }
 
     /// Effects run detached: the app's loop blocks the main thread in poll(2) while idle, so
@@ -173,28 +189,29 @@ public final class StudioDriver<Backend: TerminalBackend> {
             quitRequested = true
         case .submit(let modelID, let parameters, let count, let region):
             guard let model = Catalog.model(id: modelID) else { return }
-            reportingFailure {
+            reportingFailure("submit") {
                 let loaded = try loadingReferences(parameters)
                 try await engine.enqueue((0..<count).map { _ in JobRequest(model: model, parameters: loaded, region: region) })
             }
         case .cancel(let id):
-            reportingFailure { try await engine.cancel(id) }
+            reportingFailure("cancel \(id.prefix(8))") { try await engine.cancel(id) }
         case .abandon(let id):
-            reportingFailure { try await engine.abandon(id) }
+            reportingFailure("abandon \(id.prefix(8))") { try await engine.abandon(id) }
         case .rerun(let id, let newSeed):
-            reportingFailure {
+            reportingFailure("run \(id.prefix(8)) again") {
                 if try await engine.rerun(id, seed: newSeed ? .new : .same) == nil {
-                    inbox.push(.submitFailed("the job \(id.prefix(8)) is no longer in the ledger"))
+                    inbox.push(.effectFailed(what: "run \(id.prefix(8)) again", reason: "the job is no longer in the ledger"))
                 }
             }
         case .retrySave(let id):
-            reportingFailure {
+            reportingFailure("download \(id.prefix(8)) again") {
                 if try await !engine.retrySave(id) {
-                    inbox.push(.submitFailed("the image of \(id.prefix(8)) cannot be fetched again here (no result URL, or another fluxdeck follows it)"))
+                    inbox.push(.effectFailed(what: "download \(id.prefix(8)) again",
+                                             reason: "no result URL here, or another fluxdeck follows the job"))
                 }
             }
         case .inspectReference(let slot, let path):
-            Task.detached {
+            tasks.run {
                 do {
                     let size = try LocalImages.size(of: path)
                     // A URL has no local size; it is priced as one megapixel.
@@ -205,7 +222,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             }
         case .loadOutputs(let before, let filter, let generation):
             let tokens = OutputFilter(filter)
-            Task.detached {
+            tasks.run {
                 let page = JobStore.displayPage
                 do {
                     let records = try store.outputs(before: before, words: tokens.words, models: tokens.models,
@@ -220,7 +237,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             // One decode per path at a time, however often the selection passes over it.
             guard previewsInFlight.insert(path).inserted else { return }
             let limit = maxDecodePixels
-            Task.detached {
+            tasks.run {
                 do {
                     let preview = try LocalImages.thumbnail(path: path, maxPixels: limit)
                     inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels)))
@@ -229,7 +246,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 }
             }
         case .open(let path):
-            Task.detached {
+            tasks.run {
                 let outcome = system.open(path: path)
                 inbox.push(.notice(outcome.text, isError: outcome.isError))
             }
@@ -237,7 +254,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             let outcome = system.copy(text)
             inbox.push(.notice(outcome.text, isError: outcome.isError))
         case .deleteOutput(let id):
-            Task.detached {
+            tasks.run {
                 do {
                     let deleted = try await engine.deleteOutput(id)
                     inbox.push(.outputDeleted(jobID: id, problem: deleted ? nil : "the job \(id.prefix(8)) is no longer in the ledger"))
@@ -246,15 +263,46 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 }
             }
         case .refreshCredits:
-            Task.detached {
+            creditsReads += 1
+            let sequence = creditsReads
+            tasks.run {
                 do {
-                    inbox.push(.creditsLoaded(try await client.credits()))
+                    inbox.push(.creditsLoaded(try await client.credits(), sequence: sequence))
                 } catch {
-                    inbox.push(.creditsFailed(describeFailure(error)))
+                    guard !(error is CancellationError) else { return }
+                    inbox.push(.creditsFailed(describeFailure(error), sequence: sequence))
                 }
             }
         }
     }
+}
+
+/// The effects under way, each a task this registry owns until it ends; `cancelAll` cancels
+/// and awaits them.
+final class EffectTasks: Sendable {
+    private let running = Mutex<[UUID: Task<Void, Never>]>([:])
+
+    /// Starts `work` off the main actor (the loop blocks it in poll(2) while idle).
+    func run(_ work: @escaping @Sendable () async -> Void) {
+        let id = UUID()
+        running.withLock { tasks in
+            tasks[id] = Task.detached { [weak self] in
+                await work()
+                _ = self?.running.withLock { $0.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    func cancelAll() async {
+        let tasks = running.withLock { tasks in
+            defer { tasks.removeAll() }
+            return Array(tasks.values)
+        }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    var count: Int { running.withLock { $0.count } }
 }
 
 /// The parameters with every reference path replaced by the file's contents.

@@ -103,6 +103,8 @@ final class StudioLogger: Sendable {
             }
         case .submitFailed(let text):
             logger.error("\(text)")
+        case .effectFailed(let what, let reason):
+            logger.error("could not \(what): \(reason)")
         case .notice(let text, let isError):
             if isError { logger.warning("\(text)") } else { logger.info("\(text)") }
         case .outputDeleted(let id, let problem):

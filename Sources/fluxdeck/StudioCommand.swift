@@ -152,6 +152,7 @@ struct StudioCommand: AsyncParsableCommand {
         }
         terminal.stop()
         log.info("studio stopped; \(driver.state.runningCount) job(s) still running")
+        await driver.cancelEffects()
         await session.close()
         notifier?.write(Data("stopped\n".utf8))
         let running = driver.state.runningCount

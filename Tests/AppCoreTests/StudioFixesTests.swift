@@ -1,6 +1,8 @@
 import AppCore
-import AppUI
+@testable import AppUI
+import BFL
 import Foundation
+import Synchronization
 import Jobs
 import TerminalCore
 import Testing
@@ -124,5 +126,37 @@ struct StudioFixesTests {
         let soonAfter = schedule.due(now: now + .milliseconds(10), active: true)
         let nextWait = schedule.timeout(now: now, active: true)
         #expect(afterStall && !soonAfter && nextWait == 120)
+    }
+
+    @Test("a failed effect says what failed; a late balance from an older read does not replace a newer one")
+    func effectResults() {
+        var state = AppState()
+        _ = reduce(&state, .effectFailed(what: "cancel 1a2b3c4d", reason: "database is locked"))
+        #expect(state.message?.text == "could not cancel 1a2b3c4d: database is locked")
+        #expect(state.message?.isError == true)
+        _ = reduce(&state, .creditsLoaded(Credits("90"), sequence: 2))
+        _ = reduce(&state, .creditsLoaded(Credits("100"), sequence: 1))
+        #expect(state.credits == Credits("90"))
+        _ = reduce(&state, .creditsFailed("timed out", sequence: 1))
+        #expect(state.message?.text.contains("balance") == false)
+        _ = reduce(&state, .creditsLoaded(Credits("85"), sequence: 3))
+        #expect(state.credits == Credits("85"))
+    }
+
+    @Test("the driver's effects are owned: closing cancels and awaits every one still running")
+    func effectTasks() async {
+        let tasks = EffectTasks()
+        let ended = Mutex(0)
+        for _ in 0..<3 {
+            tasks.run {
+                // Would wait an hour; cancellation ends it.
+                try? await Task.sleep(for: .seconds(3_600))
+                ended.withLock { $0 += 1 }
+            }
+        }
+        #expect(tasks.count == 3)
+        await tasks.cancelAll()
+        #expect(ended.withLock { $0 } == 3)
+        #expect(tasks.count == 0)
     }
 }

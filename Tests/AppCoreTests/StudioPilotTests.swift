@@ -62,6 +62,7 @@ struct PilotRig {
     }
 
     func stop() async {
+        await driver.cancelEffects()
         await engine.shutdown()
         try? await transport.shutdown()
         await server.stop()
