@@ -97,16 +97,23 @@ let package = Package(
             path: "Plugins/EmbedThemesTool",
             swiftSettings: swiftSettings
         ),
-        // The studio's state, actions, effects and reducer (no I/O).
+        // The studio's state, actions, effects, keymap and reducer (no I/O, no widgets).
         .target(
-            name: "AppCore",
-            dependencies: ["BFL", "Jobs", "TerminalCore", "Widgets"],
+            name: "Studio",
+            dependencies: ["BFL", "Jobs", "TerminalCore"],
             swiftSettings: swiftSettings
         ),
-        // Pure views of the studio.
+        // Pure views of the studio: state, theme and size in, a buffer out.
         .target(
-            name: "AppUI",
-            dependencies: ["AppCore", "BFL", "Jobs", "TerminalCore", "Widgets", "Theme"],
+            name: "StudioViews",
+            dependencies: ["Studio", "BFL", "Jobs", "TerminalCore", "Widgets", "Theme"],
+            swiftSettings: swiftSettings
+        ),
+        // The studio's runtime: the driver, its inbox, the effect interpreter, tick deadlines
+        // and the desktop helpers.
+        .target(
+            name: "StudioRuntime",
+            dependencies: ["Studio", "StudioViews", "BFL", "Jobs", "TerminalCore", "Theme"],
             swiftSettings: swiftSettings
         ),
         // ncurses behind a C shim, and the only Swift code that calls it.
@@ -139,8 +146,9 @@ let package = Package(
                 "NcursesBackend",
                 "Theme",
                 "Widgets",
-                "AppCore",
-                "AppUI",
+                "Studio",
+                "StudioViews",
+                "StudioRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -196,8 +204,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AppCoreTests",
-            dependencies: ["AppCore", "AppUI", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets"],
+            name: "StudioTests",
+            dependencies: ["Studio", "StudioViews", "StudioRuntime", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

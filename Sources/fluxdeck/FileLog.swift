@@ -1,4 +1,4 @@
-import AppCore
+import Studio
 import BFL
 import Foundation
 import Jobs

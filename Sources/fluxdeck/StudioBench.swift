@@ -1,5 +1,5 @@
-import AppCore
-import AppUI
+import Studio
+import StudioViews
 import ArgumentParser
 import BFL
 import Foundation
@@ -58,7 +58,9 @@ struct StudioBench: AsyncParsableCommand {
                 return record
             }
             for job in liveJobs { _ = reduce(&state, .jobUpdated(job)) }
-            state.focus = .jobs
+            // The jobs pane in focus (prompt → model → jobs), as a person would get there.
+            _ = reduce(&state, .key(Key(.tab)))
+            _ = reduce(&state, .key(Key(.tab)))
             var samples: [Duration] = []
             samples.reserveCapacity(frames)
             var changed = 0

@@ -1,5 +1,6 @@
-import AppCore
-import AppUI
+import Studio
+import StudioRuntime
+import StudioViews
 import ArgumentParser
 import BFL
 import Foundation
@@ -86,11 +87,12 @@ struct StudioCommand: AsyncParsableCommand {
             Output.error("fluxdeck: \(error)")
             throw ExitCode(2)
         }
-        var state = AppState(modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel))
-        state.keymap = settings.keymap
-        state.budget = Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
-                              confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove)
-        state.jobsOutliveSession = session.simulator == nil
+        let state = AppState(
+            modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel),
+            keymap: settings.keymap,
+            budget: Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
+                           confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove),
+            jobsOutliveSession: session.simulator == nil)
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,

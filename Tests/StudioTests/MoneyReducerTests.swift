@@ -1,11 +1,11 @@
-import AppCore
+@testable import Studio
 import BFL
 import Foundation
 import Jobs
 import TerminalCore
 import Testing
 import Widgets
-import AppUI
+import StudioViews
 import Theme
 
 /// The studio never spends by accident: large spends ask, pastes never submit, other

@@ -1,5 +1,6 @@
-import AppCore
-import AppUI
+@testable import Studio
+import StudioRuntime
+import StudioViews
 import BFL
 import BFLSimulator
 import Foundation

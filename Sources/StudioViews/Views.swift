@@ -1,4 +1,4 @@
-public import AppCore
+public import Studio
 import BFL
 import Foundation
 import Jobs

@@ -1,5 +1,5 @@
-import AppCore
-import AppUI
+@testable import Studio
+import StudioViews
 import BFL
 import Foundation
 import Jobs

@@ -109,73 +109,73 @@ public struct Budget: Sendable, Hashable {
 
 /// Everything the studio shows. Only `reduce` changes it.
 public struct AppState: Sendable {
-    public var editor = TextEditor()
+    public internal(set) var editor = TextEditor()
     /// Which key does what; help and the status bar are made from it.
-    public var keymap = Keymap.standard
-    public var modelIndex: Int
-    public var sizeIndex = 0
-    public var count = 1
-    public var settings = Settings()
+    public internal(set) var keymap = Keymap.standard
+    public internal(set) var modelIndex: Int
+    public internal(set) var sizeIndex = 0
+    public internal(set) var count = 1
+    public internal(set) var settings = Settings()
     /// The region new jobs go to; nil when the endpoint has no regions (a proxy, the simulator).
-    public var region: Region?
-    public var formIndex = 0
-    public var fieldEdit: FieldEdit?
+    public internal(set) var region: Region?
+    public internal(set) var formIndex = 0
+    public internal(set) var fieldEdit: FieldEdit?
     /// The model picker overlay, when open: the highlighted catalog index.
-    public var picker: Int?
-    public var focus = Focus.prompt
+    public internal(set) var picker: Int?
+    public internal(set) var focus = Focus.prompt
     /// Jobs of this session and recent ones, newest first. Changed only by `reduce`, which
     /// keeps `derived` in step.
     public internal(set) var jobs: [JobRecord] = []
     /// Totals and lists computed from `jobs` when they change, not on every frame.
     public internal(set) var derived = Derived()
-    public var progress: [String: Double] = [:]
-    public var jobsList = ListState()
-    public var outputsList = ListState()
+    public internal(set) var progress: [String: Double] = [:]
+    public internal(set) var jobsList = ListState()
+    public internal(set) var outputsList = ListState()
     /// The outputs filter: words, plus `model:` and `status:` tokens.
-    public var outputsFilter = ""
+    public internal(set) var outputsFilter = ""
     /// Whether the ledger may hold older images (for the filter in force) than those loaded;
     /// they are read as the list is scrolled to its end.
-    public var olderOutputsMayExist = false
+    public internal(set) var olderOutputsMayExist = false
     /// A read of older images is under way.
-    public var loadingOutputs = false
+    public internal(set) var loadingOutputs = false
     /// The number of the latest read of images asked for: a reply to an older one (a filter
     /// changed while it ran) adds its images but does not end the newer read.
-    public var outputsGeneration = 0
+    public internal(set) var outputsGeneration = 0
     /// The job whose details are shown in an overlay.
-    public var details: String?
+    public internal(set) var details: String?
     /// Small pictures of saved images, decoded and scaled off the main loop.
-    public var previews: [String: Picture] = [:]
+    public internal(set) var previews: [String: Picture] = [:]
     /// Paths whose preview could not be made (not asked for again).
-    public var previewFailures: [String: String] = [:]
-    public var message: Message?
-    public var showHelp = false
+    public internal(set) var previewFailures: [String: String] = [:]
+    public internal(set) var message: Message?
+    public internal(set) var showHelp = false
     /// The first line of the help shown (the help scrolls when the terminal is short).
-    public var helpScroll = 0
-    public var confirming: Confirmation?
+    public internal(set) var helpScroll = 0
+    public internal(set) var confirming: Confirmation?
     /// "SIMULATOR — no credits spent" when running against the built-in simulator.
-    public var modeLabel: String?
+    public internal(set) var modeLabel: String?
     /// Whether jobs still running at quit carry on (at BFL) and are resumed next time; false
     /// on the built-in simulator, which stops with the studio.
-    public var jobsOutliveSession = true
-    public var credits: Credits?
+    public internal(set) var jobsOutliveSession = true
+    public internal(set) var credits: Credits?
     /// The newest balance read whose answer has arrived.
-    public var creditsSequence = 0
-    public var budget = Budget()
+    public internal(set) var creditsSequence = 0
+    public internal(set) var budget = Budget()
     /// Credits charged today by jobs that are not in `jobs` (from the ledger at start).
-    public var chargedTodayElsewhere: Credits = .zero
+    public internal(set) var chargedTodayElsewhere: Credits = .zero
     /// Jobs that belong to this session (for the session's charged total).
-    public var sessionJobIDs: Set<String> = []
+    public internal(set) var sessionJobIDs: Set<String> = []
     /// Unfinished jobs of the ledger that this session does not follow (another endpoint's).
-    public var detachedJobIDs: Set<String> = []
+    public internal(set) var detachedJobIDs: Set<String> = []
     /// The pid of the fluxdeck process that follows a detached job, where the ledger says.
-    public var elsewherePIDs: [String: Int32] = [:]
-    public var width = 80
-    public var height = 24
-    public var tick = 0
+    public internal(set) var elsewherePIDs: [String: Int32] = [:]
+    public internal(set) var width = 80
+    public internal(set) var height = 24
+    public internal(set) var tick = 0
     /// The wall-clock time of the last tick, for elapsed times.
-    public var now: Date
-    public var calendar = Calendar.current
-    public var promptScroll = 0
+    public internal(set) var now: Date
+    public internal(set) var calendar = Calendar.current
+    public internal(set) var promptScroll = 0
 
     public struct Message: Sendable, Hashable {
         public var text: String
@@ -190,11 +190,17 @@ public struct AppState: Sendable {
         }
     }
 
-    public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date()) {
+    /// The studio at start: the model, what the title bar says about the endpoint, the region
+    /// (nil: the endpoint has none), the keys, the budget, and whether jobs outlive the session.
+    public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date(),
+                keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true) {
         modelIndex = Catalog.all.firstIndex { $0.id == modelID } ?? 0
         self.modeLabel = modeLabel
         self.region = region
         self.now = now
+        self.keymap = keymap
+        self.budget = budget
+        self.jobsOutliveSession = jobsOutliveSession
     }
 
     /// The outputs pane shows its filter line (a filter is set or being typed).

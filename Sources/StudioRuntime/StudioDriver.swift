@@ -1,11 +1,11 @@
-public import AppCore
+public import Studio
 public import BFL
 import Foundation
 public import Jobs
 import Synchronization
 public import TerminalCore
 public import Theme
-import Widgets
+import StudioViews
 
 /// Actions arriving from other tasks (engine events, effect results), handed to the main
 /// loop. `onPush` wakes it (a self-pipe in the app, a main-actor task in tests).

@@ -1,4 +1,3 @@
-import AppUI
 import Foundation
 
 #if canImport(Glibc)
@@ -7,10 +6,14 @@ import Glibc
 
 /// Opening files and copying text on this machine: `xdg-open` when it is installed, and the
 /// first clipboard tool found (wl-copy, xclip, xsel), else the terminal's clipboard (OSC 52).
-struct DesktopSystem: StudioSystem {
+public struct DesktopSystem: StudioSystem {
     let environment: [String: String]
 
-    func open(path: String) -> (text: String, isError: Bool) {
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public func open(path: String) -> (text: String, isError: Bool) {
         guard FileManager.default.fileExists(atPath: path) else { return ("the file is gone: \(path)", true) }
         guard let opener = Self.find("xdg-open", in: environment) else {
             return ("no xdg-open on this machine; the file is \(path)", true)
@@ -19,7 +22,7 @@ struct DesktopSystem: StudioSystem {
         return ("opened \(URL(fileURLWithPath: path).lastPathComponent)", false)
     }
 
-    func copy(_ text: String) -> (text: String, isError: Bool) {
+    public func copy(_ text: String) -> (text: String, isError: Bool) {
         let tools: [(String, [String])] = [("wl-copy", []), ("xclip", ["-selection", "clipboard"]), ("xsel", ["--clipboard", "--input"])]
         let graphical = environment["WAYLAND_DISPLAY"] != nil || environment["DISPLAY"] != nil
         if graphical {

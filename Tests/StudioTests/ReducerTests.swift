@@ -1,4 +1,4 @@
-import AppCore
+@testable import Studio
 import BFL
 import Foundation
 import Jobs

@@ -1,5 +1,6 @@
-import AppCore
-@testable import AppUI
+@testable import Studio
+@testable import StudioRuntime
+import StudioViews
 import BFL
 import Foundation
 import Synchronization

@@ -1,0 +1,95 @@
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+
+// The jobs pane: engine events and what keys do to the selected job.
+
+func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
+    let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
+    state.detachedJobIDs.remove(record.id)
+    state.elsewherePIDs[record.id] = nil
+    // A selection at the top follows the newest image; one further down stays on its image.
+    let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
+    if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
+        state.jobs[index] = record
+    } else {
+        state.jobs.insert(record, at: 0)
+        state.sessionJobIDs.insert(record.id)
+        if state.message?.transient == true { state.message = nil }
+        // A selection at the top follows the newest job; one further down stays on its job.
+        if let selected = state.jobsList.selected { state.jobsList.selected = selected == 0 ? 0 : selected + 1 } else { state.jobsList.selected = 0 }
+    }
+    if record.phase.isFinal { state.progress[record.id] = nil }
+    state.refreshDerived()
+    // Keep the same output selected as new ones arrive above it.
+    let outputs = state.filteredOutputs
+    if let selectedOutput, let index = outputs.firstIndex(where: { $0.id == selectedOutput }) {
+        state.outputsList.selected = index
+    } else if state.outputsList.selected == nil, !outputs.isEmpty {
+        state.outputsList.selected = 0
+    }
+    guard record.phase.isFinal, !wasFinal else { return [] }
+    if let error = record.errorMessage, record.phase != .done {
+        state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))", isError: true)
+    }
+    return [.refreshCredits] + previewEffects(state)
+}
+
+func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
+    let count = state.jobs.count
+    if [.cancel, .abandon, .again, .againNewSeed].contains(command), let job = state.selectedJob,
+       !job.phase.isFinal, state.detachedJobIDs.contains(job.id) {
+        // Another fluxdeck (or another endpoint) follows it: nothing here may send it again.
+        let owner = state.elsewherePIDs[job.id].map { "fluxdeck pid \($0)" } ?? "another fluxdeck or endpoint"
+        state.message = .init(text: "this job is followed by \(owner); it is adopted here if that stops", isError: false)
+        return []
+    }
+    switch command {
+    case .up: state.jobsList.move(by: -1, count: count)
+    case .down: state.jobsList.move(by: 1, count: count)
+    case .pageUp: state.jobsList.move(by: -10, count: count)
+    case .pageDown: state.jobsList.move(by: 10, count: count)
+    case .first: state.jobsList.selected = count == 0 ? nil : 0
+    case .last: state.jobsList.selected = count == 0 ? nil : count - 1
+    case .details:
+        state.details = state.selectedJob?.id
+        return previewEffects(state)
+    case .again where state.selectedJob?.phase == .saveFailed:
+        guard let job = state.selectedJob else { return [] }
+        state.message = .init(text: "downloading \(job.shortID) again (nothing is sent to BFL)", isError: false, transient: true)
+        return [.retrySave(jobID: job.id)]
+    case .cancel:
+        guard let job = state.selectedJob else { return [] }
+        if job.phase == .queued { return [.cancel(jobID: job.id)] }
+        state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; a (abandon) stops following it", isError: false)
+    case .abandon:
+        guard let job = state.selectedJob else { return [] }
+        if job.phase == .queued { return [.cancel(jobID: job.id)] }
+        guard !job.phase.isFinal else {
+            state.message = .init(text: "this job has ended", isError: false)
+            return []
+        }
+        state.confirming = .abandon(jobID: job.id)
+        state.message = .init(text: "Abandon \(job.shortID)? It was sent, so BFL may still charge for it. (y/n)", isError: false)
+    case .again, .againNewSeed:
+        guard let job = state.selectedJob else { return [] }
+        return rerun(&state, job, newSeed: command == .againNewSeed)
+    default: break
+    }
+    return []
+}
+
+func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect] {
+    if let blocked = budgetProblem(state, adding: job.estimate) {
+        state.message = .init(text: blocked, isError: true)
+        return []
+    }
+    let effect = Effect.rerun(jobID: job.id, newSeed: newSeed)
+    if asksFirst(&state, effect, credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
+        return []
+    }
+    state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",
+                          isError: false, transient: true)
+    return [effect]
+}

@@ -1,0 +1,46 @@
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+
+// The mouse: clicks and the wheel, mapped with the views' own geometry.
+
+func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+    guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+    let layout = StudioLayout(width: state.width, height: state.height)
+    guard let (focus, _) = layout.pane(at: event.x, event.y) else { return [] }
+    switch event.kind {
+    case .press:
+        // The rows as they were drawn when the click came (before it closes a field).
+        let body = layout.listBody(focus, filterShown: state.outputsFilterShown)
+        if state.fieldEdit != nil { state.fieldEdit = nil }
+        state.focus = focus
+        guard body.contains(x: event.x, y: event.y) else { return previewEffects(state) }
+        let row = event.y - body.y
+        switch focus {
+        case .jobs:
+            let index = StudioLayout.offset(selected: state.jobsList.selected, visible: body.height) + row
+            if index < state.jobs.count { state.jobsList.selected = index }
+        case .outputs:
+            let index = StudioLayout.offset(selected: state.outputsList.selected, visible: body.height) + row
+            if index < state.filteredOutputs.count { state.outputsList.selected = index }
+        case .model:
+            // The form scrolls like the lists when it has more rows than fit.
+            let index = StudioLayout.offset(selected: min(state.formIndex, state.formRows.count - 1), visible: body.height) + row
+            if index < state.formRows.count { state.formIndex = index }
+        case .prompt: break
+        }
+        return previewEffects(state)
+    case .scrollUp, .scrollDown:
+        let delta = event.kind == .scrollUp ? -1 : 1
+        switch focus {
+        case .jobs: state.jobsList.move(by: delta, count: state.jobs.count)
+        case .outputs: state.outputsList.move(by: delta, count: state.filteredOutputs.count)
+        case .model: state.formIndex = min(max(0, state.formIndex + delta), state.formRows.count - 1)
+        case .prompt: break
+        }
+        return previewEffects(state)
+    case .release:
+        return []
+    }
+}

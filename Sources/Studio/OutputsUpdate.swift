@@ -1,0 +1,68 @@
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+
+// The outputs pane: saved images, paging through the ledger, the filter.
+
+func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
+    let count = state.filteredOutputs.count
+    switch command {
+    case .up: state.outputsList.move(by: -1, count: count)
+    case .pageUp: state.outputsList.move(by: -10, count: count)
+    case .first: state.outputsList.selected = count == 0 ? nil : 0
+    case .down, .pageDown, .last:
+        switch command {
+        case .down: state.outputsList.move(by: 1, count: count)
+        case .pageDown: state.outputsList.move(by: 10, count: count)
+        default: state.outputsList.selected = count == 0 ? nil : count - 1
+        }
+        // Near the end of what is loaded, read the next page of older images.
+        if let selected = state.outputsList.selected, selected >= count - 5 {
+            return previewEffects(state) + loadOutputs(&state, before: state.filteredOutputs.last?.createdAt)
+        }
+    case .filter:
+        state.fieldEdit = FieldEdit(target: .filter, editor: TextEditor(text: state.outputsFilter))
+        return []
+    case .details:
+        state.details = state.selectedOutput?.id
+        return []
+    default:
+        guard let job = state.selectedOutput, let path = job.outputPath else { return [] }
+        switch command {
+        case .open: return [.open(path: path)]
+        case .copyPath: return [.copy(text: path)]
+        case .delete:
+            state.confirming = .delete(jobID: job.id)
+            state.message = .init(text: "Delete \(URL(fileURLWithPath: path).lastPathComponent) and its sidecar? (y/n)", isError: false)
+            return []
+        case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
+        case .useAsReference: return useAsReference(&state, path)
+        default: return []
+        }
+    }
+    return previewEffects(state)
+}
+
+/// Asks for older images when the ledger may have some and no read is under way; a new
+/// search (a committed filter) is asked for even while an older read runs.
+func loadOutputs(_ state: inout AppState, before: Date?, newSearch: Bool = false) -> [Effect] {
+    guard state.olderOutputsMayExist, newSearch || !state.loadingOutputs else { return [] }
+    state.loadingOutputs = true
+    state.outputsGeneration += 1
+    return [.loadOutputs(before: before, filter: state.outputsFilter, generation: state.outputsGeneration)]
+}
+
+func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
+    let slots = state.referenceSlots
+    guard slots > 0 else {
+        state.message = .init(text: "\(state.model.displayName) takes no reference images; choose another model first", isError: true)
+        return []
+    }
+    guard let slot = (0..<slots).first(where: { (state.settings.references[$0]?.path ?? "").isEmpty }) else {
+        state.message = .init(text: "all \(slots) reference slots of \(state.model.displayName) are full; clear one in the model pane (Del)", isError: true)
+        return []
+    }
+    state.message = .init(text: "reference \(slot + 1): \(URL(fileURLWithPath: path).lastPathComponent)", isError: false)
+    return setReference(&state, slot: slot, path: path)
+}

@@ -1,0 +1,222 @@
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+
+// The reducer: one entry for every action, routing keys to the pane or mode that takes them.
+
+/// The only code that changes the studio's state. No I/O: effects are returned. `derived` is
+/// refreshed where jobs or the filter change; progress, ticks and keys typed into the prompt,
+/// the most common input, leave it alone.
+public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
+    switch action {
+    case .jobProgress(let id, let value):
+        state.progress[id] = value
+        return []
+    case .tick(let now):
+        state.tick &+= 1
+        state.now = now
+        if state.derived.isOtherDay(now) { state.refreshDerived() }
+        return []
+    case .resize(let width, let height):
+        state.width = width
+        state.height = height
+        return []
+    case .creditsLoaded(let credits, let sequence):
+        guard sequence >= state.creditsSequence else { return [] }
+        state.creditsSequence = sequence
+        state.credits = credits ?? state.credits
+        return []
+    case .creditsFailed(let text, let sequence):
+        guard sequence >= state.creditsSequence else { return [] }
+        state.message = .init(text: "the balance could not be read: \(TerminalText.sanitize(text))", isError: true)
+        return []
+    case .effectFailed(let what, let reason):
+        state.message = .init(text: "could not \(TerminalText.sanitize(what)): \(TerminalText.sanitize(reason))", isError: true)
+        return []
+    case .chargedTodayLoaded(let credits):
+        state.chargedTodayElsewhere = credits
+        return []
+    case .jobsLoaded(let records, let detached):
+        state.detachedJobIDs.formUnion(detached)
+        merge(records, into: &state)
+        // Earlier prompts are the prompt's history (↑), newest nearest.
+        state.editor.seedHistory(records.sorted { $0.createdAt < $1.createdAt }.map(\.prompt))
+        state.refreshDerived()
+        if state.outputsList.selected == nil, !state.filteredOutputs.isEmpty { state.outputsList.selected = 0 }
+        if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
+        return previewEffects(state)
+    case .jobUpdated(let record):
+        return jobUpdated(&state, record)
+    case .jobElsewhere(let record, let pid):
+        if record.phase.isFinal {
+            state.detachedJobIDs.remove(record.id)
+            state.elsewherePIDs[record.id] = nil
+        } else {
+            state.detachedJobIDs.insert(record.id)
+            state.elsewherePIDs[record.id] = pid
+        }
+        merge([record], into: &state)
+        if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
+        clampSelections(&state)  // also derives the totals again
+        if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
+        return []
+    case .submitFailed(let text):
+        state.message = .init(text: TerminalText.sanitize(text), isError: true)
+        return []
+    case .referenceInspected(let slot, let path, let size, let problem):
+        guard state.settings.references[slot]?.path == path else { return [] }
+        state.settings.references[slot] = ReferenceSlot(path: path, size: size, problem: problem.map(TerminalText.sanitize))
+        if let problem { state.message = .init(text: TerminalText.sanitize(problem), isError: true) }
+        return []
+    case .outputsLoaded(let records, let filter, let exhausted, let generation):
+        // Images of an older read are real images: they are kept, but only the latest read's
+        // reply ends the loading and says whether more exist.
+        merge(records, into: &state)
+        let latest = generation == nil || generation == state.outputsGeneration
+        if generation == state.outputsGeneration { state.loadingOutputs = false }
+        if latest, filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
+        clampSelections(&state)
+        return previewEffects(state)
+    case .previewLoaded(let path, let preview, let problem):
+        if let preview {
+            state.previews[path] = preview
+        } else {
+            state.previewFailures[path] = TerminalText.message(problem ?? "the image cannot be shown")
+        }
+        return []
+    case .outputDeleted(let id, let problem):
+        if let problem {
+            state.message = .init(text: TerminalText.sanitize(problem), isError: true)
+            return []
+        }
+        if let index = state.jobs.firstIndex(where: { $0.id == id }) {
+            if let path = state.jobs[index].outputPath { state.previews[path] = nil }
+            state.jobs[index].outputPath = nil
+            state.jobs[index].sidecarPath = nil
+        }
+        clampSelections(&state)
+        state.message = .init(text: "deleted", isError: false)
+        return previewEffects(state)
+    case .notice(let text, let isError):
+        state.message = .init(text: TerminalText.sanitize(text), isError: isError)
+        return []
+    case .mouse(let event):
+        return reduceMouse(&state, event)
+    case .paste(let text):
+        guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+        if state.fieldEdit != nil {
+            editField(&state) { $0.insert(text) }
+        } else {
+            state.focus = .prompt
+            state.editor.insert(text)
+        }
+        return []
+    case .key(let key):
+        return reduceKey(&state, key)
+    }
+}
+
+func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    let keymap = state.keymap
+    if let question = state.confirming {
+        state.confirming = nil
+        state.message = nil
+        // Quitting is also confirmed by the quit key pressed again.
+        let yes = keymap.command(for: key, in: .confirm) == .yes
+            || (question == .quit && keymap.command(for: key, in: .global) == .quit)
+        guard yes else { return [] }
+        switch question {
+        case .quit: return [.quit]
+        case .abandon(let id): return [.abandon(jobID: id)]
+        case .delete(let id): return [.deleteOutput(jobID: id)]
+        case .spend(let effect): return [effect]
+        }
+    }
+    if state.showHelp {
+        switch keymap.command(for: key, in: .help) {
+        case .up?: state.helpScroll = max(0, state.helpScroll - 1)
+        case .down?: state.helpScroll += 1
+        case .pageUp?: state.helpScroll = max(0, state.helpScroll - 10)
+        case .pageDown?: state.helpScroll += 10
+        default:
+            state.showHelp = false
+            state.helpScroll = 0
+        }
+        return []
+    }
+    if state.details != nil {
+        state.details = nil
+        return []
+    }
+    if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }
+    if state.fieldEdit != nil { return reduceFieldEdit(&state, key, keymap.command(for: key, in: .field)) }
+    let command = keymap.command(for: key, in: KeyContext(state.focus))
+    switch command {
+    case .quit?:
+        return quit(&state)
+    case .help?:
+        state.showHelp = true
+        return []
+    case .nextPane?:
+        state.focus = Focus(rawValue: (state.focus.rawValue + 1) % Focus.allCases.count) ?? .prompt
+        return previewEffects(state)
+    case .previousPane?:
+        state.focus = Focus(rawValue: (state.focus.rawValue + Focus.allCases.count - 1) % Focus.allCases.count) ?? .prompt
+        return previewEffects(state)
+    case .dismiss?:
+        state.message = nil
+        return []
+    default:
+        break
+    }
+    switch state.focus {
+    case .prompt:
+        if command == .submit { return submit(&state) }
+        if let edit = command?.editCommand {
+            state.editor.apply(edit)
+        } else if key.isText, case .char(let character) = key.code {
+            state.editor.insert(character)
+        }
+        return []
+    case .model:
+        return reduceForm(&state, command, key)
+    case .jobs:
+        return command.map { reduceJobs(&state, $0) } ?? []
+    case .outputs:
+        return command.map { reduceOutputs(&state, $0) } ?? []
+    }
+}
+
+/// Asks for the preview of the selected output (and of the job whose details are open) when
+/// it is not known yet.
+func previewEffects(_ state: AppState) -> [Effect] {
+    let shown = [state.selectedOutput?.outputPath, state.details.flatMap { id in state.jobs.first { $0.id == id }?.outputPath }]
+    var effects: [Effect] = []
+    for case let path? in shown where state.previews[path] == nil && state.previewFailures[path] == nil {
+        if !effects.contains(.loadPreview(path: path)) { effects.append(.loadPreview(path: path)) }
+    }
+    return effects
+}
+
+/// Adds the jobs not known yet, keeping the list newest first.
+func merge(_ records: [JobRecord], into state: inout AppState) {
+    let known = Set(state.jobs.map(\.id))
+    let added = records.filter { !known.contains($0.id) }
+    guard !added.isEmpty else { return }
+    state.jobs += added
+    state.jobs.sort { $0.createdAt > $1.createdAt }
+}
+
+func clampSelections(_ state: inout AppState) {
+    state.refreshDerived()
+    let outputs = state.filteredOutputs.count
+    if let selected = state.outputsList.selected {
+        state.outputsList.selected = outputs == 0 ? nil : min(selected, outputs - 1)
+    } else if outputs > 0 {
+        state.outputsList.selected = 0
+    }
+    if let selected = state.jobsList.selected {
+        state.jobsList.selected = state.jobs.isEmpty ? nil : min(selected, state.jobs.count - 1)
+    }
+}

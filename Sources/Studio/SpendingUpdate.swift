@@ -1,0 +1,62 @@
+public import BFL
+import Foundation
+import Jobs
+import TerminalCore
+
+// Sending and spending: submit, the budget, questions before spending or quitting.
+
+func submit(_ state: inout AppState) -> [Effect] {
+    if let waiting = state.filledReferences.first(where: { $0.reference.size == nil || $0.reference.problem != nil }) {
+        let problem = waiting.reference.problem ?? "reference \(waiting.slot + 1) is still being read"
+        state.message = .init(text: problem, isError: true)
+        return []
+    }
+    let parameters = state.parameters
+    let problems = parameters.validate(for: state.model).filter { $0.severity == .error }
+    if let first = problems.first {
+        state.message = .init(text: first.message, isError: true)
+        return []
+    }
+    let estimate = state.estimate
+    if let blocked = budgetProblem(state, adding: estimate.credits) {
+        state.message = .init(text: blocked, isError: true)
+        return []
+    }
+    state.editor.commitToHistory()
+    let effect = Effect.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)
+    if asksFirst(&state, effect, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
+        return []
+    }
+    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
+    return [effect]
+}
+
+/// When spending `credits` on `what` is at or above the budget's `confirmAbove`, holds
+/// `effect` until a y and asks; true when it asked (nothing is sent yet).
+func asksFirst(_ state: inout AppState, _ effect: Effect, credits: Credits, what: String) -> Bool {
+    guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return false }
+    state.confirming = .spend(effect)
+    state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)",
+                          isError: false)
+    return true
+}
+
+/// Why the budget forbids spending `credits` more, if it does.
+public func budgetProblem(_ state: AppState, adding credits: Credits) -> String? {
+    let committed = state.pendingEstimate
+    if let daily = state.budget.daily, state.todayCharged + committed + credits > daily {
+        return "over the daily budget: \(state.todayCharged) charged today + \(committed + credits) asked > \(daily) (budget.daily in config.toml)"
+    }
+    if let session = state.budget.session, state.sessionCharged + committed + credits > session {
+        return "over the session budget: \(state.sessionCharged) charged + \(committed + credits) asked > \(session) (budget.session in config.toml)"
+    }
+    return nil
+}
+
+func quit(_ state: inout AppState) -> [Effect] {
+    guard state.runningCount > 0 else { return [.quit] }
+    state.confirming = .quit
+    let fate = state.jobsOutliveSession ? "they continue next time" : "the built-in simulator stops with the studio, so they will not finish"
+    state.message = .init(text: "\(state.runningCount) job(s) still running; \(fate). Quit? (y/n)", isError: false)
+    return []
+}
