@@ -91,10 +91,11 @@ public actor JobEngine {
     private var tasks: [String: Task<Void, Never>] = [:]
     /// Rate-limited jobs waiting to be queued again.
     private var timers: [String: Task<Void, Never>] = [:]
-    private var activeTotal = 0
-    private var activeByModel: [String: Int] = [:]
-    private var holdsSlot: Set<String> = []
+    /// The slots jobs hold under the account's and each model's limits.
+    private var gate: AdmissionGate
     private var lastProgress: [String: Duration] = [:]
+    /// Each followed job's lifecycle (its phase and 404 count), by id.
+    private var lifecycles: [String: JobLifecycle] = [:]
     private var waiters: [String: [Waiter]] = [:]
 
     private struct Waiter {
@@ -104,9 +105,7 @@ public actor JobEngine {
         var until: @Sendable (JobPhase) -> Bool
         var continuation: CheckedContinuation<JobRecord, Never>
     }
-    private var highWater = 0
     private var isShutDown = false
-    private var highWaterByModel: [String: Int] = [:]
     private var runnerLoop: Task<Void, Never>?
     private var adoptsOrphans = false
     private var watchesOthers = false
@@ -125,6 +124,7 @@ public actor JobEngine {
         self.stopwatch = stopwatch
         self.wallClock = wallClock
         self.runner = runner ?? RunnerRecord.current(now: wallClock())
+        gate = AdmissionGate(accountLimit: configuration.accountLimit)
         (events, emitter) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         try? store.register(self.runner)
     }
@@ -195,11 +195,11 @@ public actor JobEngine {
                 live[job.id] = job
                 queue.append(job.id)
             case .submitting:
-                job.phase = .unknown
+                guard transition(&job, .resumedWhileSending) == .finish else { continue }
                 job.errorKind = .unknownOutcome
                 job.errorMessage = "fluxdeck stopped while sending this job; BFL may or may not have received it. It was not resent."
                 job.finishedAt = wallClock()
-                try record(job, detail: "resumed: outcome of the POST unknown")
+                try finish(job, detail: "resumed: outcome of the POST unknown")
             case .saveFailed:
                 try fetchAgain(job)
             default:
@@ -257,8 +257,7 @@ public actor JobEngine {
     private func fetchAgain(_ original: JobRecord) throws -> Bool {
         var job = original
         fillPollingURL(&job)
-        guard job.resultURL != nil || job.pollingURL != nil else { return false }
-        job.phase = .downloading
+        guard job.resultURL != nil || job.pollingURL != nil, transition(&job, .retrySave) == .record else { return false }
         job.errorKind = nil
         job.errorMessage = nil
         live[job.id] = job
@@ -349,8 +348,8 @@ public actor JobEngine {
     @discardableResult
     public func cancel(_ id: String) throws -> Bool {
         guard var job = live[id], job.phase == .queued, let index = queue.firstIndex(of: id) else { return false }
+        guard transition(&job, .cancelled) == .finish else { return false }
         queue.remove(at: index)
-        job.phase = .cancelled
         job.finishedAt = wallClock()
         try finish(job, detail: "cancelled before sending")
         return true
@@ -364,7 +363,9 @@ public actor JobEngine {
         let orphans = try store.jobs(phases: [.submitting, .pending, .running, .downloading, .timedOut])
             .filter { live[$0.id] == nil && isGone($0.endpoint) }
         for var job in orphans {
-            job.phase = .abandoned
+            var lifecycle = JobLifecycle(phase: job.phase)
+            guard lifecycle.handle(.abandoned) == .finish else { continue }
+            job.phase = lifecycle.phase
             job.errorMessage = reason
             job.finishedAt = wallClock()
             job.updatedAt = wallClock()
@@ -392,10 +393,9 @@ public actor JobEngine {
     /// not in flight (queued jobs are cancelled instead).
     @discardableResult
     public func abandon(_ id: String) throws -> Bool {
-        guard var job = live[id], [.submitting, .pending, .running, .downloading].contains(job.phase) else { return false }
+        guard var job = live[id], transition(&job, .abandoned) == .finish else { return false }
         tasks.removeValue(forKey: id)?.cancel()
         timers.removeValue(forKey: id)?.cancel()
-        job.phase = .abandoned
         job.errorMessage = "abandoned after it was sent; BFL may still charge for it"
         job.finishedAt = wallClock()
         try finish(job, detail: "abandoned by the user")
@@ -469,37 +469,38 @@ public actor JobEngine {
     }
 
     /// The most jobs that held slots at once, in all and per model (for tests and benchmarks).
-    public var peakActive: (total: Int, byModel: [String: Int]) { (highWater, highWaterByModel) }
+    public var peakActive: (total: Int, byModel: [String: Int]) { (gate.highWater, gate.highWaterByModel) }
 
     // MARK: admission
 
     private func pump() {
-        var index = 0
-        while index < queue.count, activeTotal < configuration.accountLimit {
-            let id = queue[index]
-            guard let job = live[id] else { queue.remove(at: index); continue }
-            if activeByModel[job.model, default: 0] < configuration.limit(for: job.model) {
-                queue.remove(at: index)
-                acquire(job)
-                start(id, resumed: false)
-            } else {
-                index += 1
-            }
-        }
+        queue.removeAll { live[$0] == nil }
+        let waiting = queue.compactMap { id in live[id].map { (id: id, model: $0.model) } }
+        let admitted = gate.admit(waiting, limit: configuration.limit(for:))
+        guard !admitted.isEmpty else { return }
+        let started = Set(admitted)
+        queue.removeAll { started.contains($0) }
+        for id in admitted { start(id, resumed: false) }
     }
 
     private func acquire(_ job: JobRecord) {
-        guard holdsSlot.insert(job.id).inserted else { return }
-        activeTotal += 1
-        activeByModel[job.model, default: 0] += 1
-        highWater = max(highWater, activeTotal)
-        highWaterByModel[job.model] = max(highWaterByModel[job.model] ?? 0, activeByModel[job.model] ?? 0)
+        gate.acquire(job.id, model: job.model)
     }
 
     private func release(_ job: JobRecord) {
-        guard holdsSlot.remove(job.id) != nil else { return }
-        activeTotal -= 1
-        activeByModel[job.model, default: 1] -= 1
+        gate.release(job.id, model: job.model)
+    }
+
+    /// Moves `job` by `event` from the phase the engine knows it in now (which a user's
+    /// abandon may have changed while this task waited), through the lifecycle's table.
+    private func transition(_ job: inout JobRecord, _ event: LifecycleEvent) -> LifecycleStep {
+        var lifecycle = lifecycles[job.id] ?? JobLifecycle(phase: live[job.id]?.phase ?? job.phase)
+        if let current = live[job.id]?.phase, current != lifecycle.phase { lifecycle = JobLifecycle(phase: current) }
+        let step = lifecycle.handle(event)
+        guard step != .ignore else { return .ignore }
+        lifecycles[job.id] = lifecycle.phase.isFinal ? nil : lifecycle
+        job.phase = lifecycle.phase
+        return step
     }
 
     private func start(_ id: String, resumed: Bool) {
@@ -528,8 +529,7 @@ public actor JobEngine {
         } catch is OwnershipLost {
             // Another runner follows the job now; it was let go in `record`.
         } catch {
-            if var job = live[id] {
-                fail(&job, kind: .local, message: "\(error)")
+            if var job = live[id], fail(&job, .failedHere, kind: .local, message: "\(error)") {
                 try? finish(job, detail: nil)
             }
         }
@@ -540,25 +540,25 @@ public actor JobEngine {
     private func submit(_ original: JobRecord) async throws -> JobRecord? {
         var job = original
         guard let model = Catalog.model(id: job.model) else {
-            fail(&job, kind: .apiRefused, message: "unknown model \(job.model)")
-            try finish(job, detail: nil)
+            if fail(&job, .failedHere, kind: .apiRefused, message: "unknown model \(job.model)") { try finish(job, detail: nil) }
             return nil
         }
-        job.phase = .submitting
+        guard transition(&job, .sending) == .record else { return nil }
         try record(job)  // written before the POST leaves
         do {
             let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8), region: Region(rawValue: job.endpoint))
+            // Abandoned while the POST was out: it stays abandoned.
+            guard transition(&job, .accepted) == .record else { return nil }
             job.taskID = reply.id
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
             job.submitCost = reply.cost?.description
             job.inputMP = reply.inputMP
             job.outputMP = reply.outputMP
             job.submittedAt = wallClock()
-            job.phase = .pending
             try record(job)
             return job
         } catch BFLError.rateLimited(let retryAfter) {
-            job.phase = .queued
+            guard transition(&job, .rateLimited) == .requeue else { return nil }
             try record(job, detail: "rate limited (HTTP 429); queued again")
             release(job)
             let delay = retryAfter ?? configuration.rateLimitBackoff
@@ -571,13 +571,13 @@ public actor JobEngine {
         } catch let error as BFLError {
             switch error {
             case .submitOutcomeUnknown:
-                job.phase = .unknown
+                guard transition(&job, .outcomeUnknown) == .finish else { return nil }
                 job.errorKind = .unknownOutcome
                 job.errorMessage = error.message + " " + error.hint
             case .network:
-                fail(&job, kind: .network, message: error.message)
+                guard fail(&job, .submitFailed, kind: .network, message: error.message) else { return nil }
             default:
-                fail(&job, kind: .apiRefused, message: error.message)
+                guard fail(&job, .submitFailed, kind: .apiRefused, message: error.message) else { return nil }
             }
             try finish(job, detail: nil)
             return nil
@@ -603,14 +603,13 @@ public actor JobEngine {
             ?? LearnedTiming(typical: Catalog.model(id: job.model)?.typicalDuration ?? .seconds(10))
         var readings: [PollCadence.Reading] = []
         var pollsPastExpected = 0
-        var notFound = 0
         var delay = resumed ? Duration.zero : configuration.fixedPollInterval ?? cadence.firstDelay(timing)
         var warnedStatus: String?
         while true {
             if delay > .zero { try await stopwatch.sleep(delay) } else { try Task.checkCancellation() }
             let elapsed = stopwatch.now() - started
             if elapsed > configuration.deadline {
-                job.phase = .timedOut
+                guard transition(&job, .deadlinePassed) == .finish else { return }
                 job.errorKind = .timeout
                 job.errorMessage = "not finished after \(configuration.deadline.components.seconds) s; `fluxdeck jobs resume` polls it again"
                 job.finishedAt = wallClock()
@@ -621,51 +620,55 @@ public actor JobEngine {
             let reply: PollResponse
             do {
                 reply = try await client.poll(pollingURL)
-                notFound = 0
             } catch let error as BFLError {
-                switch error {
-                case .notFound:
-                    // A 404 right after submission may be transient; three in a row are not.
-                    notFound += 1
-                    if notFound >= 3 {
-                        fail(&job, kind: .generation, message: "BFL does not know this task on its polling host")
-                        try finish(job, detail: nil)
-                        return
-                    }
-                case .network, .serverError, .malformedResponse, .unexpectedStatus:
-                    break  // transient: keep polling until the deadline
-                default:
-                    fail(&job, kind: .apiRefused, message: error.message)
-                    try finish(job, detail: nil)
-                    return
+                let event: LifecycleEvent = switch error {
+                case .notFound: .notFound
+                case .network, .serverError, .malformedResponse, .unexpectedStatus: .pollTrouble
+                default: .pollRefused
                 }
-                delay = cadence.maximum
-                continue
+                switch transition(&job, event) {
+                case .finish:
+                    // A 404 right after submission may be transient; several in a row are not.
+                    let message = event == .notFound ? "BFL does not know this task on its polling host" : error.message
+                    if fail(&job, nil, kind: event == .notFound ? .generation : .apiRefused, message: message) { try finish(job, detail: nil) }
+                    return
+                case .ignore:
+                    return
+                default:
+                    delay = cadence.maximum
+                    continue
+                }
             }
             job.serverStatus = TerminalText.capped(reply.status.wireValue, bytes: 200)
-            switch reply.status {
-            case .pending:
-                if job.phase != .pending {
-                    job.phase = .pending
-                    try record(job)
-                }
-            case .generating, .reasoning:
-                if let progress = reply.progress {
-                    job.progress = progress
-                    // Resumed jobs began before this run: their readings have no usable clock.
-                    if !resumed { readings.append(PollCadence.Reading(elapsed: elapsed, progress: progress)) }
-                    emitProgress(job.id, progress)
-                }
-                if job.phase != .running {
-                    job.phase = .running
-                    try record(job)
-                }
-            case .unknown(let status):
-                if warnedStatus != status {
+            if case .generating = reply.status, let progress = reply.progress { noteProgress(progress) }
+            if case .reasoning = reply.status, let progress = reply.progress { noteProgress(progress) }
+            func noteProgress(_ progress: Double) {
+                job.progress = progress
+                // Resumed jobs began before this run: their readings have no usable clock.
+                if !resumed { readings.append(PollCadence.Reading(elapsed: elapsed, progress: progress)) }
+                emitProgress(job.id, progress)
+            }
+            let status: LifecycleEvent.PollStatus = switch reply.status {
+            case .pending: .pending
+            case .generating, .reasoning: .generating
+            case .ready: .ready
+            case .error: .error
+            case .requestModerated, .contentModerated: .moderated
+            case .taskNotFound: .taskNotFound
+            case .unknown: .unknown
+            }
+            switch transition(&job, .polled(status)) {
+            case .ignore:
+                // The job ended meanwhile (abandoned by the user): nothing more to do.
+                return
+            case .record:
+                try record(job)
+            case .carryOn:
+                if case .unknown(let status) = reply.status, warnedStatus != status {
                     warnedStatus = status
                     try record(job, detail: "unknown status \"\(TerminalText.capped(TerminalText.sanitize(status), bytes: 200))\"; still polling")
                 }
-            case .ready:
+            case .download:
                 // The task no longer counts against BFL's active limit: admit the next job
                 // while this one downloads.
                 release(job)
@@ -679,23 +682,24 @@ public actor JobEngine {
                 }
                 try await download(job, sample: reply.result?.sample)
                 return
-            case .error:
+            case .finish:
                 job.settledCost = reply.cost?.description ?? job.submitCost
-                fail(&job, kind: .generation, message: reply.errorMessage.map(TerminalText.message) ?? "the generation failed")
-                try finish(job, detail: nil)
-                return
-            case .requestModerated, .contentModerated:
-                job.settledCost = reply.cost?.description ?? job.submitCost
-                job.phase = .moderated
-                job.errorKind = .moderation
-                let which = reply.status == .requestModerated ? "The request" : "The generated image"
-                job.errorMessage = "\(which) was blocked by moderation" + (reply.errorMessage.map { ": " + TerminalText.message($0) } ?? ".")
                 job.finishedAt = wallClock()
+                switch reply.status {
+                case .requestModerated, .contentModerated:
+                    job.errorKind = .moderation
+                    let which = reply.status == .requestModerated ? "The request" : "The generated image"
+                    job.errorMessage = "\(which) was blocked by moderation" + (reply.errorMessage.map { ": " + TerminalText.message($0) } ?? ".")
+                case .taskNotFound:
+                    job.errorKind = .generation
+                    job.errorMessage = "BFL no longer knows this task (Task not found)"
+                default:
+                    job.errorKind = .generation
+                    job.errorMessage = reply.errorMessage.map(TerminalText.message) ?? "the generation failed"
+                }
                 try finish(job, detail: nil)
                 return
-            case .taskNotFound:
-                fail(&job, kind: .generation, message: "BFL no longer knows this task (Task not found)")
-                try finish(job, detail: nil)
+            case .requeue:
                 return
             }
             let inputs = PollCadence.Inputs(elapsed: stopwatch.now() - started, readings: readings, timing: timing,
@@ -711,17 +715,15 @@ public actor JobEngine {
         label.hasPrefix("simulator") ? "simulator" : label
     }
 
-    /// Saves the image of a Ready job into the job's own folder.
+    /// Saves the image of a Ready job (already `downloading`) into the job's own folder.
     private func download(_ original: JobRecord, sample: String?) async throws {
         var job = original
-        job.phase = .downloading
         job.errorKind = nil
         job.errorMessage = nil
         if let sample { job.resultURL = sample }
         try record(job)
         guard let sample else {
-            fail(&job, kind: .generation, message: "BFL said Ready but sent no image URL")
-            try finish(job, detail: nil)
+            if fail(&job, .downloadFailed, kind: .generation, message: "BFL said Ready but sent no image URL") { try finish(job, detail: nil) }
             return
         }
         job.finishedAt = wallClock()
@@ -729,26 +731,26 @@ public actor JobEngine {
         do {
             let saved = try await destination.save(job: job, sampleURL: sample, client: client,
                                                    createFolder: job.outputDirectory == nil)
+            guard transition(&job, .saved) == .finish else { return }
             job.outputPath = saved.image.path
             job.sidecarPath = saved.sidecar.path
-            job.phase = .done
             job.progress = 1
             job.errorKind = nil
             job.errorMessage = nil
         } catch BFLError.resultExpired {
-            job.phase = .expired
+            guard transition(&job, .resultExpired) == .finish else { return }
             job.errorKind = .expired
             job.errorMessage = "The result URL expired before the image was saved (BFL task \(job.taskID ?? "unknown")); the image cannot be fetched any more."
         } catch let error as BFLError {
             if case .refusedURL = error {
-                fail(&job, kind: .apiRefused, message: error.message)
+                guard fail(&job, .downloadFailed, kind: .apiRefused, message: error.message) else { return }
             } else if case .fileSystem(let reason) = error {
-                job.phase = .saveFailed
+                guard transition(&job, .saveFailed) == .finish else { return }
                 job.errorKind = .local
                 job.errorMessage = "paid for, but not saved in \(destination.directory.path): \(reason). "
                     + "Fix the folder, then press r on the job or run `fluxdeck jobs resume` (while the URL is valid, about 10 minutes)."
             } else {
-                fail(&job, kind: .network, message: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)")
+                guard fail(&job, .downloadFailed, kind: .network, message: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)") else { return }
             }
         }
         try finish(job, detail: nil)
@@ -756,18 +758,19 @@ public actor JobEngine {
 
     // MARK: bookkeeping
 
-    private func fail(_ job: inout JobRecord, kind: JobErrorKind, message: String) {
-        job.phase = .failed
+    /// Ends `job` by `event` (nil: it has already moved to its failed phase) with an error;
+    /// false when the event no longer applies (the job ended meanwhile).
+    private func fail(_ job: inout JobRecord, _ event: LifecycleEvent?, kind: JobErrorKind, message: String) -> Bool {
+        if let event, transition(&job, event) != .finish { return false }
         job.errorKind = kind
         job.errorMessage = message
         job.finishedAt = job.finishedAt ?? wallClock()
+        return true
     }
 
     /// Saves a transition and tells listeners. Listeners and waiters hear of it even when the
     /// ledger cannot be written (the error still propagates, so a POST is never sent unrecorded).
     private func record(_ job: JobRecord, detail: String? = nil) throws {
-        // An abandoned job stays abandoned, whatever its cancelled task was doing.
-        if live[job.id]?.phase == .abandoned, job.phase != .abandoned { return }
         var job = job
         job.updatedAt = wallClock()
         do {
@@ -797,6 +800,7 @@ public actor JobEngine {
     /// the ledger's state, listeners an `.elsewhere` event.
     private func letGo(_ id: String) {
         guard let job = live.removeValue(forKey: id) else { return }
+        lifecycles[id] = nil
         tasks.removeValue(forKey: id)?.cancel()
         timers.removeValue(forKey: id)?.cancel()
         queue.removeAll { $0 == id }
