@@ -82,6 +82,32 @@ struct GoldenScreenTests {
                 ("help", help)]
     }
 
+    /// The goldens' own theme: every role its own colour (#0000NN, NN its place in `Role`), so
+    /// a style run names the role that drew it, and the shipped themes can change without
+    /// touching the goldens.
+    static let testTheme: Theme = {
+        let styles = Role.allCases.enumerated().map { index, role in
+            "\"\(role.rawValue)\" = \"#0000\(String(format: "%02x", index + 1))\""
+        }
+        let text = "name = \"golden\"\nvariant = \"dark\"\n[styles]\n" + styles.joined(separator: "\n") + "\n"
+        return try! ThemeLoader().load(text)
+    }()
+
+    /// A monochrome test theme: modifiers only, one per kind of thing, no colour anywhere.
+    static let testMono: Theme = try! ThemeLoader().load("""
+        name = "golden-mono"
+        variant = "dark"
+        monochrome = true
+        [styles]
+        "pane.border.focused" = { modifiers = ["bold"] }
+        "pane.title.focused" = { modifiers = ["bold", "underline"] }
+        "status.bar" = { modifiers = ["reverse"] }
+        "list.selected" = { modifiers = ["reverse"] }
+        "job.status.failed" = { modifiers = ["bold", "underline"] }
+        "cost.over-budget" = { modifiers = ["bold", "reverse"] }
+        "message.error" = { modifiers = ["bold"] }
+        """)
+
     /// Runs of cells that share a style other than plain, row by row.
     static func styleRuns(_ buffer: Buffer) -> [String] {
         var runs: [String] = []
@@ -105,6 +131,7 @@ struct GoldenScreenTests {
             case .default: "default"
             case .ansi(let n): ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"][Int(n % 8)] + (n >= 8 ? "+" : "")
             case .indexed(let n): "#\(n)"
+            case .rgb(0, 0, let n) where n >= 1 && Int(n) <= Role.allCases.count: Role.allCases[Int(n) - 1].rawValue
             case .rgb(let r, let g, let b): String(format: "#%02x%02x%02x", r, g, b)
             }
         }
@@ -123,7 +150,7 @@ struct GoldenScreenTests {
 
     @Test("without colours (the mono theme) focus, selection and errors still show, by modifiers alone")
     func mono() throws {
-        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "mono")))
+        let theme = Self.testMono
         let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
         for (name, scenario) in Self.scenarios() where ["running", "errors", "filtered"].contains(name) {
             var state = scenario
@@ -171,7 +198,7 @@ struct GoldenScreenTests {
 
     @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
     func golden(size: (Int, Int)) throws {
-        let theme = try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default")))
+        let theme = Self.testTheme
         let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
         for (name, scenario) in Self.scenarios() {
             var state = scenario
