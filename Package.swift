@@ -79,10 +79,16 @@ let package = Package(
             dependencies: ["TerminalCore"],
             swiftSettings: swiftSettings
         ),
-        // Semantic roles, TOML theme files, resolution and colour reduction.
+        // TOML files read into plain values, with errors that name the line (themes, config).
+        .target(
+            name: "TOMLFiles",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
+        // Semantic roles, TOML theme files, the theme catalog, resolution and colour reduction.
         .target(
             name: "Theme",
-            dependencies: ["TerminalCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["TerminalCore", "TOMLFiles"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedThemes"]
         ),
@@ -145,6 +151,7 @@ let package = Package(
                 "TerminalCore",
                 "NcursesBackend",
                 "Theme",
+                "TOMLFiles",
                 "Widgets",
                 "Studio",
                 "StudioViews",
@@ -200,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThemeTests",
-            dependencies: ["Theme", "TerminalCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["Theme", "TOMLFiles", "TerminalCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 import Foundation
 public import TerminalCore
-import TOMLKit
+import TOMLFiles
 
 /// The semantic roles the interface draws with. Themes style roles, never widgets.
 public enum Role: String, CaseIterable, Sendable {
@@ -66,6 +66,10 @@ public struct ThemeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var column: Int?
     /// The file the line is in, when the error came from a file (a path, or "shipped theme NAME").
     public var file: String?
+
+    init(_ error: TOMLError) {
+        self.init(message: error.message, line: error.line, column: error.column)
+    }
 
     public init(message: String, line: Int? = nil, column: Int? = nil, file: String? = nil) {
         self.message = message
@@ -192,8 +196,10 @@ public struct ThemeLoader: Sendable {
     /// Parses and checks a theme. Every problem names its line.
     public func load(_ text: String, chain: [String] = []) throws(ThemeError) -> Theme {
         guard chain.count < 8 else { throw ThemeError(message: "themes inherit from each other in a loop (\(chain.joined(separator: " → ")))") }
-        let root = try Self.parse(text)
-        let locate = Locator(text: text)
+        let document: TOMLDocument
+        do { document = try TOMLDocument(text) } catch { throw ThemeError(error) }
+        let root = document.values
+        let locate = Locator(document: document)
         for key in root.keys.sorted() where !Self.topKeys.contains(key) {
             throw locate.error("unknown key \"\(key)\" (known: \(Self.topKeys.sorted().joined(separator: ", ")))", key: key)
         }
@@ -287,70 +293,10 @@ public struct ThemeLoader: Sendable {
         return .rgb(UInt8(value >> 16), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF))
     }
 
-    /// TOML → a dictionary, through TOMLKit's parser (syntax errors carry line and column).
-    static func parse(_ text: String) throws(ThemeError) -> [String: Any] {
-        try checkTableHeaders(text)
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw ThemeError(message: error.description, line: error.source.begin.line, column: error.source.begin.column)
-        } catch {
-            throw ThemeError(message: "not a TOML file: \(error)")
-        }
-        let json = table.convert(to: .json)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            throw ThemeError(message: "the file holds a value that cannot be read (inf and nan are not numbers here)")
-        }
-        return object
-    }
-
-    /// Refuses table headers without a name (`[`, `[ ]`, `[[`): the TOML library's debug build
-    /// asserts on them and would end the process (found by fuzzing).
-    static func checkTableHeaders(_ text: String) throws(ThemeError) {
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var rest = line.drop { $0 == " " || $0 == "\t" }
-            guard rest.first == "[" else { continue }
-            rest = rest.dropFirst()
-            if rest.first == "[" { rest = rest.dropFirst() }
-            rest = rest.drop { $0 == " " || $0 == "\t" }
-            guard let first = rest.first, first.isASCII, first.isLetter || first.isNumber || "_-\"'".contains(first) else {
-                throw ThemeError(message: "a table header needs a name after [", line: index + 1, column: 1)
-            }
-        }
-    }
-
-    /// Finds where a key is written, for error messages (TOMLKit does not report positions of
-    /// values, only of syntax errors).
+    /// Where keys are written, for errors that name their line.
     struct Locator {
-        let lines: [Substring]
+        let document: TOMLDocument
 
-        init(text: String) { lines = text.split(separator: "\n", omittingEmptySubsequences: false) }
-
-        func error(_ message: String, key: String) -> ThemeError {
-            for (index, line) in lines.enumerated() {
-                let trimmed = line.drop { $0 == " " || $0 == "\t" }
-                for candidate in [key, "\"\(key)\"", "'\(key)'", "[\(key)]"] where trimmed.hasPrefix(candidate) {
-                    let rest = trimmed.dropFirst(candidate.count).drop { $0 == " " }
-                    if rest.first == "=" || candidate.hasPrefix("[") {
-                        return ThemeError(message: message, line: index + 1, column: line.count - trimmed.count + 1)
-                    }
-                }
-            }
-            return ThemeError(message: message)
-        }
+        func error(_ message: String, key: String) -> ThemeError { ThemeError(document.error(message, key: key)) }
     }
-}
-
-/// A TOML file read into plain values, with errors that name the line (shared with the
-/// configuration file).
-public struct TOMLDocument {
-    public let values: [String: Any]
-    private let locator: ThemeLoader.Locator
-
-    public init(_ text: String) throws(ThemeError) {
-        values = try ThemeLoader.parse(text)
-        locator = ThemeLoader.Locator(text: text)
-    }
-
-    /// An error about `key`, pointing at the line where it is written.
-    public func error(_ message: String, key: String) -> ThemeError { locator.error(message, key: key) }
 }

@@ -1,7 +1,7 @@
 import Studio
 import BFL
 import Foundation
-import Theme
+import TOMLFiles
 
 /// `config.toml`: the studio's defaults. Every key is optional; an unknown key or a bad value
 /// is an error that names its line.
@@ -46,7 +46,7 @@ struct Config: Sendable, Equatable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw CommandFailure.usage("cannot read \(path): \((error as NSError).localizedDescription)")
         }
-        do { return try parse(text) } catch let error as ThemeError {
+        do { return try parse(text) } catch let error as TOMLError {
             throw CommandFailure.usage("\(path): \(error)")
         }
     }

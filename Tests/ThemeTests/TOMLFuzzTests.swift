@@ -1,5 +1,6 @@
 import PropertyBased
 import Testing
+import TOMLFiles
 import Theme
 
 /// The TOML reader under the configuration and theme files, fed generated damaged files: a
@@ -40,7 +41,7 @@ struct TOMLFuzzTests {
 struct HeaderlessTableTests {
     @Test("`[` alone (which made the TOML library's debug build abort) is an error naming its line", arguments: ["[", "[ ", "[[", "[\u{1B}]", "a = 1\n[\n"])
     func headerless(_ text: String) {
-        let error = #expect(throws: ThemeError.self) { try TOMLDocument(text) }
+        let error = #expect(throws: TOMLError.self) { try TOMLDocument(text) }
         #expect(error?.message.contains("table header needs a name") == true)
         #expect(error?.line == (text.hasPrefix("a = 1") ? 2 : 1))
     }
