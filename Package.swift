@@ -119,7 +119,7 @@ let package = Package(
         // and the desktop helpers.
         .target(
             name: "StudioRuntime",
-            dependencies: ["Studio", "StudioViews", "BFL", "Jobs", "TerminalCore", "Theme"],
+            dependencies: ["Studio", "StudioViews", "BFL", "Imaging", "Jobs", "TerminalCore", "Theme"],
             swiftSettings: swiftSettings
         ),
         // ncurses behind a C shim, and the only Swift code that calls it.

@@ -437,11 +437,7 @@ public actor JobEngine {
     @discardableResult
     public func deleteOutput(_ id: String) throws -> Bool {
         guard var job = try live[id] ?? store.job(id: id) else { return false }
-        for path in [job.outputPath, job.sidecarPath].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
-            do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw EngineError(message: "\(path): \((error as NSError).localizedDescription)")
-            }
-        }
+        try library.delete(image: job.outputPath, sidecar: job.sidecarPath)
         job.outputPath = nil
         job.sidecarPath = nil
         if live[id] != nil { live[id] = job }

@@ -40,30 +40,6 @@ public enum LocalImages {
         return PixelSize(width: size.width, height: size.height)
     }
 
-    /// The largest file a preview reads (the download cap).
-    public static let maxPreviewBytes = 64 * 1_048_576
-
-    /// A small RGB copy of an image that fits `box`×`box` pixels, for previews, decoded straight
-    /// to that size where the format allows and refused from its header when it claims more
-    /// than `maxPixels`. Every problem is one sentence naming the file.
-    public static func thumbnail(path: String, box: Int = 64, maxPixels: Int = 50_000_000) throws(EngineError) -> (width: Int, height: Int, pixels: [UInt8]) {
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size <= maxPreviewBytes else {
-            throw EngineError(message: "\(name) is \(size / 1_048_576) MB, too large to preview")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw EngineError(message: "cannot read \(name): \(reason(error))")
-        }
-        do {
-            let image = try ImageCodec.thumbnail(Array(data), box: box, maxPixels: maxPixels)
-            return (image.width, image.height, image.pixels)
-        } catch {
-            throw EngineError(message: "\(name) cannot be shown: \(error)")
-        }
-    }
-
     private static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
         if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }

@@ -121,4 +121,14 @@ public struct OutputLibrary: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(object)).map(Array.init) ?? Array("{}".utf8)
     }
+
+    /// Deletes an image and its sidecar (either may already be gone). The first file that
+    /// cannot be removed is named in the error.
+    public func delete(image: String?, sidecar: String?) throws(EngineError) {
+        for path in [image, sidecar].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw EngineError(message: "\(path): \((error as NSError).localizedDescription)")
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 public import Studio
 public import BFL
 import Foundation
+import Imaging
 public import Jobs
 import Synchronization
 public import TerminalCore
@@ -239,7 +240,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             let limit = maxDecodePixels
             tasks.run {
                 do {
-                    let preview = try LocalImages.thumbnail(path: path, maxPixels: limit)
+                    let preview = try Thumbnails.of(path: path, maxPixels: limit)
                     inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels)))
                 } catch {
                     inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error)))
@@ -320,6 +321,7 @@ private func describeFailure(_ error: any Error) -> String {
     case let error as BFLError: error.message
     case let error as EngineError: error.message
     case let error as JobStoreError: error.description
+    case let error as ImagingError: error.message
     default: "\(error)"
     }
 }

@@ -24,7 +24,7 @@ struct LocalImagesTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("wide.png")
         try Data(halves(width: 400, height: 200)).write(to: file)
-        let small = try LocalImages.thumbnail(path: file.path, box: 64)
+        let small = try Thumbnails.of(path: file.path, box: 64)
         #expect(small.width == 64)
         #expect(small.height == 32)
         #expect(Array(small.pixels[0..<3]) == [255, 0, 0])
@@ -56,7 +56,7 @@ struct LocalImagesTests {
             #expect(error.message == "cannot read the image /nonexistent/x.png: no such file")
         }
         do {
-            _ = try LocalImages.thumbnail(path: text.path)
+            _ = try Thumbnails.of(path: text.path)
             Issue.record("no error")
         } catch {
             #expect(error.message.hasPrefix("notes.png cannot be shown"))
