@@ -414,18 +414,19 @@ public actor JobEngine {
     /// is the one recorded in the ledger, so a retry sends exactly what was sent before.
     public func rerun(_ id: String, seed: RerunSeed) throws -> JobRecord? {
         guard let old = try live[id] ?? store.job(id: id), let model = Catalog.model(id: old.model) else { return nil }
-        guard var body = try? JSONSerialization.jsonObject(with: Data(old.requestJSON.utf8)) as? [String: Any] else {
-            throw EngineError(message: "the recorded request of \(old.shortID) cannot be read")
+        var request: RecordedRequest
+        do { request = try RecordedRequest(json: old.requestJSON) } catch {
+            throw EngineError(message: "the recorded request of \(old.shortID) cannot be read (\(error.message))")
         }
         switch seed {
-        case .same: if let used = old.seed { body["seed"] = used }
-        case .new: body.removeValue(forKey: "seed")
+        case .same: if let used = old.seed { request.seed = used }
+        case .new: request.seed = nil
         }
-        let json = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+        let json = try request.json()
         let now = wallClock()
         let record = JobRecord(
             id: UUID().uuidString.lowercased(), createdAt: now, model: model.id, endpoint: isOurs(old.endpoint) ? old.endpoint : configuration.endpointLabel,
-            prompt: old.prompt, requestJSON: String(decoding: json, as: UTF8.self), estimatedCredits: old.estimate,
+            prompt: old.prompt, requestJSON: json, estimatedCredits: old.estimate,
             fileExtension: old.fileExtension, groupID: old.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
         prepareOutputFolder()
         try admit([record])
