@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The BFL API: catalog, parameters, pricing, wire types, errors, transport, client.
@@ -119,7 +121,11 @@ let package = Package(
         // and the desktop helpers.
         .target(
             name: "StudioRuntime",
-            dependencies: ["Studio", "StudioViews", "BFL", "Imaging", "Jobs", "TerminalCore", "Theme"],
+            dependencies: [
+                "Studio", "StudioViews", "BFL", "Imaging", "Jobs", "TerminalCore", "Theme",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         // ncurses behind a C shim, and the only Swift code that calls it.

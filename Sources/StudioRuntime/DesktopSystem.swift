@@ -1,4 +1,7 @@
 import Foundation
+import Subprocess
+import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -6,28 +9,37 @@ import Glibc
 
 /// Opening files and copying text on this machine: `xdg-open` when it is installed, and the
 /// first clipboard tool found (wl-copy, xclip, xsel), else the terminal's clipboard (OSC 52).
+/// Helpers are started with swift-subprocess: their own process group (the terminal's Ctrl-C
+/// is not theirs), no signal blocked, output discarded, and the environment without the key.
 public struct DesktopSystem: StudioSystem {
     let environment: [String: String]
+    /// How long a clipboard tool may take to take the text (they fork and exit at once; one
+    /// that hangs is stopped and the next is tried).
+    let helperLimit: Duration
 
-    public init(environment: [String: String]) {
+    public init(environment: [String: String], helperLimit: Duration = .seconds(5)) {
         self.environment = environment
+        self.helperLimit = helperLimit
     }
 
-    public func open(path: String) -> (text: String, isError: Bool) {
+    public func open(path: String) async -> (text: String, isError: Bool) {
         guard FileManager.default.fileExists(atPath: path) else { return ("the file is gone: \(path)", true) }
         guard let opener = Self.find("xdg-open", in: environment) else {
             return ("no xdg-open on this machine; the file is \(path)", true)
         }
-        guard Self.spawn(opener, [path], input: nil, environment: helperEnvironment) else { return ("xdg-open could not be started", true) }
+        // A viewer may stay in front for as long as it is open (xdg-open runs some in the
+        // foreground): it is started, never waited for or stopped.
+        guard await Self.start(opener, [path], environment: helperEnvironment) else { return ("xdg-open could not be started", true) }
         return ("opened \(URL(fileURLWithPath: path).lastPathComponent)", false)
     }
 
-    public func copy(_ text: String) -> (text: String, isError: Bool) {
+    public func copy(_ text: String) async -> (text: String, isError: Bool) {
         let tools: [(String, [String])] = [("wl-copy", []), ("xclip", ["-selection", "clipboard"]), ("xsel", ["--clipboard", "--input"])]
         let graphical = environment["WAYLAND_DISPLAY"] != nil || environment["DISPLAY"] != nil
         if graphical {
             for (name, arguments) in tools {
-                if let tool = Self.find(name, in: environment), Self.spawn(tool, arguments, input: Data(text.utf8), environment: helperEnvironment) {
+                guard let tool = Self.find(name, in: environment) else { continue }
+                if case .exited(0) = await Self.launch(tool, arguments, input: Array(text.utf8), environment: helperEnvironment, limit: helperLimit) {
                     return ("copied the path (\(name))", false)
                 }
             }
@@ -55,62 +67,104 @@ public struct DesktopSystem: StudioSystem {
         return nil
     }
 
-    /// Starts a helper detached from the terminal: its output goes nowhere, `input` is written
-    /// to its standard input. Its exit is not awaited (it is reaped by SIGCHLD's default).
-    static func spawn(_ path: String, _ arguments: [String], input: Data?, environment: [String: String]) -> Bool {
+    /// A pipe's reading end holding `bytes` (at most what a pipe holds without a reader, 64 KB
+    /// on Linux: a path is far less), its writing end already closed; nil when it cannot be made.
+    static func filledPipe(_ bytes: [UInt8]) -> FileDescriptor? {
+        guard bytes.count <= 60_000 else { return nil }
         var ends: [Int32] = [-1, -1]
-        if input != nil {
-            guard pipe(&ends) == 0 else { return false }
-            _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        guard pipe(&ends) == 0 else { return nil }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let written = bytes.withUnsafeBytes { raw in raw.isEmpty ? 0 : write(ends[1], raw.baseAddress, raw.count) }
+        close(ends[1])
+        guard written == bytes.count else {
+            close(ends[0])
+            return nil
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if input != nil {
-            posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
-            posix_spawn_file_actions_addclose(&actions, ends[0])
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        return FileDescriptor(rawValue: ends[0])
+    }
+
+    /// Starts a helper that may outlive this call (a viewer): true once it runs. It is not
+    /// waited for, stopped, or tied to the studio's tasks; a task of its own reaps it.
+    static func start(_ path: String, _ arguments: [String], environment: [String: String]) async -> Bool {
+        let variables = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { $1 })
+        return await withCheckedContinuation { continuation in
+            let answer = Once { continuation.resume(returning: $0) }
+            Task.detached {
+                var options = PlatformOptions()
+                options.processGroupID = 0
+                do {
+                    _ = try await Subprocess.run(
+                        .path(FilePath(path)), arguments: Arguments(arguments), environment: .custom(variables),
+                        platformOptions: options, input: .none, output: .discarded, error: .discarded
+                    ) { _ in answer.give(true) }
+                } catch {
+                    answer.give(false)
+                }
+                answer.give(false)
+            }
         }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, so the terminal's Ctrl-C does not reach it.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        // The helper starts with no signal blocked and every signal at its default, whatever
-        // the spawning thread had.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+    }
+
+    /// An answer given once, whoever gives it first.
+    final class Once: Sendable {
+        private let given = Mutex(false)
+        private let handler: @Sendable (Bool) -> Void
+
+        init(_ handler: @escaping @Sendable (Bool) -> Void) {
+            self.handler = handler
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-        if input != nil { close(ends[0]) }
-        guard result == 0 else {
-            if input != nil { close(ends[1]) }
-            return false
+
+        func give(_ value: Bool) {
+            let first = given.withLock { given in
+                defer { given = true }
+                return !given
+            }
+            if first { handler(value) }
         }
-        if let input {
-            _ = input.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
-            close(ends[1])
+    }
+
+    enum Launch: Equatable {
+        case failedToStart
+        /// It exited with this code (a signal counts as 128 + its number).
+        case exited(Int32)
+        /// Still running at `helperLimit`: stopped.
+        case tooSlow
+    }
+
+    /// Runs a helper to its exit (at most `limit`), `input` on its standard input (the
+    /// clipboard tools read the text, fork to serve it, and exit).
+    static func launch(_ path: String, _ arguments: [String], input: [UInt8]?, environment: [String: String], limit: Duration) async -> Launch {
+        let variables = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { $1 })
+        // The text goes into a pipe before the helper starts and the pipe's writing end is
+        // closed: a helper that exits without reading cannot make a write fail (swift-subprocess
+        // 1.0.2 stops the process when its own input write fails).
+        guard let stdin = filledPipe(input ?? []) else { return .failedToStart }
+        return await withTaskGroup(of: Launch.self) { group in
+            group.addTask {
+                // Its own process group: the terminal's Ctrl-C is not the helper's.
+                var options = PlatformOptions()
+                options.processGroupID = 0
+                do {
+                    let result = try await Subprocess.run(
+                        .path(FilePath(path)), arguments: Arguments(arguments), environment: .custom(variables),
+                        platformOptions: options, input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+                        output: .discarded, error: .discarded)
+                    switch result.terminationStatus {
+                    case .exited(let code): return .exited(code)
+                    case .signaled(let signal): return .exited(128 + signal)
+                    }
+                } catch {
+                    return Task.isCancelled ? .tooSlow : .failedToStart
+                }
+            }
+            group.addTask {
+                // A deadline for a helper, not a wait for work: cancelled when it exits first.
+                try? await Task.sleep(for: limit)
+                return .tooSlow
+            }
+            let first = await group.next() ?? .failedToStart
+            group.cancelAll()
+            return first
         }
-        // Reap it in the background so no zombie is left behind.
-        let child = pid
-        DispatchQueue.global().async {
-            var status: Int32 = 0
-            waitpid(child, &status, 0)
-        }
-        return true
     }
 }

@@ -38,8 +38,8 @@ public final class Inbox: Sendable {
 /// What the studio asks of the desktop: opening a file in the system viewer and copying text.
 /// Each returns the sentence the message line shows.
 public protocol StudioSystem: Sendable {
-    func open(path: String) -> (text: String, isError: Bool)
-    func copy(_ text: String) -> (text: String, isError: Bool)
+    func open(path: String) async -> (text: String, isError: Bool)
+    func copy(_ text: String) async -> (text: String, isError: Bool)
 }
 
 /// The studio's loop body: reduce actions, interpret effects, draw when something changed.
@@ -248,12 +248,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
             }
         case .open(let path):
             tasks.run {
-                let outcome = system.open(path: path)
+                let outcome = await system.open(path: path)
                 inbox.push(.notice(outcome.text, isError: outcome.isError))
             }
         case .copy(let text):
-            let outcome = system.copy(text)
-            inbox.push(.notice(outcome.text, isError: outcome.isError))
+            tasks.run {
+                let outcome = await system.copy(text)
+                inbox.push(.notice(outcome.text, isError: outcome.isError))
+            }
         case .deleteOutput(let id):
             tasks.run {
                 do {

@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct Fluxdeck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,4 +17,13 @@ struct Fluxdeck: AsyncParsableCommand {
         subcommands: [StudioCommand.self, GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SimulateCommand.self, BenchCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self, ThemesCommand.self],
         defaultSubcommand: StudioCommand.self
     )
+
+    /// A helper that exits without reading what fluxdeck writes to it (a clipboard tool that
+    /// cannot reach the display) must not end fluxdeck with SIGPIPE: the write fails with
+    /// EPIPE instead, and the helper's failure is reported. Children start with it at its
+    /// default again (their spawners reset every signal).
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }
