@@ -70,7 +70,7 @@ struct DesktopSystemTests {
         try helper("wl-copy", "exit 1")
         try helper("xclip", "exec /bin/sleep 30")
         try helper("xsel", "/bin/cat > '\(out)'")
-        let system = DesktopSystem(environment: ["PATH": folder.path, "DISPLAY": ":9", "WAYLAND_DISPLAY": "w"], helperLimit: .milliseconds(300))
+        let system = DesktopSystem(environment: ["PATH": folder.path, "DISPLAY": ":9", "WAYLAND_DISPLAY": "w"], helperLimit: .seconds(2))
         let outcome = await system.copy("/tmp/some image.png")
         #expect(outcome.text == "copied the path (xsel)" && !outcome.isError, "\(outcome)")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "/tmp/some image.png")
