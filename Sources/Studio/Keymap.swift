@@ -222,6 +222,24 @@ public struct Keymap: Sendable, Hashable {
 }
 
 extension Keymap {
+    /// Moving and cutting in text, the same in the prompt and in one-line fields.
+    static func editing(_ context: KeyContext) -> [Binding] {
+        [
+            Binding(context, .left, [Key(.left), .ctrl("b")], "character left"),
+            Binding(context, .right, [Key(.right), .ctrl("f")], "character right"),
+            Binding(context, .wordLeft, [Key(.left, .ctrl), Key(.left, .alt), .alt("b")], "word left"),
+            Binding(context, .wordRight, [Key(.right, .ctrl), Key(.right, .alt), .alt("f")], "word right"),
+            Binding(context, .lineStart, [Key(.home), .ctrl("a")], "start of the line"),
+            Binding(context, .lineEnd, [Key(.end), .ctrl("e")], "end of the line"),
+            Binding(context, .deleteBackward, [Key(.backspace), .ctrl("h")], "delete the character before the cursor"),
+            Binding(context, .deleteForward, [Key(.delete), .ctrl("d")], "delete the character under the cursor"),
+            Binding(context, .killToLineStart, [.ctrl("u")], "cut to the start of the line"),
+            Binding(context, .killToLineEnd, [.ctrl("k")], "cut to the end of the line"),
+            Binding(context, .killWordBackward, [.ctrl("w")], "cut the word before the cursor"),
+            Binding(context, .yank, [.ctrl("y")], "paste what was cut last"),
+        ]
+    }
+
     /// The keys as shipped.
     public static let standard = Keymap(bindings: [
         // Everywhere (the panes; overlays and fields take their own keys).
@@ -236,19 +254,7 @@ extension Keymap {
         Binding(.prompt, .newLine, [Key(.enter, .alt), .ctrl("j")], "new line", hint: "new line"),
         Binding(.prompt, .up, [Key(.up)], "line up; on the first line, the previous prompt", hint: "history"),
         Binding(.prompt, .down, [Key(.down)], "line down; on the last line, the next prompt", hint: "history"),
-        Binding(.prompt, .left, [Key(.left), .ctrl("b")], "character left"),
-        Binding(.prompt, .right, [Key(.right), .ctrl("f")], "character right"),
-        Binding(.prompt, .wordLeft, [Key(.left, .ctrl), Key(.left, .alt), .alt("b")], "word left"),
-        Binding(.prompt, .wordRight, [Key(.right, .ctrl), Key(.right, .alt), .alt("f")], "word right"),
-        Binding(.prompt, .lineStart, [Key(.home), .ctrl("a")], "start of the line"),
-        Binding(.prompt, .lineEnd, [Key(.end), .ctrl("e")], "end of the line"),
-        Binding(.prompt, .deleteBackward, [Key(.backspace), .ctrl("h")], "delete the character before the cursor"),
-        Binding(.prompt, .deleteForward, [Key(.delete), .ctrl("d")], "delete the character under the cursor"),
-        Binding(.prompt, .killToLineStart, [.ctrl("u")], "cut to the start of the line"),
-        Binding(.prompt, .killToLineEnd, [.ctrl("k")], "cut to the end of the line"),
-        Binding(.prompt, .killWordBackward, [.ctrl("w")], "cut the word before the cursor"),
-        Binding(.prompt, .yank, [.ctrl("y")], "paste what was cut last"),
-
+    ] + editing(.prompt) + [
         // The model pane's form.
         Binding(.model, .up, [Key(.up)], "previous setting", hint: "setting"),
         Binding(.model, .down, [Key(.down)], "next setting", hint: "setting"),
@@ -288,19 +294,7 @@ extension Keymap {
         // A one-line field: text, so printable keys type.
         Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),
         Binding(.field, .close, [Key(.escape)], "cancel (in the filter: clear it)", hint: "cancel"),
-        Binding(.field, .left, [Key(.left), .ctrl("b")], "character left"),
-        Binding(.field, .right, [Key(.right), .ctrl("f")], "character right"),
-        Binding(.field, .wordLeft, [Key(.left, .ctrl), Key(.left, .alt), .alt("b")], "word left"),
-        Binding(.field, .wordRight, [Key(.right, .ctrl), Key(.right, .alt), .alt("f")], "word right"),
-        Binding(.field, .lineStart, [Key(.home), .ctrl("a")], "start"),
-        Binding(.field, .lineEnd, [Key(.end), .ctrl("e")], "end"),
-        Binding(.field, .deleteBackward, [Key(.backspace), .ctrl("h")], "delete before the cursor"),
-        Binding(.field, .deleteForward, [Key(.delete), .ctrl("d")], "delete under the cursor"),
-        Binding(.field, .killToLineStart, [.ctrl("u")], "cut to the start"),
-        Binding(.field, .killToLineEnd, [.ctrl("k")], "cut to the end"),
-        Binding(.field, .killWordBackward, [.ctrl("w")], "cut the word before the cursor"),
-        Binding(.field, .yank, [.ctrl("y")], "paste what was cut last"),
-
+    ] + editing(.field) + [
         Binding(.help, .up, [Key(.up)], "scroll up", hint: "scroll"),
         Binding(.help, .down, [Key(.down)], "scroll down", hint: "scroll"),
         Binding(.help, .pageUp, [Key(.pageUp)], "a page up"),
