@@ -23,10 +23,20 @@ public struct BFLClient: Sendable {
         /// Largest JSON reply accepted.
         public var maxReplyBytes = 4 * 1_048_576
         public var retry = RetryPolicy()
+        /// The region front doors: BFL's for a region endpoint; for a custom one, what the
+        /// configuration (or the built-in simulator) declares, else none.
+        public var regions: RegionMap
 
-        public init(endpoint: Endpoint, apiKey: APIKey?) {
+        public init(endpoint: Endpoint, apiKey: APIKey?, regions: RegionMap? = nil) {
             self.endpoint = endpoint
             self.apiKey = apiKey
+            if let regions {
+                self.regions = regions
+            } else if case .region = endpoint {
+                self.regions = .bfl
+            } else {
+                self.regions = .none
+            }
         }
     }
 
@@ -38,9 +48,15 @@ public struct BFLClient: Sendable {
     public init(configuration: Configuration, transport: any Transport,
                 clock: any Clock<Duration> = ContinuousClock()) {
         self.configuration = configuration
-        self.keyPolicy = KeyPolicy(endpoint: configuration.endpoint)
+        self.keyPolicy = KeyPolicy(endpoint: configuration.endpoint, regions: configuration.regions)
         self.transport = transport
         self.clock = clock
+    }
+
+    /// Where a submit for `region` goes: the region's front door when the endpoint has one,
+    /// else the endpoint.
+    public func frontDoor(for region: Region?) -> URL {
+        region.flatMap { configuration.regions[$0] } ?? configuration.endpoint.baseURL
     }
 
     // MARK: - API calls
@@ -56,12 +72,10 @@ public struct BFLClient: Sendable {
     }
 
     /// Submits a raw JSON body to `/v1/<path>`.
-    /// `region` picks another BFL region for this request when the client talks to the regions;
-    /// a custom endpoint (a proxy, the simulator) ignores it.
+    /// `region` sends it to that region's front door when the endpoint has regions (BFL's, or a
+    /// proxy's or the simulator's region map); without one, it goes to the endpoint.
     public func submit(path: String, body: [UInt8], region: Region? = nil) async throws -> SubmitResponse {
-        var endpoint = configuration.endpoint
-        if let region, case .region = endpoint { endpoint = .region(region) }
-        let url = endpoint.url(path: "v1/\(path)")
+        let url = frontDoor(for: region).appendingPathComponent("v1/\(path)")
         let request = try apiRequest(.post, url, body: body)
         var retries = 0
         while true {

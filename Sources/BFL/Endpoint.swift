@@ -14,6 +14,38 @@ public enum Region: String, Sendable, Hashable, CaseIterable, Codable {
     }
 }
 
+/// Where each region's API front door is: BFL's own hosts, or those a proxy or the simulator
+/// declares (`[endpoint.regions]` in `config.toml`). An empty map: the endpoint has no regions.
+public struct RegionMap: Sendable, Hashable {
+    public private(set) var urls: [Region: URL]
+
+    public init(urls: [Region: URL]) {
+        self.urls = urls
+    }
+
+    /// BFL's regions.
+    public static let bfl = RegionMap(urls: Dictionary(uniqueKeysWithValues: Region.allCases.map { ($0, $0.baseURL) }))
+    public static let none = RegionMap(urls: [:])
+
+    public var isEmpty: Bool { urls.isEmpty }
+    public subscript(region: Region) -> URL? { urls[region] }
+    /// The regions it has, in `Region` order.
+    public var regions: [Region] { Region.allCases.filter { urls[$0] != nil } }
+
+    /// A map from user-given URLs (each checked like a custom endpoint); the problem, if any,
+    /// names the region.
+    public init(texts: [Region: String]) throws(BFLError) {
+        var urls: [Region: URL] = [:]
+        for (region, text) in texts {
+            guard case .custom(let url)? = Endpoint(customURL: text) else {
+                throw BFLError.invalidRequest(["the \(region.rawValue) region's URL is not an absolute http(s) URL: \(text)"])
+            }
+            urls[region] = url
+        }
+        self.init(urls: urls)
+    }
+}
+
 /// Where requests go: a BFL region, or a custom base URL (a proxy, the simulator).
 public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     case region(Region)
@@ -55,8 +87,18 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
 /// clear text beyond the loopback interface.
 public struct KeyPolicy: Sendable, Hashable {
     public let endpoint: Endpoint
+    /// The region front doors requests may also go to (their hosts carry the key too).
+    public let regions: RegionMap
 
-    public init(endpoint: Endpoint) { self.endpoint = endpoint }
+    public init(endpoint: Endpoint, regions: RegionMap = .none) {
+        self.endpoint = endpoint
+        self.regions = regions
+    }
+
+    /// The configured hosts: the endpoint's and its region front doors'.
+    private var configuredHosts: Set<String> {
+        Set(([endpoint.baseURL] + regions.urls.values).compactMap { $0.host?.lowercased() })
+    }
 
     /// Whether the endpoint itself may carry the key (https, or plain http to loopback).
     public var endpointIsSecure: Bool { Self.isSecureTransport(endpoint.baseURL) }
@@ -68,7 +110,7 @@ public struct KeyPolicy: Sendable, Hashable {
     /// Delivery hosts (`delivery-*.bfl.ai`) and any other host never get it.
     public func allowsKey(for url: URL) -> Bool {
         guard Self.isSecureTransport(url), let host = url.host?.lowercased() else { return false }
-        if host == endpoint.baseURL.host?.lowercased() { return true }
+        if configuredHosts.contains(host) { return true }
         return url.scheme?.lowercased() == "https" && Self.isBFLAPIHost(host)
     }
 
@@ -91,8 +133,8 @@ public struct KeyPolicy: Sendable, Hashable {
         if scheme == "https", Self.isBFLAPIHost(host), url.port == nil || url.port == 443, url.user == nil { return true }
         // Against BFL's regions only their API hosts on 443 qualify; a custom endpoint's own
         // host does too.
-        guard case .custom(let base) = endpoint else { return false }
-        return host == base.host?.lowercased() && url.user == nil && Self.isSecureTransport(url)
+        guard case .custom = endpoint else { return false }
+        return configuredHosts.contains(host) && url.user == nil && Self.isSecureTransport(url)
     }
 
     /// Whether a result URL may be downloaded: https anywhere, http on loopback only.

@@ -3,14 +3,63 @@ import Crypto
 import Foundation
 import Imaging
 
-/// Which of the three hosts a request arrived on.
-public enum Listener: String, Sendable, Hashable {
-    /// Plays `api.bfl.ai`.
+/// Which host a request arrived on: the three API front doors, the two cluster hosts where
+/// tasks live and are polled, and the delivery host. Each is a listener of its own.
+public enum Listener: String, Sendable, Hashable, CaseIterable {
+    /// Plays `api.bfl.ai`: global, spreads tasks over the clusters that are up.
     case api
-    /// Plays a regional cluster host such as `api.eu2.bfl.ai`, where tasks are polled.
+    /// Plays `api.eu.bfl.ai`: tasks stay in the EU.
+    case apiEU = "api-eu"
+    /// Plays `api.us.bfl.ai`: tasks stay in the US.
+    case apiUS = "api-us"
+    /// Plays the EU cluster host `api.eu2.bfl.ai`.
     case cluster
+    /// Plays the US cluster host `api.us1.bfl.ai`.
+    case clusterUS = "cluster-us"
     /// Plays `delivery-eu.bfl.ai`, which serves the samples.
     case delivery
+
+    /// The BFL host this listener plays.
+    public var host: String {
+        switch self {
+        case .api: "api.bfl.ai"
+        case .apiEU: "api.eu.bfl.ai"
+        case .apiUS: "api.us.bfl.ai"
+        case .cluster: "api.eu2.bfl.ai"
+        case .clusterUS: "api.us1.bfl.ai"
+        case .delivery: "delivery-eu.bfl.ai"
+        }
+    }
+
+    /// The region of an API front door.
+    public var frontDoor: Region? {
+        switch self {
+        case .api: .global
+        case .apiEU: .eu
+        case .apiUS: .us
+        default: nil
+        }
+    }
+
+    /// The region a cluster host is in.
+    public var clusterRegion: Region? {
+        switch self {
+        case .cluster: .eu
+        case .clusterUS: .us
+        default: nil
+        }
+    }
+
+    public var isCluster: Bool { clusterRegion != nil }
+
+    /// The cluster that holds tasks sent to a regional front door.
+    static func cluster(in region: Region) -> Listener? {
+        switch region {
+        case .eu: .cluster
+        case .us: .clusterUS
+        case .global: nil
+        }
+    }
 }
 
 /// A request as the simulator sees it, independent of the HTTP server.
@@ -99,8 +148,9 @@ public actor SimulatorCore {
     let webhookSignal: AsyncStream<Void>.Continuation
     /// What the dispatcher waits on while no webhook is queued.
     public nonisolated let webhookSignals: AsyncStream<Void>
-    var clusterBase = "http://127.0.0.1"
-    var deliveryBase = "http://127.0.0.1"
+    var baseURLs: [Listener: String] = [:]
+    /// The next cluster the global front door gives a task to (it takes turns).
+    var globalTurn = 0
 
     /// - Parameter now: the time since the simulator started; tests pass a manual clock.
     public init(options: SimulatorOptions, now: (@Sendable () -> Duration)? = nil) {
@@ -125,11 +175,12 @@ public actor SimulatorCore {
         }
     }
 
-    /// Tells the core where the cluster and delivery listeners are, for the URLs it hands out.
-    public func setBaseURLs(cluster: String, delivery: String) {
-        clusterBase = cluster
-        deliveryBase = delivery
+    /// Tells the core where its listeners are, for the URLs it hands out.
+    public func setBaseURLs(_ urls: [Listener: String]) {
+        baseURLs = urls
     }
+
+    var deliveryBase: String { baseURLs[.delivery] ?? "http://127.0.0.1" }
 
     // MARK: control API
 
@@ -186,7 +237,7 @@ public actor SimulatorCore {
         switch (request.method, request.path) {
         case ("GET", "/__sim/requests"):
             return .json(200, .array(log.map { entry in
-                .object(["listener": .string(entry.listener.rawValue), "method": .string(entry.method),
+                .object(["listener": .string(entry.listener.rawValue), "host": .string(entry.listener.host), "method": .string(entry.method),
                          "path": .string(entry.path), "carried_key": .bool(entry.carriedKey)])
             }))
         case ("GET", "/__sim/tasks"):
@@ -237,27 +288,35 @@ public actor SimulatorCore {
                 submissionWaiters.resume(reached: submissionCount, with: true)
             }
         }
+        let frontDoor = request.listener.frontDoor
         switch (request.listener, request.method) {
-        case (.api, "POST") where request.path.hasPrefix("/v1/"):
+        case (.api, _) where request.path.hasPrefix("/__sim/"):
+            return control(request)
+        case (_, "POST") where frontDoor != nil && request.path.hasPrefix("/v1/"):
             let path = String(request.path.dropFirst(4))
-            guard let model = Catalog.model(path: path) else { return .detail(404, "Not Found") }
+            guard let model = Catalog.model(path: path), let frontDoor else { return .detail(404, "Not Found") }
             if let failure = authenticate(request) { return failure }
-            let (response, prompt) = submit(request, model: model)
+            guard let cluster = clusterFor(frontDoor) else {
+                let retryAfter = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []
+                return .detail(503, "The \(frontDoor.rawValue.uppercased()) region is unavailable", headers: retryAfter)
+            }
+            let (response, prompt) = submit(request, model: model, cluster: cluster)
             entry.prompt = prompt
             return response
-        case (.api, "GET") where request.path == "/v1/credits":
+        case (_, "GET") where frontDoor != nil && request.path == "/v1/credits":
             if let failure = authenticate(request) { return failure }
             let key = request.header("x-key") ?? ""
             return .json(200, .object(["credits": .number(Self.double(balances[key] ?? .zero))]))
-        case (.api, "GET") where request.path == "/v1/get_result":
+        case (_, "GET") where frontDoor != nil && request.path == "/v1/get_result":
             if let failure = authenticate(request) { return failure }
-            // Every task lives on the cluster host; the global host does not know it.
+            // Every task lives on a cluster host; the front doors do not know it.
             return .detail(404, "Not Found")
-        case (.cluster, "GET") where request.path == "/v1/get_result":
+        case (let cluster, "GET") where cluster.isCluster && request.path == "/v1/get_result":
+            if let region = cluster.clusterRegion, options.faults.downRegions.contains(region) {
+                return .detail(503, "The \(region.rawValue.uppercased()) cluster is unavailable")
+            }
             if let failure = authenticate(request) { return failure }
-            return poll(request)
-        case (.api, _) where request.path.hasPrefix("/__sim/"):
-            return control(request)
+            return poll(request, on: cluster)
         case (.delivery, "GET") where request.path.hasPrefix("/results/"):
             return await deliver(request)
         default:
@@ -277,7 +336,19 @@ public actor SimulatorCore {
 
     // MARK: submit
 
-    private func submit(_ request: SimRequest, model catalogModel: Model) -> (SimResponse, String?) {
+    /// The cluster a front door gives a new task to: its region's, or for the global door the
+    /// next one that is up, in turn; nil when none is up.
+    private func clusterFor(_ frontDoor: Region) -> Listener? {
+        let up = [Listener.cluster, .clusterUS].filter { cluster in
+            cluster.clusterRegion.map { !options.faults.downRegions.contains($0) } ?? false
+        }
+        if let own = Listener.cluster(in: frontDoor) { return up.contains(own) ? own : nil }
+        guard !up.isEmpty else { return nil }
+        defer { globalTurn += 1 }
+        return up[globalTurn % up.count]
+    }
+
+    private func submit(_ request: SimRequest, model catalogModel: Model, cluster: Listener) -> (SimResponse, String?) {
         let key = request.header("x-key") ?? ""
         let object: [String: JSONValue]
         do {
@@ -330,7 +401,7 @@ public actor SimulatorCore {
         let task = SimTask(
             id: id, key: key, model: model, prompt: prompt, seed: seed, size: size, format: format,
             cost: estimate.credits, createdAt: current, serviceTime: serviceTime,
-            outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook)
+            outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster)
         tasks[id] = task
         if webhook != nil, let finishesAt = task.finishesAt { scheduleWebhook(taskID: id, at: finishesAt, attempt: 0) }
 
@@ -339,7 +410,7 @@ public actor SimulatorCore {
             reply["status"] = .string("Pending")
             reply["webhook_url"] = .string(webhook)
         } else {
-            reply["polling_url"] = .string("\(clusterBase)/v1/get_result?id=\(id)")
+            reply["polling_url"] = .string("\(baseURLs[cluster] ?? "http://127.0.0.1")/v1/get_result?id=\(id)")
         }
         if model.sizeRule == .flux2 {
             reply["cost"] = .number(Self.double(estimate.credits))
@@ -403,8 +474,10 @@ public actor SimulatorCore {
 
     // MARK: poll
 
-    private func poll(_ request: SimRequest) -> SimResponse {
+    private func poll(_ request: SimRequest, on cluster: Listener) -> SimResponse {
         let id = request.query["id"] ?? ""
+        // A task is known only on the cluster that holds it: elsewhere, 404 as BFL answers.
+        if let task = tasks[id], task.cluster != cluster { return .detail(404, "Not Found") }
         if chance(options.faults.poll5xxRate) {
             let status = [500, 502, 503][Int(rng.next() % 3)]
             let after = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []

@@ -18,10 +18,13 @@ public struct Faults: Sendable, Hashable {
     public var latency: Duration = .zero
     /// Added to every delivery response.
     public var slowDelivery: Duration = .zero
+    /// Regions whose cluster is down: their front door answers 503, their cluster host too,
+    /// and the global front door sends new tasks elsewhere.
+    public var downRegions: Set<Region> = []
 
     public init() {}
 
-    /// Parses "5xx=0.1,429=0.2,reset=0.05,retry-after=2,latency=150ms,slow-delivery=2s".
+    /// Parses "5xx=0.1,429=0.2,reset=0.05,retry-after=2,latency=150ms,slow-delivery=2s,region-down=eu".
     public init(spec: String) throws(SimulatorError) {
         self.init()
         for item in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
@@ -44,8 +47,16 @@ public struct Faults: Sendable, Hashable {
                 retryAfter = seconds
             case "latency": latency = try Self.duration(value, name)
             case "slow-delivery": slowDelivery = try Self.duration(value, name)
+            case "region-down":
+                // "eu", or several joined by "+": "eu+us".
+                for text in value.split(separator: "+") {
+                    guard let region = Region(rawValue: String(text).lowercased()), region != .global else {
+                        throw .badOption("region-down takes eu or us (or eu+us), not \(text)")
+                    }
+                    downRegions.insert(region)
+                }
             default:
-                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, poll-reset, retry-after, latency, slow-delivery")
+                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, poll-reset, retry-after, latency, slow-delivery, region-down")
             }
         }
     }
@@ -99,6 +110,9 @@ public struct SimulatorOptions: Sendable {
     public var apiPort = 0
     public var clusterPort = 0
     public var deliveryPort = 0
+    public var apiEUPort = 0
+    public var apiUSPort = 0
+    public var clusterUSPort = 0
 
     public init() {}
 }

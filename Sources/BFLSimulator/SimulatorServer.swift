@@ -1,4 +1,4 @@
-import BFL
+public import BFL
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,20 +17,31 @@ struct SimContext: RequestContext {
     }
 }
 
-/// The simulator on three loopback listeners (api, cluster, delivery), each an Hummingbird
-/// application bound to 127.0.0.1 only. Start it, use its URLs, stop it.
+/// The simulator on loopback listeners, each an Hummingbird application bound to 127.0.0.1
+/// only: three API front doors (global, EU, US), two cluster hosts (EU, US) and the delivery
+/// host. Start it, use its URLs, stop it.
 public final class SimulatorServer: Sendable {
     public let core: SimulatorCore
-    public let apiURL: String
-    public let clusterURL: String
-    public let deliveryURL: String
+    /// Every listener's base URL.
+    public let urls: [Listener: String]
     private let runs: [Task<Void, Never>]
 
-    private init(core: SimulatorCore, urls: [String], runs: [Task<Void, Never>]) {
+    /// The global front door (`api.bfl.ai`).
+    public var apiURL: String { urls[.api] ?? "" }
+    /// The EU cluster host (`api.eu2.bfl.ai`).
+    public var clusterURL: String { urls[.cluster] ?? "" }
+    public var deliveryURL: String { urls[.delivery] ?? "" }
+
+    /// The front door of each region, as a region map for a client (`[endpoint.regions]`).
+    public var regionURLs: [Region: String] {
+        var map: [Region: String] = [:]
+        for listener in Listener.allCases { if let region = listener.frontDoor { map[region] = urls[listener] } }
+        return map
+    }
+
+    private init(core: SimulatorCore, urls: [Listener: String], runs: [Task<Void, Never>]) {
         self.core = core
-        apiURL = urls[0]
-        clusterURL = urls[1]
-        deliveryURL = urls[2]
+        self.urls = urls
         self.runs = runs
     }
 
@@ -42,8 +53,11 @@ public final class SimulatorServer: Sendable {
                              now: (@Sendable () -> Duration)? = nil) async throws -> SimulatorServer {
         let core = SimulatorCore(options: options, now: now)
         var runs: [Task<Void, Never>] = []
-        var urls: [String] = []
-        let plan: [(Listener, Int)] = [(.api, options.apiPort), (.cluster, options.clusterPort), (.delivery, options.deliveryPort)]
+        var urls: [Listener: String] = [:]
+        let plan: [(Listener, Int)] = [
+            (.api, options.apiPort), (.cluster, options.clusterPort), (.delivery, options.deliveryPort),
+            (.apiEU, options.apiEUPort), (.apiUS, options.apiUSPort), (.clusterUS, options.clusterUSPort),
+        ]
         for (listener, port) in plan {
             let (ports, continuation) = AsyncStream<Int>.makeStream()
             let app = makeApplication(listener: listener, port: port, core: core) { bound in
@@ -58,9 +72,9 @@ public final class SimulatorServer: Sendable {
                 for run in runs { run.cancel() }
                 throw SimulatorError(message: "the simulator could not listen on 127.0.0.1:\(port) (\(listener.rawValue)); is the port in use?")
             }
-            urls.append("http://127.0.0.1:\(bound)")
+            urls[listener] = "http://127.0.0.1:\(bound)"
         }
-        await core.setBaseURLs(cluster: urls[1], delivery: urls[2])
+        await core.setBaseURLs(urls)
         runs.append(Task { await dispatchWebhooks(core) })
         return SimulatorServer(core: core, urls: urls, runs: runs)
     }

@@ -37,6 +37,8 @@ struct SimTask: Sendable {
     var outcome: Outcome
     var sampleHex: String
     var webhook: WebhookTarget?
+    /// The cluster host that holds it (and answers its polls).
+    var cluster: Listener = .cluster
     var polls = 0
     /// When each poll of the task arrived (simulator time), for benchmarks' ground truth.
     var pollTimes: [Duration] = []

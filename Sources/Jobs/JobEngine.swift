@@ -140,11 +140,14 @@ public actor JobEngine {
             let prepared = try request.parameters.prepare(for: request.model)
             let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
             let format = request.parameters.outputFormat ?? request.model.defaultOutputFormat
-            records.append(JobRecord(
+            var record = JobRecord(
                 id: UUID().uuidString.lowercased(), createdAt: wallClock(), model: request.model.id,
                 endpoint: endpointLabel(for: request.region), prompt: request.parameters.prompt ?? "", requestJSON: body,
                 estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
-                groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id))
+                groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
+            // The region it goes to, where the endpoint has regions (BFL's, a proxy's, the simulator's).
+            if let region = request.region, client.configuration.regions[region] != nil { record.region = region.rawValue }
+            records.append(record)
         }
         prepareOutputFolder()
         try admit(records)
@@ -543,11 +546,14 @@ public actor JobEngine {
         guard transition(&job, .sending) == .record else { return nil }
         try record(job)  // written before the POST leaves
         do {
-            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8), region: Region(rawValue: job.endpoint))
+            let region = job.region.flatMap(Region.init(rawValue:)) ?? Region(rawValue: job.endpoint)
+            job.apiHost = Self.authority(of: client.frontDoor(for: region))
+            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8), region: region)
             // Abandoned while the POST was out: it stays abandoned.
             guard transition(&job, .accepted) == .record else { return nil }
             job.taskID = reply.id
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
+            job.clusterHost = job.pollingURL.flatMap(URL.init(string:)).flatMap(Self.authority(of:))
             job.submitCost = reply.cost?.description
             job.inputMP = reply.inputMP
             job.outputMP = reply.outputMP
@@ -570,9 +576,9 @@ public actor JobEngine {
             case .submitOutcomeUnknown:
                 guard transition(&job, .outcomeUnknown) == .finish else { return nil }
                 job.errorKind = .unknownOutcome
-                job.errorMessage = error.message + " " + error.hint
+                job.errorMessage = error.message + " " + error.hint + regionAdvice(job)
             case .network:
-                guard fail(&job, .submitFailed, kind: .network, message: error.message) else { return nil }
+                guard fail(&job, .submitFailed, kind: .network, message: error.message + regionAdvice(job)) else { return nil }
             default:
                 guard fail(&job, .submitFailed, kind: .apiRefused, message: error.message) else { return nil }
             }
@@ -704,6 +710,20 @@ public actor JobEngine {
             if inputs.elapsed >= cadence.expectedFinish(inputs).finish { pollsPastExpected += 1 }
             delay = configuration.fixedPollInterval ?? cadence.delay(inputs)
         }
+    }
+
+    /// "host" or "host:port" of a URL (a simulator's front doors differ by port only).
+    static func authority(of url: URL) -> String? {
+        guard let host = url.host else { return nil }
+        return url.port.map { "\(host):\($0)" } ?? host
+    }
+
+    /// For a job sent to a region that did not answer: which region, and the others to try.
+    private func regionAdvice(_ job: JobRecord) -> String {
+        guard let name = job.region, let region = Region(rawValue: name) else { return "" }
+        let others = client.configuration.regions.regions.filter { $0 != region }.map(\.rawValue)
+        guard !others.isEmpty else { return "" }
+        return " It was sent to the \(name) region, which may be down: try \(others.joined(separator: " or ")) (the region row, or --region)."
     }
 
     /// The endpoint under which timings are learned: every built-in simulator run is one

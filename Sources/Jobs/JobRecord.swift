@@ -111,6 +111,12 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     public var ownerID: String?
     /// The signed URL of the result, once BFL said Ready (a failed save is retried from it).
     public var resultURL: String?
+    /// The region the job was sent to (global, eu, us), when the endpoint has regions.
+    public var region: String?
+    /// The host that accepted the POST (a front door such as `api.eu.bfl.ai`), and after it
+    /// the cluster host that holds the task, from its polling URL.
+    public var apiHost: String?
+    public var clusterHost: String?
 
     public init(id: String, createdAt: Date, model: String, endpoint: String, prompt: String, requestJSON: String,
                 estimatedCredits: Credits, fileExtension: String, groupID: String?, outputDirectory: String? = nil,

@@ -107,6 +107,14 @@ public final class JobStore: Sendable {
                 t.primaryKey(["endpoint", "model"])
             }
         }
+        migrator.registerMigration("v4: regions and hosts") { db in
+            try db.alter(table: "job") { t in
+                // Where the job was sent: its region, the front door, the cluster holding it.
+                t.add(column: "region", .text)
+                t.add(column: "apiHost", .text)
+                t.add(column: "clusterHost", .text)
+            }
+        }
         return migrator
     }
 

@@ -280,6 +280,8 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
         var spans = [Span(pad(status, 12), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
                      Span(pad(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
         if roomy { spans.append(Span(pad(job.model, 19))) }
+        // Where the endpoint has regions, each job says which one it went to.
+        if state.region != nil { spans.append(Span(pad(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
         spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
         items.append(Line(spans))
     }

@@ -129,7 +129,7 @@ struct EngineBench: AsyncParsableCommand {
             })
             _ = await engine.wait(for: warm.map(\.id))
         }
-        let pollsBefore = await server.core.requests.filter { $0.listener == .cluster }.count
+        let pollsBefore = await server.core.requests.filter { $0.listener.isCluster }.count
         // Each job's moment on disk, on the simulator's clock.
         let onDisk = OnDiskTimes()
         let events = engine.events
@@ -146,7 +146,7 @@ struct EngineBench: AsyncParsableCommand {
         let results = await engine.wait(for: records.map(\.id))
         let makespan = Self.seconds(clock.now - start)
         let timelines = await server.core.timelines
-        let polls = await server.core.requests.filter { $0.listener == .cluster }.count - pollsBefore
+        let polls = await server.core.requests.filter { $0.listener.isCluster }.count - pollsBefore
         await engine.shutdown()
         watcher.cancel()
         try? await transport.shutdown()

@@ -18,6 +18,8 @@ import TOMLFiles
 ///     [keys]
 ///     quit = ["ctrl-q"]          # a command's keys, everywhere it is bound
 ///     "jobs.abandon" = "A"       # or in one place only
+///     [endpoint.regions]         # a proxy's region front doors (BFL's are built in)
+///     eu = "https://proxy.example/eu"
 struct Config: Sendable, Equatable {
     var region: Region?
     var model: String?
@@ -31,6 +33,8 @@ struct Config: Sendable, Equatable {
     var confirmAbove: Credits?
     /// The studio's keys, with `[keys]` applied.
     var keymap = Keymap.standard
+    /// `[endpoint.regions]`: the region front doors of a custom endpoint.
+    var endpointRegions = RegionMap.none
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
     static func defaultPath(environment: [String: String]) -> String {
@@ -122,8 +126,28 @@ struct Config: Sendable, Equatable {
                     let name = error.entry.split(separator: ".").last.map(String.init) ?? error.entry
                     throw document.error("[keys] \(error.message)", key: name)
                 }
+            case "endpoint":
+                guard let table = value as? [String: Any] else { throw document.error("endpoint must be a table ([endpoint.regions])", key: key) }
+                for (name, entry) in table {
+                    guard name == "regions", let regions = entry as? [String: Any] else {
+                        throw document.error("unknown key endpoint.\(name) (known: [endpoint.regions])", key: name)
+                    }
+                    var texts: [Region: String] = [:]
+                    for (regionName, url) in regions {
+                        guard let region = Region(rawValue: regionName) else {
+                            throw document.error("endpoint.regions.\(regionName): a region is global, eu or us", key: regionName)
+                        }
+                        guard let text = url as? String else {
+                            throw document.error("endpoint.regions.\(regionName) must be a URL in quotes", key: regionName)
+                        }
+                        texts[region] = text
+                    }
+                    do { config.endpointRegions = try RegionMap(texts: texts) } catch {
+                        throw document.error("[endpoint.regions] \(error.message)", key: "regions")
+                    }
+                }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget], [keys])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
             }
         }
         return config

@@ -123,8 +123,17 @@ enum JobRunner {
             if let simulator = session.simulator {
                 Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
             }
+            // --region picks the front door where the endpoint has regions (BFL's, a proxy's
+            // declared in [endpoint.regions], the simulator's).
+            let regional = requests.map { request in
+                var request = request
+                if request.region == nil, let region = service.region, !session.client.configuration.regions.isEmpty {
+                    request.region = region
+                }
+                return request
+            }
             let jobs: [JobRecord]
-            do { jobs = try await session.engine.enqueue(requests) } catch let error as BFLError {
+            do { jobs = try await session.engine.enqueue(regional) } catch let error as BFLError {
                 throw CommandFailure(code: error.exitCode, message: error.message)
             } catch let error as JobStoreError {
                 throw CommandFailure(code: .jobFailed, message: error.message)
@@ -186,6 +195,10 @@ struct JobReport: Encodable {
     var taskID: String?
     var apiStatus: String?
     var outputDirectory: String?
+    /// The region it was sent to, the front door that took it and the cluster that holds it.
+    var region: String?
+    var apiHost: String?
+    var clusterHost: String?
     var file: String?
     var seed: Int?
     var cost: Credits?
@@ -198,6 +211,7 @@ struct JobReport: Encodable {
         case id, model, status, phase, file, seed, cost, error
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
         case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
+        case region, apiHost = "api_host", clusterHost = "cluster_host"
     }
 
     init(_ job: JobRecord) {
@@ -207,6 +221,9 @@ struct JobReport: Encodable {
         taskID = job.taskID
         apiStatus = job.serverStatus.map(TerminalText.sanitize)
         outputDirectory = job.outputDirectory
+        region = job.region
+        apiHost = job.apiHost
+        clusterHost = job.clusterHost
         file = job.outputPath
         seed = job.seed
         cost = job.chargedCredits
@@ -225,6 +242,9 @@ struct JobReport: Encodable {
         try c.encode(taskID, forKey: .taskID)
         try c.encode(apiStatus, forKey: .apiStatus)
         try c.encode(outputDirectory, forKey: .outputDirectory)
+        try c.encode(region, forKey: .region)
+        try c.encode(apiHost, forKey: .apiHost)
+        try c.encode(clusterHost, forKey: .clusterHost)
         try c.encode(file, forKey: .file)
         try c.encode(seed, forKey: .seed)
         try c.encode(cost, forKey: .cost)

@@ -27,6 +27,14 @@ struct ServiceOptions: ParsableArguments {
 
     @Option(name: .customLong("sim-time-scale"), help: ArgumentHelp("Service-time scale of --simulator.", visibility: .hidden))
     var simulatorTimeScale: Double = 1
+
+    @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).")
+    var config: String?
+
+    /// The configuration file's settings (a missing file is an empty configuration).
+    func settings(environment: [String: String]) throws -> Config {
+        try Config.load(path: config ?? Config.defaultPath(environment: environment))
+    }
 }
 
 /// What a command needs to talk to BFL and keep jobs: the client, the ledger, the engine, and
@@ -62,7 +70,9 @@ struct Session {
                 guard let endpoint = Endpoint(customURL: server.apiURL) else {
                     throw CommandFailure(code: .network, message: "the simulator gave an unusable URL \(server.apiURL)")
                 }
-                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), simulator: server,
+                // The simulator's three front doors: the region row is live on it.
+                let regions = try? RegionMap(texts: server.regionURLs)
+                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions, simulator: server,
                                        label: SimulatorLabel.current, maxActive: options.maxActive,
                                        outputDirectory: outputDirectory, environment: environment)
                 // A simulator that stopped took its tasks with it; one still running (another
@@ -96,19 +106,25 @@ struct Session {
         case .region(let region): region.rawValue
         case .custom(let url): url.absoluteString
         }
-        var session = try make(endpoint: endpoint, key: key, simulator: nil, label: label, maxActive: options.maxActive,
+        // A custom endpoint has regions when the configuration declares its front doors.
+        var regions: RegionMap?
+        if case .custom = endpoint {
+            let declared = try options.settings(environment: environment).endpointRegions
+            regions = declared.isEmpty ? nil : declared
+        }
+        var session = try make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,
                                outputDirectory: outputDirectory, environment: environment)
         session.keySource = found?.source
         return session
     }
 
-    private static func make(endpoint: Endpoint, key: APIKey?, simulator: SimulatorServer?, label: String, maxActive: Int?,
-                             outputDirectory: String?, environment: [String: String]) throws -> Session {
+    private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, simulator: SimulatorServer?, label: String,
+                             maxActive: Int?, outputDirectory: String?, environment: [String: String]) throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
         let transport = HTTPClientTransport()
-        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key), transport: transport)
+        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions), transport: transport)
         let store: JobStore
         do { store = try JobStore(path: JobStore.defaultPath(environment: environment)) } catch {
             throw CommandFailure(code: .usage, message: error.message)

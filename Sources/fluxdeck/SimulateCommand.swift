@@ -15,7 +15,7 @@ struct SimulateCommand: AsyncParsableCommand {
             trigger those outcomes. No credits are spent: the simulator keeps its own balance.
             """)
 
-    @Option(help: "Port of the API listener; the cluster and delivery listeners take the next two (0: any free ports).")
+    @Option(help: "Port of the global API listener; the EU cluster, delivery, EU API, US API and US cluster listeners take the next five (0: any free ports).")
     var port: Int = 8700
 
     @Option(name: .customLong("time-scale"), help: "Scales service times (0.1 makes a 10 s model take 1 s).")
@@ -36,7 +36,7 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingFailures {
             var options = SimulatorOptions()
-            guard port == 0 || (1...65533).contains(port) else { throw CommandFailure.usage("--port must be between 1 and 65533, or 0") }
+            guard port == 0 || (1...65530).contains(port) else { throw CommandFailure.usage("--port must be between 1 and 65530, or 0") }
             guard timeScale > 0, timeScale <= 1000 else { throw CommandFailure.usage("--time-scale must be above 0 and at most 1000") }
             guard credits >= 0 else { throw CommandFailure.usage("--credits must not be negative") }
             guard expiry > 0 else { throw CommandFailure.usage("--expiry must be at least 1 second") }
@@ -54,6 +54,9 @@ struct SimulateCommand: AsyncParsableCommand {
                 options.apiPort = port
                 options.clusterPort = port + 1
                 options.deliveryPort = port + 2
+                options.apiEUPort = port + 3
+                options.apiUSPort = port + 4
+                options.clusterUSPort = port + 5
             }
             let server: SimulatorServer
             do { server = try await SimulatorServer.start(options: options) } catch {
@@ -62,13 +65,22 @@ struct SimulateCommand: AsyncParsableCommand {
             // Written unbuffered, so a pipe or a log file sees it at once.
             FileHandle.standardOutput.write(Data("""
                 fluxdeck simulator: an offline BFL API (no real credits are spent)
-                  api       \(server.apiURL)
-                  cluster   \(server.clusterURL)   (where polling_url points)
-                  delivery  \(server.deliveryURL)   (result images; no key needed)
+                  api global  \(server.urls[.api] ?? "")   (api.bfl.ai: tasks go to the clusters that are up, in turn)
+                  api eu      \(server.urls[.apiEU] ?? "")   (api.eu.bfl.ai: tasks stay on the EU cluster)
+                  api us      \(server.urls[.apiUS] ?? "")   (api.us.bfl.ai: tasks stay on the US cluster)
+                  cluster eu  \(server.urls[.cluster] ?? "")   (api.eu2.bfl.ai, where EU polling_urls point)
+                  cluster us  \(server.urls[.clusterUS] ?? "")   (api.us1.bfl.ai, where US polling_urls point)
+                  delivery    \(server.deliveryURL)   (result images; no key needed)
 
                 Point fluxdeck or curl at it:
                   export BFL_API_ENDPOINT=\(server.apiURL)
                   export BFL_API_KEY=\(server.apiKey)
+
+                For the region row and --region, add to ~/.config/fluxdeck/config.toml:
+                  [endpoint.regions]
+                  global = "\(server.urls[.api] ?? "")"
+                  eu = "\(server.urls[.apiEU] ?? "")"
+                  us = "\(server.urls[.apiUS] ?? "")"
 
                 Ctrl-C stops it.
 

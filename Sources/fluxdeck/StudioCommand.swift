@@ -23,7 +23,6 @@ struct StudioCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck, or output_dir in config.toml).") var outputDir: String?
     @Option(help: "A theme by name (see `fluxdeck themes`) or a path to a .toml file (default: theme in config.toml, else default).") var theme: String?
-    @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).") var config: String?
     @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?
 
     @MainActor
@@ -31,10 +30,10 @@ struct StudioCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let settings: Config
         do {
-            if let config, !FileManager.default.fileExists(atPath: config) {
+            if let config = service.config, !FileManager.default.fileExists(atPath: config) {
                 throw CommandFailure.usage("no configuration file at \(config)")
             }
-            settings = try Config.load(path: config ?? Config.defaultPath(environment: environment))
+            settings = try service.settings(environment: environment)
         } catch let failure as CommandFailure {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
@@ -88,7 +87,10 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let state = AppState(
-            modelID: settings.model ?? "flux-2-pro", modeLabel: label, region: Region(rawValue: session.endpointLabel),
+            modelID: settings.model ?? "flux-2-pro", modeLabel: label,
+            // The region row is live where the endpoint has regions (BFL's, a proxy's, the simulator's).
+            region: session.client.configuration.regions.isEmpty ? nil
+                : Region(rawValue: session.endpointLabel) ?? service.region ?? .global,
             keymap: settings.keymap,
             budget: Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
                            confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove),

@@ -30,7 +30,7 @@ struct ReliabilityTests {
         let requestsSeen = await rig.server.core.requests
         let refused = requestsSeen.filter { $0.method == "POST" && $0.listener == .api }.count - 240
         #expect(refused > 0, "some submits were answered 429 and sent again")
-        let polls = requestsSeen.filter { $0.method == "GET" && $0.listener == .cluster }.count
+        let polls = requestsSeen.filter { $0.method == "GET" && $0.listener.isCluster }.count
         print("reliability: 240 jobs done; \(refused) submits answered 429 and sent again; \(polls) polls; 240 tasks accepted and billed")
         let files = try FileManager.default.contentsOfDirectory(atPath: rig.directory.appendingPathComponent("out").path)
         #expect(files.filter { $0.hasSuffix(".jpg") }.count == 240)

@@ -266,7 +266,7 @@ struct SimulatorTests {
             let c = BFLClient(configuration: configuration, transport: rig.transport)
             let submitted = try await rig.submit("flux-2-pro")
             await #expect(throws: BFLError.self) { try await c.poll(try #require(submitted.pollingURL)) }
-            let polls = await rig.server.core.requests.filter { $0.listener == .cluster }
+            let polls = await rig.server.core.requests.filter { $0.listener.isCluster }
             #expect(polls.count == 3)
         }
     }
