@@ -143,12 +143,15 @@ public actor SimulatorCore {
     var pendingWebhooks: [PendingWebhook] = []
     var webhookLog: [WebhookAttempt] = []
     let submissionWaiters = CountWaiters<Bool>()
+    let pollWaiters = CountWaiters<Bool>()
     let webhookWaiters = CountWaiters<[WebhookAttempt]>()
     /// Signals the dispatcher that a webhook was queued.
     let webhookSignal: AsyncStream<Void>.Continuation
     /// What the dispatcher waits on while no webhook is queued.
     public nonisolated let webhookSignals: AsyncStream<Void>
     var baseURLs: [Listener: String] = [:]
+    /// Polls of a task on a cluster host that does not hold it (each answered 404).
+    public private(set) var misdirectedPolls = 0
     /// The next cluster the global front door gives a task to (it takes turns).
     var globalTurn = 0
 
@@ -200,6 +203,16 @@ public actor SimulatorCore {
         log.filter { $0.listener == .delivery && $0.carriedKey }
     }
 
+    private var pollCount: Int { log.filter { $0.listener.isCluster && $0.method == "GET" }.count }
+
+    /// Waits until the cluster hosts have answered at least `count` polls in all (false when
+    /// `limit` passes first).
+    @discardableResult
+    public func waitForPolls(atLeast count: Int, within limit: Duration = .seconds(60)) async -> Bool {
+        if pollCount >= count { return true }
+        return await wait(in: pollWaiters, count: count, limit: limit) { false }
+    }
+
     /// Waits until at least `count` submissions (POSTs to a model path) have arrived; false
     /// when `limit` of real time passed first (a safety net for tests, whatever the core's clock).
     @discardableResult
@@ -208,7 +221,7 @@ public actor SimulatorCore {
         return await wait(in: submissionWaiters, count: count, limit: limit) { false }
     }
 
-    private var submissionCount: Int { log.filter { $0.method == "POST" && $0.listener == .api && !$0.path.hasPrefix("/__sim/") }.count }
+    private var submissionCount: Int { log.filter { $0.method == "POST" && $0.listener.frontDoor != nil && !$0.path.hasPrefix("/__sim/") }.count }
 
     /// How many submissions created a task (what was charged).
     public var acceptedSubmissions: Int { tasks.count }
@@ -221,7 +234,7 @@ public actor SimulatorCore {
     /// client saw, to know its detection latency exactly.
     public var timelines: [String: TaskTimeline] {
         tasks.mapValues { task in
-            TaskTimeline(acceptedAt: task.createdAt, readyAt: task.readyAt, polls: task.pollTimes)
+            TaskTimeline(acceptedAt: task.createdAt, readyAt: task.readyAt, polls: task.pollTimes, cluster: task.cluster)
         }
     }
 
@@ -243,7 +256,7 @@ public actor SimulatorCore {
         case ("GET", "/__sim/tasks"):
             func seconds(_ duration: Duration) -> JSONValue { .number(Self.seconds(duration)) }
             return .json(200, .array(timelines.sorted { $0.value.acceptedAt < $1.value.acceptedAt }.map { id, timeline in
-                .object(["id": .string(id), "accepted_at": seconds(timeline.acceptedAt),
+                .object(["id": .string(id), "cluster": .string(timeline.cluster.host), "accepted_at": seconds(timeline.acceptedAt),
                          "ready_at": timeline.readyAt.map(seconds) ?? .null, "polls": .array(timeline.polls.map(seconds))])
             }))
         case ("GET", "/__sim/webhooks"):
@@ -286,6 +299,9 @@ public actor SimulatorCore {
             log.append(entry)
             if entry.method == "POST", !submissionWaiters.isEmpty {
                 submissionWaiters.resume(reached: submissionCount, with: true)
+            }
+            if entry.listener.isCluster, !pollWaiters.isEmpty {
+                pollWaiters.resume(reached: pollCount, with: true)
             }
         }
         let frontDoor = request.listener.frontDoor
@@ -477,7 +493,10 @@ public actor SimulatorCore {
     private func poll(_ request: SimRequest, on cluster: Listener) -> SimResponse {
         let id = request.query["id"] ?? ""
         // A task is known only on the cluster that holds it: elsewhere, 404 as BFL answers.
-        if let task = tasks[id], task.cluster != cluster { return .detail(404, "Not Found") }
+        if let task = tasks[id], task.cluster != cluster {
+            misdirectedPolls += 1
+            return .detail(404, "Not Found")
+        }
         if chance(options.faults.poll5xxRate) {
             let status = [500, 502, 503][Int(rng.next() % 3)]
             let after = options.faults.retryAfter.map { [HeaderField("Retry-After", String($0))] } ?? []

@@ -126,4 +126,6 @@ public struct TaskTimeline: Sendable, Hashable {
     /// When the task became Ready (nil for tasks that fail, are moderated or never finish).
     public var readyAt: Duration?
     public var polls: [Duration]
+    /// The cluster host that holds it.
+    public var cluster: Listener = .cluster
 }
