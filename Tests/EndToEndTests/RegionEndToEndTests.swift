@@ -109,4 +109,24 @@ struct RegionEndToEndTests {
         #expect(await server.core.misdirectedPolls == 0)
         await server.stop()
     }
+
+    @Test("the studio on the built-in simulator: the region row is live; a job sent to eu says eu in its row", .enabled(if: MoneyTests.hasTmux))
+    func studio() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let studio = try await StudioRig.start(["--simulator", "--sim-time-scale", "0.05"], in: sandbox.root, environment: sandbox.environment)
+        defer { studio.stop() }
+        #expect(await studio.frame(containing: "frame 120x40 jobs=0 ") != nil)
+        #expect(try await studio.screen(showing: "region   global"))
+        try await studio.literal("a heron in the reeds")
+        // The model pane, the region row, one step right: eu; Enter there sends.
+        try await studio.keys("Tab", "Down", "Right")
+        #expect(try await studio.screen(showing: "region   ◂ eu ▸"))
+        try await studio.keys("Enter")
+        #expect(await studio.frame(containing: " done=1 ") != nil)
+        let row = try await studio.screen().split(separator: "\n").first { $0.contains("a heron") && $0.contains("done") }
+        #expect(row?.contains(" eu ") == true, "\(row ?? "no job row")")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 1 && jobs.first?.region == "eu" && jobs.first?.phase == .done)
+    }
 }
