@@ -116,8 +116,11 @@ public struct AppState: Sendable {
     public internal(set) var sizeIndex = 0
     public internal(set) var count = 1
     public internal(set) var settings = Settings()
-    /// The region new jobs go to; nil when the endpoint has no regions (a proxy, the simulator).
+    /// The region new jobs go to; nil when the endpoint has no regions (a proxy without
+    /// `[endpoint.regions]`).
     public internal(set) var region: Region?
+    /// The regions the endpoint has, in order (the region row steps through them).
+    public internal(set) var regions: [Region] = []
     public internal(set) var formIndex = 0
     public internal(set) var fieldEdit: FieldEdit?
     /// The model picker overlay, when open: the highlighted catalog index.
@@ -193,10 +196,11 @@ public struct AppState: Sendable {
     /// The studio at start: the model, what the title bar says about the endpoint, the region
     /// (nil: the endpoint has none), the keys, the budget, and whether jobs outlive the session.
     public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date(),
-                keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true) {
+                keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true, regions: [Region]? = nil) {
         modelIndex = Catalog.all.firstIndex { $0.id == modelID } ?? 0
         self.modeLabel = modeLabel
         self.region = region
+        self.regions = regions ?? (region == nil ? [] : Region.allCases)
         self.now = now
         self.keymap = keymap
         self.budget = budget

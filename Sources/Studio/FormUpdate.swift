@@ -100,7 +100,8 @@ func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
             state.message = .init(text: "this endpoint has no regions (it is \(state.modeLabel ?? "a custom endpoint"))", isError: false)
             return
         }
-        let all = Region.allCases
+        // Only the regions the endpoint has (a proxy may declare some of them).
+        let all = state.regions.isEmpty ? Region.allCases : state.regions
         let index = all.firstIndex(of: region) ?? 0
         state.region = all[(index + delta + all.count) % all.count]
     case .size:

@@ -420,6 +420,9 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("cost", job.chargedCredits.map { "\($0) credits charged" } ?? "~\(job.estimate) estimated")
     field("created", job.createdAt.formatted(.iso8601))
     field("endpoint", job.endpoint)
+    field("region", job.region)
+    field("sent to", job.apiHost)
+    field("cluster", job.clusterHost)
     field("file", job.outputPath)
     field("error", job.errorMessage)
     if job.requestJSON.isEmpty {

@@ -89,12 +89,12 @@ struct StudioCommand: AsyncParsableCommand {
         let state = AppState(
             modelID: settings.model ?? "flux-2-pro", modeLabel: label,
             // The region row is live where the endpoint has regions (BFL's, a proxy's, the simulator's).
-            region: session.client.configuration.regions.isEmpty ? nil
-                : Region(rawValue: session.endpointLabel) ?? service.region ?? .global,
+            region: Self.startRegion(session.client.configuration.regions, label: session.endpointLabel, asked: service.region),
             keymap: settings.keymap,
             budget: Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
                            confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove),
-            jobsOutliveSession: session.simulator == nil)
+            jobsOutliveSession: session.simulator == nil,
+            regions: session.client.configuration.regions.regions)
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
@@ -165,6 +165,17 @@ struct StudioCommand: AsyncParsableCommand {
         } else if running > 0 {
             print("fluxdeck: \(running) job(s) still running; they continue when you start fluxdeck again (or run `fluxdeck jobs resume`).")
         }
+    }
+
+    /// The region the studio starts on: the endpoint's own (BFL), else the one asked for, else
+    /// global, else the first the endpoint has; nil when it has none.
+    static func startRegion(_ map: RegionMap, label: String, asked: Region?) -> Region? {
+        let available = map.regions
+        guard !available.isEmpty else { return nil }
+        for candidate in [Region(rawValue: label), asked, .global].compactMap({ $0 }) where available.contains(candidate) {
+            return candidate
+        }
+        return available.first
     }
 
     private func loadTheme(_ theme: String) throws -> Theme {

@@ -160,4 +160,22 @@ struct StudioFixesTests {
         #expect(ended.withLock { $0 } == 3)
         #expect(tasks.count == 0)
     }
+
+    @Test("the region row steps through the regions the endpoint has; without any it says so")
+    func regionRow() {
+        var state = AppState(region: .eu, regions: [.eu, .us])
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .region) ?? 0
+        _ = reduce(&state, .key(Key(.right)))
+        #expect(state.region == .us)
+        _ = reduce(&state, .key(Key(.right)))
+        #expect(state.region == .eu)
+        _ = reduce(&state, .key(Key(.left)))
+        #expect(state.region == .us)
+        var none = AppState()
+        none.focus = .model
+        none.formIndex = none.formRows.firstIndex(of: .region) ?? 0
+        _ = reduce(&none, .key(Key(.right)))
+        #expect(none.region == nil && none.message?.text.contains("no regions") == true)
+    }
 }
