@@ -117,6 +117,9 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     /// the cluster host that holds the task, from its polling URL.
     public var apiHost: String?
     public var clusterHost: String?
+    /// Curation: a star, and tags (lowercase words), set by the user on saved images.
+    public var starred: Bool = false
+    public var tags: [String] = []
 
     public init(id: String, createdAt: Date, model: String, endpoint: String, prompt: String, requestJSON: String,
                 estimatedCredits: Credits, fileExtension: String, groupID: String?, outputDirectory: String? = nil,

@@ -115,6 +115,13 @@ public final class JobStore: Sendable {
                 t.add(column: "clusterHost", .text)
             }
         }
+        migrator.registerMigration("v5: stars and tags") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "starred", .boolean).notNull().defaults(to: false)
+                // A JSON array of lowercase tags.
+                t.add(column: "tags", .text).notNull().defaults(to: "[]")
+            }
+        }
         return migrator
     }
 
@@ -268,37 +275,54 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Saved images older than `before`, newest first, whose prompt, model or file name holds
-    /// every word, whose model holds one of `models` and whose phase starts with one of
-    /// `statuses` (empty lists match all). Large request bodies are left out as in `recentJobs`.
-    public func outputs(before: Date?, words: [String] = [], models: [String] = [], statuses: [String] = [],
-                        limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
+    /// Saved images made before `cursor` (a page's last), newest first, that `query` matches,
+    /// searched in SQL. Large request bodies are left out as in `recentJobs`.
+    public func outputs(before cursor: Date?, query: OutputQuery, limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
         try read { db in
             var request = JobRecord.filter(Column("outputPath") != nil)
-            if let before { request = request.filter(Column("createdAt") < before) }
+            if let cursor { request = request.filter(Column("createdAt") < cursor) }
             func like(_ text: String) -> String {
                 "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             }
-            for word in words where !word.isEmpty {
-                request = request.filter(sql: "(lower(prompt) LIKE ? ESCAPE '\\' OR lower(model) LIKE ? ESCAPE '\\' OR lower(outputPath) LIKE ? ESCAPE '\\')",
-                                         arguments: [like(word), like(word), like(word)])
+            let haystack = "(lower(prompt) LIKE ? ESCAPE '\\' OR lower(model) LIKE ? ESCAPE '\\' OR lower(outputPath) LIKE ? ESCAPE '\\')"
+            for word in query.words where !word.isEmpty {
+                request = request.filter(sql: haystack, arguments: [like(word), like(word), like(word)])
             }
-            let models = models.filter { !$0.isEmpty }
-            if !models.isEmpty {
-                request = request.filter(sql: "(" + models.map { _ in "lower(model) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
-                                         arguments: StatementArguments(models.map(like)))
+            for word in query.excluded where !word.isEmpty {
+                request = request.filter(sql: "NOT " + haystack, arguments: [like(word), like(word), like(word)])
             }
-            let statuses = statuses.filter { !$0.isEmpty }
-            if !statuses.isEmpty {
-                request = request.filter(sql: "(" + statuses.map { _ in "phase LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
-                                         arguments: StatementArguments(statuses.map { String(like($0).dropFirst()) }))
+            if !query.models.isEmpty {
+                request = request.filter(sql: "(" + query.models.map { _ in "lower(model) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
+                                         arguments: StatementArguments(query.models.map(like)))
             }
+            if !query.statuses.isEmpty {
+                request = request.filter(sql: "(" + query.statuses.map { _ in "phase LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")",
+                                         arguments: StatementArguments(query.statuses.map { String(like($0).dropFirst()) }))
+            }
+            if query.starred { request = request.filter(Column("starred") == true) }
+            for tag in query.tags {
+                // Tags are a JSON array of plain words: a quoted match is the whole tag.
+                request = request.filter(sql: "tags LIKE ? ESCAPE '\\'", arguments: [like("\"" + tag + "\"")])
+            }
+            if let seed = query.seed { request = request.filter(Column("seed") == seed) }
+            if let after = query.after { request = request.filter(Column("createdAt") >= after) }
+            if let before = query.before { request = request.filter(Column("createdAt") < before) }
             return try Self.forDisplay(request.order(Column("createdAt").desc, Column("id")).limit(limit), db, maxRequestBytes)
         }
     }
 
-    /// Fetches row by row, leaving out request bodies over `maxRequestBytes`.
+    /// Stars or tags a job (the two columns only: whoever follows the job is not disturbed).
+    /// Returns the job as it is now, or nil when it is not in the ledger.
+    @discardableResult
+    public func curate(id: String, starred: Bool, tags: [String]) throws(JobStoreError) -> JobRecord? {
+        let tagsJSON = String(decoding: (try? JSONEncoder().encode(tags)) ?? Data("[]".utf8), as: UTF8.self)
+        try write { db in
+            try db.execute(sql: "UPDATE job SET starred = ?, tags = ? WHERE id = ?", arguments: [starred, tagsJSON, id])
+        }
+        return try job(id: id)
+    }
+
     private static func forDisplay(_ request: QueryInterfaceRequest<JobRecord>, _ db: Database,
                                    _ maxRequestBytes: Int) throws -> [JobRecord] {
         var jobs: [JobRecord] = []

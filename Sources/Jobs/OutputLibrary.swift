@@ -116,10 +116,30 @@ public struct OutputLibrary: Sendable {
             "endpoint": .string(job.endpoint), "api_status": text(job.serverStatus), "created_at": .string(iso.string(from: job.createdAt)),
             "finished_at": text(job.finishedAt.map(iso.string(from:))), "file": .string(image.lastPathComponent),
             "software": .string("fluxdeck"),
+            "starred": .bool(job.starred), "tags": .array(job.tags.map(JSONValue.string)),
         ])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(object)).map(Array.init) ?? Array("{}".utf8)
+    }
+
+    /// Writes a job's star and tags into its sidecar, keeping everything else in it. A sidecar
+    /// that is gone is left gone; one that is not a JSON object is not touched (the error says so).
+    public static func updateSidecar(at path: String, starred: Bool, tags: [String]) throws(EngineError) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard let data = FileManager.default.contents(atPath: path),
+              case .object(var fields)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw EngineError(message: "the sidecar \(path) is not a JSON object; its star and tags were not written")
+        }
+        fields["starred"] = .bool(starred)
+        fields["tags"] = .array(tags.map(JSONValue.string))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try AtomicFileWriter.write(Array(try encoder.encode(JSONValue.object(fields))), to: URL(fileURLWithPath: path))
+        } catch {
+            throw EngineError(message: "the sidecar \(path) could not be written: \(error)")
+        }
     }
 
     /// Deletes an image and its sidecar (either may already be gone). The first file that

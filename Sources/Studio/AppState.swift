@@ -68,6 +68,8 @@ public struct FieldEdit: Sendable, Hashable {
     public enum Target: Sendable, Hashable {
         case row(FormRow)
         case filter
+        /// The tags of a saved image.
+        case tags(jobID: String)
     }
     public var target: Target
     public var editor: TextEditor
@@ -329,7 +331,7 @@ public struct AppState: Sendable {
         var d = Derived()
         d.day = calendar.startOfDay(for: now)
         d.dayEnd = calendar.date(byAdding: .day, value: 1, to: d.day) ?? d.day.addingTimeInterval(86_400)
-        let filter = OutputFilter(outputsFilter)
+        let filter = OutputQuery(outputsFilter, calendar: calendar)
         for job in jobs {
             if job.outputPath != nil {
                 d.outputs.append(job)
@@ -381,34 +383,6 @@ public struct Derived: Sendable {
     func isOtherDay(_ date: Date) -> Bool { !(day..<dayEnd).contains(date) }
 }
 
-/// The outputs filter: every word must appear in the prompt, model or file name; `model:x`
-/// keeps models whose id contains x; `status:x` keeps jobs whose phase starts with x.
-public struct OutputFilter: Sendable, Hashable {
-    public var words: [String] = []
-    public var models: [String] = []
-    public var statuses: [String] = []
-
-    public init(_ text: String) {
-        for token in text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) {
-            if token.hasPrefix("model:") {
-                models.append(String(token.dropFirst(6)))
-            } else if token.hasPrefix("status:") {
-                statuses.append(String(token.dropFirst(7)))
-            } else {
-                words.append(token)
-            }
-        }
-    }
-
-    public var isEmpty: Bool { words.isEmpty && models.isEmpty && statuses.isEmpty }
-
-    public func matches(_ job: JobRecord) -> Bool {
-        if !models.isEmpty, !models.contains(where: { !$0.isEmpty && job.model.lowercased().contains($0) }) { return false }
-        if !statuses.isEmpty, !statuses.contains(where: { !$0.isEmpty && job.phase.rawValue.hasPrefix($0) }) { return false }
-        let haystack = (job.prompt + " " + job.model + " " + (job.outputPath ?? "")).lowercased()
-        return words.allSatisfy { haystack.contains($0) }
-    }
-}
 
 /// What happens to the studio.
 public enum Action: Sendable {
@@ -441,6 +415,8 @@ public enum Action: Sendable {
     /// Images read from the ledger; `generation` is the read's (nil: not a reply to a read).
     case outputsLoaded([JobRecord], filter: String, exhausted: Bool, generation: Int? = nil)
     case outputDeleted(jobID: String, problem: String?)
+    /// A job's star or tags changed in the ledger (and its sidecar).
+    case jobCurated(JobRecord)
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
     case tick(Date)
@@ -462,6 +438,8 @@ public enum Effect: Sendable, Hashable {
     case open(path: String)
     case copy(text: String)
     case deleteOutput(jobID: String)
+    /// Stars or tags a saved image, in the ledger and its sidecar.
+    case curate(jobID: String, starred: Bool, tags: [String])
     case refreshCredits
     case quit
 }

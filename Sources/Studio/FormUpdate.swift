@@ -193,6 +193,14 @@ func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
         // The filter also searches the whole ledger, not only what is loaded.
         state.olderOutputsMayExist = true
         return previewEffects(state) + loadOutputs(&state, before: nil, newSearch: true)
+    case .tags(let id):
+        guard let job = state.jobs.first(where: { $0.id == id }) else { return [] }
+        var tags: [String] = []
+        for word in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
+            let tag = OutputQuery.tag(String(word))
+            if !tag.isEmpty, !tags.contains(tag) { tags.append(tag) }
+        }
+        return [.curate(jobID: id, starred: job.starred, tags: tags)]
     case .row(.seed):
         if text.isEmpty {
             state.settings.seed = nil

@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no
+    case delete, accept, close, yes, no, star, tag
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -290,6 +290,8 @@ extension Keymap {
         Binding(.outputs, .again, [.char("r")], "run again with the same seed"),
         Binding(.outputs, .againNewSeed, [.char("n")], "run again with a new seed"),
         Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
+        Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
+        Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
 
         // A one-line field: text, so printable keys type.
         Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),

@@ -38,6 +38,12 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
             return []
         case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
         case .useAsReference: return useAsReference(&state, path)
+        case .star:
+            state.message = .init(text: job.starred ? "unstarring" : "starring", isError: false, transient: true)
+            return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+        case .tag:
+            state.fieldEdit = FieldEdit(target: .tags(jobID: job.id), editor: TextEditor(text: job.tags.joined(separator: " ")))
+            return []
         default: return []
         }
     }

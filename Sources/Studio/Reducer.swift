@@ -98,6 +98,15 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         clampSelections(&state)
         state.message = .init(text: "deleted", isError: false)
         return previewEffects(state)
+    case .jobCurated(let record):
+        guard let index = state.jobs.firstIndex(where: { $0.id == record.id }) else { return [] }
+        state.jobs[index].starred = record.starred
+        state.jobs[index].tags = record.tags
+        state.refreshDerived()
+        let tags = record.tags.isEmpty ? "no tags" : "tags: " + record.tags.joined(separator: " ")
+        state.message = .init(text: "\(record.starred ? "★ starred" : "not starred") · \(TerminalText.sanitize(tags))", isError: false)
+        clampSelections(&state)
+        return previewEffects(state)
     case .notice(let text, let isError):
         state.message = .init(text: TerminalText.sanitize(text), isError: isError)
         return []

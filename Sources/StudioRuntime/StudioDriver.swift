@@ -222,12 +222,11 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 }
             }
         case .loadOutputs(let before, let filter, let generation):
-            let tokens = OutputFilter(filter)
+            let query = OutputQuery(filter, calendar: state.calendar)
             tasks.run {
                 let page = JobStore.displayPage
                 do {
-                    let records = try store.outputs(before: before, words: tokens.words, models: tokens.models,
-                                                    statuses: tokens.statuses, limit: page)
+                    let records = try store.outputs(before: before, query: query, limit: page)
                     inbox.push(.outputsLoaded(records, filter: filter, exhausted: records.count < page, generation: generation))
                 } catch {
                     inbox.push(.outputsLoaded([], filter: filter, exhausted: true, generation: generation))
@@ -264,6 +263,15 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 } catch {
                     inbox.push(.outputDeleted(jobID: id, problem: "could not delete: \(describeFailure(error))"))
                 }
+            }
+        case .curate(let id, let starred, let tags):
+            let what = starred ? "star \(id.prefix(8))" : "tag \(id.prefix(8))"
+            reportingFailure(what) {
+                guard let record = try store.curate(id: id, starred: starred, tags: tags) else {
+                    throw EngineError(message: "the job is no longer in the ledger")
+                }
+                inbox.push(.jobCurated(record))
+                if let sidecar = record.sidecarPath { try OutputLibrary.updateSidecar(at: sidecar, starred: starred, tags: tags) }
             }
         case .refreshCredits:
             creditsReads += 1

@@ -23,7 +23,7 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     if let filterCursor = outputsPane(&buffer, layout.outputs, layout.listBody(.outputs, filterShown: state.outputsFilterShown), state, theme) {
         cursor = filterCursor
     }
-    messageLine(&buffer, layout.message, state, theme)
+    if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
     let overlay = state.showHelp || state.picker != nil || state.details != nil
     if state.showHelp {
@@ -331,7 +331,7 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
         let date = dayTime(job.finishedAt ?? job.createdAt, state.calendar)
         let seed = job.seed.map { "\($0)" } ?? "—"
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
-        var spans = [Span(date + "  ", style: theme.style(.uiTextDim))]
+        var spans = [Span(date + " ", style: theme.style(.uiTextDim)), Span(job.starred ? "★" : " ", style: theme.style(job.starred ? .costEstimate : .uiTextDim))]
         if roomy { spans.append(Span(pad(job.model, 19))) }
         spans += [Span(pad("#" + seed, 12), style: theme.style(.uiTextDim)), Span(pad(cost, 5), style: theme.style(.uiTextDim)),
                   Span(TerminalText.sanitize(job.prompt))]
@@ -342,10 +342,19 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
     return cursor
 }
 
-private func messageLine(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
-    guard let message = state.message else { return }
+/// The message line, or while a saved image's tags are typed, that field (returns the cursor).
+private func messageLine(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
+    if let edit = state.fieldEdit, case .tags = edit.target {
+        let label = buffer.setString(x: area.x + 1, y: area.y, "tags: ", style: theme.style(.statusKey))
+        var scroll = 0
+        return TextArea(edit.editor, placeholder: "words, space or comma separated (empty: none)").style(theme.style(.inputText))
+            .placeholderStyle(theme.style(.inputPlaceholder))
+            .render(into: &buffer, area: Rect(x: label, y: area.y, width: max(0, area.right - label - 1), height: 1), scroll: &scroll)
+    }
+    guard let message = state.message else { return nil }
     buffer.setString(x: area.x + 1, y: area.y, TerminalText.sanitize(message.text),
                      style: theme.style(message.isError ? .messageError : .messageHint), maxWidth: area.width - 2)
+    return nil
 }
 
 private func statusBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
@@ -419,6 +428,8 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("seed", job.seed.map(String.init))
     field("cost", job.chargedCredits.map { "\($0) credits charged" } ?? "~\(job.estimate) estimated")
     field("created", job.createdAt.formatted(.iso8601))
+    field("starred", job.starred ? "yes" : nil)
+    field("tags", job.tags.isEmpty ? nil : job.tags.joined(separator: " "))
     field("endpoint", job.endpoint)
     field("region", job.region)
     field("sent to", job.apiHost)

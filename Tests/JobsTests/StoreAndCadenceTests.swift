@@ -173,15 +173,15 @@ struct JobStoreTests {
             job.outputPath = spec.3 ? "/o/j\(n).jpg" : nil
             return job
         })
-        #expect(try store.outputs(before: nil, limit: 10).map(\.id) == ["j3", "j2", "j1", "j0"])
-        #expect(try store.outputs(before: nil, words: ["RED"], limit: 10).map(\.id) == ["j3", "j2", "j0"])
-        #expect(try store.outputs(before: nil, words: ["red"], models: ["pro"], limit: 10).map(\.id) == ["j3", "j0"])
-        #expect(try store.outputs(before: nil, statuses: ["do"], limit: 10).count == 4)
-        #expect(try store.outputs(before: nil, statuses: ["failed"], limit: 10).isEmpty)
-        #expect(try store.outputs(before: nil, words: ["100%_"], limit: 10).map(\.id) == ["j3"])
-        #expect(try store.outputs(before: nil, words: ["0%x"], limit: 10).isEmpty)
-        #expect(try store.outputs(before: Date(timeIntervalSince1970: 2), limit: 10).map(\.id) == ["j1", "j0"])
-        #expect(try store.outputs(before: nil, limit: 2).map(\.id) == ["j3", "j2"])
+        #expect(try store.outputs(before: nil, query: OutputQuery(""), limit: 10).map(\.id) == ["j3", "j2", "j1", "j0"])
+        #expect(try store.outputs(before: nil, query: OutputQuery("RED"), limit: 10).map(\.id) == ["j3", "j2", "j0"])
+        #expect(try store.outputs(before: nil, query: OutputQuery("red model:pro"), limit: 10).map(\.id) == ["j3", "j0"])
+        #expect(try store.outputs(before: nil, query: OutputQuery("status:do"), limit: 10).count == 4)
+        #expect(try store.outputs(before: nil, query: OutputQuery("status:failed"), limit: 10).isEmpty)
+        #expect(try store.outputs(before: nil, query: OutputQuery("100%_"), limit: 10).map(\.id) == ["j3"])
+        #expect(try store.outputs(before: nil, query: OutputQuery("0%x"), limit: 10).isEmpty)
+        #expect(try store.outputs(before: Date(timeIntervalSince1970: 2), query: OutputQuery(""), limit: 10).map(\.id) == ["j1", "j0"])
+        #expect(try store.outputs(before: nil, query: OutputQuery(""), limit: 2).map(\.id) == ["j3", "j2"])
     }
 
     @Test("credits charged since a date: settled cost, else the submit cost; ids can be left out")

@@ -178,4 +178,27 @@ struct StudioFixesTests {
         _ = reduce(&none, .key(Key(.right)))
         #expect(none.region == nil && none.message?.text.contains("no regions") == true)
     }
+
+    @Test("s stars the selected image and t types its tags; the row shows the star, the filter finds them")
+    func curation() throws {
+        var state = withOutputs(3)
+        state.focus = .outputs
+        let selected = try #require(state.selectedOutput)
+        #expect(reduce(&state, .key(.char("s"))) == [.curate(jobID: selected.id, starred: true, tags: [])])
+        var curated = selected
+        curated.starred = true
+        _ = reduce(&state, .jobCurated(curated))
+        #expect(state.selectedOutput?.starred == true)
+        let outputsPane = StudioLayout(width: state.width, height: state.height).outputs
+        let spot = try #require(cell(showing: "★", in: state, pane: outputsPane))
+        #expect(spot.y > outputsPane.y)
+        _ = reduce(&state, .key(.char("t")))
+        for character in "Keep, print  keep" { _ = reduce(&state, .key(.char(character))) }
+        #expect(reduce(&state, .key(Key(.enter))) == [.curate(jobID: selected.id, starred: true, tags: ["keep", "print"])])
+        curated.tags = ["keep", "print"]
+        _ = reduce(&state, .jobCurated(curated))
+        _ = reduce(&state, .key(.char("/")))
+        for character in "is:starred tag:print" { _ = reduce(&state, .key(.char(character))) }
+        #expect(state.filteredOutputs.map(\.id) == [selected.id])
+    }
 }

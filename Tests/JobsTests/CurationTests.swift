@@ -1,0 +1,86 @@
+import BFL
+import Foundation
+import Jobs
+import Testing
+
+@Suite("Curation: stars, tags and the filter's query")
+struct CurationTests {
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        return calendar
+    }()
+
+    @Test("the filter line parses into a query; values that cannot be read are searched as words")
+    func parsing() {
+        let query = OutputQuery("Fox -red model:pro status:do is:starred tag:Best seed:42 after:2026-11-01 before:2026-12-01", calendar: Self.utc)
+        #expect(query.words == ["fox"] && query.excluded == ["red"] && query.models == ["pro"] && query.statuses == ["do"])
+        #expect(query.starred && query.tags == ["best"] && query.seed == 42)
+        #expect(query.after == Date(timeIntervalSince1970: 1_793_491_200))  // 2026-11-01T00:00:00Z
+        #expect(query.before == Date(timeIntervalSince1970: 1_796_083_200))  // 2026-12-01T00:00:00Z
+        let odd = OutputQuery("seed:x after:soon before:2026-02-30 tag: - is:odd", calendar: Self.utc)
+        #expect(odd.words == ["seed:x", "after:soon", "before:2026-02-30", "tag:", "-", "is:odd"])
+        #expect(odd.seed == nil && odd.after == nil && odd.before == nil && odd.tags.isEmpty && !odd.starred)
+        #expect(OutputQuery("").isEmpty && !OutputQuery("is:starred").isEmpty)
+        #expect(OutputQuery.tag(" Golden Hour, \"x\"") == "golden-hour--x")
+    }
+
+    /// A ledger of `count` saved images over 100 days, some starred and tagged.
+    func ledger(_ count: Int) throws -> (JobStore, [JobRecord], URL) {
+        let directory = try temporaryDirectory()
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        let start = Date(timeIntervalSince1970: 1_788_220_800)  // 2026-09-01T00:00:00Z
+        let words = ["fox", "heron", "red barn", "red kite", "100%_off"]
+        let models = ["flux-2-pro", "flux-2-klein-4b", "flux-kontext-max"]
+        var jobs: [JobRecord] = []
+        for n in 0..<count {
+            var job = JobRecord(id: String(format: "job-%05d", n), createdAt: start.addingTimeInterval(Double(n) * 864),
+                                model: models[n % 3], endpoint: "global", prompt: "a \(words[n % 5]) \(n % 7 == 0 ? "at dusk" : "")",
+                                requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            job.phase = n % 11 == 0 ? .failed : .done
+            job.outputPath = job.phase == .done ? "/out/\(job.id).jpg" : nil
+            job.seed = n % 50
+            job.starred = n % 13 == 0
+            job.tags = n % 4 == 0 ? ["keep"] : n % 6 == 0 ? ["keep-not", "print"] : []
+            jobs.append(job)
+        }
+        for chunk in stride(from: 0, to: jobs.count, by: 1_000) { try store.insert(Array(jobs[chunk..<min(chunk + 1_000, jobs.count)])) }
+        return (store, jobs, directory)
+    }
+
+    @Test("over 10,000 jobs the SQL search finds exactly what the in-memory filter finds")
+    func sqlMatchesMemory() throws {
+        let (store, jobs, directory) = try ledger(10_000)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for text in [
+            "", "fox", "-fox", "red -barn", "is:starred", "tag:keep", "tag:keep tag:print", "tag:print -heron", "seed:7",
+            "after:2026-09-20", "before:2026-09-20", "after:2026-09-10 before:2026-09-20 is:starred", "model:klein status:do",
+            "100%_", "dusk model:pro -kite tag:keep",
+        ] {
+            let query = OutputQuery(text, calendar: Self.utc)
+            let expected = jobs.filter { $0.outputPath != nil && query.matches($0) }.sorted { $0.createdAt > $1.createdAt }.map(\.id)
+            let found = try store.outputs(before: nil, query: query, limit: 20_000).map(\.id)
+            #expect(found == expected, "\(text): \(found.count) found, \(expected.count) expected")
+            #expect(text.isEmpty || (expected.count < jobs.count && !expected.isEmpty) || text == "tag:keep tag:print", "\(text)")
+        }
+    }
+
+    @Test("a star and tags are written to the two columns and to the sidecar, keeping everything else there")
+    func curate() throws {
+        let (store, _, directory) = try ledger(3)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sidecar = directory.appendingPathComponent("a.json")
+        try Data(#"{"job_id":"job-00001","prompt":"a heron","seed":1}"#.utf8).write(to: sidecar)
+        let updated = try #require(try store.curate(id: "job-00001", starred: true, tags: ["print", "keep"]))
+        #expect(updated.starred && updated.tags == ["print", "keep"] && updated.phase == .done)
+        try OutputLibrary.updateSidecar(at: sidecar.path, starred: true, tags: ["print", "keep"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: sidecar)) as? [String: Any])
+        #expect(fields["starred"] as? Bool == true && fields["tags"] as? [String] == ["print", "keep"])
+        #expect(fields["prompt"] as? String == "a heron" && fields["seed"] as? Int == 1)
+        #expect(try store.outputs(before: nil, query: OutputQuery("tag:print"), limit: 10).map(\.id) == ["job-00001"])
+        #expect(try store.curate(id: "nope", starred: true, tags: []) == nil)
+        try Data("not json".utf8).write(to: sidecar)
+        #expect(throws: EngineError.self) { try OutputLibrary.updateSidecar(at: sidecar.path, starred: false, tags: []) }
+        try OutputLibrary.updateSidecar(at: directory.appendingPathComponent("gone.json").path, starred: false, tags: [])
+    }
+}
