@@ -148,6 +148,10 @@ public struct AppState: Sendable {
     public internal(set) var outputsGeneration = 0
     /// The job whose details are shown in an overlay.
     public internal(set) var details: String?
+    /// The saved image shown full-screen in the viewer (a job id).
+    public internal(set) var viewer: String?
+    /// Larger pictures of saved images, for the viewer.
+    public internal(set) var viewerPictures: [String: Picture] = [:]
     /// Small pictures of saved images, decoded and scaled off the main loop.
     public internal(set) var previews: [String: Picture] = [:]
     /// Paths whose preview could not be made (not asked for again).
@@ -409,7 +413,7 @@ public enum Action: Sendable {
     case effectFailed(what: String, reason: String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
     /// A preview, or why there is none (a damaged, oversized or foreign file).
-    case previewLoaded(path: String, Picture?, problem: String? = nil)
+    case previewLoaded(path: String, Picture?, problem: String? = nil, large: Bool = false)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
     /// ledger has no more.
     /// Images read from the ledger; `generation` is the read's (nil: not a reply to a read).
@@ -432,7 +436,7 @@ public enum Effect: Sendable, Hashable {
     /// Download again the image of a job whose save failed (nothing goes to BFL).
     case retrySave(jobID: String)
     case inspectReference(slot: Int, path: String)
-    case loadPreview(path: String)
+    case loadPreview(path: String, large: Bool = false)
     /// Read up to a page of saved images older than `before` that match `filter`.
     case loadOutputs(before: Date?, filter: String, generation: Int)
     case open(path: String)

@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag
+    case delete, accept, close, yes, no, star, tag, view
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -49,6 +49,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     /// A one-line field being edited (a seed, a size, a path, the outputs filter).
     case field
     case help, picker, confirm
+    /// The full-screen viewer of saved images.
+    case viewer
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -72,6 +74,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .help: "This help"
         case .picker: "The model list"
         case .confirm: "A question (y/n)"
+        case .viewer: "The viewer"
         }
     }
 
@@ -283,13 +286,14 @@ extension Keymap {
         Binding(.outputs, .first, [Key(.home)], "newest image"),
         Binding(.outputs, .last, [Key(.end)], "oldest image loaded"),
         Binding(.outputs, .filter, [.char("/")], "filter (words, model:, status:)", hint: "filter"),
-        Binding(.outputs, .details, [.char("i"), Key(.enter)], "details", hint: "details"),
+        Binding(.outputs, .details, [.char("i"), Key(.enter)], "details"),
         Binding(.outputs, .open, [.char("o")], "open in the system viewer", hint: "open"),
         Binding(.outputs, .useAsReference, [.char("u")], "use as a reference image", hint: "as ref"),
         Binding(.outputs, .copyPath, [.char("y")], "copy the path", hint: "copy"),
         Binding(.outputs, .again, [.char("r")], "run again with the same seed"),
         Binding(.outputs, .againNewSeed, [.char("n")], "run again with a new seed"),
         Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
+        Binding(.outputs, .view, [.char("v")], "view the image full-screen with its settings", hint: "view"),
         Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
         Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
 
@@ -307,6 +311,11 @@ extension Keymap {
         Binding(.picker, .down, [Key(.down)], "next model", hint: "choose"),
         Binding(.picker, .accept, [Key(.enter)], "use this model", hint: "use this model"),
         Binding(.picker, .close, [Key(.escape), .char("q"), Key(.tab), Key(.backTab)], "close", hint: "close"),
+
+        Binding(.viewer, .left, [Key(.left)], "previous image (of the filtered list)", hint: "step"),
+        Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),
+        Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
+        Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.confirm, .yes, [.char("y"), .char("Y")], "yes (quitting: q and Ctrl-C also say yes)", hint: "yes"),
         Binding(.confirm, .no, [.char("n"), .char("N"), Key(.escape)], "no (any other key too)", hint: "no"),

@@ -38,6 +38,9 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
             return []
         case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
         case .useAsReference: return useAsReference(&state, path)
+        case .view:
+            state.viewer = job.id
+            return viewerEffects(state)
         case .star:
             state.message = .init(text: job.starred ? "unstarring" : "starring", isError: false, transient: true)
             return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
@@ -71,4 +74,39 @@ func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
     }
     state.message = .init(text: "reference \(slot + 1): \(URL(fileURLWithPath: path).lastPathComponent)", isError: false)
     return setReference(&state, slot: slot, path: path)
+}
+
+/// The viewer: ←→ step through the filtered images (the list's selection follows), s stars,
+/// Esc returns to the list where it was.
+func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
+    let outputs = state.filteredOutputs
+    guard let id = state.viewer, let index = outputs.firstIndex(where: { $0.id == id }) else {
+        state.viewer = nil
+        return []
+    }
+    switch command {
+    case .left?, .right?:
+        let next = min(max(0, index + (command == .left ? -1 : 1)), outputs.count - 1)
+        state.viewer = outputs[next].id
+        state.outputsList.selected = next
+        var effects = viewerEffects(state) + previewEffects(state)
+        // Near the end of what is loaded, read the next page of older images.
+        if next >= outputs.count - 5 { effects += loadOutputs(&state, before: outputs.last?.createdAt) }
+        return effects
+    case .star?:
+        let job = outputs[index]
+        return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+    case .close?:
+        state.viewer = nil
+        return []
+    default:
+        return []
+    }
+}
+
+/// Asks for the viewer's large picture of its image when it is not there yet.
+func viewerEffects(_ state: AppState) -> [Effect] {
+    guard let id = state.viewer, let path = state.jobs.first(where: { $0.id == id })?.outputPath,
+          state.viewerPictures[path] == nil else { return [] }
+    return [.loadPreview(path: path, large: true)]
 }

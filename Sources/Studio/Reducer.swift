@@ -78,7 +78,11 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         if latest, filter == state.outputsFilter { state.olderOutputsMayExist = !exhausted }
         clampSelections(&state)
         return previewEffects(state)
-    case .previewLoaded(let path, let preview, let problem):
+    case .previewLoaded(let path, let preview, let problem, let large):
+        if large {
+            if let preview { state.viewerPictures[path] = preview }
+            return []
+        }
         if let preview {
             state.previews[path] = preview
         } else {
@@ -113,7 +117,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .mouse(let event):
         return reduceMouse(&state, event)
     case .paste(let text):
-        guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+        guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil, state.viewer == nil else { return [] }
         if state.fieldEdit != nil {
             editField(&state) { $0.insert(text) }
         } else {
@@ -158,6 +162,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.details = nil
         return []
     }
+    if state.viewer != nil { return reduceViewer(&state, keymap.command(for: key, in: .viewer)) }
     if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }
     if state.fieldEdit != nil { return reduceFieldEdit(&state, key, keymap.command(for: key, in: .field)) }
     let command = keymap.command(for: key, in: KeyContext(state.focus))

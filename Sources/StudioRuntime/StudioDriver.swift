@@ -106,7 +106,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
 
     /// Applies one action now.
     public func send(_ action: Action) {
-        if case .previewLoaded(let path, _, _) = action { previewsInFlight.remove(path) }
+        if case .previewLoaded(let path, _, _, let large) = action { previewsInFlight.remove(large ? "large:" + path : path) }
         for effect in reduce(&state, action) { interpret(effect) }
         dirty = true
         notifyListeners()
@@ -233,16 +233,19 @@ public final class StudioDriver<Backend: TerminalBackend> {
                     inbox.push(.notice(describeFailure(error), isError: true))
                 }
             }
-        case .loadPreview(let path):
-            // One decode per path at a time, however often the selection passes over it.
-            guard previewsInFlight.insert(path).inserted else { return }
+        case .loadPreview(let path, let large):
+            // One decode per path (and size) at a time, however often the selection passes over it.
+            guard previewsInFlight.insert(large ? "large:" + path : path).inserted else { return }
             let limit = maxDecodePixels
+            // The viewer's picture fills most of a large terminal: 320 pixels a side is 160
+            // columns of half blocks.
+            let box = large ? 320 : 64
             tasks.run {
                 do {
-                    let preview = try Thumbnails.of(path: path, maxPixels: limit)
-                    inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels)))
+                    let preview = try Thumbnails.of(path: path, box: box, maxPixels: limit)
+                    inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels), large: large))
                 } catch {
-                    inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error)))
+                    inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error), large: large))
                 }
             }
         case .open(let path):

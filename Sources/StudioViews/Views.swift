@@ -25,6 +25,10 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     }
     if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
+    if let id = state.viewer, let job = state.jobs.first(where: { $0.id == id }) {
+        viewerScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: area.height - 1), job, state, theme)
+        if !state.showHelp, state.details == nil { return (buffer, nil) }
+    }
     let overlay = state.showHelp || state.picker != nil || state.details != nil
     if state.showHelp {
         helpOverlay(&buffer, area, state, theme)
@@ -460,10 +464,53 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
 
 private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
 
+/// The viewer: the image as large as the screen allows, its prompt and settings beside it.
+private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord, _ state: AppState, _ theme: Theme) {
+    buffer.fill(area, style: theme.style(.uiText))
+    let outputs = state.filteredOutputs
+    let position = outputs.firstIndex { $0.id == job.id }.map { "\($0 + 1)/\(outputs.count)" } ?? ""
+    let title = "\(job.starred ? "★ " : "")\(URL(fileURLWithPath: job.outputPath ?? "").lastPathComponent) · \(position)"
+    Block().title(Line(" \(TerminalText.sanitize(title)) ")).border(.rounded).borderStyle(theme.style(.paneBorderFocused))
+        .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: area)
+    let inner = Block().border(.rounded).inner(area)
+    guard inner.width > 10, inner.height > 2 else { return }
+    let textWidth = min(48, max(24, inner.width / 3))
+    let imageArea = Rect(x: inner.x, y: inner.y, width: inner.width - textWidth - 1, height: inner.height)
+    let textArea = Rect(x: imageArea.right + 1, y: inner.y, width: textWidth, height: inner.height)
+    if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
+        ImageBlock(picture, monochrome: theme.monochrome).render(into: &buffer, area: imageArea)
+    } else if let path = job.outputPath, let reason = state.previewFailures[path] {
+        Paragraph([Line("no picture", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))]).render(into: &buffer, area: imageArea)
+    } else {
+        buffer.setString(x: imageArea.x, y: imageArea.y, "loading…", style: theme.style(.uiTextDim), maxWidth: imageArea.width)
+    }
+    var lines: [Line] = []
+    func field(_ name: String, _ value: String?) {
+        guard let value, !value.isEmpty else { return }
+        lines.append(Line([Span(pad(name, 9), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(value))]))
+    }
+    field("model", Catalog.model(id: job.model)?.displayName ?? job.model)
+    field("seed", job.seed.map(String.init))
+    field("cost", job.chargedCredits.map { "\($0) credits" })
+    field("made", dayTime(job.finishedAt ?? job.createdAt, state.calendar))
+    field("region", job.region)
+    field("tags", job.tags.isEmpty ? nil : job.tags.joined(separator: " "))
+    if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
+        for key in parameters.keys.sorted() where !["prompt", "seed"].contains(key) {
+            let value = parameters[key].map { "\($0)" } ?? ""
+            field(String(key.prefix(9)), value.count > 40 ? "(\(value.count) chars)" : value)
+        }
+    }
+    lines.append(Line(""))
+    lines.append(Line(TerminalText.sanitize(job.prompt)))
+    Paragraph(lines).render(into: &buffer, area: textArea)
+}
+
 /// Where keys go now: an open question, overlay or field first, else the focused pane.
 func keyContext(_ state: AppState) -> KeyContext {
     if state.confirming != nil { return .confirm }
     if state.showHelp { return .help }
+    if state.viewer != nil, state.details == nil { return .viewer }
     if state.picker != nil { return .picker }
     if state.fieldEdit != nil { return .field }
     return KeyContext(state.focus)

@@ -78,8 +78,25 @@ struct GoldenScreenTests {
         _ = reduce(&help, .key(.char("?")))
         _ = reduce(&help, .key(Key(.down)))
 
+        // The viewer on the second of three images, its picture an 8×4 gradient.
+        var viewer = base()
+        for n in 0..<3 {
+            var job = record(n, .done, prompt: "a heron at dawn, plate \(n)", cost: "3")
+            job.seed = 100 + n
+            job.tags = n == 1 ? ["keep", "print"] : []
+            job.starred = n == 1
+            _ = reduce(&viewer, .jobUpdated(job))
+        }
+        viewer.focus = .outputs
+        _ = reduce(&viewer, .key(Key(.down)))
+        _ = reduce(&viewer, .key(.char("v")))
+        if let path = viewer.selectedOutput?.outputPath {
+            let pixels: [UInt8] = (0..<4).flatMap { y -> [UInt8] in (0..<8).flatMap { x -> [UInt8] in [UInt8(x * 32), UInt8(y * 64), 128] } }
+            _ = reduce(&viewer, .previewLoaded(path: path, Picture(width: 8, height: 4, pixels: pixels), large: true))
+        }
+
         return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help)]
+                ("help", help), ("viewer", viewer)]
     }
 
     /// The goldens' own theme: every role its own colour (#0000NN, NN its place in `Role`), so

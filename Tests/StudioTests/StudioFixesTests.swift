@@ -201,4 +201,30 @@ struct StudioFixesTests {
         for character in "is:starred tag:print" { _ = reduce(&state, .key(.char(character))) }
         #expect(state.filteredOutputs.map(\.id) == [selected.id])
     }
+
+    @Test("v opens the viewer on the selected image and asks for its large picture; ←→ step through the filtered list, the selection follows; Esc returns")
+    func viewer() throws {
+        var state = withOutputs(4)
+        state.focus = .outputs
+        _ = reduce(&state, .key(Key(.down)))
+        let second = try #require(state.selectedOutput)
+        #expect(reduce(&state, .key(.char("v"))) == [.loadPreview(path: second.outputPath ?? "", large: true)])
+        #expect(state.viewer == second.id)
+        _ = reduce(&state, .previewLoaded(path: second.outputPath ?? "", Picture(width: 2, height: 2, pixels: Array(repeating: 9, count: 12)), large: true))
+        #expect(state.viewerPictures[second.outputPath ?? ""] != nil && state.previews[second.outputPath ?? ""] == nil)
+        let effects = reduce(&state, .key(Key(.right)))
+        #expect(state.viewer == state.filteredOutputs[2].id && state.outputsList.selected == 2)
+        #expect(effects.contains(.loadPreview(path: state.filteredOutputs[2].outputPath ?? "", large: true)))
+        _ = reduce(&state, .key(Key(.right)))
+        _ = reduce(&state, .key(Key(.right)))
+        #expect(state.viewer == state.filteredOutputs[3].id)
+        _ = reduce(&state, .key(Key(.left)))
+        #expect(state.viewer == state.filteredOutputs[2].id)
+        #expect(reduce(&state, .key(.char("s"))) == [.curate(jobID: state.filteredOutputs[2].id, starred: true, tags: [])])
+        // Keys of the panes do nothing in the viewer; a click neither.
+        _ = reduce(&state, .key(.char("d")))
+        #expect(state.confirming == nil)
+        _ = reduce(&state, .key(Key(.escape)))
+        #expect(state.viewer == nil && state.focus == .outputs && state.outputsList.selected == 2)
+    }
 }
