@@ -150,6 +150,8 @@ public struct AppState: Sendable {
     public internal(set) var details: String?
     /// The saved image shown full-screen in the viewer (a job id).
     public internal(set) var viewer: String?
+    /// The gallery (a grid of the filtered images) is open; its selection is the outputs list's.
+    public internal(set) var gallery = false
     /// Larger pictures of saved images, for the viewer.
     public internal(set) var viewerPictures: [String: Picture] = [:]
     /// Small pictures of saved images, decoded and scaled off the main loop.

@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag, view
+    case delete, accept, close, yes, no, star, tag, view, gallery
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -51,6 +51,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case help, picker, confirm
     /// The full-screen viewer of saved images.
     case viewer
+    /// The grid of saved images.
+    case gallery
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -75,6 +77,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .picker: "The model list"
         case .confirm: "A question (y/n)"
         case .viewer: "The viewer"
+        case .gallery: "The gallery"
         }
     }
 
@@ -294,6 +297,7 @@ extension Keymap {
         Binding(.outputs, .againNewSeed, [.char("n")], "run again with a new seed"),
         Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
         Binding(.outputs, .view, [.char("v")], "view the image full-screen with its settings", hint: "view"),
+        Binding(.outputs, .gallery, [.char("g")], "the gallery: a grid of the (filtered) images"),
         Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
         Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
 
@@ -311,6 +315,16 @@ extension Keymap {
         Binding(.picker, .down, [Key(.down)], "next model", hint: "choose"),
         Binding(.picker, .accept, [Key(.enter)], "use this model", hint: "use this model"),
         Binding(.picker, .close, [Key(.escape), .char("q"), Key(.tab), Key(.backTab)], "close", hint: "close"),
+
+        Binding(.gallery, .left, [Key(.left)], "previous image", hint: "move"),
+        Binding(.gallery, .right, [Key(.right)], "next image", hint: "move"),
+        Binding(.gallery, .up, [Key(.up)], "a row up", hint: "move"),
+        Binding(.gallery, .down, [Key(.down)], "a row down (older images load as you reach the end)", hint: "move"),
+        Binding(.gallery, .pageUp, [Key(.pageUp)], "a page up"),
+        Binding(.gallery, .pageDown, [Key(.pageDown)], "a page down"),
+        Binding(.gallery, .view, [Key(.enter), .char("v")], "view it full-screen", hint: "view"),
+        Binding(.gallery, .star, [.char("s")], "star or unstar", hint: "star"),
+        Binding(.gallery, .close, [Key(.escape), .char("g"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.viewer, .left, [Key(.left)], "previous image (of the filtered list)", hint: "step"),
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),

@@ -57,6 +57,16 @@ public struct StudioLayout: Sendable, Hashable {
         return Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
     }
 
+    /// The gallery's grid at this size: the cells (thumbnail above, caption below) that fit
+    /// the screen above the status bar, in rows of `columns`.
+    public static func galleryGrid(width: Int, height: Int) -> (columns: Int, rows: Int, cell: (width: Int, height: Int), area: Rect) {
+        let area = Rect(x: 0, y: 0, width: width, height: max(0, height - 1)).inset(by: 1)
+        // As many cells of at least 26×11 as fit; they share out the space left over.
+        let columns = max(1, area.width / 26)
+        let rows = max(1, area.height / 11)
+        return (columns, rows, (width: max(1, area.width / columns), height: max(1, area.height / rows)), area)
+    }
+
     /// The first row a list shows so that the selection is visible (the list widget scrolls
     /// the same way from a zero offset).
     public static func offset(selected: Int?, visible: Int) -> Int {

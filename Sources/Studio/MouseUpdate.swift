@@ -6,6 +6,22 @@ import TerminalCore
 // The mouse: clicks and the wheel, mapped with the views' own geometry.
 
 func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
+    if state.gallery, state.viewer == nil, state.confirming == nil, !state.showHelp {
+        // A click picks the image under it; the wheel moves a row.
+        let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
+        switch event.kind {
+        case .press where grid.area.contains(x: event.x, y: event.y):
+            let column = (event.x - grid.area.x) / grid.cell.width, row = (event.y - grid.area.y) / grid.cell.height
+            let index = galleryPage(state).lowerBound + row * grid.columns + column
+            guard column < grid.columns, row < grid.rows, index < state.filteredOutputs.count else { return [] }
+            state.outputsList.selected = index
+        case .scrollUp, .scrollDown:
+            return reduceGallery(&state, event.kind == .scrollUp ? .up : .down)
+        default:
+            break
+        }
+        return []
+    }
     guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
     let layout = StudioLayout(width: state.width, height: state.height)
     guard let (focus, _) = layout.pane(at: event.x, event.y) else { return [] }

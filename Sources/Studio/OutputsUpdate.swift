@@ -41,6 +41,9 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
         case .view:
             state.viewer = job.id
             return viewerEffects(state)
+        case .gallery:
+            state.gallery = true
+            return galleryEffects(state)
         case .star:
             state.message = .init(text: job.starred ? "unstarring" : "starring", isError: false, transient: true)
             return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
@@ -109,4 +112,61 @@ func viewerEffects(_ state: AppState) -> [Effect] {
     guard let id = state.viewer, let path = state.jobs.first(where: { $0.id == id })?.outputPath,
           state.viewerPictures[path] == nil else { return [] }
     return [.loadPreview(path: path, large: true)]
+}
+
+/// The gallery: arrows move through the grid (the outputs list's selection is its
+/// selection), Enter views, s stars, Esc returns to the list.
+func reduceGallery(_ state: inout AppState, _ command: Command?) -> [Effect] {
+    let outputs = state.filteredOutputs
+    let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
+    let current = state.outputsList.selected ?? 0
+    let step: Int? = switch command {
+    case .left?: -1
+    case .right?: 1
+    case .up?: -grid.columns
+    case .down?: grid.columns
+    case .pageUp?: -grid.columns * grid.rows
+    case .pageDown?: grid.columns * grid.rows
+    default: nil
+    }
+    if let step {
+        guard !outputs.isEmpty else { return [] }
+        let next = min(max(0, current + step), outputs.count - 1)
+        state.outputsList.selected = next
+        var effects = galleryEffects(state)
+        if next >= outputs.count - grid.columns * grid.rows { effects += loadOutputs(&state, before: outputs.last?.createdAt) }
+        return effects
+    }
+    switch command {
+    case .view?:
+        guard outputs.indices.contains(current) else { return [] }
+        state.viewer = outputs[current].id
+        return viewerEffects(state)
+    case .star?:
+        guard outputs.indices.contains(current) else { return [] }
+        let job = outputs[current]
+        return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+    case .close?:
+        state.gallery = false
+        return previewEffects(state)
+    default:
+        return []
+    }
+}
+
+/// The page of the gallery that holds the selection: which images it shows.
+public func galleryPage(_ state: AppState) -> Range<Int> {
+    let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
+    let perPage = grid.columns * grid.rows
+    let start = ((state.outputsList.selected ?? 0) / perPage) * perPage
+    return start..<min(start + perPage, state.filteredOutputs.count)
+}
+
+/// Thumbnails the gallery's page still needs (the driver decodes each path once).
+func galleryEffects(_ state: AppState) -> [Effect] {
+    let outputs = state.filteredOutputs
+    return galleryPage(state).compactMap { index in
+        guard let path = outputs[index].outputPath, state.previews[path] == nil, state.previewFailures[path] == nil else { return nil }
+        return .loadPreview(path: path)
+    }
 }

@@ -163,6 +163,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         return []
     }
     if state.viewer != nil { return reduceViewer(&state, keymap.command(for: key, in: .viewer)) }
+    if state.gallery { return reduceGallery(&state, keymap.command(for: key, in: .gallery)) }
     if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }
     if state.fieldEdit != nil { return reduceFieldEdit(&state, key, keymap.command(for: key, in: .field)) }
     let command = keymap.command(for: key, in: KeyContext(state.focus))

@@ -25,6 +25,10 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     }
     if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
+    if state.gallery, state.viewer == nil {
+        galleryScreen(&buffer, state, theme)
+        if !state.showHelp, state.confirming == nil { return (buffer, nil) }
+    }
     if let id = state.viewer, let job = state.jobs.first(where: { $0.id == id }) {
         viewerScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: area.height - 1), job, state, theme)
         if !state.showHelp, state.details == nil { return (buffer, nil) }
@@ -464,6 +468,46 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
 
 private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
 
+/// The gallery: the page of the grid that holds the selection, a thumbnail and a caption
+/// (model, seed, cost, a star) a cell; the selected cell framed.
+private func galleryScreen(_ buffer: inout Buffer, _ state: AppState, _ theme: Theme) {
+    let full = Rect(x: 0, y: 0, width: state.width, height: max(0, state.height - 1))
+    buffer.fill(full, style: theme.style(.uiText))
+    let outputs = state.filteredOutputs
+    let page = galleryPage(state)
+    let more = state.olderOutputsMayExist ? "+" : ""
+    let range = page.isEmpty ? "none" : "\(page.lowerBound + 1)–\(page.upperBound) of \(outputs.count)\(more)"
+    let filter = state.outputsFilter.isEmpty ? "" : " · " + TerminalText.sanitize(state.outputsFilter)
+    Block().title(Line(" Gallery · \(range)\(filter) ")).border(.rounded).borderStyle(theme.style(.paneBorderFocused))
+        .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: full)
+    let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
+    guard !outputs.isEmpty else {
+        buffer.setString(x: grid.area.x, y: grid.area.y, "No saved images match.", style: theme.style(.uiTextDim), maxWidth: grid.area.width)
+        return
+    }
+    for (slot, index) in page.enumerated() {
+        let job = outputs[index]
+        let cell = Rect(x: grid.area.x + (slot % grid.columns) * grid.cell.width, y: grid.area.y + (slot / grid.columns) * grid.cell.height,
+                        width: grid.cell.width - 1, height: grid.cell.height)
+        let selected = index == state.outputsList.selected
+        Block().border(selected ? .thick : .rounded).borderStyle(theme.style(selected ? .paneBorderFocused : .paneBorder))
+            .render(into: &buffer, area: cell)
+        let inner = Block().border(.rounded).inner(cell)
+        let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: max(0, inner.height - 2))
+        if let path = job.outputPath, let preview = state.previews[path] {
+            ImageBlock(preview, monochrome: theme.monochrome).render(into: &buffer, area: picture)
+        } else if let path = job.outputPath, state.previewFailures[path] != nil {
+            buffer.setString(x: picture.x, y: picture.y, "no preview", style: theme.style(.uiTextDim), maxWidth: picture.width)
+        }
+        let caption = "\(job.starred ? "★ " : "")\(job.model.replacingOccurrences(of: "flux-", with: "")) #\(job.seed.map(String.init) ?? "—")"
+        let cost = job.chargedCredits.map { "\($0)c" } ?? ""
+        buffer.setString(x: inner.x, y: inner.bottom - 2, caption, style: theme.style(selected ? .paneTitleFocused : .uiText), maxWidth: inner.width)
+        buffer.setString(x: inner.x, y: inner.bottom - 1, TerminalText.sanitize(job.prompt), style: theme.style(.uiTextDim),
+                         maxWidth: max(0, inner.width - DisplayWidth.of(cost) - 1))
+        if !cost.isEmpty { buffer.setString(x: inner.right - DisplayWidth.of(cost), y: inner.bottom - 1, cost, style: theme.style(.uiTextDim)) }
+    }
+}
+
 /// The viewer: the image as large as the screen allows, its prompt and settings beside it.
 private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord, _ state: AppState, _ theme: Theme) {
     buffer.fill(area, style: theme.style(.uiText))
@@ -511,6 +555,7 @@ func keyContext(_ state: AppState) -> KeyContext {
     if state.confirming != nil { return .confirm }
     if state.showHelp { return .help }
     if state.viewer != nil, state.details == nil { return .viewer }
+    if state.gallery { return .gallery }
     if state.picker != nil { return .picker }
     if state.fieldEdit != nil { return .field }
     return KeyContext(state.focus)

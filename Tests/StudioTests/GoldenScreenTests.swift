@@ -95,8 +95,29 @@ struct GoldenScreenTests {
             _ = reduce(&viewer, .previewLoaded(path: path, Picture(width: 8, height: 4, pixels: pixels), large: true))
         }
 
+        // The gallery on the fifth of seven images, thumbnails for some, one that failed to decode.
+        var gallery = base()
+        for n in 0..<7 {
+            var job = record(n, .done, model: n % 2 == 0 ? "flux-2-pro" : "flux-2-klein-4b", prompt: "tidepool study \(n)", cost: "3")
+            job.seed = 40 + n
+            job.starred = n == 2
+            _ = reduce(&gallery, .jobUpdated(job))
+        }
+        gallery.focus = .outputs
+        _ = reduce(&gallery, .key(.char("g")))
+        for _ in 0..<4 { _ = reduce(&gallery, .key(Key(.right))) }
+        for (n, job) in gallery.filteredOutputs.enumerated() {
+            guard let path = job.outputPath else { continue }
+            if n == 1 {
+                _ = reduce(&gallery, .previewLoaded(path: path, nil, problem: "broken.jpg cannot be shown"))
+            } else if n % 2 == 0 {
+                let pixels: [UInt8] = (0..<8).flatMap { y -> [UInt8] in (0..<8).flatMap { x -> [UInt8] in [UInt8(x * 32), UInt8(y * 32), UInt8(n * 30)] } }
+                _ = reduce(&gallery, .previewLoaded(path: path, Picture(width: 8, height: 8, pixels: pixels)))
+            }
+        }
+
         return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery)]
     }
 
     /// The goldens' own theme: every role its own colour (#0000NN, NN its place in `Role`), so

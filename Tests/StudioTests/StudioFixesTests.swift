@@ -227,4 +227,32 @@ struct StudioFixesTests {
         _ = reduce(&state, .key(Key(.escape)))
         #expect(state.viewer == nil && state.focus == .outputs && state.outputsList.selected == 2)
     }
+
+    @Test("g opens the gallery: arrows move through the grid by cells and rows, its page's thumbnails are asked for, Enter views, a click picks, Esc returns")
+    func gallery() throws {
+        var state = withOutputs(30)
+        state.focus = .outputs
+        let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
+        #expect(grid.columns == 4 && grid.rows == 3)
+        let opened = reduce(&state, .key(.char("g")))
+        #expect(state.gallery && opened.count == 12)
+        #expect(opened.allSatisfy { if case .loadPreview(_, false) = $0 { true } else { false } })
+        _ = reduce(&state, .key(Key(.right)))
+        _ = reduce(&state, .key(Key(.down)))
+        #expect(state.outputsList.selected == 1 + grid.columns)
+        // The next page: its twelve thumbnails are asked for.
+        let paged = reduce(&state, .key(Key(.pageDown)))
+        #expect(state.outputsList.selected == 17 && galleryPage(state) == 12..<24)
+        #expect(paged.filter { if case .loadPreview = $0 { true } else { false } }.count == 12)
+        // A click on the third cell of the second row of this page.
+        let click = MouseEvent(kind: .press, x: grid.area.x + 2 * grid.cell.width + 3, y: grid.area.y + grid.cell.height + 2)
+        _ = reduce(&state, .mouse(click))
+        #expect(state.outputsList.selected == 12 + grid.columns + 2)
+        _ = reduce(&state, .key(Key(.enter)))
+        #expect(state.viewer == state.filteredOutputs[18].id)
+        _ = reduce(&state, .key(Key(.escape)))
+        #expect(state.viewer == nil && state.gallery)
+        _ = reduce(&state, .key(Key(.escape)))
+        #expect(!state.gallery && state.outputsList.selected == 18)
+    }
 }
