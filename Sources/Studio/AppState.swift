@@ -152,6 +152,10 @@ public struct AppState: Sendable {
     public internal(set) var viewer: String?
     /// The gallery (a grid of the filtered images) is open; its selection is the outputs list's.
     public internal(set) var gallery = false
+    /// Images marked for comparison (job ids, in the order marked; four at most).
+    public internal(set) var marked: [String] = []
+    /// The marked images are shown side by side.
+    public internal(set) var comparing = false
     /// Larger pictures of saved images, for the viewer.
     public internal(set) var viewerPictures: [String: Picture] = [:]
     /// Small pictures of saved images, decoded and scaled off the main loop.

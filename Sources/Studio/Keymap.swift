@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag, view, gallery
+    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -53,6 +53,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case viewer
     /// The grid of saved images.
     case gallery
+    /// Marked images side by side.
+    case compare
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -78,6 +80,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .confirm: "A question (y/n)"
         case .viewer: "The viewer"
         case .gallery: "The gallery"
+        case .compare: "Comparing"
         }
     }
 
@@ -298,6 +301,8 @@ extension Keymap {
         Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
         Binding(.outputs, .view, [.char("v")], "view the image full-screen with its settings", hint: "view"),
         Binding(.outputs, .gallery, [.char("g")], "the gallery: a grid of the (filtered) images"),
+        Binding(.outputs, .mark, [.char(" ")], "mark for comparison (up to four; again unmarks)"),
+        Binding(.outputs, .compare, [.char("c")], "compare the marked images side by side"),
         Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
         Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
 
@@ -324,12 +329,17 @@ extension Keymap {
         Binding(.gallery, .pageDown, [Key(.pageDown)], "a page down"),
         Binding(.gallery, .view, [Key(.enter), .char("v")], "view it full-screen", hint: "view"),
         Binding(.gallery, .star, [.char("s")], "star or unstar", hint: "star"),
+        Binding(.gallery, .mark, [.char(" ")], "mark for comparison (up to four)", hint: "mark"),
+        Binding(.gallery, .compare, [.char("c")], "compare the marked images", hint: "compare"),
         Binding(.gallery, .close, [Key(.escape), .char("g"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.viewer, .left, [Key(.left)], "previous image (of the filtered list)", hint: "step"),
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),
         Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
         Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
+
+        Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),
+        Binding(.compare, .mark, [.char("x")], "clear the marks and go back", hint: "clear marks"),
 
         Binding(.confirm, .yes, [.char("y"), .char("Y")], "yes (quitting: q and Ctrl-C also say yes)", hint: "yes"),
         Binding(.confirm, .no, [.char("n"), .char("N"), Key(.escape)], "no (any other key too)", hint: "no"),

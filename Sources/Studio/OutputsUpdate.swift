@@ -1,6 +1,6 @@
 import BFL
 import Foundation
-import Jobs
+public import Jobs
 import TerminalCore
 
 // The outputs pane: saved images, paging through the ledger, the filter.
@@ -44,6 +44,11 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
         case .gallery:
             state.gallery = true
             return galleryEffects(state)
+        case .mark:
+            toggleMark(&state, job.id)
+            return []
+        case .compare:
+            return openCompare(&state)
         case .star:
             state.message = .init(text: job.starred ? "unstarring" : "starring", isError: false, transient: true)
             return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
@@ -146,6 +151,12 @@ func reduceGallery(_ state: inout AppState, _ command: Command?) -> [Effect] {
         guard outputs.indices.contains(current) else { return [] }
         let job = outputs[current]
         return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+    case .mark?:
+        guard outputs.indices.contains(current) else { return [] }
+        toggleMark(&state, outputs[current].id)
+        return []
+    case .compare?:
+        return openCompare(&state)
     case .close?:
         state.gallery = false
         return previewEffects(state)
@@ -169,4 +180,65 @@ func galleryEffects(_ state: AppState) -> [Effect] {
         guard let path = outputs[index].outputPath, state.previews[path] == nil, state.previewFailures[path] == nil else { return nil }
         return .loadPreview(path: path)
     }
+}
+
+/// Marks or unmarks an image for comparison (four at most).
+func toggleMark(_ state: inout AppState, _ id: String) {
+    if let index = state.marked.firstIndex(of: id) {
+        state.marked.remove(at: index)
+    } else if state.marked.count < 4 {
+        state.marked.append(id)
+    } else {
+        state.message = .init(text: "four images at most are compared; unmark one first (Space)", isError: false)
+        return
+    }
+    state.message = .init(text: "\(state.marked.count) marked for comparison" + (state.marked.count >= 2 ? " · c compares" : ""),
+                          isError: false, transient: true)
+}
+
+/// Shows the marked images side by side, asking for their viewer-size pictures.
+func openCompare(_ state: inout AppState) -> [Effect] {
+    let marked = state.marked.compactMap { id in state.jobs.first { $0.id == id && $0.outputPath != nil } }
+    guard marked.count >= 2 else {
+        state.message = .init(text: "mark two to four images with Space, then c compares them", isError: false)
+        return []
+    }
+    state.comparing = true
+    return marked.compactMap { job in
+        guard let path = job.outputPath, state.viewerPictures[path] == nil else { return nil }
+        return .loadPreview(path: path, large: true)
+    }
+}
+
+func reduceCompare(_ state: inout AppState, _ command: Command?) -> [Effect] {
+    switch command {
+    case .close?:
+        state.comparing = false
+    case .mark?:
+        state.comparing = false
+        state.marked = []
+    default:
+        break
+    }
+    return []
+}
+
+/// What differs between the compared images: the settings (model, seed and every request
+/// field but the prompt) whose values are not all the same. Public for the views.
+public func comparedSettings(_ jobs: [JobRecord]) -> [(name: String, values: [String], differs: Bool)] {
+    var rows: [(String, [String])] = [("model", jobs.map(\.model)), ("seed", jobs.map { $0.seed.map(String.init) ?? "—" }),
+                                      ("cost", jobs.map { $0.chargedCredits.map { "\($0)" } ?? "—" })]
+    let requests = jobs.map { job in
+        (try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any]) ?? [:]
+    }
+    let keys = Set(requests.flatMap(\.keys)).subtracting(["prompt", "seed"]).sorted()
+    for key in keys {
+        rows.append((key, requests.map { request in
+            guard let value = request[key] else { return "—" }
+            let text = "\(value)"
+            return text.count > 40 ? "(\(text.count) chars)" : text
+        }))
+    }
+    rows.append(("prompt", jobs.map(\.prompt)))
+    return rows.map { name, values in (name, values, Set(values).count > 1) }
 }

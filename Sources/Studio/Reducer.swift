@@ -162,6 +162,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.details = nil
         return []
     }
+    if state.comparing { return reduceCompare(&state, keymap.command(for: key, in: .compare)) }
     if state.viewer != nil { return reduceViewer(&state, keymap.command(for: key, in: .viewer)) }
     if state.gallery { return reduceGallery(&state, keymap.command(for: key, in: .gallery)) }
     if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }

@@ -25,7 +25,11 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     }
     if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
-    if state.gallery, state.viewer == nil {
+    if state.comparing {
+        compareScreen(&buffer, state, theme)
+        if !state.showHelp { return (buffer, nil) }
+    }
+    if state.gallery, state.viewer == nil, !state.comparing {
         galleryScreen(&buffer, state, theme)
         if !state.showHelp, state.confirming == nil { return (buffer, nil) }
     }
@@ -339,7 +343,10 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
         let date = dayTime(job.finishedAt ?? job.createdAt, state.calendar)
         let seed = job.seed.map { "\($0)" } ?? "—"
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
-        var spans = [Span(date + " ", style: theme.style(.uiTextDim)), Span(job.starred ? "★" : " ", style: theme.style(job.starred ? .costEstimate : .uiTextDim))]
+        // The slot after the date: the image's place among those marked for comparison, else its star.
+        let mark = state.marked.firstIndex(of: job.id).map { String($0 + 1) }
+        var spans = [Span(date + " ", style: theme.style(.uiTextDim)),
+                     Span(mark ?? (job.starred ? "★" : " "), style: theme.style(mark != nil ? .statusKey : job.starred ? .costEstimate : .uiTextDim))]
         if roomy { spans.append(Span(pad(job.model, 19))) }
         spans += [Span(pad("#" + seed, 12), style: theme.style(.uiTextDim)), Span(pad(cost, 5), style: theme.style(.uiTextDim)),
                   Span(TerminalText.sanitize(job.prompt))]
@@ -499,12 +506,48 @@ private func galleryScreen(_ buffer: inout Buffer, _ state: AppState, _ theme: T
         } else if let path = job.outputPath, state.previewFailures[path] != nil {
             buffer.setString(x: picture.x, y: picture.y, "no preview", style: theme.style(.uiTextDim), maxWidth: picture.width)
         }
-        let caption = "\(job.starred ? "★ " : "")\(job.model.replacingOccurrences(of: "flux-", with: "")) #\(job.seed.map(String.init) ?? "—")"
+        let mark = state.marked.firstIndex(of: job.id).map { "[\($0 + 1)] " } ?? ""
+        let caption = "\(mark)\(job.starred ? "★ " : "")\(job.model.replacingOccurrences(of: "flux-", with: "")) #\(job.seed.map(String.init) ?? "—")"
         let cost = job.chargedCredits.map { "\($0)c" } ?? ""
         buffer.setString(x: inner.x, y: inner.bottom - 2, caption, style: theme.style(selected ? .paneTitleFocused : .uiText), maxWidth: inner.width)
         buffer.setString(x: inner.x, y: inner.bottom - 1, TerminalText.sanitize(job.prompt), style: theme.style(.uiTextDim),
                          maxWidth: max(0, inner.width - DisplayWidth.of(cost) - 1))
         if !cost.isEmpty { buffer.setString(x: inner.right - DisplayWidth.of(cost), y: inner.bottom - 1, cost, style: theme.style(.uiTextDim)) }
+    }
+}
+
+/// Compare: the marked images side by side, each over its settings; a setting that differs
+/// between them is highlighted.
+private func compareScreen(_ buffer: inout Buffer, _ state: AppState, _ theme: Theme) {
+    let full = Rect(x: 0, y: 0, width: state.width, height: max(0, state.height - 1))
+    buffer.fill(full, style: theme.style(.uiText))
+    let jobs = state.marked.compactMap { id in state.jobs.first { $0.id == id } }
+    Block().title(Line(" Compare · \(jobs.count) images (differences highlighted) ")).border(.rounded)
+        .borderStyle(theme.style(.paneBorderFocused)).titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: full)
+    let inner = Block().border(.rounded).inner(full)
+    guard !jobs.isEmpty, inner.width > 10, inner.height > 4 else { return }
+    let rows = comparedSettings(jobs)
+    let labelWidth = 10
+    let columnWidth = max(1, (inner.width - labelWidth) / jobs.count)
+    let textRows = min(rows.count, max(0, inner.height / 2))
+    let pictureHeight = inner.height - textRows
+    for (n, job) in jobs.enumerated() {
+        let x = inner.x + labelWidth + n * columnWidth
+        let area = Rect(x: x, y: inner.y, width: columnWidth - 1, height: pictureHeight - 1)
+        if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
+            ImageBlock(picture, monochrome: theme.monochrome).render(into: &buffer, area: area)
+        } else {
+            let failed = job.outputPath.map { state.previewFailures[$0] != nil } ?? true
+            buffer.setString(x: area.x, y: area.y, "[\(n + 1)] " + (failed ? "no picture" : "loading…"), style: theme.style(.uiTextDim), maxWidth: area.width)
+        }
+    }
+    for (line, row) in rows.prefix(textRows).enumerated() {
+        let y = inner.y + pictureHeight + line
+        buffer.setString(x: inner.x, y: y, pad(String(row.name.prefix(labelWidth - 1)), labelWidth), style: theme.style(.uiTextDim))
+        for (n, value) in row.values.enumerated() {
+            let style = row.differs ? theme.style(.messageWarning).adding(.bold) : theme.style(.uiText)
+            buffer.setString(x: inner.x + labelWidth + n * columnWidth, y: y, TerminalText.sanitize(value), style: style, maxWidth: columnWidth - 1)
+        }
     }
 }
 
@@ -554,6 +597,7 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
 func keyContext(_ state: AppState) -> KeyContext {
     if state.confirming != nil { return .confirm }
     if state.showHelp { return .help }
+    if state.comparing { return .compare }
     if state.viewer != nil, state.details == nil { return .viewer }
     if state.gallery { return .gallery }
     if state.picker != nil { return .picker }

@@ -116,8 +116,12 @@ struct GoldenScreenTests {
             }
         }
 
+        // Compare: three marked images of the gallery, side by side.
+        var compare = gallery
+        for key in [Key.char(" "), Key(.right), .char(" "), Key(.right), .char(" "), .char("c")] { _ = reduce(&compare, .key(key)) }
+
         return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer), ("gallery", gallery)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare)]
     }
 
     /// The goldens' own theme: every role its own colour (#0000NN, NN its place in `Role`), so

@@ -255,4 +255,30 @@ struct StudioFixesTests {
         _ = reduce(&state, .key(Key(.escape)))
         #expect(!state.gallery && state.outputsList.selected == 18)
     }
+
+    @Test("Space marks up to four images, c compares them side by side with what differs highlighted; x clears the marks")
+    func compare() throws {
+        var state = withOutputs(6)
+        state.focus = .outputs
+        #expect(reduce(&state, .key(.char("c"))).isEmpty && !state.comparing)
+        for _ in 0..<5 {
+            _ = reduce(&state, .key(.char(" ")))
+            _ = reduce(&state, .key(Key(.down)))
+        }
+        #expect(state.marked.count == 4 && state.message?.text.contains("four images at most") == true)
+        let effects = reduce(&state, .key(.char("c")))
+        #expect(state.comparing && effects.count == 4)
+        let rows = comparedSettings(state.marked.compactMap { id in state.jobs.first { $0.id == id } })
+        #expect(rows.first { $0.name == "seed" }?.differs == true && rows.first { $0.name == "model" }?.differs == false)
+        let screen = render(state, theme: .builtIn, area: Rect(width: state.width, height: state.height)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("Compare · 4 images") && screen.contains("fox number 2"))
+        _ = reduce(&state, .key(Key(.escape)))
+        #expect(!state.comparing && state.marked.count == 4)
+        // The list shows each marked image's place.
+        let list = render(state, theme: .builtIn, area: Rect(width: state.width, height: state.height)).buffer.lines.joined(separator: "\n")
+        #expect(list.contains(" 3 ") || list.contains(" 3"))
+        _ = reduce(&state, .key(.char("c")))
+        _ = reduce(&state, .key(.char("x")))
+        #expect(!state.comparing && state.marked.isEmpty)
+    }
 }
