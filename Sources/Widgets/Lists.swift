@@ -145,6 +145,9 @@ public struct ImageBlock: Widget, Sendable {
     /// Drawn in shades of one colour (block characters by brightness): for themes and
     /// terminals without colour.
     public var monochrome = false
+    /// Quadrant blocks: each cell shows 2×2 pixels in two colours (the pattern and the pair
+    /// that fit its four pixels best), twice the horizontal detail of half blocks.
+    public var quadrants = false
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         self.width = width
@@ -152,9 +155,38 @@ public struct ImageBlock: Widget, Sendable {
         self.pixels = pixels
     }
 
-    public init(_ picture: Picture, monochrome: Bool = false) {
+    public init(_ picture: Picture, monochrome: Bool = false, quadrants: Bool = false) {
         self.init(width: picture.width, height: picture.height, pixels: picture.pixels)
         self.monochrome = monochrome
+        self.quadrants = quadrants
+    }
+
+    /// The quadrant characters by mask (bit 0 upper left, 1 upper right, 2 lower left, 3 lower right).
+    static let quadrantGlyphs: [Glyph] = [" ", "▘", "▝", "▀", "▖", "▌", "▞", "▛", "▗", "▚", "▐", "▜", "▄", "▙", "▟", "█"].map { Glyph($0) }
+
+    /// The quadrant cell for four pixels (upper left, upper right, lower left, lower right):
+    /// of the patterns that split them into two groups, the one whose two mean colours leave
+    /// the least squared error; its mask, and the colours of the set and unset quadrants.
+    static func quadrant(_ pixels: [(Int, Int, Int)]) -> (mask: Int, fg: (Int, Int, Int), bg: (Int, Int, Int)) {
+        var best = (mask: 15, fg: pixels[0], bg: pixels[0], error: Int.max)
+        // The odd masks (the upper left pixel in the foreground) cover every split once; 15, one
+        // colour, comes first so that it wins a tie (a flat cell is a full block).
+        for mask in [15] + Array(stride(from: 1, through: 13, by: 2)) {
+            var sums = [(0, 0, 0, 0), (0, 0, 0, 0)]
+            for (bit, pixel) in pixels.enumerated() {
+                let side = mask & (1 << bit) != 0 ? 0 : 1
+                sums[side] = (sums[side].0 + pixel.0, sums[side].1 + pixel.1, sums[side].2 + pixel.2, sums[side].3 + 1)
+            }
+            func mean(_ s: (Int, Int, Int, Int)) -> (Int, Int, Int) { s.3 == 0 ? (0, 0, 0) : (s.0 / s.3, s.1 / s.3, s.2 / s.3) }
+            let fg = mean(sums[0]), bg = mean(sums[1])
+            var error = 0
+            for (bit, pixel) in pixels.enumerated() {
+                let c = mask & (1 << bit) != 0 ? fg : bg
+                error += (pixel.0 - c.0) * (pixel.0 - c.0) + (pixel.1 - c.1) * (pixel.1 - c.1) + (pixel.2 - c.2) * (pixel.2 - c.2)
+            }
+            if error < best.error { best = (mask, fg, mask == 15 ? fg : bg, error) }
+        }
+        return (best.mask, best.fg, best.bg)
     }
 
     /// The cells the picture takes in `area` (two pixel rows per cell row).
@@ -184,6 +216,25 @@ public struct ImageBlock: Widget, Sendable {
             let sy = min(height - 1, py * height / pixelRows)
             let i = (sy * width + sx) * 3
             return (299 * Int(pixels[i]) + 587 * Int(pixels[i + 1]) + 114 * Int(pixels[i + 2])) / 1000
+        }
+        if quadrants, !monochrome {
+            // Two pixel columns and two rows a cell.
+            func pixel(_ px: Int, _ py: Int) -> (Int, Int, Int) {
+                let sx = min(width - 1, px * width / (target.width * 2))
+                let sy = min(height - 1, py * height / pixelRows)
+                let i = (sy * width + sx) * 3
+                return (Int(pixels[i]), Int(pixels[i + 1]), Int(pixels[i + 2]))
+            }
+            func color(_ c: (Int, Int, Int)) -> Color { .rgb(UInt8(clamping: c.0), UInt8(clamping: c.1), UInt8(clamping: c.2)) }
+            for row in 0..<target.height {
+                for column in 0..<target.width {
+                    let four = [pixel(column * 2, row * 2), pixel(column * 2 + 1, row * 2), pixel(column * 2, row * 2 + 1), pixel(column * 2 + 1, row * 2 + 1)]
+                    let cell = Self.quadrant(four)
+                    buffer[target.x + column, target.y + row] = Cell(glyph: Self.quadrantGlyphs[cell.mask], width: 1,
+                                                                     style: CellStyle(fg: color(cell.fg), bg: color(cell.bg)))
+                }
+            }
+            return
         }
         if monochrome {
             // Two pixel rows a cell, as brightness: space, ░, ▒, ▓, █.

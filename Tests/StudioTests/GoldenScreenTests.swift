@@ -233,7 +233,7 @@ struct GoldenScreenTests {
         }
         let colour = render(state, theme: try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "default"))),
                             area: Rect(width: 120, height: 40)).buffer
-        #expect(colour.cells.contains { if case .rgb = $0.style.fg { $0.symbol == "▀" } else { false } })
+        #expect(colour.cells.contains { if case .rgb = $0.style.fg { "▀▄▌▐█▘▝▖▗▚▞▛▜▙▟".contains($0.symbol) } else { false } })
         // NO_COLOR: any theme reduced to no colours is monochrome too.
         #expect(try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "frost"))).reduced(to: .none).monochrome)
     }
