@@ -159,6 +159,7 @@ let package = Package(
                 "Theme",
                 "TOMLFiles",
                 "Widgets",
+                "Imaging",
                 "Studio",
                 "StudioViews",
                 "StudioRuntime",

@@ -1,7 +1,7 @@
 public import Studio
 public import BFL
 import Foundation
-import Imaging
+public import Imaging
 public import Jobs
 import Synchronization
 public import TerminalCore
@@ -61,6 +61,8 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private var previewsInFlight: Set<String> = []
     /// The most pixels a preview decodes (`max_decode_megapixels` in config.toml).
     private let maxDecodePixels: Int
+    /// Where decoded thumbnails are kept between runs (nil: nowhere).
+    private let thumbnailCache: ThumbnailCache?
     private var listeners: [(id: UUID, check: (AppState) -> Bool)] = []
     /// The effects under way: owned here, cancelled when the studio closes.
     private let tasks = EffectTasks()
@@ -68,8 +70,9 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private var creditsReads = 0
 
     public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
-                system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000) {
+                system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000, thumbnailCache: ThumbnailCache? = nil) {
         self.maxDecodePixels = maxDecodePixels
+        self.thumbnailCache = thumbnailCache
         self.state = state
         self.screen = Screen(backend: backend)
         self.theme = theme
@@ -237,12 +240,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
             // One decode per path (and size) at a time, however often the selection passes over it.
             guard previewsInFlight.insert(large ? "large:" + path : path).inserted else { return }
             let limit = maxDecodePixels
+            let cache = thumbnailCache
             // The viewer's picture fills most of a large terminal: 320 pixels a side is 160
             // columns of half blocks.
             let box = large ? 320 : 64
             tasks.run {
                 do {
-                    let preview = try Thumbnails.of(path: path, box: box, maxPixels: limit)
+                    let preview = try cache.map { try $0.thumbnail(path: path, box: box, maxPixels: limit) }
+                        ?? Thumbnails.of(path: path, box: box, maxPixels: limit)
                     inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels), large: large))
                 } catch {
                     inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error), large: large))

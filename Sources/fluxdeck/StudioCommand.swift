@@ -4,6 +4,7 @@ import StudioViews
 import ArgumentParser
 import BFL
 import Foundation
+import Imaging
 import Jobs
 import NcursesBackend
 import TerminalCore
@@ -99,7 +100,8 @@ struct StudioCommand: AsyncParsableCommand {
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe),
-            maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000)
+            maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000,
+            thumbnailCache: ThumbnailCache(directory: ThumbnailCache.defaultDirectory(environment: environment)))
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = notify.flatMap(openNotifier)
