@@ -15,11 +15,7 @@ public enum Thumbnails {
         }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let nsError = error as NSError
-            let reason = nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoSuchFileError ? "no such file"
-                : nsError.domain == NSCocoaErrorDomain && nsError.code == NSFileReadNoPermissionError ? "permission denied"
-                : nsError.localizedDescription
-            throw ImagingError("cannot read \(name): \(reason)")
+            throw ImagingError("cannot read \(name): \(readFailure(error))")
         }
         do {
             return try ImageCodec.thumbnail(Array(data), box: box, maxPixels: maxPixels)
@@ -27,4 +23,12 @@ public enum Thumbnails {
             throw ImagingError("\(name) cannot be shown: \(error)")
         }
     }
+}
+
+/// Why a file could not be read, in a few words ("no such file", "permission denied").
+public func readFailure(_ error: any Error) -> String {
+    let nsError = error as NSError
+    if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
+    if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoPermissionError { return "permission denied" }
+    return nsError.localizedDescription
 }

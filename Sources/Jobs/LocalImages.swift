@@ -15,7 +15,7 @@ public enum LocalImages {
         let path = (text as NSString).expandingTildeInPath
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw EngineError(message: "cannot read the image \(text): \(reason(error))")
+            throw EngineError(message: "cannot read the image \(text): \(readFailure(error))")
         }
         return ImageReference(value: data.base64EncodedString(), size: size, label: URL(fileURLWithPath: path).lastPathComponent)
     }
@@ -40,10 +40,4 @@ public enum LocalImages {
         return PixelSize(width: size.width, height: size.height)
     }
 
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoPermissionError { return "permission denied" }
-        return nsError.localizedDescription
-    }
 }

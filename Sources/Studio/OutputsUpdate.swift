@@ -51,7 +51,7 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
             return openCompare(&state)
         case .star:
             state.message = .init(text: job.starred ? "unstarring" : "starring", isError: false, transient: true)
-            return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+            return [toggleStar(job)]
         case .tag:
             state.fieldEdit = FieldEdit(target: .tags(jobID: job.id), editor: TextEditor(text: job.tags.joined(separator: " ")))
             return []
@@ -87,6 +87,7 @@ func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
 /// The viewer: ←→ step through the filtered images (the list's selection follows), s stars,
 /// Esc returns to the list where it was.
 func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
+    defer { pruneLargePictures(&state) }
     let outputs = state.filteredOutputs
     guard let id = state.viewer, let index = outputs.firstIndex(where: { $0.id == id }) else {
         state.viewer = nil
@@ -102,14 +103,31 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         if next >= outputs.count - 5 { effects += loadOutputs(&state, before: outputs.last?.createdAt) }
         return effects
     case .star?:
-        let job = outputs[index]
-        return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+        return [toggleStar(outputs[index])]
     case .close?:
         state.viewer = nil
         return []
     default:
         return []
     }
+}
+
+/// The paths whose large pictures are on screen: the viewer's image, the compared ones.
+func largePicturePaths(_ state: AppState) -> Set<String> {
+    var ids = state.viewer.map { [$0] } ?? []
+    if state.comparing { ids += state.marked }
+    return Set(ids.compactMap { id in state.jobs.first { $0.id == id }?.outputPath })
+}
+
+/// Forgets the large pictures no longer shown (each is a few hundred kilobytes).
+func pruneLargePictures(_ state: inout AppState) {
+    let shown = largePicturePaths(state)
+    state.viewerPictures = state.viewerPictures.filter { shown.contains($0.key) }
+}
+
+/// Stars an unstarred image, unstars a starred one (its tags kept).
+func toggleStar(_ job: JobRecord) -> Effect {
+    .curate(jobID: job.id, starred: !job.starred, tags: job.tags)
 }
 
 /// Asks for the viewer's large picture of its image when it is not there yet.
@@ -149,8 +167,7 @@ func reduceGallery(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return viewerEffects(state)
     case .star?:
         guard outputs.indices.contains(current) else { return [] }
-        let job = outputs[current]
-        return [.curate(jobID: job.id, starred: !job.starred, tags: job.tags)]
+        return [toggleStar(outputs[current])]
     case .mark?:
         guard outputs.indices.contains(current) else { return [] }
         toggleMark(&state, outputs[current].id)
@@ -211,6 +228,7 @@ func openCompare(_ state: inout AppState) -> [Effect] {
 }
 
 func reduceCompare(_ state: inout AppState, _ command: Command?) -> [Effect] {
+    defer { pruneLargePictures(&state) }
     switch command {
     case .close?:
         state.comparing = false

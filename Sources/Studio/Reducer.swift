@@ -80,7 +80,8 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         return previewEffects(state)
     case .previewLoaded(let path, let preview, let problem, let large):
         if large {
-            if let preview { state.viewerPictures[path] = preview }
+            // Kept only while the viewer or compare still shows it (a late one is dropped).
+            if let preview, largePicturePaths(state).contains(path) { state.viewerPictures[path] = preview }
             return []
         }
         if let preview {

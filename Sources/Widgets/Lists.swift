@@ -205,33 +205,28 @@ public struct ImageBlock: Widget, Sendable {
         let target = fitted(in: area)
         guard !target.isEmpty else { return }
         let pixelRows = target.height * 2
-        func color(_ px: Int, _ py: Int) -> Color {
-            let sx = min(width - 1, px * width / target.width)
+        /// The source pixel under (px, py) of a grid `columns` wide and two rows a cell.
+        func sample(_ px: Int, _ py: Int, columns: Int) -> (Int, Int, Int) {
+            let sx = min(width - 1, px * width / columns)
             let sy = min(height - 1, py * height / pixelRows)
             let i = (sy * width + sx) * 3
-            return .rgb(pixels[i], pixels[i + 1], pixels[i + 2])
+            return (Int(pixels[i]), Int(pixels[i + 1]), Int(pixels[i + 2]))
         }
+        func rgb(_ c: (Int, Int, Int)) -> Color { .rgb(UInt8(clamping: c.0), UInt8(clamping: c.1), UInt8(clamping: c.2)) }
+        func color(_ px: Int, _ py: Int) -> Color { rgb(sample(px, py, columns: target.width)) }
         func luma(_ px: Int, _ py: Int) -> Int {
-            let sx = min(width - 1, px * width / target.width)
-            let sy = min(height - 1, py * height / pixelRows)
-            let i = (sy * width + sx) * 3
-            return (299 * Int(pixels[i]) + 587 * Int(pixels[i + 1]) + 114 * Int(pixels[i + 2])) / 1000
+            let (r, g, b) = sample(px, py, columns: target.width)
+            return (299 * r + 587 * g + 114 * b) / 1000
         }
         if quadrants, !monochrome {
             // Two pixel columns and two rows a cell.
-            func pixel(_ px: Int, _ py: Int) -> (Int, Int, Int) {
-                let sx = min(width - 1, px * width / (target.width * 2))
-                let sy = min(height - 1, py * height / pixelRows)
-                let i = (sy * width + sx) * 3
-                return (Int(pixels[i]), Int(pixels[i + 1]), Int(pixels[i + 2]))
-            }
-            func color(_ c: (Int, Int, Int)) -> Color { .rgb(UInt8(clamping: c.0), UInt8(clamping: c.1), UInt8(clamping: c.2)) }
+            func pixel(_ px: Int, _ py: Int) -> (Int, Int, Int) { sample(px, py, columns: target.width * 2) }
             for row in 0..<target.height {
                 for column in 0..<target.width {
                     let four = [pixel(column * 2, row * 2), pixel(column * 2 + 1, row * 2), pixel(column * 2, row * 2 + 1), pixel(column * 2 + 1, row * 2 + 1)]
                     let cell = Self.quadrant(four)
                     buffer[target.x + column, target.y + row] = Cell(glyph: Self.quadrantGlyphs[cell.mask], width: 1,
-                                                                     style: CellStyle(fg: color(cell.fg), bg: color(cell.bg)))
+                                                                     style: CellStyle(fg: rgb(cell.fg), bg: rgb(cell.bg)))
                 }
             }
             return

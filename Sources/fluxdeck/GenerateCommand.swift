@@ -124,12 +124,10 @@ enum JobRunner {
                 Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
             }
             // --region picks the front door where the endpoint has regions (BFL's, a proxy's
-            // declared in [endpoint.regions], the simulator's).
+            // declared in [endpoint.regions], the simulator's); the engine ignores it elsewhere.
             let regional = requests.map { request in
                 var request = request
-                if request.region == nil, let region = service.region, !session.client.configuration.regions.isEmpty {
-                    request.region = region
-                }
+                request.region = request.region ?? service.region
                 return request
             }
             let jobs: [JobRecord]

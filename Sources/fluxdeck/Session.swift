@@ -50,7 +50,9 @@ struct Session {
     var keySource: String?
 
     /// Builds a session, or explains in one line what is missing.
-    static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false,
+    /// `settings`: the configuration when the caller has read it already (else it is read here,
+    /// and only for a custom endpoint's `[endpoint.regions]`).
+    static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false, settings: Config? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
         let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
         // Read once (a `.env` warning is said once): not at all when the simulator is asked for.
@@ -109,7 +111,7 @@ struct Session {
         // A custom endpoint has regions when the configuration declares its front doors.
         var regions: RegionMap?
         if case .custom = endpoint {
-            let declared = try options.settings(environment: environment).endpointRegions
+            let declared = try (settings ?? options.settings(environment: environment)).endpointRegions
             regions = declared.isEmpty ? nil : declared
         }
         var session = try make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,

@@ -49,7 +49,8 @@ struct StudioCommand: AsyncParsableCommand {
         if service.region == nil { service.region = settings.region }
         let session: Session
         do {
-            session = try await Session.open(service, outputDirectory: outputDir ?? settings.outputDirectory, simulatorWithoutKey: true)
+            session = try await Session.open(service, outputDirectory: outputDir ?? settings.outputDirectory, simulatorWithoutKey: true,
+                                             settings: settings)
         } catch let failure as CommandFailure {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
