@@ -135,7 +135,14 @@ let package = Package(
         ),
         .target(
             name: "NcursesBackend",
-            dependencies: ["CNcursesw", "TerminalCore"],
+            dependencies: ["CNcursesw", "TerminalCore", "TerminalGraphics", "Imaging"],
+            swiftSettings: swiftSettings
+        ),
+        // Real pixels: kitty, iTerm2 and sixel encoders, tmux passthrough, and the choice of
+        // protocol from the environment and the terminal's answers.
+        .target(
+            name: "TerminalGraphics",
+            dependencies: ["TerminalCore", "Imaging"],
             swiftSettings: swiftSettings
         ),
         // The shared service layer: job engine, SQLite ledger, output library.
@@ -156,6 +163,7 @@ let package = Package(
                 "Jobs",
                 "TerminalCore",
                 "NcursesBackend",
+                "TerminalGraphics",
                 "Theme",
                 "TOMLFiles",
                 "Widgets",
@@ -204,7 +212,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TerminalCoreTests",
-            dependencies: ["TerminalCore", "NcursesBackend"],
+            dependencies: ["TerminalCore", "NcursesBackend", "TerminalGraphics", "Imaging"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -144,7 +144,13 @@ public enum ImageCodec {
 
     /// An area-averaged copy that fits `box`×`box` (the image itself when it already does).
     public static func downsample(_ image: RGBImage, box: Int) -> RGBImage {
-        let scale = max(Double(image.width) / Double(box), Double(image.height) / Double(box), 1)
+        downsample(image, fitting: box, box)
+    }
+
+    /// An area-averaged copy that fits `boxWidth`×`boxHeight`, aspect kept (the image itself
+    /// when it already fits).
+    public static func downsample(_ image: RGBImage, fitting boxWidth: Int, _ boxHeight: Int) -> RGBImage {
+        let scale = max(Double(image.width) / Double(max(1, boxWidth)), Double(image.height) / Double(max(1, boxHeight)), 1)
         guard scale > 1 else { return image }
         let width = max(1, min(image.width, Int(Double(image.width) / scale)))
         let height = max(1, min(image.height, Int(Double(image.height) / scale)))

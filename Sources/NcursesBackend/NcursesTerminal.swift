@@ -2,7 +2,9 @@ import CNcursesw
 #if canImport(Glibc)
 import Glibc
 #endif
+import Imaging
 public import TerminalCore
+import TerminalGraphics
 
 /// Why the terminal could not be used.
 public struct TerminalError: Error, Sendable, CustomStringConvertible {
@@ -22,9 +24,20 @@ public final class NcursesTerminal: TerminalBackend {
     /// Started on the real terminal (bracketed paste on), not on a file.
     private let interactive: Bool
     private var decoder = InputDecoder()
+    /// How pictures are shown (see `GraphicsDetection`).
+    public let graphics: GraphicsProtocol
+    /// Picture escapes go through tmux's passthrough.
+    private let passthrough: Bool
+    /// Where the screen's bytes go (stdout, or the benchmark's file).
+    private let output: UnsafeMutablePointer<FILE>
+    /// Kitty image numbers sent this session (deleted at the end).
+    private var sentImages: Set<Int> = []
+    /// Sixel and iTerm2 pictures are drawn again after a full repaint.
+    private var repaintPictures = false
 
-    /// Takes over the terminal. Set `noColor` for `NO_COLOR`.
-    public init(noColor: Bool = false) throws(TerminalError) {
+    /// Takes over the terminal. Set `noColor` for `NO_COLOR`; `graphics` is how pictures are
+    /// shown, through tmux's passthrough when `passthrough` is set.
+    public init(noColor: Bool = false, graphics: GraphicsProtocol = .blocks, passthrough: Bool = false) throws(TerminalError) {
         switch cnc_start() {
         case 0: break
         case -2:
@@ -38,11 +51,15 @@ public final class NcursesTerminal: TerminalBackend {
         interactive = true
         isUTF8 = cnc_utf8() != 0
         colorDepth = noColor ? .none : Self.depth(colors: Int(cnc_colors()))
+        // Kitty placeholders name their image by a 256-colour index.
+        self.graphics = graphics == .kitty && (colorDepth != .indexed256 || !isUTF8) ? .blocks : graphics
+        self.passthrough = passthrough
+        output = cnc_stdout()
     }
 
     /// Draws on a screen that writes to the file at `outputPath` instead of a terminal
     /// (benchmarks write to /dev/null).
-    public init(outputPath: String, term: String, width: Int, height: Int) throws(TerminalError) {
+    public init(outputPath: String, term: String, width: Int, height: Int, graphics: GraphicsProtocol = .blocks) throws(TerminalError) {
         guard let output = fopen(outputPath, "w"), let input = fopen("/dev/null", "r") else {
             throw TerminalError(message: "cannot open \(outputPath)")
         }
@@ -51,6 +68,9 @@ public final class NcursesTerminal: TerminalBackend {
         interactive = false
         isUTF8 = cnc_utf8() != 0
         colorDepth = Self.depth(colors: Int(cnc_colors()))
+        self.graphics = graphics
+        passthrough = false
+        self.output = output
     }
 
     deinit { stop() }
@@ -59,6 +79,9 @@ public final class NcursesTerminal: TerminalBackend {
     public func stop() {
         guard running else { return }
         running = false
+        // The terminal keeps kitty images until told: free the ones this session sent.
+        for id in sentImages.sorted() { write(KittyGraphics.delete(id: id)) }
+        sentImages = []
         cnc_end(interactive ? 1 : 0)
     }
 
@@ -73,7 +96,72 @@ public final class NcursesTerminal: TerminalBackend {
     public func syncSize() -> Bool { cnc_sync_size() != 0 }
 
     /// Makes ncurses repaint everything on the next refresh (after a resize, or Ctrl-L).
-    public func clear() { cnc_clear() }
+    public func clear() {
+        cnc_clear()
+        repaintPictures = true
+    }
+
+    /// The size of a cell in pixels, as the terminal reports it (10×20 when it does not).
+    public var cellPixels: (width: Int, height: Int) {
+        var width: Int32 = 0, height: Int32 = 0, columns: Int32 = 0, rows: Int32 = 0
+        if interactive { cnc_pixel_size(STDOUT_FILENO, &width, &height, &columns, &rows) }
+        guard width > 0, height > 0, columns > 0, rows > 0 else { return (10, 20) }
+        return (max(1, Int(width / columns)), max(1, Int(height / rows)))
+    }
+
+    /// Writes bytes straight to the terminal (picture escapes), after what curses wrote.
+    private func write(_ bytes: [UInt8]) {
+        let wrapped = passthrough ? TmuxPassthrough.wrap(bytes) : bytes
+        wrapped.withUnsafeBufferPointer { buffer in _ = fwrite(buffer.baseAddress, 1, buffer.count, output) }
+        fflush(output)
+    }
+
+    /// The picture scaled down to the pixels of its cells (never up: the terminal scales).
+    private func fitted(_ placement: ImagePlacement, heightMultiple: Int = 1) -> Picture {
+        let cell = cellPixels
+        let boxWidth = placement.area.width * cell.width
+        var boxHeight = placement.area.height * cell.height
+        if heightMultiple > 1 { boxHeight -= boxHeight % heightMultiple }
+        let image = RGBImage(placement.picture)
+        guard image.width > boxWidth || image.height > boxHeight else { return placement.picture }
+        return Picture(ImageCodec.downsample(image, fitting: boxWidth, max(1, boxHeight)))
+    }
+
+    /// Puts cells and pictures on screen. Kitty pictures are sent once, before the
+    /// placeholder cells that show them; a sixel or iTerm2 picture is drawn over its blank
+    /// cells after curses has written them, again whenever something in its rows changed (curses
+    /// may have cleared a line under it), and the rows of one that left are repainted.
+    public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages) {
+        switch graphics {
+        case .kitty:
+            for shown in images.shown where shown.isNew || !sentImages.contains(shown.id) {
+                let picture = fitted(shown.placement)
+                write(KittyGraphics.transmit(picture, id: shown.id, columns: shown.placement.area.width, rows: shown.placement.area.height))
+                sentImages.insert(shown.id)
+            }
+            flush(updates, cursor: cursor)
+        case .sixel, .iterm2:
+            for area in images.removed { cnc_redrawln(Int32(area.y), Int32(area.height)) }
+            let repaint = repaintPictures
+            repaintPictures = false
+            flush(updates, cursor: cursor)
+            let changedRows = Set(updates.map(\.y))
+            for shown in images.shown {
+                let area = shown.placement.area
+                guard shown.isNew || repaint || (area.y..<area.bottom).contains(where: changedRows.contains) else { continue }
+                var bytes = Array("\u{1B}7\u{1B}[\(area.y + 1);\(area.x + 1)H".utf8)
+                if graphics == .sixel {
+                    bytes += SixelGraphics.image(fitted(shown.placement, heightMultiple: 6))
+                } else if let image = try? ITerm2Graphics.image(fitted(shown.placement), columns: area.width, rows: area.height) {
+                    bytes += image
+                }
+                bytes += Array("\u{1B}8".utf8)
+                write(bytes)
+            }
+        case .blocks:
+            flush(updates, cursor: cursor)
+        }
+    }
 
     /// Puts cells on screen and refreshes once.
     public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?) {

@@ -167,4 +167,33 @@ public struct DesktopSystem: StudioSystem {
             return first
         }
     }
+
+    /// What `tmux display-message -p FORMAT` prints for this client (nil when there is no
+    /// tmux, it fails, or it takes longer than a second): how the studio learns about the
+    /// terminal outside tmux, which answers queries itself.
+    public static func tmuxFormat(_ format: String, environment: [String: String]) async -> String? {
+        guard let tmux = find("tmux", in: environment) else { return nil }
+        let variables = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { $1 })
+        return await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    let result = try await Subprocess.run(
+                        .path(FilePath(tmux)), arguments: ["display-message", "-p", format], environment: .custom(variables),
+                        input: .none, output: .string(limit: 4096), error: .discarded)
+                    guard case .exited(0) = result.terminationStatus else { return nil }
+                    return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+                } catch {
+                    return nil
+                }
+            }
+            group.addTask {
+                // A deadline, not a wait for work: cancelled when tmux answers first.
+                try? await Task.sleep(for: .seconds(1))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
 }

@@ -63,6 +63,9 @@ public final class StudioDriver<Backend: TerminalBackend> {
     private let maxDecodePixels: Int
     /// Where decoded thumbnails are kept between runs (nil: nowhere).
     private let thumbnailCache: ThumbnailCache?
+    /// The pixels a side of a preview and of the viewer's picture: blocks need few, a
+    /// terminal that shows real pixels more.
+    private let pictureBoxes: (preview: Int, large: Int)
     private var listeners: [(id: UUID, check: (AppState) -> Bool)] = []
     /// The effects under way: owned here, cancelled when the studio closes.
     private let tasks = EffectTasks()
@@ -72,6 +75,9 @@ public final class StudioDriver<Backend: TerminalBackend> {
     public init(state: AppState, backend: Backend, theme: Theme, engine: JobEngine, client: BFLClient, store: JobStore,
                 system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000, thumbnailCache: ThumbnailCache? = nil) {
         self.maxDecodePixels = maxDecodePixels
+        // The viewer's picture fills most of a large terminal: 320 pixels a side is 160
+        // columns of quadrant blocks; in real pixels a 60×30-cell area is some 600 pixels.
+        pictureBoxes = backend.graphics.isPixels ? (preview: 192, large: 1024) : (preview: 64, large: 320)
         self.thumbnailCache = thumbnailCache
         self.state = state
         self.screen = Screen(backend: backend)
@@ -241,9 +247,7 @@ public final class StudioDriver<Backend: TerminalBackend> {
             guard previewsInFlight.insert(large ? "large:" + path : path).inserted else { return }
             let limit = maxDecodePixels
             let cache = thumbnailCache
-            // The viewer's picture fills most of a large terminal: 320 pixels a side is 160
-            // columns of half blocks.
-            let box = large ? 320 : 64
+            let box = large ? pictureBoxes.large : pictureBoxes.preview
             tasks.run {
                 do {
                     let preview = try cache.map { try $0.thumbnail(path: path, box: box, maxPixels: limit) }

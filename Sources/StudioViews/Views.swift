@@ -502,7 +502,7 @@ private func galleryScreen(_ buffer: inout Buffer, _ state: AppState, _ theme: T
         let inner = Block().border(.rounded).inner(cell)
         let picture = Rect(x: inner.x, y: inner.y, width: inner.width, height: max(0, inner.height - 2))
         if let path = job.outputPath, let preview = state.previews[path] {
-            ImageBlock(preview, monochrome: theme.monochrome, quadrants: true).render(into: &buffer, area: picture)
+            ImageBlock(preview, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: picture)
         } else if let path = job.outputPath, state.previewFailures[path] != nil {
             buffer.setString(x: picture.x, y: picture.y, "no preview", style: theme.style(.uiTextDim), maxWidth: picture.width)
         }
@@ -535,7 +535,7 @@ private func compareScreen(_ buffer: inout Buffer, _ state: AppState, _ theme: T
         let x = inner.x + labelWidth + n * columnWidth
         let area = Rect(x: x, y: inner.y, width: columnWidth - 1, height: pictureHeight - 1)
         if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
-            ImageBlock(picture, monochrome: theme.monochrome, quadrants: true).render(into: &buffer, area: area)
+            ImageBlock(picture, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: area)
         } else {
             let failed = job.outputPath.map { state.previewFailures[$0] != nil } ?? true
             buffer.setString(x: area.x, y: area.y, "[\(n + 1)] " + (failed ? "no picture" : "loading…"), style: theme.style(.uiTextDim), maxWidth: area.width)
@@ -565,7 +565,7 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     let imageArea = Rect(x: inner.x, y: inner.y, width: inner.width - textWidth - 1, height: inner.height)
     let textArea = Rect(x: imageArea.right + 1, y: inner.y, width: textWidth, height: inner.height)
     if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
-        ImageBlock(picture, monochrome: theme.monochrome, quadrants: true).render(into: &buffer, area: imageArea)
+        ImageBlock(picture, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: imageArea)
     } else if let path = job.outputPath, let reason = state.previewFailures[path] {
         Paragraph([Line("no picture", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))]).render(into: &buffer, area: imageArea)
     } else {
@@ -608,7 +608,7 @@ func keyContext(_ state: AppState) -> KeyContext {
 /// The preview of `path`, or a placeholder that says why there is none.
 private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ path: String, _ theme: Theme) {
     if let preview = state.previews[path] {
-        ImageBlock(preview, monochrome: theme.monochrome, quadrants: true).render(into: &buffer, area: area)
+        ImageBlock(preview, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: area)
     } else if let reason = state.previewFailures[path] {
         Paragraph([Line("no preview", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))])
             .render(into: &buffer, area: area)

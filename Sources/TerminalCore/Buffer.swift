@@ -105,10 +105,28 @@ public struct Cell: Sendable, Hashable {
 public struct Buffer: Sendable, Hashable {
     public private(set) var area: Rect
     public private(set) var cells: [Cell]
+    /// Pictures to show in real pixels where the terminal can (see `place`).
+    public private(set) var images: [ImagePlacement] = []
 
     public init(area: Rect, filling cell: Cell = .blank) {
         self.area = area
         cells = Array(repeating: cell, count: area.area)
+    }
+
+    /// Asks for `picture` in real pixels over `area`, where it has just been drawn in blocks.
+    /// Anything drawn over part of it later (an overlay, a popup) withdraws the request, so
+    /// the blocks stay and nothing paints pixels over the overlay.
+    public mutating func place(_ picture: Picture, key: String, in area: Rect) {
+        let clipped = area.intersection(self.area)
+        guard !clipped.isEmpty, clipped == area else { return }
+        images.removeAll { $0.area.intersects(area) }
+        images.append(ImagePlacement(key: key, area: area, picture: picture))
+    }
+
+    /// Withdraws the pictures that `rect` overlaps (it is being drawn over).
+    @inline(__always)
+    private mutating func drawing(over rect: Rect) {
+        if !images.isEmpty { images.removeAll { $0.area.intersects(rect) } }
     }
 
     /// A buffer from lines of text, for tests: each line is one row, padded with spaces.
@@ -125,13 +143,19 @@ public struct Buffer: Sendable, Hashable {
 
     public subscript(x: Int, y: Int) -> Cell {
         get { index(x: x, y: y).map { cells[$0] } ?? .blank }
-        set { if let i = index(x: x, y: y) { cells[i] = newValue } }
+        set {
+            if let i = index(x: x, y: y) {
+                drawing(over: Rect(x: x, y: y, width: 1, height: 1))
+                cells[i] = newValue
+            }
+        }
     }
 
     /// Applies a style patch to every cell of `rect`.
     public mutating func setStyle(_ style: Style, in rect: Rect) {
         let clipped = rect.intersection(area)
         guard !clipped.isEmpty else { return }
+        drawing(over: clipped)
         let patch = CellStyle.Patch(style)
         for y in clipped.y..<clipped.bottom {
             let start = (y - area.y) * area.width + (clipped.x - area.x)
@@ -151,6 +175,7 @@ public struct Buffer: Sendable, Hashable {
     public mutating func fill(_ rect: Rect, glyph: Glyph, width: UInt8, style: Style) {
         let clipped = rect.intersection(area)
         guard !clipped.isEmpty else { return }
+        drawing(over: clipped)
         let patch = CellStyle.Patch(style)
         for y in clipped.y..<clipped.bottom {
             clearWide(at: clipped.x, y: y)
@@ -171,6 +196,7 @@ public struct Buffer: Sendable, Hashable {
     public mutating func setString(x: Int, y: Int, _ text: some StringProtocol, style: Style, maxWidth: Int? = nil) -> Int {
         let limit = min(area.right, x + (maxWidth ?? Int.max / 2))
         guard y >= area.y, y < area.bottom else { return x }
+        if !images.isEmpty { drawing(over: Rect(x: x, y: y, width: max(0, min(limit, x + DisplayWidth.of(text)) - x), height: 1)) }
         // Printable ASCII (most of a frame) is one byte, one cell, one column: no grapheme
         // breaking, no width tables, no strings made.
         let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
@@ -246,6 +272,7 @@ public struct Buffer: Sendable, Hashable {
     /// Resizes, keeping nothing.
     public mutating func resize(to newArea: Rect) {
         area = newArea
+        images = []
         cells = Array(repeating: .blank, count: newArea.area)
     }
 

@@ -23,6 +23,9 @@ public struct Rect: Sendable, Hashable, CustomStringConvertible {
         px >= x && px < right && py >= y && py < bottom
     }
 
+    /// Whether the two share a cell.
+    public func intersects(_ other: Rect) -> Bool { !intersection(other).isEmpty }
+
     public func intersection(_ other: Rect) -> Rect {
         let left = max(x, other.x), top = max(y, other.y)
         let r = min(right, other.right), b = min(bottom, other.bottom)

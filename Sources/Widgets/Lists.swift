@@ -148,6 +148,9 @@ public struct ImageBlock: Widget, Sendable {
     /// Quadrant blocks: each cell shows 2×2 pixels in two colours (the pattern and the pair
     /// that fit its four pixels best), twice the horizontal detail of half blocks.
     public var quadrants = false
+    /// When set, the picture is also offered in real pixels under this key (see
+    /// `Buffer.place`); the blocks stay for terminals that draw none.
+    public var pixelKey: String?
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         self.width = width
@@ -155,10 +158,11 @@ public struct ImageBlock: Widget, Sendable {
         self.pixels = pixels
     }
 
-    public init(_ picture: Picture, monochrome: Bool = false, quadrants: Bool = false) {
+    public init(_ picture: Picture, monochrome: Bool = false, quadrants: Bool = false, pixelKey: String? = nil) {
         self.init(width: picture.width, height: picture.height, pixels: picture.pixels)
         self.monochrome = monochrome
         self.quadrants = quadrants
+        self.pixelKey = pixelKey
     }
 
     /// The quadrant characters by mask (bit 0 upper left, 1 upper right, 2 lower left, 3 lower right).
@@ -204,6 +208,14 @@ public struct ImageBlock: Widget, Sendable {
         guard pixels.count >= width * height * 3 else { return }
         let target = fitted(in: area)
         guard !target.isEmpty else { return }
+        drawBlocks(into: &buffer, target: target)
+        // Mono themes keep their shades: real pixels would bring the colour back.
+        if let pixelKey, !monochrome {
+            buffer.place(Picture(width: width, height: height, pixels: pixels), key: "\(pixelKey)#\(width)x\(height)", in: target)
+        }
+    }
+
+    private func drawBlocks(into buffer: inout Buffer, target: Rect) {
         let pixelRows = target.height * 2
         /// The source pixel under (px, py) of a grid `columns` wide and two rows a cell.
         func sample(_ px: Int, _ py: Int, columns: Int) -> (Int, Int, Int) {

@@ -2,6 +2,7 @@ import Studio
 import BFL
 import Foundation
 import TOMLFiles
+import TerminalGraphics
 
 /// `config.toml`: the studio's defaults. Every key is optional; an unknown key or a bad value
 /// is an error that names its line.
@@ -9,6 +10,7 @@ import TOMLFiles
 ///     region = "eu"              # global, eu or us
 ///     model = "flux-2-pro"
 ///     theme = "frost"            # a shipped theme or a file
+///     graphics = "auto"          # auto, kitty, iterm2, sixel or blocks
 ///     output_dir = "~/Pictures/fluxdeck"
 ///     max_decode_megapixels = 50 # previews refuse images larger than this
 ///     [budget]
@@ -24,6 +26,8 @@ struct Config: Sendable, Equatable {
     var region: Region?
     var model: String?
     var theme: String?
+    /// `graphics`: how the studio shows pictures.
+    var graphics: GraphicsChoice?
     var outputDirectory: String?
     var dailyBudget: Credits?
     var sessionBudget: Credits?
@@ -70,6 +74,11 @@ struct Config: Sendable, Equatable {
                     throw document.error("model must be one of: \(Catalog.knownIDsSentence)", key: key)
                 }
                 config.model = text
+            case "graphics":
+                guard let text = value as? String, let choice = GraphicsChoice(text) else {
+                    throw document.error("graphics must be one of \(GraphicsChoice.names.map { "\"\($0)\"" }.joined(separator: ", "))", key: key)
+                }
+                config.graphics = choice
             case "theme":
                 guard let text = value as? String else { throw document.error("theme must be a name or a path in quotes", key: key) }
                 config.theme = text
@@ -147,7 +156,7 @@ struct Config: Sendable, Equatable {
                     }
                 }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, output_dir, max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
             }
         }
         return config

@@ -8,6 +8,7 @@ import Imaging
 import Jobs
 import NcursesBackend
 import TerminalCore
+import TerminalGraphics
 import Theme
 import Widgets
 
@@ -24,7 +25,30 @@ struct StudioCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck, or output_dir in config.toml).") var outputDir: String?
     @Option(help: "A theme by name (see `fluxdeck themes`) or a path to a .toml file (default: theme in config.toml, else default).") var theme: String?
+    @Option(help: "How pictures are shown: auto (ask the terminal), kitty, iterm2, sixel or blocks (default: graphics in config.toml, else auto).")
+    var graphics: String?
     @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?
+
+    /// How pictures are shown, and why: as asked, or (auto) from tmux's answers inside tmux,
+    /// else from the terminal's answers to the kitty graphics query and device attributes.
+    static func chooseGraphics(_ choice: GraphicsChoice, environment: [String: String]) async
+        -> (graphics: GraphicsProtocol, reason: String, passthrough: Bool) {
+        let inTmux = GraphicsDetection.insideTmux(environment)
+        var tmux: TmuxFacts?
+        var answers: TerminalAnswers?
+        if inTmux {
+            if let facts = await DesktopSystem.tmuxFormat("#{client_termname}|#{allow-passthrough}", environment: environment) {
+                let parts = facts.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                tmux = TmuxFacts(passthrough: ["on", "all", "1"].contains(parts.last ?? ""), clientTerm: parts.first ?? "")
+            }
+        } else if choice == .auto {
+            answers = TerminalProbe.ask(GraphicsDetection.query, timeoutMilliseconds: GraphicsDetection.timeoutMilliseconds,
+                                        isComplete: TerminalAnswers.isComplete).map(TerminalAnswers.init(parsing:))
+        }
+        // 256 colours are checked again by the terminal once curses knows them.
+        let chosen = GraphicsDetection.choose(choice, environment: environment, colors256: true, answers: answers, tmux: tmux)
+        return (chosen.graphics, chosen.reason, inTmux && chosen.graphics == .kitty)
+    }
 
     @MainActor
     func run() async throws {
@@ -40,6 +64,16 @@ struct StudioCommand: AsyncParsableCommand {
             throw ExitCode(failure.code.rawValue)
         }
         let loadedTheme = try loadTheme(theme ?? settings.theme ?? "default")
+        let graphicsChoice: GraphicsChoice
+        if let graphics {
+            guard let choice = GraphicsChoice(graphics) else {
+                Output.error("fluxdeck: --graphics must be one of \(GraphicsChoice.names.joined(separator: ", ")), not \"\(TerminalText.sanitize(graphics))\"")
+                throw ExitCode(2)
+            }
+            graphicsChoice = choice
+        } else {
+            graphicsChoice = settings.graphics ?? .auto
+        }
         // Without a terminal there is nobody to read keys from: say where to go instead.
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             Output.error("fluxdeck: the studio needs a terminal on stdin and stdout; from scripts and pipes use `fluxdeck generate`, `fluxdeck batch` or `fluxdeck jobs` (see `fluxdeck --help`)")
@@ -82,8 +116,12 @@ struct StudioCommand: AsyncParsableCommand {
         stop.watchSignals()
         stop.watchResize(wake)
 
+        let pictures = await Self.chooseGraphics(graphicsChoice, environment: environment)
+        log.info("pictures: \(pictures.graphics.rawValue) (\(pictures.reason))")
         let terminal: NcursesTerminal
-        do { terminal = try NcursesTerminal(noColor: ProcessInfo.processInfo.environment["NO_COLOR"] != nil) } catch {
+        do {
+            terminal = try NcursesTerminal(noColor: environment["NO_COLOR"] != nil, graphics: pictures.graphics, passthrough: pictures.passthrough)
+        } catch {
             await session.close()
             Output.error("fluxdeck: \(error)")
             throw ExitCode(2)

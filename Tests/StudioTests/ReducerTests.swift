@@ -332,7 +332,7 @@ struct ReducerTests {
         #expect(reduce(&state, .jobUpdated(job("b", .done, output: "/tmp/b.jpg"))) == [.refreshCredits, .loadPreview(path: "/tmp/b.jpg")])
         #expect(state.jobs.map(\.id) == ["b", "a"])
         #expect(state.outputs.map(\.id) == ["b"])
-        _ = press(Key(.backTab), Key(.enter), in: &state)
+        _ = press(Key(.backTab), .char("i"), in: &state)
         #expect(state.details == "b")
         _ = press(.char("x"), in: &state)
         #expect(state.details == nil)

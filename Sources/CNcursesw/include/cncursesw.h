@@ -115,6 +115,17 @@ static inline void cnc_move(int y, int x) { move(y, x); }
 static inline void cnc_cursor(int visible) { curs_set(visible); }
 static inline void cnc_refresh(void) { wnoutrefresh(stdscr); doupdate(); }
 static inline void cnc_clear(void) { clearok(stdscr, TRUE); }
+/* Tells curses that rows y..y+n-1 on screen are not what it last drew (a picture was drawn
+   over them): the next refresh writes them again. */
+static inline FILE *cnc_stdout(void) { return stdout; }
+static inline void cnc_redrawln(int y, int n) { wredrawln(stdscr, y, n); }
+/* The terminal's size in pixels and cells (0 when it does not say). */
+static inline void cnc_pixel_size(int fd, int *width, int *height, int *cols, int *rows) {
+    struct winsize size;
+    memset(&size, 0, sizeof size);
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) memset(&size, 0, sizeof size);
+    *width = size.ws_xpixel; *height = size.ws_ypixel; *cols = size.ws_col; *rows = size.ws_row;
+}
 static inline void cnc_timeout(int milliseconds) { wtimeout(stdscr, milliseconds); }
 
 /* Reads one input: returns OK (a character), KEY_CODE_YES (a key code) or ERR (nothing). */

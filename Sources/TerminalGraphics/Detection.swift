@@ -1,0 +1,124 @@
+import Foundation
+public import TerminalCore
+
+/// What the user asked for: `auto` (detect), or one protocol.
+public enum GraphicsChoice: Sendable, Hashable {
+    case auto
+    case forced(GraphicsProtocol)
+
+    /// `auto`, `kitty`, `iterm2`, `sixel` or `blocks`; nil for anything else.
+    public init?(_ text: String) {
+        let word = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if word == "auto" { self = .auto; return }
+        guard let chosen = GraphicsProtocol(rawValue: word) else { return nil }
+        self = .forced(chosen)
+    }
+
+    public static let names = ["auto"] + GraphicsProtocol.allCases.map(\.rawValue)
+}
+
+/// What a terminal said to the startup query (`GraphicsDetection.query`).
+public struct TerminalAnswers: Sendable, Hashable {
+    /// It answered the kitty graphics query with OK.
+    public var kitty = false
+    /// Its primary device attributes list 4 (sixel graphics).
+    public var sixel = false
+    /// It answered the device attributes request at all (so it has finished answering).
+    public var answered = false
+
+    public init(kitty: Bool = false, sixel: Bool = false, answered: Bool = false) {
+        self.kitty = kitty
+        self.sixel = sixel
+        self.answered = answered
+    }
+
+    /// Reads the replies: a kitty graphics reply `ESC _ G i=31;OK ESC \` and a primary device
+    /// attributes reply `ESC [ ? Ps ; … c` (VT510 reference: DA1; parameter 4 is sixel).
+    /// Anything else in between (a key the user pressed) is skipped.
+    public init(parsing bytes: [UInt8]) {
+        self.init()
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let range = text.range(of: "\u{1B}_Gi=31;") {
+            kitty = text[range.upperBound...].hasPrefix("OK")
+        }
+        if let start = text.range(of: "\u{1B}[?") {
+            let rest = text[start.upperBound...]
+            if let end = rest.firstIndex(of: "c") {
+                let parameters = rest[..<end].split(separator: ";").map(String.init)
+                if parameters.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
+                    answered = true
+                    sixel = parameters.dropFirst().contains("4")
+                }
+            }
+        }
+    }
+
+    /// Whether `bytes` hold the device attributes reply, the last the query asks for.
+    public static func isComplete(_ bytes: [UInt8]) -> Bool { TerminalAnswers(parsing: bytes).answered }
+}
+
+/// What tmux says about the terminal outside it.
+public struct TmuxFacts: Sendable, Hashable {
+    /// `allow-passthrough` is on (or `all`).
+    public var passthrough: Bool
+    /// The outer terminal's type (`#{client_termname}`), e.g. `xterm-kitty`.
+    public var clientTerm: String
+
+    public init(passthrough: Bool, clientTerm: String) {
+        self.passthrough = passthrough
+        self.clientTerm = clientTerm
+    }
+}
+
+/// Chooses how pictures are shown.
+public enum GraphicsDetection {
+    /// The startup query: the kitty graphics query, then primary device attributes, which
+    /// every terminal answers, so the answer to both is complete when the second arrives.
+    public static let query: [UInt8] = KittyGraphics.query + Array("\u{1B}[c".utf8)
+
+    /// How long to wait for the answers before deciding from the environment alone.
+    public static let timeoutMilliseconds = 300
+
+    /// Whether fluxdeck runs inside tmux (which answers queries itself).
+    public static func insideTmux(_ environment: [String: String]) -> Bool {
+        environment["TMUX"].map { !$0.isEmpty } ?? false
+    }
+
+    /// The protocol, and why, from the request, the environment, the terminal's answers (nil
+    /// when it was not asked or said nothing in time) and, inside tmux, what tmux says.
+    public static func choose(_ choice: GraphicsChoice, environment: [String: String], colors256: Bool,
+                              answers: TerminalAnswers?, tmux: TmuxFacts?) -> (graphics: GraphicsProtocol, reason: String) {
+        if case .forced(let chosen) = choice {
+            if chosen == .kitty, !colors256 {
+                return (.blocks, "kitty images need 256 colours, which this terminal type lacks")
+            }
+            return (chosen, "asked for")
+        }
+        let term = environment["TERM"] ?? ""
+        if term.isEmpty || term == "dumb" || term == "linux" { return (.blocks, "the terminal type \(term.isEmpty ? "is unset" : "is " + term)") }
+        if insideTmux(environment) {
+            guard let tmux else { return (.blocks, "inside tmux, which could not be asked about the terminal outside") }
+            let outer = tmux.clientTerm.lowercased()
+            let kittyOutside = outer.contains("kitty") || outer.contains("ghostty")
+            guard kittyOutside else { return (.blocks, "inside tmux on \(tmux.clientTerm.isEmpty ? "an unknown terminal" : tmux.clientTerm)") }
+            guard tmux.passthrough else { return (.blocks, "inside tmux without allow-passthrough (set -g allow-passthrough on)") }
+            guard colors256 else { return (.blocks, "kitty images need 256 colours") }
+            return (.kitty, "tmux passes kitty images through to \(tmux.clientTerm)")
+        }
+        let program = (environment["TERM_PROGRAM"] ?? "").lowercased()
+        // WezTerm answers the kitty query but draws no Unicode placeholders; its iTerm2
+        // images work. iTerm2 itself speaks its own protocol.
+        if program == "wezterm" || program == "iterm.app" { return (.iterm2, "TERM_PROGRAM is \(environment["TERM_PROGRAM"] ?? "")") }
+        if let answers {
+            if answers.kitty, colors256 { return (.kitty, "the terminal answered the kitty graphics query") }
+            if answers.sixel { return (.sixel, "the terminal lists sixel graphics") }
+            if answers.answered { return (.blocks, "the terminal lists no image protocol") }
+        }
+        // No answer in time: the environment alone.
+        if colors256, environment["KITTY_WINDOW_ID"] != nil || term.contains("kitty") || term.contains("ghostty") || program == "ghostty" {
+            return (.kitty, "the environment names kitty or Ghostty")
+        }
+        if term.hasPrefix("foot") || term.hasPrefix("mlterm") { return (.sixel, "TERM is \(term)") }
+        return (.blocks, answers == nil ? "the terminal was not asked" : "the terminal did not answer in time")
+    }
+}
