@@ -50,11 +50,13 @@ public struct ThumbnailCache: Sendable {
     /// An entry: "FDT1", width and height (2 bytes each, big-endian), then the RGB bytes.
     static func read(_ url: URL) -> RGBImage? {
         guard let data = try? Data(contentsOf: url), data.count >= 8 else { return nil }
-        let bytes = Array(data)
-        guard Array(bytes[0..<4]) == magic else { return nil }
-        let width = Int(bytes[4]) << 8 | Int(bytes[5]), height = Int(bytes[6]) << 8 | Int(bytes[7])
-        guard width > 0, height > 0, bytes.count == 8 + width * height * 3 else { return nil }
-        return RGBImage(width: width, height: height, pixels: Array(bytes[8...]))
+        let head = Array(data.prefix(8))
+        guard Array(head[0..<4]) == magic else { return nil }
+        let width = Int(head[4]) << 8 | Int(head[5]), height = Int(head[6]) << 8 | Int(head[7])
+        guard width > 0, height > 0, data.count == 8 + width * height * 3 else { return nil }
+        // One copy, straight from the file's bytes.
+        let pixels = data.withUnsafeBytes { raw in [UInt8](raw[8...]) }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     private func write(_ image: RGBImage, to url: URL) {

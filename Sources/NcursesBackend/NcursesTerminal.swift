@@ -116,14 +116,17 @@ public final class NcursesTerminal: TerminalBackend {
         fflush(output)
     }
 
-    /// The picture scaled down to the pixels of its cells (never up: the terminal scales).
-    private func fitted(_ placement: ImagePlacement, heightMultiple: Int = 1) -> Picture {
+    /// The picture scaled down to the pixels of its cells (never up). Kitty and iTerm2 scale
+    /// pictures into their cells themselves, so theirs is scaled only when it is over twice
+    /// the pixels it will show (fewer bytes to send); sixel has no scaling, so `exact`.
+    private func fitted(_ placement: ImagePlacement, exact: Bool = false, heightMultiple: Int = 1) -> Picture {
         let cell = cellPixels
         let boxWidth = placement.area.width * cell.width
         var boxHeight = placement.area.height * cell.height
         if heightMultiple > 1 { boxHeight -= boxHeight % heightMultiple }
         let image = RGBImage(placement.picture)
-        guard image.width > boxWidth || image.height > boxHeight else { return placement.picture }
+        let needed = exact ? image.width > boxWidth || image.height > boxHeight : image.width * image.height > 2 * boxWidth * boxHeight
+        guard needed else { return placement.picture }
         return Picture(ImageCodec.downsample(image, fitting: boxWidth, max(1, boxHeight)))
     }
 
@@ -151,7 +154,7 @@ public final class NcursesTerminal: TerminalBackend {
                 guard shown.isNew || repaint || (area.y..<area.bottom).contains(where: changedRows.contains) else { continue }
                 var bytes = Array("\u{1B}7\u{1B}[\(area.y + 1);\(area.x + 1)H".utf8)
                 if graphics == .sixel {
-                    bytes += SixelGraphics.image(fitted(shown.placement, heightMultiple: 6))
+                    bytes += SixelGraphics.image(fitted(shown.placement, exact: true, heightMultiple: 6))
                 } else if let image = try? ITerm2Graphics.image(fitted(shown.placement), columns: area.width, rows: area.height) {
                     bytes += image
                 }

@@ -76,8 +76,10 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 system: any StudioSystem, inbox: Inbox, maxDecodePixels: Int = 50_000_000, thumbnailCache: ThumbnailCache? = nil) {
         self.maxDecodePixels = maxDecodePixels
         // The viewer's picture fills most of a large terminal: 320 pixels a side is 160
-        // columns of quadrant blocks; in real pixels a 60×30-cell area is some 600 pixels.
-        pictureBoxes = backend.graphics.isPixels ? (preview: 192, large: 1024) : (preview: 64, large: 320)
+        // columns of quadrant blocks. In real pixels it is decoded at the size its area shows
+        // (two thirds of the width beside the text, the height less the borders), so a picture
+        // from the cache goes out without being scaled again.
+        pictureBoxes = Self.pictureBoxes(graphics: backend.graphics, size: backend.size, cell: backend.cellPixels)
         self.thumbnailCache = thumbnailCache
         self.state = state
         self.screen = Screen(backend: backend)
@@ -89,6 +91,13 @@ public final class StudioDriver<Backend: TerminalBackend> {
         self.inbox = inbox
         let size = backend.size
         _ = reduce(&self.state, .resize(width: size.width, height: size.height))
+    }
+
+    /// The pixels a side of a preview and of the viewer's picture for this terminal.
+    nonisolated public static func pictureBoxes(graphics: GraphicsProtocol, size: (width: Int, height: Int), cell: (width: Int, height: Int)) -> (preview: Int, large: Int) {
+        guard graphics.isPixels else { return (64, 320) }
+        let large = max(size.width * 2 / 3 * cell.width, max(0, size.height - 3) * cell.height)
+        return (192, min(2048, max(320, large)))
     }
 
     /// Follows engine events, loads recent jobs, today's spending and the balance.

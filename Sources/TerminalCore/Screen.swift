@@ -6,6 +6,8 @@ public protocol TerminalBackend: AnyObject {
     func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?)
     /// How this backend shows pictures (`.blocks` unless it says otherwise).
     var graphics: GraphicsProtocol { get }
+    /// The size of a cell in pixels (10×20 unless the terminal says).
+    var cellPixels: (width: Int, height: Int) { get }
     /// `flush`, with the frame's pictures in real pixels: the backend sends the picture data
     /// its protocol needs; the cells (kitty placeholders, or blanks under sixel and iTerm2
     /// images) are already among `updates`.
@@ -14,6 +16,7 @@ public protocol TerminalBackend: AnyObject {
 
 extension TerminalBackend {
     public var graphics: GraphicsProtocol { .blocks }
+    public var cellPixels: (width: Int, height: Int) { (10, 20) }
     public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages) {
         flush(updates, cursor: cursor)
     }
