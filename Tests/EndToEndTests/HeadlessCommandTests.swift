@@ -20,6 +20,7 @@ struct HeadlessCommandTests {
         ("region = [\n", "line 1"),
         ("max_decode_megapixels = 0\n", "line 1, column 1: max_decode_megapixels must be a whole number from 1 to 1000"),
         ("[budget]\nconfirm_above = -1\n", "line 2, column 1: budget.confirm_above must be a positive number of credits, or 0 to never ask"),
+        ("graphics = \"pixels\"\n", "line 1, column 1: graphics must be one of \"auto\", \"blocks\", \"kitty\", \"iterm2\", \"sixel\""),
     ])
     func badConfig(text: String, message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-config-\(UUID().uuidString)")
@@ -34,6 +35,13 @@ struct HeadlessCommandTests {
         let missing = try await BinaryRunner.run(["--config", directory.appendingPathComponent("none.toml").path], environment: ["HOME": directory.path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no configuration file at"))
+    }
+
+    @Test("--graphics takes auto, blocks, kitty, iterm2 or sixel, and says so")
+    func badGraphics() async throws {
+        let outcome = try await BinaryRunner.run(["--graphics", "pixels"], environment: ["HOME": FileManager.default.temporaryDirectory.path])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("--graphics must be one of auto, blocks, kitty, iterm2, sixel, not \"pixels\""), "\(outcome.stderr)")
     }
 
     @Test("cost --json has model, credits, usd and breakdown")

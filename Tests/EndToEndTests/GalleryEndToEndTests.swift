@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@Suite("The studio's pictures, through tmux", .timeLimit(.minutes(2)))
+struct GalleryEndToEndTests {
+    @Test("Outputs → viewer → gallery → compare and back, pictures as kitty placeholders", .enabled(if: MoneyTests.hasTmux))
+    func tour() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let made = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", "a lantern on a pier",
+            "--count", "3", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        let studio = try await StudioRig.start(["--simulator", "--graphics", "kitty", "--output-dir", sandbox.output.path],
+                                               in: sandbox.root, environment: sandbox.environment)
+        defer { studio.stop() }
+        #expect(await studio.frame(containing: "frame 120x40 jobs=3 ") != nil)
+        // Outputs, and Enter: the viewer, its position and settings beside the picture.
+        try await studio.keys("Tab", "Tab", "Tab")
+        // In the pane before Enter is pressed: keys and a line end in one read are a paste.
+        #expect(await studio.frame(containing: "focus=outputs") != nil)
+        try await studio.keys("Enter")
+        let opened = try await studio.screen(showing: "· 1/3")
+        let shownAfterEnter = try await studio.screen()
+        #expect(opened, "\(shownAfterEnter)")
+        let viewer = try await studio.screen()
+        #expect(viewer.contains("seed") && viewer.contains("a lantern on a pier"))
+        // The picture is kitty placeholder cells (U+10EEEE), which tmux keeps like text.
+        #expect(viewer.unicodeScalars.filter { $0.value == 0x10EEEE }.count > 100)
+        try await studio.keys("Right")
+        #expect(try await studio.screen(showing: "· 2/3"))
+        try await studio.keys("Escape")
+        #expect(try await studio.screen(showing: "Outputs · 3"))
+        // The gallery: three cells with captions; Enter views, Esc comes back to it.
+        try await studio.keys("g")
+        #expect(try await studio.screen(showing: "Gallery · 1–3 of 3"))
+        #expect(try await studio.screen().components(separatedBy: "2-pro #").count - 1 == 3)
+        try await studio.keys("Enter")
+        #expect(try await studio.screen(showing: "/3 ─"))
+        try await studio.keys("Escape")
+        #expect(try await studio.screen(showing: "Gallery · 1–3 of 3"))
+        try await studio.keys("Escape")
+        #expect(try await studio.screen(showing: "Outputs · 3"))
+        // Two marked, compared side by side, and back.
+        try await studio.keys("Space", "Down", "Space", "c")
+        #expect(try await studio.screen(showing: "Compare · 2 images"))
+        try await studio.keys("Escape")
+        #expect(try await studio.screen(showing: "Outputs · 3"))
+        try await studio.keys("q")
+        let end = try await studio.exited()
+        #expect(end.contains("exit=0"), "\(end)")
+    }
+}
