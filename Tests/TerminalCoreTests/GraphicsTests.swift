@@ -182,6 +182,24 @@ struct DetectionTests {
     }
 }
 
+/// What the pretend terminal read, handed over between threads.
+private final class QueryBox: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+
+    func set(_ value: [UInt8]) {
+        lock.withLock { bytes = value }
+        done.signal()
+    }
+
+    /// Waits for the other thread (it has already answered when the probe returns).
+    func wait() -> [UInt8] {
+        _ = done.wait(timeout: .now() + 10)
+        return lock.withLock { bytes }
+    }
+}
+
 /// A pseudo-terminal pair, closed when the test ends.
 private final class PseudoTerminal {
     let controller: Int32
@@ -214,22 +232,25 @@ private final class PseudoTerminal {
 @Suite("Asking the terminal")
 struct ProbeTests {
     @Test("the answers are collected until the device attributes arrive; the settings come back")
-    func answered() async throws {
+    func answered() throws {
         let pty = try PseudoTerminal()
         var before = termios()
         tcgetattr(pty.terminal, &before)
         let controller = pty.controller
-        // The terminal's side: reads the query, answers like kitty.
-        let terminalSide = Task.detached { () -> [UInt8] in
+        // The terminal's side, on a thread of its own (the probe blocks the test's thread):
+        // reads the query, answers like kitty.
+        let received = QueryBox()
+        let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = buffer.withUnsafeMutableBytes { read(controller, $0.baseAddress, $0.count) }
             let reply = DetectionTests.kittyAnswer
             _ = reply.withCString { write(controller, $0, strlen($0)) }
-            return n > 0 ? Array(buffer[0..<n]) : []
+            received.set(n > 0 ? Array(buffer[0..<n]) : [])
         }
+        thread.start()
         let answer = TerminalProbe.ask(GraphicsDetection.query, input: pty.terminal, output: pty.terminal,
                                        timeoutMilliseconds: 10_000, isComplete: TerminalAnswers.isComplete)
-        let query = await terminalSide.value
+        let query = received.wait()
         #expect(query == GraphicsDetection.query)
         #expect(answer.map { TerminalAnswers(parsing: $0) } == TerminalAnswers(kitty: true, sixel: false, answered: true))
         var after = termios()
