@@ -370,7 +370,7 @@ public final class JobStore: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(JobStoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(JobStoreError) -> T {
         do { return try pool.read(body) } catch {
             throw JobStoreError(message: "cannot read the job ledger at \(path): \(Self.describe(error))")
         }

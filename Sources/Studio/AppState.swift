@@ -98,14 +98,18 @@ public struct Budget: Sendable, Hashable {
     /// A submission or re-run estimated at this or more asks first; nil (or 0 in the
     /// configuration) never asks.
     public var confirmAbove: Credits?
+    /// The balance is shown in red below this, and a submission that would leave less says so
+    /// once a session (`[budget] warn_below`).
+    public var warnBelow: Credits?
 
     /// `confirmAbove` unless the configuration says otherwise: 100 credits ($1.00).
     public static let defaultConfirmAbove = Credits(100)
 
-    public init(daily: Credits? = nil, session: Credits? = nil, confirmAbove: Credits? = Budget.defaultConfirmAbove) {
+    public init(daily: Credits? = nil, session: Credits? = nil, confirmAbove: Credits? = Budget.defaultConfirmAbove, warnBelow: Credits? = nil) {
         self.daily = daily
         self.session = session
         self.confirmAbove = confirmAbove
+        self.warnBelow = warnBelow
     }
 }
 
@@ -152,6 +156,11 @@ public struct AppState: Sendable {
     public internal(set) var viewer: String?
     /// The gallery (a grid of the filtered images) is open; its selection is the outputs list's.
     public internal(set) var gallery = false
+    /// The spend view is open (`$`); `spending` is what it shows once read.
+    public internal(set) var spendOpen = false
+    public internal(set) var spending: SpendOverview?
+    /// The low-balance notice was shown this session (it is shown once).
+    public internal(set) var lowBalanceWarned = false
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.
@@ -427,6 +436,8 @@ public enum Action: Sendable {
     case outputDeleted(jobID: String, problem: String?)
     /// A job's star or tags changed in the ledger (and its sidecar).
     case jobCurated(JobRecord)
+    /// What the spend view shows, read from the ledger.
+    case spendLoaded(SpendOverview)
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
     case tick(Date)
@@ -451,6 +462,8 @@ public enum Effect: Sendable, Hashable {
     /// Stars or tags a saved image, in the ledger and its sidecar.
     case curate(jobID: String, starred: Bool, tags: [String])
     case refreshCredits
+    /// Read the spend view's figures from the ledger.
+    case loadSpend
     case quit
 }
 

@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare
+    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -55,6 +55,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case gallery
     /// Marked images side by side.
     case compare
+    /// The spend view.
+    case spend
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -81,6 +83,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .viewer: "The viewer"
         case .gallery: "The gallery"
         case .compare: "Comparing"
+        case .spend: "Spending"
         }
     }
 
@@ -257,6 +260,7 @@ extension Keymap {
         Binding(.global, .help, [.char("?"), Key(.function(1))], "this help", hint: "help"),
         Binding(.global, .quit, [.char("q"), .ctrl("q"), .ctrl("c")], "quit (asks first while jobs run)", hint: "quit"),
         Binding(.global, .dismiss, [Key(.escape)], "clear the message line"),
+        Binding(.global, .spend, [.char("$")], "what was spent: 30 days, by day and model"),
 
         // The prompt: text, so printable keys type.
         Binding(.prompt, .submit, [Key(.enter)], "submit the prompt", hint: "submit"),
@@ -332,6 +336,9 @@ extension Keymap {
         Binding(.gallery, .mark, [.char(" ")], "mark for comparison (up to four)", hint: "mark"),
         Binding(.gallery, .compare, [.char("c")], "compare the marked images", hint: "compare"),
         Binding(.gallery, .close, [Key(.escape), .char("g"), .char("q")], "back to the list", hint: "back"),
+
+        Binding(.spend, .refresh, [.char("r")], "read the ledger again", hint: "refresh"),
+        Binding(.spend, .close, [Key(.escape), .char("$"), .char("q")], "back", hint: "back"),
 
         Binding(.viewer, .left, [Key(.left)], "previous image (of the filtered list)", hint: "step"),
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),

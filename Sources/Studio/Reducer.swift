@@ -115,6 +115,9 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .notice(let text, let isError):
         state.message = .init(text: TerminalText.sanitize(text), isError: isError)
         return []
+    case .spendLoaded(let overview):
+        state.spending = overview
+        return []
     case .mouse(let event):
         return reduceMouse(&state, event)
     case .paste(let text):
@@ -163,6 +166,14 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.details = nil
         return []
     }
+    if state.spendOpen {
+        switch keymap.command(for: key, in: .spend) {
+        case .close?: state.spendOpen = false
+        case .refresh?: return [.loadSpend]
+        default: break
+        }
+        return []
+    }
     if state.comparing { return reduceCompare(&state, keymap.command(for: key, in: .compare)) }
     if state.viewer != nil { return reduceViewer(&state, keymap.command(for: key, in: .viewer)) }
     if state.gallery { return reduceGallery(&state, keymap.command(for: key, in: .gallery)) }
@@ -184,6 +195,9 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .dismiss?:
         state.message = nil
         return []
+    case .spend?:
+        state.spendOpen = true
+        return [.loadSpend]
     default:
         break
     }

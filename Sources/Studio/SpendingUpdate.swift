@@ -24,11 +24,33 @@ func submit(_ state: inout AppState) -> [Effect] {
     }
     state.editor.commitToHistory()
     let effect = Effect.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)
+    let warning = lowBalanceWarning(&state, spending: estimate.credits)
     if asksFirst(&state, effect, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
+        if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }
         return []
     }
-    state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
+    if let warning {
+        state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) · \(warning)", isError: false)
+    } else {
+        state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
+    }
     return [effect]
+}
+
+/// The once-a-session notice that spending `credits` leaves the balance below
+/// `budget.warn_below` (nil when it does not, or the notice was already shown).
+func lowBalanceWarning(_ state: inout AppState, spending credits: Credits) -> String? {
+    guard !state.lowBalanceWarned, let floor = state.budget.warnBelow, let balance = state.credits else { return nil }
+    let left = balance - state.pendingEstimate - credits
+    guard left < floor else { return nil }
+    state.lowBalanceWarned = true
+    return "this leaves about \(left) credits (\(left.usdText)), below budget.warn_below = \(floor)"
+}
+
+/// Whether the balance is below `budget.warn_below` (the cost pane shows it in red).
+public func balanceIsLow(_ state: AppState) -> Bool {
+    guard let floor = state.budget.warnBelow, let balance = state.credits else { return false }
+    return balance < floor
 }
 
 /// When spending `credits` on `what` is at or above the budget's `confirmAbove`, holds

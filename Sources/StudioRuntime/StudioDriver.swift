@@ -294,6 +294,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 inbox.push(.jobCurated(record))
                 if let sidecar = record.sidecarPath { try OutputLibrary.updateSidecar(at: sidecar, starred: starred, tags: tags) }
             }
+        case .loadSpend:
+            tasks.run {
+                do {
+                    inbox.push(.spendLoaded(try store.spendOverview(now: Date())))
+                } catch {
+                    inbox.push(.effectFailed(what: "read the spending", reason: describeFailure(error)))
+                }
+            }
         case .refreshCredits:
             creditsReads += 1
             let sequence = creditsReads

@@ -25,6 +25,10 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     }
     if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
+    if state.spendOpen {
+        spendScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: max(0, area.height - 1)), state, theme)
+        if !state.showHelp { return (buffer, nil) }
+    }
     if state.comparing {
         compareScreen(&buffer, state, theme)
         if !state.showHelp { return (buffer, nil) }
@@ -182,7 +186,11 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     if let daily = state.budget.daily { charged.append(Span(" / \(daily)", style: theme.style(over ? .costOverBudget : .uiTextDim))) }
     lines.append(Line(charged))
     let balance = state.credits.map { "\($0) (\($0.usdText))" } ?? "…"
-    lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.uiTextDim))]))
+    if balanceIsLow(state), let floor = state.budget.warnBelow {
+        lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.costOverBudget)), Span(" < \(floor)", style: theme.style(.uiTextDim))]))
+    } else {
+        lines.append(Line([Span("balance   "), Span(balance, style: theme.style(.uiTextDim))]))
+    }
     for (row, line) in lines.prefix(max(0, inner.height - 1)).enumerated() {
         buffer.setLine(x: inner.x, y: inner.y + row, line, maxWidth: inner.width)
     }
@@ -597,6 +605,7 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
 func keyContext(_ state: AppState) -> KeyContext {
     if state.confirming != nil { return .confirm }
     if state.showHelp { return .help }
+    if state.spendOpen { return .spend }
     if state.comparing { return .compare }
     if state.viewer != nil, state.details == nil { return .viewer }
     if state.gallery { return .gallery }
@@ -612,5 +621,118 @@ private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppS
     } else if let reason = state.previewFailures[path] {
         Paragraph([Line("no preview", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))])
             .render(into: &buffer, area: area)
+    }
+}
+
+/// The spend view: totals for today, 7 and 30 days, 30 days of charges as bars stacked by
+/// model, and the costliest models and prompts.
+private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
+    buffer.fill(area, style: theme.style(.uiText))
+    Block().title(Line(" Spending · last 30 days ")).border(.rounded).borderStyle(theme.style(.paneBorderFocused))
+        .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: area)
+    let inner = Block().border(.rounded).inner(area)
+    guard inner.width >= 30, inner.height >= 8 else { return }
+    guard let spending = state.spending else {
+        buffer.setString(x: inner.x, y: inner.y, "reading the ledger…", style: theme.style(.uiTextDim), maxWidth: inner.width)
+        return
+    }
+    let dim = theme.style(.uiTextDim)
+    func amount(_ row: SpendRow) -> [Span] {
+        [Span("\(row.bucket) ", style: dim), Span("\(row.charged)", style: theme.style(.costCharged)), Span(" (\(row.charged.usdText))  ", style: dim)]
+    }
+    buffer.setLine(x: inner.x, y: inner.y, Line(amount(spending.today) + amount(spending.week) + amount(spending.month)), maxWidth: inner.width)
+    let month = spending.month
+    let gap = month.charged - month.estimated
+    let percent = month.estimated > .zero
+        ? String(format: " (%+.1f %%)", NSDecimalNumber(decimal: gap.value).doubleValue / NSDecimalNumber(decimal: month.estimated.value).doubleValue * 100) : ""
+    var second = [Span("estimated ", style: dim), Span("\(month.estimated)"), Span(" · charged ", style: dim), Span("\(month.charged)"),
+                  Span(" · \(gap < .zero ? "" : "+")\(gap)\(percent)", style: gap > .zero ? theme.style(.messageWarning) : dim),
+                  Span(" · \(month.jobs) jobs, \(month.images) images", style: dim)]
+    if month.moderated > 0 {
+        second.append(Span(" · \(month.moderated) moderated (\(month.moderatedCharged) charged)", style: theme.style(.jobModerated)))
+    }
+    buffer.setLine(x: inner.x, y: inner.y + 1, Line(second), maxWidth: inner.width)
+
+    // The series: the five costliest models, then the rest as "other".
+    let named = spending.topModels.prefix(Role.chartSeries.count - 1).map(\.model)
+    let series = named + (spending.days.contains { $0.byModel.keys.contains { !named.contains($0) } } ? ["other"] : [])
+    let shades = ["█", "▓", "▒", "░", "▚", "▞"]
+    func seriesStyle(_ k: Int) -> Style { theme.style(Role.chartSeries[min(k, Role.chartSeries.count - 1)]) }
+    func seriesGlyph(_ k: Int) -> String { theme.monochrome ? shades[min(k, shades.count - 1)] : "█" }
+
+    let listRows = min(6, max(2, inner.height - 12))
+    let chartTop = inner.y + 2
+    let chartHeight = max(3, inner.height - 2 - 2 - listRows)
+    let axis = chartTop + chartHeight
+    let totals = spending.days.map { $0.byModel.values.reduce(Credits.zero, +) }
+    let peak = totals.max() ?? .zero
+    let labelWidth = max(4, DisplayWidth.of("\(peak)")) + 2
+    let plotX = inner.x + labelWidth
+    let days = max(1, spending.days.count)
+    let step = max(1, (inner.width - labelWidth) / days)
+    let barWidth = step > 1 ? step - 1 : 1
+    buffer.setString(x: inner.x, y: chartTop, DisplayWidth.padded("\(peak)", to: labelWidth - 2) + " ┤", style: dim)
+    buffer.setString(x: inner.x, y: axis - 1, DisplayWidth.padded("0", to: labelWidth - 2) + " ┤", style: dim)
+    let peakValue = NSDecimalNumber(decimal: peak.value).doubleValue
+    let eighths = ["", "▁", "▂", "▃", "▄", "▅", "▆", "▇"]
+    for (index, day) in spending.days.enumerated() where peakValue > 0 {
+        let x = plotX + index * step
+        guard x + barWidth <= inner.right else { break }
+        // Cumulative heights in eighths of a cell, bottom up, series in legend order.
+        var cumulative = 0.0
+        var bounds: [(series: Int, top: Int)] = []
+        for (k, name) in series.enumerated() {
+            let value = name == "other"
+                ? day.byModel.filter { !named.contains($0.key) }.values.reduce(Credits.zero, +)
+                : day.byModel[name] ?? .zero
+            cumulative += NSDecimalNumber(decimal: value.value).doubleValue
+            if value > .zero { bounds.append((k, Int((cumulative / peakValue * Double(chartHeight) * 8).rounded()))) }
+        }
+        guard var total = bounds.last?.top else { continue }
+        total = max(1, total)
+        for row in 0..<chartHeight {
+            let low = row * 8
+            guard low < total else { break }
+            // The series that covers most of this cell's bottom: the first whose top is above it.
+            let owner = bounds.first { $0.top > low }?.series ?? bounds[bounds.count - 1].series
+            let filled = min(8, total - low)
+            let glyph = filled >= 8 ? seriesGlyph(owner) : (theme.monochrome ? seriesGlyph(owner) : eighths[filled])
+            let y = axis - 1 - row
+            buffer.fill(Rect(x: x, y: y, width: barWidth, height: 1), symbol: glyph, style: seriesStyle(owner))
+        }
+    }
+    // Days under the axis: the first, the middle and the last.
+    if let first = spending.days.first, let last = spending.days.last {
+        let middle = spending.days[spending.days.count / 2]
+        let labels = [(0, first.day), (spending.days.count / 2, middle.day), (spending.days.count - 1, last.day)]
+        for (index, day) in labels {
+            let label = String(day.dropFirst(5))
+            let x = min(plotX + index * step, inner.right - DisplayWidth.of(label))
+            buffer.setString(x: x, y: axis, label, style: dim)
+        }
+    }
+    var legend: [Span] = []
+    for (k, name) in series.enumerated() {
+        legend.append(Span(seriesGlyph(k) + " ", style: seriesStyle(k)))
+        legend.append(Span(name.replacingOccurrences(of: "flux-", with: "") + "  ", style: dim))
+    }
+    buffer.setLine(x: inner.x, y: axis + 1, Line(legend), maxWidth: inner.width)
+
+    // The costliest models and prompts over 30 days, side by side.
+    let listTop = axis + 2
+    let half = inner.width / 2
+    let rows = max(0, min(listRows - 1, inner.bottom - listTop - 1))
+    buffer.setString(x: inner.x, y: listTop, "Costliest models", style: theme.style(.paneTitle), maxWidth: half - 1)
+    buffer.setString(x: inner.x + half, y: listTop, "Costliest prompts", style: theme.style(.paneTitle), maxWidth: inner.width - half)
+    for (row, entry) in spending.topModels.prefix(rows).enumerated() {
+        let figures = "\(entry.charged)  \(entry.jobs) jobs"
+        buffer.setString(x: inner.x, y: listTop + 1 + row, TerminalText.sanitize(entry.model), style: theme.style(.uiText), maxWidth: half - DisplayWidth.of(figures) - 2)
+        buffer.setString(x: inner.x + half - 1 - DisplayWidth.of(figures), y: listTop + 1 + row, figures, style: dim)
+    }
+    for (row, entry) in spending.topPrompts.prefix(rows).enumerated() {
+        let figures = "\(entry.charged)  \(entry.jobs)×"
+        let width = inner.width - half
+        buffer.setString(x: inner.x + half, y: listTop + 1 + row, TerminalText.sanitize(entry.prompt), style: theme.style(.uiText), maxWidth: width - DisplayWidth.of(figures) - 1)
+        buffer.setString(x: inner.right - DisplayWidth.of(figures), y: listTop + 1 + row, figures, style: dim)
     }
 }

@@ -32,6 +32,10 @@ public enum Role: String, CaseIterable, Sendable {
     case messageError = "message.error"
     case messageWarning = "message.warning"
     case messageHint = "message.hint"
+    /// The series of a chart (spending by model), in order.
+    case chart1 = "chart.1", chart2 = "chart.2", chart3 = "chart.3", chart4 = "chart.4", chart5 = "chart.5", chart6 = "chart.6"
+
+    public static let chartSeries: [Role] = [.chart1, .chart2, .chart3, .chart4, .chart5, .chart6]
 
     /// The compiled-in default: ANSI colours that follow the terminal's palette.
     public var fallback: Style {
@@ -55,6 +59,12 @@ public enum Role: String, CaseIterable, Sendable {
         case .costEstimate: .plain
         case .costCharged: Style(add: .bold)
         case .messageHint: Style(add: .dim)
+        case .chart1: Style(fg: .cyan)
+        case .chart2: Style(fg: .green)
+        case .chart3: Style(fg: .yellow)
+        case .chart4: Style(fg: .magenta)
+        case .chart5: Style(fg: .blue)
+        case .chart6: Style(fg: .red)
         }
     }
 }

@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure fluxdeck's performance figures.",
         shouldDisplay: false,
-        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self])
+        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self, SpendBench.self])
 }
 
 struct EngineBench: AsyncParsableCommand {

@@ -17,6 +17,7 @@ import TerminalGraphics
 ///     daily = 200                # credits per calendar day
 ///     session = 50               # credits per studio session
 ///     confirm_above = 100        # ask before a submission estimated at this or more (0: never)
+///     warn_below = 500           # the balance turns red below this; a submission leaving less says so once
 ///     [keys]
 ///     quit = ["ctrl-q"]          # a command's keys, everywhere it is bound
 ///     "jobs.abandon" = "A"       # or in one place only
@@ -35,6 +36,8 @@ struct Config: Sendable, Equatable {
     var maxDecodeMegapixels: Int?
     /// Nil: the default (`Budget.defaultConfirmAbove`); zero: never ask.
     var confirmAbove: Credits?
+    /// `[budget] warn_below`: the balance is low below this.
+    var warnBelow: Credits?
     /// The studio's keys, with `[keys]` applied.
     var keymap = Keymap.standard
     /// `[endpoint.regions]`: the region front doors of a custom endpoint.
@@ -94,8 +97,8 @@ struct Config: Sendable, Equatable {
             case "budget":
                 guard let table = value as? [String: Any] else { throw document.error("budget must be a table ([budget])", key: key) }
                 for (name, limit) in table {
-                    guard ["daily", "session", "confirm_above"].contains(name) else {
-                        throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above)", key: name)
+                    guard ["daily", "session", "confirm_above", "warn_below"].contains(name) else {
+                        throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above, warn_below)", key: name)
                     }
                     let zeroAllowed = name == "confirm_above"
                     guard let number = limit as? NSNumber, !(limit is Bool), number.doubleValue.isFinite,
@@ -107,6 +110,7 @@ struct Config: Sendable, Equatable {
                     switch name {
                     case "daily": config.dailyBudget = credits
                     case "session": config.sessionBudget = credits
+                    case "warn_below": config.warnBelow = credits
                     default: config.confirmAbove = credits
                     }
                 }

@@ -132,7 +132,7 @@ struct StudioCommand: AsyncParsableCommand {
             region: Self.startRegion(session.client.configuration.regions, label: session.endpointLabel, asked: service.region),
             keymap: settings.keymap,
             budget: Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
-                           confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove),
+                           confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove, warnBelow: settings.warnBelow),
             jobsOutliveSession: session.simulator == nil,
             regions: session.client.configuration.regions.regions)
         let driver = StudioDriver(

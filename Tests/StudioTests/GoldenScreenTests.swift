@@ -120,8 +120,46 @@ struct GoldenScreenTests {
         var compare = gallery
         for key in [Key.char(" "), Key(.right), .char(" "), Key(.right), .char(" "), .char("c")] { _ = reduce(&compare, .key(key)) }
 
+        // The spend view over a made-up month: three models, a quiet week, one moderated charge.
+        var spend = base()
+        spend.focus = .jobs
+        _ = reduce(&spend, .key(.char("$")))
+        _ = reduce(&spend, .spendLoaded(spendOverview()))
+
         return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend)]
+    }
+
+    static func spendOverview() -> SpendOverview {
+        var overview = SpendOverview()
+        let models = ["flux-2-pro", "flux-kontext-max", "flux-2-klein-4b"]
+        overview.days = (0..<30).map { n in
+            let day = String(format: "2026-%02d-%02d", n < 13 ? 10 : 11, n < 13 ? 20 + n - 1 : n - 12)
+            var byModel: [String: Credits] = [:]
+            if !(14...20).contains(n) {
+                byModel[models[0]] = Credits(Decimal(3 * (n % 5 + 1)))
+                if n % 3 == 0 { byModel[models[1]] = Credits(Decimal(8)) }
+                if n % 4 == 1 { byModel[models[2]] = Credits(Decimal(string: "1.5") ?? 1) }
+            }
+            return (day, byModel)
+        }
+        func row(_ name: String, _ jobs: Int, _ estimated: String, _ charged: String) -> SpendRow {
+            var row = SpendRow(bucket: name)
+            row.jobs = jobs
+            row.images = jobs - 2
+            row.estimated = Credits(Decimal(string: estimated) ?? 0)
+            row.charged = Credits(Decimal(string: charged) ?? 0)
+            return row
+        }
+        overview.today = row("today", 4, "12", "12")
+        overview.week = row("7 days", 30, "96", "94.5")
+        overview.month = row("30 days", 140, "450", "462.5")
+        overview.month.moderated = 1
+        overview.month.moderatedCharged = Credits(3)
+        overview.topModels = [("flux-2-pro", Credits(276), 92), ("flux-kontext-max", Credits(160), 20), ("flux-2-klein-4b", Credits(Decimal(string: "26.5") ?? 0), 28)]
+        overview.topPrompts = [("a lighthouse at dusk, long exposure", Credits(120), 40), ("portrait of a heron", Credits(64), 8),
+                               ("product shot: ceramic mug", Credits(30), 10)]
+        return overview
     }
 
     /// The goldens' own theme: every role its own colour (#0000NN, NN its place in `Role`), so

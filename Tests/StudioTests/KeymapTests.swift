@@ -39,7 +39,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
@@ -83,6 +83,9 @@ struct KeymapTests {
             state.focus = .outputs
             state.marked = Array(state.filteredOutputs.prefix(2).map(\.id))
             state.comparing = true
+        case .spend:
+            state.focus = .jobs
+            state.spendOpen = true
         }
         if binding.command == .yank {
             // Something to yank: cut first (the yank is compared with the state after the cut).

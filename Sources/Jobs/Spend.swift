@@ -1,0 +1,263 @@
+public import BFL
+public import Foundation
+import GRDB
+
+/// How spending is grouped.
+public enum SpendGrouping: String, Sendable, Hashable, CaseIterable {
+    case day, week, model, endpoint
+}
+
+/// The totals of one bucket (a day, a week, a model or an endpoint), or of all of them.
+public struct SpendRow: Sendable, Hashable {
+    /// The bucket's name: a date (`2026-11-30`; a week by its Monday), a model id or an endpoint.
+    public var bucket: String
+    /// Jobs created in the bucket.
+    public var jobs = 0
+    /// Saved images.
+    public var images = 0
+    public var failed = 0
+    public var moderated = 0
+    /// What fluxdeck estimated before sending, for the jobs that were sent (or may have been).
+    public var estimated = Credits.zero
+    /// What BFL charged: the settled cost, else the cost the submit answer named.
+    public var charged = Credits.zero
+    /// The part of `charged` that moderated jobs cost (BFL may charge for a blocked result).
+    public var moderatedCharged = Credits.zero
+
+    public init(bucket: String) { self.bucket = bucket }
+
+    /// Adds another row's counts (for totals).
+    public mutating func add(_ other: SpendRow) {
+        jobs += other.jobs
+        images += other.images
+        failed += other.failed
+        moderated += other.moderated
+        estimated += other.estimated
+        charged += other.charged
+        moderatedCharged += other.moderatedCharged
+    }
+}
+
+/// One bucket of the time range: where it starts and ends, and its name.
+public struct SpendBucket: Sendable, Hashable {
+    public var name: String
+    public var start: Date
+    public var end: Date
+}
+
+/// A spending report: the rows in bucket order and their total.
+public struct SpendReport: Sendable, Hashable {
+    public var grouping: SpendGrouping
+    public var since: Date
+    public var until: Date
+    public var rows: [SpendRow]
+    public var total: SpendRow
+
+    public init(grouping: SpendGrouping, since: Date, until: Date, rows: [SpendRow], total: SpendRow) {
+        self.grouping = grouping
+        self.since = since
+        self.until = until
+        self.rows = rows
+        self.total = total
+    }
+}
+
+extension SpendReport {
+    /// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
+    public static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The report as CSV: a header, a line per bucket, the total; lines end in CRLF.
+    public var csv: String {
+        let header = ["bucket", "jobs", "images", "failed", "moderated", "estimated_credits", "charged_credits", "charged_usd", "moderated_charged_credits"]
+        func fields(_ row: SpendRow) -> [String] {
+            [row.bucket, "\(row.jobs)", "\(row.images)", "\(row.failed)", "\(row.moderated)", "\(row.estimated)", "\(row.charged)",
+             "\(row.charged.usd)", "\(row.moderatedCharged)"]
+        }
+        return ([header] + rows.map(fields) + [fields(total)])
+            .map { $0.map(Self.csvField).joined(separator: ",") + "\r\n" }.joined()
+    }
+}
+
+/// What the studio's spend view shows: 30 days by day and model, totals for today, 7 and 30
+/// days, the costliest models and prompts.
+public struct SpendOverview: Sendable, Hashable {
+    /// The days, oldest first, each with its charged credits by model.
+    public var days: [(day: String, byModel: [String: Credits])] = []
+    public var today = SpendRow(bucket: "today")
+    public var week = SpendRow(bucket: "7 days")
+    public var month = SpendRow(bucket: "30 days")
+    /// Models by charged credits over 30 days, most first.
+    public var topModels: [(model: String, charged: Credits, jobs: Int)] = []
+    /// Prompts by charged credits over 30 days, most first.
+    public var topPrompts: [(prompt: String, charged: Credits, jobs: Int)] = []
+
+    public init() {}
+
+    public static func == (a: SpendOverview, b: SpendOverview) -> Bool {
+        a.days.map(\.day) == b.days.map(\.day) && a.days.map(\.byModel) == b.days.map(\.byModel) && a.today == b.today
+            && a.week == b.week && a.month == b.month && a.topModels.map(\.model) == b.topModels.map(\.model)
+            && a.topModels.map(\.charged) == b.topModels.map(\.charged) && a.topPrompts.map(\.prompt) == b.topPrompts.map(\.prompt)
+            && a.topPrompts.map(\.charged) == b.topPrompts.map(\.charged)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(days.map(\.day))
+        hasher.combine(month)
+    }
+}
+
+public enum Spend {
+    /// Credits are summed in SQL as whole ten-thousandths (server amounts carry at most four
+    /// decimals), so the sums are exact integers, never floating-point.
+    static let scale = 10_000
+
+    static func units(_ column: String) -> String {
+        "CAST(ROUND(CAST(\(column) AS REAL) * \(scale)) AS INTEGER)"
+    }
+
+    static func credits(_ units: Int64?) -> Credits {
+        Credits(Decimal(units ?? 0) / Decimal(scale))
+    }
+
+    /// The phases whose estimate counts: the job was sent, or may have been.
+    static let sentPhases = "phase NOT IN ('queued', 'cancelled')"
+
+    /// The aggregate columns of a spend row.
+    static let aggregates = """
+        COUNT(*) AS jobs,
+        SUM(phase = 'done') AS images,
+        SUM(phase = 'failed') AS failed,
+        SUM(phase = 'moderated') AS moderated,
+        SUM(CASE WHEN \(sentPhases) THEN \(units("estimatedCredits")) END) AS estimated,
+        SUM(\(units("COALESCE(settledCost, submitCost)"))) AS charged,
+        SUM(CASE WHEN phase = 'moderated' THEN \(units("COALESCE(settledCost, submitCost)")) END) AS moderatedCharged
+        """
+
+    static func row(_ bucket: String, _ row: Row) -> SpendRow {
+        var result = SpendRow(bucket: bucket)
+        result.jobs = row["jobs"] ?? 0
+        result.images = row["images"] ?? 0
+        result.failed = row["failed"] ?? 0
+        result.moderated = row["moderated"] ?? 0
+        result.estimated = credits(row["estimated"])
+        result.charged = credits(row["charged"])
+        result.moderatedCharged = credits(row["moderatedCharged"])
+        return result
+    }
+
+    /// The day (or week, starting Monday) buckets covering [since, until) in `calendar`'s
+    /// zone: each starts at local midnight, so a day across a DST change is 23 or 25 hours.
+    public static func buckets(_ grouping: SpendGrouping, since: Date, until: Date, calendar: Calendar) -> [SpendBucket] {
+        var calendar = calendar
+        calendar.firstWeekday = 2
+        let unit: Calendar.Component = grouping == .week ? .weekOfYear : .day
+        var start: Date
+        if grouping == .week {
+            start = calendar.dateInterval(of: .weekOfYear, for: since)?.start ?? calendar.startOfDay(for: since)
+        } else {
+            start = calendar.startOfDay(for: since)
+        }
+        var buckets: [SpendBucket] = []
+        let formatter = DateFormatter()
+        formatter.calendar = calendar
+        formatter.timeZone = calendar.timeZone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        while start < until, buckets.count < 100_000 {
+            guard let next = calendar.date(byAdding: unit, value: 1, to: start), next > start else { break }
+            // The day after a DST change may not start at midnight everywhere: normalise.
+            let end = grouping == .week ? next : calendar.startOfDay(for: next) > start ? calendar.startOfDay(for: next) : next
+            buckets.append(SpendBucket(name: formatter.string(from: start), start: max(start, since), end: min(end, until)))
+            start = end
+        }
+        return buckets
+    }
+}
+
+extension JobStore {
+    /// Spending of the jobs created in [since, until), grouped; aggregated in SQL, nothing read
+    /// row by row. Day and week buckets follow `calendar`'s zone.
+    public func spend(_ grouping: SpendGrouping, since: Date, until: Date, calendar: Calendar = .current) throws(JobStoreError) -> SpendReport {
+        let rows: [SpendRow] = try read { db in
+            switch grouping {
+            case .model, .endpoint:
+                let column = grouping == .model ? "model" : "endpoint"
+                return try Row.fetchAll(db, sql: """
+                    SELECT \(column) AS bucket, \(Spend.aggregates) FROM job
+                    WHERE createdAt >= ? AND createdAt < ? GROUP BY \(column) ORDER BY charged DESC, \(column)
+                    """, arguments: [since, until]).map { Spend.row($0["bucket"] ?? "", $0) }
+            case .day, .week:
+                let buckets = Spend.buckets(grouping, since: since, until: until, calendar: calendar)
+                guard !buckets.isEmpty else { return [] }
+                // The buckets as a table of ranges: one indexed range scan each.
+                let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+                var arguments = StatementArguments()
+                for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
+                let found = try Row.fetchAll(db, sql: """
+                    WITH edge(k, start, finish) AS (VALUES \(values))
+                    SELECT edge.k AS k, \(Spend.aggregates) FROM edge
+                    JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
+                    GROUP BY edge.k ORDER BY edge.k
+                    """, arguments: arguments)
+                return found.compactMap { row in
+                    let k: Int = row["k"] ?? -1
+                    return buckets.indices.contains(k) ? Spend.row(buckets[k].name, row) : nil
+                }
+            }
+        }
+        var total = SpendRow(bucket: "total")
+        for row in rows { total.add(row) }
+        return SpendReport(grouping: grouping, since: since, until: until, rows: rows, total: total)
+    }
+
+    /// The studio's spend view: the last 30 days (today included) by day and model, totals for
+    /// today, 7 and 30 days, and the five costliest models and prompts.
+    public func spendOverview(now: Date, calendar: Calendar = .current, top: Int = 5) throws(JobStoreError) -> SpendOverview {
+        let today = calendar.startOfDay(for: now)
+        let tomorrow = calendar.date(byAdding: .day, value: 1, to: today) ?? now
+        let monthStart = calendar.date(byAdding: .day, value: -29, to: today) ?? today
+        let weekStart = calendar.date(byAdding: .day, value: -6, to: today) ?? today
+        let buckets = Spend.buckets(.day, since: monthStart, until: tomorrow, calendar: calendar)
+        return try read { db in
+            var overview = SpendOverview()
+            func total(since: Date, name: String) throws -> SpendRow {
+                let row = try Row.fetchOne(db, sql: "SELECT \(Spend.aggregates) FROM job WHERE createdAt >= ? AND createdAt < ?", arguments: [since, tomorrow])
+                return row.map { Spend.row(name, $0) } ?? SpendRow(bucket: name)
+            }
+            overview.today = try total(since: today, name: "today")
+            overview.week = try total(since: weekStart, name: "7 days")
+            overview.month = try total(since: monthStart, name: "30 days")
+            var byDay = [[String: Credits]](repeating: [:], count: buckets.count)
+            if !buckets.isEmpty {
+                let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+                var arguments = StatementArguments()
+                for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
+                for row in try Row.fetchAll(db, sql: """
+                    WITH edge(k, start, finish) AS (VALUES \(values))
+                    SELECT edge.k AS k, job.model AS model, SUM(\(Spend.units("COALESCE(settledCost, submitCost)"))) AS charged FROM edge
+                    JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
+                    GROUP BY edge.k, job.model
+                    """, arguments: arguments) {
+                    let k: Int = row["k"] ?? -1
+                    guard byDay.indices.contains(k) else { continue }
+                    let charged = Spend.credits(row["charged"])
+                    if charged > .zero { byDay[k][row["model"] ?? "?"] = charged }
+                }
+            }
+            overview.days = zip(buckets, byDay).map { ($0.name, $1) }
+            let charged = Spend.units("COALESCE(settledCost, submitCost)")
+            overview.topModels = try Row.fetchAll(db, sql: """
+                SELECT model, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
+                GROUP BY model HAVING charged > 0 ORDER BY charged DESC, model LIMIT ?
+                """, arguments: [monthStart, tomorrow, top]).map { ($0["model"] ?? "?", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
+            overview.topPrompts = try Row.fetchAll(db, sql: """
+                SELECT prompt, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
+                GROUP BY prompt HAVING charged > 0 ORDER BY charged DESC, prompt LIMIT ?
+                """, arguments: [monthStart, tomorrow, top]).map { ($0["prompt"] ?? "", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
+            return overview
+        }
+    }
+}
