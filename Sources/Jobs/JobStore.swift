@@ -122,6 +122,12 @@ public final class JobStore: Sendable {
                 t.add(column: "tags", .text).notNull().defaults(to: "[]")
             }
         }
+        migrator.registerMigration("v6: spending") { db in
+            // Covers every column the spend aggregates read, so `fluxdeck spend` and the spend
+            // view scan this index by date and never the rows (prompts, request bodies).
+            try db.create(index: "job_spend", on: "job",
+                          columns: ["createdAt", "model", "endpoint", "phase", "estimatedCredits", "submitCost", "settledCost"])
+        }
         return migrator
     }
 

@@ -231,28 +231,33 @@ extension JobStore {
             overview.week = try total(since: weekStart, name: "7 days")
             overview.month = try total(since: monthStart, name: "30 days")
             var byDay = [[String: Credits]](repeating: [:], count: buckets.count)
+            var perModel: [String: (charged: Credits, jobs: Int)] = [:]
             if !buckets.isEmpty {
                 let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
                 var arguments = StatementArguments()
                 for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
+                // One pass gives the bars and, summed over the days, the costliest models.
                 for row in try Row.fetchAll(db, sql: """
                     WITH edge(k, start, finish) AS (VALUES \(values))
-                    SELECT edge.k AS k, job.model AS model, SUM(\(Spend.units("COALESCE(settledCost, submitCost)"))) AS charged FROM edge
+                    SELECT edge.k AS k, job.model AS model, COUNT(*) AS jobs,
+                           SUM(\(Spend.units("COALESCE(settledCost, submitCost)"))) AS charged FROM edge
                     JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
                     GROUP BY edge.k, job.model
                     """, arguments: arguments) {
                     let k: Int = row["k"] ?? -1
                     guard byDay.indices.contains(k) else { continue }
+                    let model: String = row["model"] ?? "?"
                     let charged = Spend.credits(row["charged"])
-                    if charged > .zero { byDay[k][row["model"] ?? "?"] = charged }
+                    if charged > .zero { byDay[k][model] = charged }
+                    let sums = perModel[model] ?? (.zero, 0)
+                    perModel[model] = (sums.charged + charged, sums.jobs + (row["jobs"] ?? 0))
                 }
             }
             overview.days = zip(buckets, byDay).map { ($0.name, $1) }
             let charged = Spend.units("COALESCE(settledCost, submitCost)")
-            overview.topModels = try Row.fetchAll(db, sql: """
-                SELECT model, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
-                GROUP BY model HAVING charged > 0 ORDER BY charged DESC, model LIMIT ?
-                """, arguments: [monthStart, tomorrow, top]).map { ($0["model"] ?? "?", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
+            overview.topModels = perModel.filter { $0.value.charged > .zero }
+                .sorted { $0.value.charged > $1.value.charged || ($0.value.charged == $1.value.charged && $0.key < $1.key) }
+                .prefix(top).map { ($0.key, $0.value.charged, $0.value.jobs) }
             overview.topPrompts = try Row.fetchAll(db, sql: """
                 SELECT prompt, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
                 GROUP BY prompt HAVING charged > 0 ORDER BY charged DESC, prompt LIMIT ?

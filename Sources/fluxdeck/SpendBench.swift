@@ -24,7 +24,8 @@ struct SpendBench: AsyncParsableCommand {
             let store = try JobStore(path: path)
             let calendar = Calendar.current
             let today = calendar.startOfDay(for: Date())
-            let since = calendar.date(byAdding: .day, value: -29, to: today) ?? today
+            // The ledger covers the 30 days before now: 31 days of buckets hold all of it.
+            let since = calendar.date(byAdding: .day, value: -30, to: today) ?? today
             let until = calendar.date(byAdding: .day, value: 1, to: today) ?? today
             let clock = ContinuousClock()
             var results: [(String, Double)] = []
