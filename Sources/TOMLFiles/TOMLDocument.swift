@@ -25,6 +25,19 @@ public struct TOMLDocument {
     public let values: [String: Any]
     private let lines: [Substring]
 
+    /// Whether a value is a TOML boolean. Values arrive as Foundation numbers, and `0 is Bool`
+    /// and `1 is Bool` are true for those, so a number is never taken for a flag (nor a flag
+    /// for a number): booleans are the ones stored as a C `char`.
+    public static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// The value as a boolean, when it is one.
+    public static func boolean(_ value: Any) -> Bool? {
+        isBoolean(value) ? (value as? NSNumber)?.boolValue : nil
+    }
+
     public init(_ text: String) throws(TOMLError) {
         values = try Self.parse(text)
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)

@@ -236,7 +236,7 @@ public struct ThemeLoader: Sendable {
             }
         }
         if let flag = root["monochrome"] {
-            guard let monochrome = flag as? Bool else { throw locate.error("monochrome must be true or false", key: "monochrome") }
+            guard let monochrome = TOMLDocument.boolean(flag) else { throw locate.error("monochrome must be true or false", key: "monochrome") }
             base.monochrome = monochrome
         }
         var palette: [String: Color] = [:]

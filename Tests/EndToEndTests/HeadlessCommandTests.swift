@@ -20,6 +20,7 @@ struct HeadlessCommandTests {
         ("region = [\n", "line 1"),
         ("max_decode_megapixels = 0\n", "line 1, column 1: max_decode_megapixels must be a whole number from 1 to 1000"),
         ("[budget]\nconfirm_above = -1\n", "line 2, column 1: budget.confirm_above must be a positive number of credits, or 0 to never ask"),
+        ("[budget]\ndaily = true\n", "line 2, column 1: budget.daily must be a positive number of credits"),
         ("graphics = \"pixels\"\n", "line 1, column 1: graphics must be one of \"auto\", \"blocks\", \"kitty\", \"iterm2\", \"sixel\""),
     ])
     func badConfig(text: String, message: String) async throws {
@@ -35,6 +36,19 @@ struct HeadlessCommandTests {
         let missing = try await BinaryRunner.run(["--config", directory.appendingPathComponent("none.toml").path], environment: ["HOME": directory.path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no configuration file at"))
+    }
+
+    @Test("0 and 1 are numbers, not flags: confirm_above = 0, daily = 1 and warn_below = 1 are accepted")
+    func zeroAndOne() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("config.toml")
+        try Data("max_decode_megapixels = 1\n[budget]\nconfirm_above = 0\ndaily = 1\nwarn_below = 1\n".utf8).write(to: file)
+        let outcome = try await BinaryRunner.run(["--config", file.path], environment: ["HOME": directory.path])
+        // Past the configuration: the studio stops only for want of a terminal.
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("the studio needs a terminal"), "\(outcome.stderr)")
     }
 
     @Test("--graphics takes auto, blocks, kitty, iterm2 or sixel, and says so")

@@ -75,6 +75,7 @@ struct ThemeTests {
         ("name = \"x\"\n[palette]\nsea = \"#12345\"\n", "line 3, column 1: palette colour \"sea\" must be #rrggbb or an ANSI name (got #12345)"),
         ("name = \"x\"\n[styles]\n\"ui.text\" = { modifiers = [\"blink\"] }\n", "line 3, column 1: \"ui.text\": unknown modifier \"blink\""),
         ("name = \"x\"\ninherits = \"nowhere\"\n", "line 2, column 1: cannot inherit from \"nowhere\": no such theme"),
+        ("name = \"x\"\nmonochrome = 1\n", "line 2, column 1: monochrome must be true or false"),
     ])
     func badFiles(_ text: String, _ message: String) {
         do {
