@@ -114,6 +114,8 @@ public struct LoggedRequest: Sendable, Hashable {
     public var carriedKey: Bool
     /// The prompt of a submit, when it had one.
     public var prompt: String?
+    /// The body of a POST, as received (tests compare it with what a dry run printed).
+    public var body: [UInt8]?
 }
 
 /// The simulated BFL service: accounts, tasks, prices, limits and faults. It knows nothing of
@@ -295,6 +297,7 @@ public actor SimulatorCore {
     private func route(_ request: SimRequest) async -> SimResponse {
         var entry = LoggedRequest(listener: request.listener, method: request.method, path: request.path,
                                   carriedKey: request.header("x-key") != nil)
+        if request.method == "POST", !request.path.hasPrefix("/__sim/") { entry.body = request.body }
         defer {
             log.append(entry)
             if entry.method == "POST", !submissionWaiters.isEmpty {

@@ -35,7 +35,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Prompt upsampling on or off (default: the model's).") var upsample: Bool?
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
-    @Option(help: "How many images.") var count: Int = 1
+    @Option(help: "How many images (of each prompt a {a|b} matrix makes).") var count: Int = 1
+    @Flag(name: .customLong("seed-sweep"), help: "With --seed S and --count N: seeds S, S+1, …, S+N−1.") var seedSweep = false
+    @Flag(name: .customLong("dry-run"), help: "Print the exact request bodies and the estimate; send nothing.") var dryRun = false
     @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted; `fluxdeck jobs resume` finishes them.") var noWait = false
     @Flag(help: "One JSON object per job on stdout.") var json = false
@@ -59,7 +61,9 @@ struct GenerateCommand: AsyncParsableCommand {
             spec.guidance = guidance
             spec.upsample = upsample
             spec.count = count
+            spec.seedSweep = seedSweep ? true : nil
             let requests = try spec.requests(groupID: UUID().uuidString.lowercased())
+            if dryRun { return try JobRunner.dryRun(requests, json: json) }
             try JobRunner.checkSpend(requests, maxSpend: maxSpend)
             try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
         }
@@ -78,6 +82,7 @@ struct BatchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted.") var noWait = false
     @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(help: "One JSON object per job on stdout.") var json = false
+    @Flag(name: .customLong("dry-run"), help: "Print the exact request bodies and the estimate; send nothing.") var dryRun = false
 
     func run() async throws {
         try await runReportingFailures {
@@ -92,6 +97,7 @@ struct BatchCommand: AsyncParsableCommand {
                     throw CommandFailure.usage("job \(index + 1): \(failure.message)")
                 }
             }
+            if dryRun { return try JobRunner.dryRun(requests, json: json) }
             try JobRunner.checkSpend(requests, maxSpend: maxSpend)
             try await JobRunner.run(requests, service: service, outputDir: outputDir, wait: !noWait, json: json)
         }
@@ -116,6 +122,29 @@ enum JobRunner {
             throw CommandFailure.usage(
                 "the estimate is \(total) credits (\(total.usdText)) for \(requests.count) job\(requests.count == 1 ? "" : "s"), above --max-spend \(limit); nothing was sent")
         }
+    }
+
+    /// Prints what would be sent, body by body, and the estimate; opens no ledger and sends
+    /// nothing. Bodies are the exact bytes the client sends (keys sorted); a seed left to BFL
+    /// is absent, as it is on the wire.
+    static func dryRun(_ requests: [JobRequest], json: Bool) throws {
+        var total = Credits.zero
+        for request in requests {
+            let prepared: PreparedRequest
+            do { prepared = try request.parameters.prepare(for: request.model) } catch {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            }
+            total += prepared.estimate.credits
+            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
+            if json {
+                print("{\"body\":\(body),\"estimate_credits\":\(prepared.estimate.credits),\"method\":\"POST\",\"path\":\"/v1/\(prepared.path)\"}")
+            } else {
+                print("POST /v1/\(prepared.path)")
+                print(body)
+            }
+        }
+        let summary = "\(requests.count) request\(requests.count == 1 ? "" : "s"), estimated \(total) credits (\(total.usdText)); dry run: nothing was sent"
+        if json { Output.error("fluxdeck: " + summary) } else { print(summary) }
     }
 
     static func run(_ requests: [JobRequest], service: ServiceOptions, outputDir: String?, wait: Bool, json: Bool) async throws {

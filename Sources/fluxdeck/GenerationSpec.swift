@@ -22,12 +22,15 @@ struct GenerationSpec: Decodable {
     var guidance: Double?
     var upsample: Bool?
     var count: Int?
+    /// With a seed and a count of N: seeds seed, seed+1, …, seed+N−1 (for each prompt).
+    var seedSweep: Bool?
 
     init() {}
 
     /// The keys a batch line may use: the flag names, with `-` or `_`.
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, width, height, seed, format, safety, image, mask, raw, steps, guidance, upsample, count
+        case seedSweep = "seed_sweep"
         case aspectRatio = "aspect_ratio", input
     }
 
@@ -53,6 +56,7 @@ struct GenerationSpec: Decodable {
         guidance = try c.decodeIfPresent(Double.self, forKey: .guidance)
         upsample = try c.decodeIfPresent(Bool.self, forKey: .upsample)
         count = try c.decodeIfPresent(Int.self, forKey: .count)
+        seedSweep = try c.decodeIfPresent(Bool.self, forKey: .seedSweep)
     }
 
     /// The job requests this spec asks for; every problem is one clear sentence.
@@ -87,8 +91,38 @@ struct GenerationSpec: Decodable {
         if !problems.isEmpty {
             throw CommandFailure.usage(problems.map(\.message).joined(separator: "; "))
         }
-        return (0..<count).map { _ in JobRequest(model: model, parameters: parameters, groupID: groupID) }
+        // A prompt matrix makes one prompt per choice; each is sent `count` times.
+        let prompts: [String?]
+        if let prompt {
+            do { prompts = try PromptMatrix.expand(prompt) } catch { throw CommandFailure.usage("the prompt: \(error.message)") }
+        } else {
+            prompts = [nil]
+        }
+        guard prompts.count * count <= Self.maxRequests else {
+            throw CommandFailure.usage("\(prompts.count) prompts × \(count) images is \(prompts.count * count) requests, over the \(Self.maxRequests) one command may send")
+        }
+        if seedSweep == true {
+            guard let seed else { throw CommandFailure.usage("a seed sweep needs a starting seed (--seed)") }
+            guard seed.addingReportingOverflow(count - 1).overflow == false else { throw CommandFailure.usage("the seed sweep runs past the largest seed") }
+        }
+        var requests: [JobRequest] = []
+        for text in prompts {
+            for n in 0..<count {
+                var each = parameters
+                each.prompt = text
+                if seedSweep == true, let seed { each.seed = seed + n }
+                if text != prompt || seedSweep == true {
+                    let problems = each.validate(for: model).filter { $0.severity == .error }
+                    if !problems.isEmpty { throw CommandFailure.usage(problems.map(\.message).joined(separator: "; ")) }
+                }
+                requests.append(JobRequest(model: model, parameters: each, groupID: groupID))
+            }
+        }
+        return requests
     }
+
+    /// The most requests one `generate` or one batch line may make.
+    static let maxRequests = 1_000
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.
     static func reference(_ text: String) throws -> ImageReference {
