@@ -57,6 +57,8 @@ public struct Settings: Sendable, Hashable {
     public var steps: Int?
     public var guidance: Double?
     public var upsampling: Bool?
+    /// With a locked seed s and N images: seeds s, s+1, …, s+N−1.
+    public var seedSweep = false
     /// Slots by index; missing or empty slots are not sent.
     public var references: [Int: ReferenceSlot] = [:]
 
@@ -86,7 +88,15 @@ public enum Confirmation: Sendable, Hashable {
     case abandon(jobID: String)
     case delete(jobID: String)
     /// A submission or re-run at or above `Budget.confirmAbove`, sent on y.
-    case spend(Effect)
+    /// A submission or re-run (one effect per request group), sent on y.
+    case spend([Effect])
+}
+
+/// A read-only text shown over the panes (the prompts a matrix makes, the body the form
+/// would send); any key closes it.
+public struct TextOverlay: Sendable, Hashable {
+    public var title: String
+    public var lines: [String]
 }
 
 /// Spending limits from the configuration file.
@@ -156,6 +166,8 @@ public struct AppState: Sendable {
     public internal(set) var viewer: String?
     /// The gallery (a grid of the filtered images) is open; its selection is the outputs list's.
     public internal(set) var gallery = false
+    /// A text shown over the panes (`x`, `p` in the form).
+    public internal(set) var textOverlay: TextOverlay?
     /// The spend view is open (`$`); `spending` is what it shows once read.
     public internal(set) var spendOpen = false
     public internal(set) var spending: SpendOverview?
@@ -321,8 +333,19 @@ public struct AppState: Sendable {
     public var estimate: CostEstimate {
         let parameters = parameters
         let inputs = model.sizeRule == .sameAsImage ? [] : parameters.references.compactMap(\.size)
-        return PriceEstimator.estimate(model: model, outputSize: parameters.size ?? parameters.image?.size, inputSizes: inputs, count: count)
+        return PriceEstimator.estimate(model: model, outputSize: parameters.size ?? parameters.image?.size, inputSizes: inputs,
+                                       count: count * promptCount)
     }
+
+    /// The prompts the prompt's `{a|b}` groups make (one, unescaped, without groups), or why
+    /// it cannot be expanded.
+    public var matrix: Result<[String], PromptMatrix.Problem> {
+        let text = TerminalText.sanitizeKeepingNewlines(editor.text)
+        do { return .success(try PromptMatrix.expand(text)) } catch { return .failure(error) }
+    }
+
+    /// How many prompts one submission sends (1 unless the prompt is a matrix).
+    public var promptCount: Int { max(1, (try? matrix.get().count) ?? 1) }
 
     /// Downloaded images, newest first.
     public var outputs: [JobRecord] { derived.outputs }

@@ -63,6 +63,36 @@ func reduceForm(_ state: inout AppState, _ command: Command?, _ key: Key) -> [Ef
         case .raw: if state.model.fixedFields["raw"] == true { step(&state, .raw, by: 1) }
         default: break
         }
+    case .sweep?:
+        guard state.settings.seed != nil else {
+            state.message = .init(text: "a seed sweep starts from a locked seed: type one on the seed row first", isError: true)
+            return []
+        }
+        state.settings.seedSweep.toggle()
+        state.message = .init(text: state.settings.seedSweep ? "seed sweep on: each image its own seed, counting up" : "seed sweep off", isError: false, transient: true)
+    case .expand?:
+        switch state.matrix {
+        case .failure(let problem):
+            state.message = .init(text: "the prompt: \(problem.message)", isError: true)
+        case .success(let prompts):
+            state.textOverlay = TextOverlay(title: "\(prompts.count) prompt\(prompts.count == 1 ? "" : "s") × \(state.count) = \(prompts.count * state.count) requests",
+                                            lines: prompts.enumerated().map { "\($0.offset + 1). \($0.element)" })
+        }
+    case .body?:
+        var parameters = state.parameters
+        if case .success(let prompts) = state.matrix, let first = prompts.first, prompts.count > 1 { parameters.prompt = first }
+        if state.settings.seedSweep, let seed = state.settings.seed { parameters.seed = seed }
+        do {
+            let prepared = try parameters.prepare(for: state.model)
+            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
+            let others = state.promptCount * (state.settings.seedSweep ? state.count : 1) - 1
+            state.textOverlay = TextOverlay(title: "POST /v1/\(prepared.path)" + (others > 0 ? " (the first of \(others + 1) bodies)" : ""),
+                                            lines: [body])
+        } catch let error as BFLError {
+            state.message = .init(text: error.message, isError: true)
+        } catch {
+            state.message = .init(text: "the body cannot be made: \(error)", isError: true)
+        }
     case .submit? where !row.isText && row != .model:
         return submit(&state)
     case .submit?, .edit?:

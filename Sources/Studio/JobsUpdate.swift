@@ -86,7 +86,7 @@ func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect]
         return []
     }
     let effect = Effect.rerun(jobID: job.id, newSeed: newSeed)
-    if asksFirst(&state, effect, credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
+    if asksFirst(&state, [effect], credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
         return []
     }
     state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",

@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh
+    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh, sweep, expand, body
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -276,6 +276,9 @@ extension Keymap {
         Binding(.model, .edit, [.char("e")], "type a size, seed or path; on model, the list", hint: "edit"),
         Binding(.model, .reset, [Key(.delete), Key(.backspace)], "back to the default (random seed, empty slot)", hint: "default"),
         Binding(.model, .submit, [Key(.enter)], "submit (on the model and typed rows: edit)", hint: "submit"),
+        Binding(.model, .sweep, [.char("w")], "seed sweep on or off: seeds s, s+1, … (a locked seed)"),
+        Binding(.model, .expand, [.char("x")], "the prompts a {a|b} matrix makes"),
+        Binding(.model, .body, [.char("p")], "the JSON the form would send"),
 
         Binding(.jobs, .up, [Key(.up)], "previous job"),
         Binding(.jobs, .down, [Key(.down)], "next job"),

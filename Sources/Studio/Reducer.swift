@@ -147,7 +147,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         case .quit: return [.quit]
         case .abandon(let id): return [.abandon(jobID: id)]
         case .delete(let id): return [.deleteOutput(jobID: id)]
-        case .spend(let effect): return [effect]
+        case .spend(let effects): return effects
         }
     }
     if state.showHelp {
@@ -164,6 +164,10 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     }
     if state.details != nil {
         state.details = nil
+        return []
+    }
+    if state.textOverlay != nil {
+        state.textOverlay = nil
         return []
     }
     if state.spendOpen {

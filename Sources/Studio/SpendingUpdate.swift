@@ -22,19 +22,46 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: blocked, isError: true)
         return []
     }
+    let prompts: [String?]
+    switch state.matrix {
+    case .failure(let problem):
+        state.message = .init(text: "the prompt: \(problem.message)", isError: true)
+        return []
+    case .success(let expanded):
+        prompts = expanded.count > 1 ? expanded : [parameters.prompt]
+    }
+    var effects: [Effect] = []
+    let sweep = state.settings.seedSweep ? state.settings.seed : nil
+    if let sweep, sweep.addingReportingOverflow(state.count - 1).overflow {
+        state.message = .init(text: "the seed sweep runs past the largest seed", isError: true)
+        return []
+    }
+    for prompt in prompts {
+        var each = parameters
+        each.prompt = prompt
+        if let sweep {
+            for n in 0..<state.count {
+                each.seed = sweep + n
+                effects.append(.submit(modelID: state.model.id, parameters: each, count: 1, region: state.region))
+            }
+        } else {
+            effects.append(.submit(modelID: state.model.id, parameters: each, count: state.count, region: state.region))
+        }
+    }
     state.editor.commitToHistory()
-    let effect = Effect.submit(modelID: state.model.id, parameters: parameters, count: state.count, region: state.region)
+    let requests = prompts.count * state.count
+    let what = requests == state.count ? "\(state.count) × \(state.model.displayName)" : "\(requests) requests (\(prompts.count) prompts × \(state.count)) of \(state.model.displayName)"
     let warning = lowBalanceWarning(&state, spending: estimate.credits)
-    if asksFirst(&state, effect, credits: estimate.credits, what: "\(state.count) × \(state.model.displayName)") {
+    if asksFirst(&state, effects, credits: estimate.credits, what: what) {
         if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }
         return []
     }
     if let warning {
-        state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) · \(warning)", isError: false)
+        state.message = .init(text: "submitting \(what) · \(warning)", isError: false)
     } else {
-        state.message = .init(text: "submitting \(state.count) × \(state.model.displayName) (~\(estimate.credits) credits)", isError: false, transient: true)
+        state.message = .init(text: "submitting \(what) (~\(estimate.credits) credits)", isError: false, transient: true)
     }
-    return [effect]
+    return effects
 }
 
 /// The once-a-session notice that spending `credits` leaves the balance below
@@ -55,9 +82,9 @@ public func balanceIsLow(_ state: AppState) -> Bool {
 
 /// When spending `credits` on `what` is at or above the budget's `confirmAbove`, holds
 /// `effect` until a y and asks; true when it asked (nothing is sent yet).
-func asksFirst(_ state: inout AppState, _ effect: Effect, credits: Credits, what: String) -> Bool {
+func asksFirst(_ state: inout AppState, _ effects: [Effect], credits: Credits, what: String) -> Bool {
     guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return false }
-    state.confirming = .spend(effect)
+    state.confirming = .spend(effects)
     state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)",
                           isError: false)
     return true

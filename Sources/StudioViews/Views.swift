@@ -41,7 +41,12 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
         viewerScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: area.height - 1), job, state, theme)
         if !state.showHelp, state.details == nil { return (buffer, nil) }
     }
-    let overlay = state.showHelp || state.picker != nil || state.details != nil
+    let overlay = state.showHelp || state.picker != nil || state.details != nil || state.textOverlay != nil
+    if let text = state.textOverlay, !state.showHelp {
+        let inner = overlayBox(&buffer, area, TerminalText.sanitize(text.title), width: 100, height: min(area.height - 4, text.lines.count + 4), theme)
+        Paragraph(text.lines.map { Line(TerminalText.sanitize($0)) } + [Line(""), Line("any key closes", style: theme.style(.uiTextDim))])
+            .render(into: &buffer, area: inner)
+    }
     if state.showHelp {
         helpOverlay(&buffer, area, state, theme)
     } else if let highlighted = state.picker {
@@ -106,6 +111,9 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
     case .count:
         return ("images", "\(state.count)", "")
     case .seed:
+        if state.settings.seedSweep, let seed = state.settings.seed {
+            return ("seed", "\(seed)…\(seed &+ max(0, state.count - 1))", "sweep (w: off)")
+        }
         return ("seed", state.settings.seed.map(String.init) ?? "random", state.settings.seed == nil ? "type to lock" : "locked")
     case .format:
         return ("format", state.format.rawValue, state.settings.format == nil ? "default" : "")
@@ -182,6 +190,14 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
         Line([Span("estimate  "), Span("\(estimate.credits) credits (\(estimate.credits.usdText))", style: theme.style(over ? .costOverBudget : .costEstimate).adding(.bold))]),
         Line("  " + breakdown, style: theme.style(.uiTextDim)),
     ]
+    switch state.matrix {
+    case .success(let prompts) where prompts.count > 1:
+        lines.insert(Line([Span("matrix    "), Span("\(prompts.count) prompts × \(state.count) = \(prompts.count * state.count) requests (x: list)", style: theme.style(.costEstimate))]), at: 1)
+    case .failure(let problem):
+        lines.insert(Line([Span("matrix    "), Span(problem.message, style: theme.style(.messageError))]), at: 1)
+    default:
+        break
+    }
     var charged = [Span("charged   "), Span("\(state.sessionCharged) session · \(state.todayCharged) today", style: theme.style(.costCharged))]
     if let daily = state.budget.daily { charged.append(Span(" / \(daily)", style: theme.style(over ? .costOverBudget : .uiTextDim))) }
     lines.append(Line(charged))

@@ -39,7 +39,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
@@ -51,8 +51,9 @@ struct KeymapTests {
         case .prompt: state.focus = .prompt
         case .model:
             state.focus = .model
-            let row: FormRow = [.reset, .edit].contains(binding.command) ? .seed : .count
+            let row: FormRow = [.reset, .edit, .sweep].contains(binding.command) ? .seed : .count
             state.formIndex = rows.firstIndex(of: row) ?? 0
+            if binding.command == .sweep { state.settings.seed = 42 }
         case .jobs:
             state.focus = .jobs
             switch binding.command {

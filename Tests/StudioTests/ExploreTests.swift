@@ -1,0 +1,96 @@
+@testable import Studio
+import StudioViews
+import BFL
+import Foundation
+import Jobs
+import TerminalCore
+import Testing
+import Theme
+
+@Suite("Exploring: prompt matrices, seed sweeps, previews")
+struct ExploreTests {
+    func typed(_ text: String, into state: inout AppState) {
+        for character in text { _ = reduce(&state, .key(.char(character))) }
+    }
+
+    func prompts(_ effects: [Effect]) -> [String?] {
+        effects.compactMap { if case .submit(_, let parameters, _, _) = $0 { parameters.prompt } else { nil } }
+    }
+
+    @Test("a matrix in the prompt: the estimate counts every request, the cost pane says how many, Enter sends each prompt")
+    func matrix() {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        typed("a {red|blue} {fox|owl}", into: &state)
+        #expect(state.promptCount == 4)
+        var single = AppState()
+        typed("a red fox", into: &single)
+        #expect(state.estimate.credits == single.estimate.credits * 4)
+        let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("matrix    4 prompts × 1 = 4 requests (x: list)"))
+        let effects = reduce(&state, .key(Key(.enter)))
+        #expect(prompts(effects) == ["a red fox", "a red owl", "a blue fox", "a blue owl"])
+        #expect(state.message?.text.hasPrefix("submitting 4 requests (4 prompts × 1)") == true, "\(state.message?.text ?? "")")
+    }
+
+    @Test("nested groups and escapes; an empty choice is refused with where it is, and nothing is sent")
+    func nestingAndProblems() {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        typed(#"{a {small|big} fox|an owl} at \{dusk\}"#, into: &state)
+        #expect(prompts(reduce(&state, .key(Key(.enter)))) == ["a small fox at {dusk}", "a big fox at {dusk}", "an owl at {dusk}"])
+        var bad = AppState(budget: Budget(confirmAbove: nil))
+        typed("a {red||blue} fox", into: &bad)
+        #expect(reduce(&bad, .key(Key(.enter))).isEmpty)
+        #expect(bad.message?.text == "the prompt: choice 2 of the { at character 3 is empty")
+        #expect(bad.message?.isError == true)
+        let screen = render(bad, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("matrix    choice 2 of the { at character 3 is empty"))
+    }
+
+    @Test("seed sweep: w on the seed row needs a locked seed; then each image its own seed, counting up")
+    func sweep() {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        typed("a {red|blue} kite", into: &state)
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .seed) ?? 0
+        _ = reduce(&state, .key(.char("w")))
+        #expect(!state.settings.seedSweep && state.message?.isError == true)
+        state.settings.seed = 10
+        state.count = 3
+        _ = reduce(&state, .key(.char("w")))
+        #expect(state.settings.seedSweep)
+        let row = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains("seed ") } ?? ""
+        #expect(row.contains("10…12") && row.contains("sweep"), "\(row)")
+        state.focus = .prompt
+        let effects = reduce(&state, .key(Key(.enter)))
+        let sent = effects.compactMap { effect -> String? in
+            guard case .submit(_, let parameters, let count, _) = effect else { return nil }
+            return "\(parameters.prompt ?? "") \(parameters.seed ?? -1) ×\(count)"
+        }
+        #expect(sent == ["a red kite 10 ×1", "a red kite 11 ×1", "a red kite 12 ×1", "a blue kite 10 ×1", "a blue kite 11 ×1", "a blue kite 12 ×1"])
+    }
+
+    @Test("x lists the prompts, p shows the body the form would send; any key closes")
+    func previews() {
+        var state = AppState()
+        typed("a {red|blue} fox", into: &state)
+        state.focus = .model
+        _ = reduce(&state, .key(.char("x")))
+        #expect(state.textOverlay == TextOverlay(title: "2 prompts × 1 = 2 requests", lines: ["1. a red fox", "2. a blue fox"]))
+        let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("2. a blue fox") && screen.contains("any key closes"))
+        _ = reduce(&state, .key(.char("q")))
+        #expect(state.textOverlay == nil && state.confirming == nil)
+        _ = reduce(&state, .key(.char("p")))
+        #expect(state.textOverlay?.title == "POST /v1/flux-2-pro (the first of 2 bodies)")
+        #expect(state.textOverlay?.lines.first?.contains(#""prompt":"a red fox""#) == true, "\(state.textOverlay?.lines ?? [])")
+    }
+
+    @Test("a matrix over the confirmation threshold asks once, and y sends every request")
+    func confirmation() {
+        var state = AppState(budget: Budget(confirmAbove: Credits(5)))
+        typed("{a|b|c} lighthouse", into: &state)
+        #expect(reduce(&state, .key(Key(.enter))).isEmpty)
+        #expect(state.message?.text.contains("3 requests (3 prompts × 1)") == true)
+        #expect(prompts(reduce(&state, .key(.char("y")))) == ["a lighthouse", "b lighthouse", "c lighthouse"])
+    }
+}
