@@ -109,6 +109,14 @@ public final class NcursesTerminal: TerminalBackend {
         return (max(1, Int(width / columns)), max(1, Int(height / rows)))
     }
 
+    /// The bell through curses (it knows the terminal's way: audible or visible); desktop
+    /// notifications as OSC escapes, through tmux's passthrough when fluxdeck has it.
+    public func alert(_ alerts: [Alert], title: String, body: String) {
+        for alert in alerts {
+            if alert == .bell { cnc_beep() } else { write(alert.bytes(title: title, body: body)) }
+        }
+    }
+
     /// Writes bytes straight to the terminal (picture escapes), after what curses wrote.
     private func write(_ bytes: [UInt8]) {
         let wrapped = passthrough ? TmuxPassthrough.wrap(bytes) : bytes

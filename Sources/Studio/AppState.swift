@@ -99,6 +99,30 @@ public struct TextOverlay: Sendable, Hashable {
     public var lines: [String]
 }
 
+/// How the studio says a group of jobs (or the whole queue) has finished (`[notify]`).
+public struct NotifySettings: Sendable, Hashable {
+    public enum Via: String, Sendable, Hashable, CaseIterable {
+        /// The terminal bell.
+        case bell
+        /// A desktop notification through OSC 9 (iTerm2, kitty, WezTerm, Ghostty, foot, Windows Terminal).
+        case osc9
+        /// A desktop notification through OSC 777 (urxvt, foot, Ghostty).
+        case osc777
+        /// The bell and OSC 9.
+        case both
+        case off
+    }
+
+    public var via: Via
+    /// Only groups that took at least this long (a quick one is watched anyway).
+    public var minSeconds: Double
+
+    public init(via: Via = .both, minSeconds: Double = 10) {
+        self.via = via
+        self.minSeconds = minSeconds
+    }
+}
+
 /// Spending limits from the configuration file.
 public struct Budget: Sendable, Hashable {
     /// Most credits charged per calendar day (local time), including what is about to be sent.
@@ -168,6 +192,8 @@ public struct AppState: Sendable {
     public internal(set) var gallery = false
     /// A text shown over the panes (`x`, `p` in the form).
     public internal(set) var textOverlay: TextOverlay?
+    /// How finished groups are announced.
+    public internal(set) var notify = NotifySettings()
     /// The spend view is open (`$`); `spending` is what it shows once read.
     public internal(set) var spendOpen = false
     public internal(set) var spending: SpendOverview?
@@ -229,7 +255,9 @@ public struct AppState: Sendable {
     /// The studio at start: the model, what the title bar says about the endpoint, the region
     /// (nil: the endpoint has none), the keys, the budget, and whether jobs outlive the session.
     public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date(),
-                keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true, regions: [Region]? = nil) {
+                keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true, regions: [Region]? = nil,
+                notify: NotifySettings = NotifySettings()) {
+        self.notify = notify
         modelIndex = Catalog.all.firstIndex { $0.id == modelID } ?? 0
         self.modeLabel = modeLabel
         self.region = region
@@ -485,6 +513,8 @@ public enum Effect: Sendable, Hashable {
     /// Stars or tags a saved image, in the ledger and its sidecar.
     case curate(jobID: String, starred: Bool, tags: [String])
     case refreshCredits
+    /// Tell the person at the terminal (bell, desktop notification).
+    case notify(title: String, body: String, via: NotifySettings.Via)
     /// Read the spend view's figures from the ledger.
     case loadSpend
     case quit

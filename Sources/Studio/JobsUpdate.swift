@@ -33,7 +33,24 @@ func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     if let error = record.errorMessage, record.phase != .done {
         state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))", isError: true)
     }
-    return [.refreshCredits] + previewEffects(state)
+    return [.refreshCredits] + previewEffects(state) + finishedGroupNotice(state, record)
+}
+
+/// When `record` was the last unfinished job of a submission made in this session (its
+/// group) and the group took at least `notify.minSeconds`: a notification saying how it went.
+func finishedGroupNotice(_ state: AppState, _ record: JobRecord) -> [Effect] {
+    guard state.notify.via != .off, let group = record.groupID, state.sessionJobIDs.contains(record.id) else { return [] }
+    let members = state.jobs.filter { $0.groupID == group }
+    guard members.allSatisfy(\.phase.isFinal), let started = members.map(\.createdAt).min() else { return [] }
+    let ended = members.compactMap(\.finishedAt).max() ?? state.now
+    let seconds = ended.timeIntervalSince(started)
+    guard seconds >= state.notify.minSeconds else { return [] }
+    let done = members.filter { $0.phase == .done }.count
+    let model = Catalog.model(id: record.model)?.displayName ?? record.model
+    let rest = members.count - done
+    let body = "\(done) of \(members.count) saved" + (rest > 0 ? ", \(rest) not" : "") + " in \(Int(seconds.rounded())) s · " + TerminalText.sanitize(String(record.prompt.prefix(60)))
+    let title = "fluxdeck: \(members.count) × \(model) finished" + (state.runningCount == 0 ? " (queue empty)" : "")
+    return [.notify(title: title, body: body, via: state.notify.via)]
 }
 
 func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {

@@ -93,6 +93,21 @@ public final class StudioDriver<Backend: TerminalBackend> {
         _ = reduce(&self.state, .resize(width: size.width, height: size.height))
     }
 
+    /// Sends submissions as one group: their references read, their requests enqueued
+    /// together and in order.
+    private func submit(_ effects: [Effect], group: String) {
+        let engine = self.engine
+        reportingFailure("submit") {
+            var requests: [JobRequest] = []
+            for effect in effects {
+                guard case .submit(let modelID, let parameters, let count, let region) = effect, let model = Catalog.model(id: modelID) else { continue }
+                let loaded = try loadingReferences(parameters)
+                requests += (0..<count).map { _ in JobRequest(model: model, parameters: loaded, groupID: group, region: region) }
+            }
+            try await engine.enqueue(requests)
+        }
+    }
+
     /// The pixels a side of a preview and of the viewer's picture for this terminal.
     nonisolated public static func pictureBoxes(graphics: GraphicsProtocol, size: (width: Int, height: Int), cell: (width: Int, height: Int)) -> (preview: Int, large: Int) {
         guard graphics.isPixels else { return (64, 320) }
@@ -125,7 +140,15 @@ public final class StudioDriver<Backend: TerminalBackend> {
     /// Applies one action now.
     public func send(_ action: Action) {
         if case .previewLoaded(let path, _, _, let large) = action { previewsInFlight.remove(large ? "large:" + path : path) }
-        for effect in reduce(&state, action) { interpret(effect) }
+        let effects = reduce(&state, action)
+        // The submissions of one action (a prompt matrix, a seed sweep) are one group, sent
+        // in order by one task.
+        let submissions = effects.filter { if case .submit = $0 { true } else { false } }
+        if !submissions.isEmpty { submit(submissions, group: UUID().uuidString.lowercased()) }
+        for effect in effects {
+            if case .submit = effect { continue }
+            interpret(effect)
+        }
         dirty = true
         notifyListeners()
     }
@@ -206,12 +229,17 @@ public final class StudioDriver<Backend: TerminalBackend> {
         switch effect {
         case .quit:
             quitRequested = true
-        case .submit(let modelID, let parameters, let count, let region):
-            guard let model = Catalog.model(id: modelID) else { return }
-            reportingFailure("submit") {
-                let loaded = try loadingReferences(parameters)
-                try await engine.enqueue((0..<count).map { _ in JobRequest(model: model, parameters: loaded, region: region) })
+        case .submit:
+            submit([effect], group: UUID().uuidString.lowercased())
+        case .notify(let title, let body, let via):
+            let alerts: [Alert] = switch via {
+            case .bell: [.bell]
+            case .osc9: [.osc9]
+            case .osc777: [.osc777]
+            case .both: [.bell, .osc9]
+            case .off: []
             }
+            screen.backend.alert(alerts, title: title, body: body)
         case .cancel(let id):
             reportingFailure("cancel \(id.prefix(8))") { try await engine.cancel(id) }
         case .abandon(let id):

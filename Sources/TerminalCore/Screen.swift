@@ -8,14 +8,41 @@ public protocol TerminalBackend: AnyObject {
     var graphics: GraphicsProtocol { get }
     /// The size of a cell in pixels (10×20 unless the terminal says).
     var cellPixels: (width: Int, height: Int) { get }
+    /// Rings the bell or raises desktop notifications (nothing, unless the backend can).
+    func alert(_ alerts: [Alert], title: String, body: String)
     /// `flush`, with the frame's pictures in real pixels: the backend sends the picture data
     /// its protocol needs; the cells (kitty placeholders, or blanks under sixel and iTerm2
     /// images) are already among `updates`.
     func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages)
 }
 
+/// Ways to get the attention of the person at the terminal.
+public enum Alert: String, Sendable, Hashable {
+    /// The bell.
+    case bell
+    /// A desktop notification: `ESC ] 9 ; text BEL`.
+    case osc9
+    /// A desktop notification: `ESC ] 777 ; notify ; title ; body BEL`.
+    case osc777
+
+    /// The bytes that raise it (control characters and `;` in the texts are dropped or
+    /// replaced, so a title cannot end the sequence early).
+    public func bytes(title: String, body: String) -> [UInt8] {
+        func clean(_ text: String, semicolons: Bool) -> String {
+            String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F && !(0x80..<0xA0).contains($0.value) }
+                .map { !semicolons && $0 == ";" ? "," : Character($0) })
+        }
+        switch self {
+        case .bell: return [0x07]
+        case .osc9: return Array("\u{1B}]9;\(clean(title, semicolons: true)): \(clean(body, semicolons: true))\u{07}".utf8)
+        case .osc777: return Array("\u{1B}]777;notify;\(clean(title, semicolons: false));\(clean(body, semicolons: false))\u{07}".utf8)
+        }
+    }
+}
+
 extension TerminalBackend {
     public var graphics: GraphicsProtocol { .blocks }
+    public func alert(_ alerts: [Alert], title: String, body: String) {}
     public var cellPixels: (width: Int, height: Int) { (10, 20) }
     public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages) {
         flush(updates, cursor: cursor)
@@ -101,6 +128,12 @@ public final class MemoryBackend: TerminalBackend {
     public var graphics: GraphicsProtocol = .blocks
     /// The pictures of the last frame that had any.
     public private(set) var lastImages = FrameImages.none
+    /// Every alert raised, as (alert, title, body).
+    public private(set) var alerts: [(alert: Alert, title: String, body: String)] = []
+
+    public func alert(_ alerts: [Alert], title: String, body: String) {
+        for alert in alerts { self.alerts.append((alert, title, body)) }
+    }
 
     public init(width: Int, height: Int) {
         screen = Buffer(area: Rect(width: width, height: height))

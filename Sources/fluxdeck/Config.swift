@@ -18,6 +18,9 @@ import TerminalGraphics
 ///     session = 50               # credits per studio session
 ///     confirm_above = 100        # ask before a submission estimated at this or more (0: never)
 ///     warn_below = 500           # the balance turns red below this; a submission leaving less says so once
+///     [notify]
+///     via = "both"               # bell, osc9, osc777, both (bell + osc9) or off
+///     min_seconds = 10           # only for groups that took at least this long
 ///     [keys]
 ///     quit = ["ctrl-q"]          # a command's keys, everywhere it is bound
 ///     "jobs.abandon" = "A"       # or in one place only
@@ -38,6 +41,8 @@ struct Config: Sendable, Equatable {
     var confirmAbove: Credits?
     /// `[budget] warn_below`: the balance is low below this.
     var warnBelow: Credits?
+    /// `[notify]`: how finished groups are announced.
+    var notify = NotifySettings()
     /// The studio's keys, with `[keys]` applied.
     var keymap = Keymap.standard
     /// `[endpoint.regions]`: the region front doors of a custom endpoint.
@@ -114,6 +119,25 @@ struct Config: Sendable, Equatable {
                     default: config.confirmAbove = credits
                     }
                 }
+            case "notify":
+                guard let table = value as? [String: Any] else { throw document.error("notify must be a table ([notify])", key: key) }
+                for (name, entry) in table {
+                    switch name {
+                    case "via":
+                        guard let text = entry as? String, let via = NotifySettings.Via(rawValue: text) else {
+                            throw document.error("notify.via must be one of \(NotifySettings.Via.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))", key: name)
+                        }
+                        config.notify.via = via
+                    case "min_seconds":
+                        guard let number = entry as? NSNumber, !TOMLDocument.isBoolean(entry), number.doubleValue.isFinite,
+                              (0...86_400).contains(number.doubleValue) else {
+                            throw document.error("notify.min_seconds must be a number of seconds from 0 to 86400", key: name)
+                        }
+                        config.notify.minSeconds = number.doubleValue
+                    default:
+                        throw document.error("unknown key notify.\(name) (known: via, min_seconds)", key: name)
+                    }
+                }
             case "keys":
                 guard let table = value as? [String: Any] else { throw document.error("keys must be a table ([keys])", key: key) }
                 var entries: [(name: String, keys: [String])] = []
@@ -160,7 +184,7 @@ struct Config: Sendable, Equatable {
                     }
                 }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, [notify], max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
             }
         }
         return config

@@ -134,7 +134,8 @@ struct StudioCommand: AsyncParsableCommand {
             budget: Budget(daily: settings.dailyBudget, session: settings.sessionBudget,
                            confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove, warnBelow: settings.warnBelow),
             jobsOutliveSession: session.simulator == nil,
-            regions: session.client.configuration.regions.regions)
+            regions: session.client.configuration.regions.regions,
+            notify: settings.notify)
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,

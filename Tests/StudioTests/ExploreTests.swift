@@ -94,3 +94,63 @@ struct ExploreTests {
         #expect(prompts(reduce(&state, .key(.char("y")))) == ["a lighthouse", "b lighthouse", "c lighthouse"])
     }
 }
+
+@Suite("Notifications when a group finishes")
+struct NotifyTests {
+    static let start = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func job(_ id: String, group: String, _ phase: JobPhase, seconds: Double) -> JobRecord {
+        var record = JobRecord(id: id, createdAt: Self.start, model: "flux-2-pro", endpoint: "e", prompt: "a kite over the dunes",
+                               requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: group)
+        record.phase = phase
+        if phase.isFinal { record.finishedAt = Self.start.addingTimeInterval(seconds) }
+        return record
+    }
+
+    func notices(_ effects: [Effect]) -> [String] {
+        effects.compactMap { if case .notify(let title, let body, let via) = $0 { "\(via.rawValue)|\(title)|\(body)" } else { nil } }
+    }
+
+    @Test("the last job of a slow group announces it once; the queue being empty is said")
+    func slowGroup() {
+        var state = AppState(now: Self.start)
+        _ = reduce(&state, .jobUpdated(job("a", group: "g", .running, seconds: 0)))
+        _ = reduce(&state, .jobUpdated(job("b", group: "g", .running, seconds: 0)))
+        #expect(notices(reduce(&state, .jobUpdated(job("a", group: "g", .done, seconds: 11)))).isEmpty)
+        #expect(notices(reduce(&state, .jobUpdated(job("b", group: "g", .failed, seconds: 12.4)))) ==
+                ["both|fluxdeck: 2 × FLUX.2 [pro] finished (queue empty)|1 of 2 saved, 1 not in 12 s · a kite over the dunes"])
+        // A repeated final update says nothing more.
+        #expect(notices(reduce(&state, .jobUpdated(job("b", group: "g", .failed, seconds: 12.4)))).isEmpty)
+    }
+
+    @Test("quick groups, groups of other sessions and notify off stay quiet; another group running drops 'queue empty'")
+    func quiet() {
+        var quick = AppState(now: Self.start)
+        _ = reduce(&quick, .jobUpdated(job("a", group: "g", .running, seconds: 0)))
+        #expect(notices(reduce(&quick, .jobUpdated(job("a", group: "g", .done, seconds: 4)))).isEmpty)
+
+        var loaded = AppState(now: Self.start)
+        _ = reduce(&loaded, .jobsLoaded([job("a", group: "g", .running, seconds: 0)]))
+        #expect(notices(reduce(&loaded, .jobUpdated(job("a", group: "g", .done, seconds: 40)))).isEmpty)
+
+        var off = AppState(now: Self.start, notify: NotifySettings(via: .off))
+        _ = reduce(&off, .jobUpdated(job("a", group: "g", .running, seconds: 0)))
+        #expect(notices(reduce(&off, .jobUpdated(job("a", group: "g", .done, seconds: 40)))).isEmpty)
+
+        var two = AppState(now: Self.start, notify: NotifySettings(via: .osc777, minSeconds: 1))
+        _ = reduce(&two, .jobUpdated(job("a", group: "g", .running, seconds: 0)))
+        _ = reduce(&two, .jobUpdated(job("b", group: "h", .running, seconds: 0)))
+        #expect(notices(reduce(&two, .jobUpdated(job("a", group: "g", .done, seconds: 2)))) ==
+                ["osc777|fluxdeck: 1 × FLUX.2 [pro] finished|1 of 1 saved in 2 s · a kite over the dunes"])
+    }
+
+    @Test("alert bytes: OSC 9 and OSC 777, control characters dropped, 777's separators kept out of the texts")
+    func bytes() {
+        #expect(String(decoding: Alert.osc9.bytes(title: "done\u{07}\u{1B}]", body: "a; b"), as: UTF8.self) == "\u{1B}]9;done]: a; b\u{07}")
+        #expect(String(decoding: Alert.osc777.bytes(title: "t;x", body: "a;b\nc"), as: UTF8.self) == "\u{1B}]777;notify;t,x;a,bc\u{07}")
+        #expect(Alert.bell.bytes(title: "", body: "") == [0x07])
+        let backend = MemoryBackend(width: 10, height: 2)
+        backend.alert([.bell, .osc9], title: "t", body: "b")
+        #expect(backend.alerts.map(\.alert) == [.bell, .osc9])
+    }
+}

@@ -118,6 +118,7 @@ static inline void cnc_clear(void) { clearok(stdscr, TRUE); }
 /* Tells curses that rows y..y+n-1 on screen are not what it last drew (a picture was drawn
    over them): the next refresh writes them again. */
 static inline FILE *cnc_stdout(void) { return stdout; }
+static inline void cnc_beep(void) { beep(); }
 static inline void cnc_redrawln(int y, int n) { wredrawln(stdscr, y, n); }
 /* The terminal's size in pixels and cells (0 when it does not say). */
 static inline void cnc_pixel_size(int fd, int *width, int *height, int *cols, int *rows) {
