@@ -314,6 +314,8 @@ public final class JobStore: Sendable {
             if let seed = query.seed { request = request.filter(Column("seed") == seed) }
             if let after = query.after { request = request.filter(Column("createdAt") >= after) }
             if let before = query.before { request = request.filter(Column("createdAt") < before) }
+            // Group ids are hex and dashes (the parser takes nothing else), so no escaping.
+            if let group = query.group { request = request.filter(sql: "lower(groupID) LIKE ?", arguments: [group + "%"]) }
             return try Self.forDisplay(request.order(Column("createdAt").desc, Column("id")).limit(limit), db, maxRequestBytes)
         }
     }

@@ -2,8 +2,8 @@ public import Foundation
 
 /// What the outputs filter asks for: words (all must appear in the prompt, model or file name),
 /// `-word` (must not), `model:` and `status:` (any of each), `is:starred`, `tag:NAME` (all),
-/// `seed:N`, `after:YYYY-MM-DD` (made that day or later) and `before:YYYY-MM-DD` (made before
-/// that day). The same query filters what is loaded and searches the ledger in SQL.
+/// `seed:N`, `after:YYYY-MM-DD` (made that day or later), `before:YYYY-MM-DD` (made before
+/// that day) and `group:ID` (a submission's jobs; the id's first characters will do). The same query filters what is loaded and searches the ledger in SQL.
 public struct OutputQuery: Sendable, Hashable {
     public var words: [String] = []
     public var excluded: [String] = []
@@ -14,6 +14,8 @@ public struct OutputQuery: Sendable, Hashable {
     public var seed: Int?
     public var after: Date?
     public var before: Date?
+    /// A submission's group id, or its beginning.
+    public var group: String?
 
     /// Parses the filter line; a token whose value cannot be read (`seed:x`, `after:soon`) is
     /// searched for as a word. Dates are days of `calendar`.
@@ -28,6 +30,7 @@ public struct OutputQuery: Sendable, Hashable {
             case "seed" where Int(value).map({ $0 >= 0 }) == true: seed = Int(value)
             case "after" where Self.day(value, calendar) != nil: after = Self.day(value, calendar)
             case "before" where Self.day(value, calendar) != nil: before = Self.day(value, calendar)
+            case "group" where !value.isEmpty && value.allSatisfy({ $0.isHexDigit || $0 == "-" }): group = value
             default:
                 if token.hasPrefix("-"), token.count > 1 { excluded.append(String(token.dropFirst())) } else { words.append(token) }
             }
@@ -36,7 +39,7 @@ public struct OutputQuery: Sendable, Hashable {
 
     public var isEmpty: Bool {
         words.isEmpty && excluded.isEmpty && models.isEmpty && statuses.isEmpty && !starred && tags.isEmpty
-            && seed == nil && after == nil && before == nil
+            && seed == nil && after == nil && before == nil && group == nil
     }
 
     public func matches(_ job: JobRecord) -> Bool {
@@ -47,6 +50,7 @@ public struct OutputQuery: Sendable, Hashable {
         if let seed, job.seed != seed { return false }
         if let after, job.createdAt < after { return false }
         if let before, job.createdAt >= before { return false }
+        if let group, job.groupID?.lowercased().hasPrefix(group) != true { return false }
         let haystack = (job.prompt + " " + job.model + " " + (job.outputPath ?? "")).lowercased()
         return words.allSatisfy { haystack.contains($0) } && !excluded.contains { haystack.contains($0) }
     }

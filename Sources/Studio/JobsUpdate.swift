@@ -92,6 +92,15 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .again, .againNewSeed:
         guard let job = state.selectedJob else { return [] }
         return rerun(&state, job, newSeed: command == .againNewSeed)
+    case .group:
+        guard let job = state.selectedJob else { return [] }
+        guard let group = job.groupID else {
+            state.message = .init(text: "this job was sent alone (no group)", isError: false)
+            return []
+        }
+        // The outputs list filtered to the submission, as if typed (and searched in the ledger).
+        state.focus = .outputs
+        return commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "group:" + String(group.prefix(8)).lowercased())))
     default: break
     }
     return []

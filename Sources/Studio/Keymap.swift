@@ -18,7 +18,7 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case filter, open
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
-    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh, sweep, expand, body
+    case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh, sweep, expand, body, group
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -291,6 +291,7 @@ extension Keymap {
         Binding(.jobs, .abandon, [.char("a")], "abandon a sent job (it may still be charged)", hint: "abandon"),
         Binding(.jobs, .again, [.char("r")], "same seed again, or retry; a failed save: download again", hint: "again"),
         Binding(.jobs, .againNewSeed, [.char("n")], "run again with a new seed", hint: "new seed"),
+        Binding(.jobs, .group, [.char("g")], "this job's submission in Outputs (group:ID)"),
 
         Binding(.outputs, .up, [Key(.up)], "previous image"),
         Binding(.outputs, .down, [Key(.down)], "next image (older ones load as you reach the end)"),

@@ -185,3 +185,32 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Finding a submission's images")
+struct GroupQueryTests {
+    @Test("group:ID (or its beginning) finds one submission's jobs, in SQL as in memory; a non-hex value is a word")
+    func group() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-group-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        let groups = ["3f2a9c10-aaaa-4000-8000-000000000001", "3f2b0000-bbbb-4000-8000-000000000002", nil]
+        let jobs = (0..<30).map { n -> JobRecord in
+            var job = JobRecord(id: "g-\(n)", createdAt: Date(timeIntervalSince1970: 1_795_000_000 + Double(n)), model: "flux-2-pro", endpoint: "e",
+                                prompt: "p \(n)", requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: groups[n % 3])
+            job.phase = .done
+            job.outputPath = "/out/\(n).jpg"
+            return job
+        }
+        try store.insert(jobs)
+        for (text, expected) in [("group:3f2a9c10", 10), ("group:3F2A", 10), ("group:3f2", 20), ("group:3f2a9c10-aaaa-4000-8000-000000000001", 10)] {
+            let query = OutputQuery(text)
+            #expect(query.group != nil)
+            let inMemory = jobs.filter(query.matches).map(\.id)
+            let inSQL = try store.outputs(before: nil, query: query, limit: 100).map(\.id)
+            #expect(inMemory.count == expected && Set(inSQL) == Set(inMemory), "\(text)")
+        }
+        #expect(OutputQuery("group:x%y").group == nil)
+        #expect(OutputQuery("group:x%y").words == ["group:x%y"])
+    }
+}

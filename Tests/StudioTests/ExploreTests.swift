@@ -154,3 +154,25 @@ struct NotifyTests {
         #expect(backend.alerts.map(\.alert) == [.bell, .osc9])
     }
 }
+
+@Suite("A submission's jobs")
+struct GroupKeyTests {
+    @Test("g on a job shows its submission's images in Outputs, searched in the ledger too")
+    func group() {
+        var state = AppState()
+        var record = JobRecord(id: "a", createdAt: Date(), model: "flux-2-pro", endpoint: "e", prompt: "p", requestJSON: "{}",
+                               estimatedCredits: "3", fileExtension: "jpg", groupID: "ABCDEF12-3456-4000-8000-000000000000")
+        record.phase = .done
+        _ = reduce(&state, .jobUpdated(record))
+        state.focus = .jobs
+        let effects = reduce(&state, .key(.char("g")))
+        #expect(state.focus == .outputs && state.outputsFilter == "group:abcdef12")
+        #expect(effects.contains { if case .loadOutputs(nil, "group:abcdef12", _) = $0 { true } else { false } })
+        var alone = AppState()
+        record.groupID = nil
+        _ = reduce(&alone, .jobUpdated(record))
+        alone.focus = .jobs
+        _ = reduce(&alone, .key(.char("g")))
+        #expect(alone.focus == .jobs && alone.message?.text == "this job was sent alone (no group)")
+    }
+}
