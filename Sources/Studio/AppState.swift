@@ -194,6 +194,8 @@ public struct AppState: Sendable {
     public internal(set) var textOverlay: TextOverlay?
     /// How finished groups are announced.
     public internal(set) var notify = NotifySettings()
+    /// Models marked in the model list: a submission goes to each (empty: the current model).
+    public internal(set) var comparedModels: [String] = []
     /// The spend view is open (`$`); `spending` is what it shows once read.
     public internal(set) var spendOpen = false
     public internal(set) var spending: SpendOverview?

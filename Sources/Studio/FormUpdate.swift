@@ -14,6 +14,15 @@ func reducePicker(_ state: inout AppState, _ command: Command?) -> [Effect] {
         selectModel(&state, highlighted)
         state.picker = nil
     case .close?: state.picker = nil
+    case .mark?:
+        let id = Catalog.all[min(highlighted, Catalog.all.count - 1)].id
+        if let index = state.comparedModels.firstIndex(of: id) {
+            state.comparedModels.remove(at: index)
+        } else {
+            // The first mark also takes the model in use, which is what one compares against.
+            if state.comparedModels.isEmpty, id != state.model.id { state.comparedModels.append(state.model.id) }
+            state.comparedModels.append(id)
+        }
     default: break
     }
     return []

@@ -326,6 +326,7 @@ extension Keymap {
 
         Binding(.picker, .up, [Key(.up)], "previous model", hint: "choose"),
         Binding(.picker, .down, [Key(.down)], "next model", hint: "choose"),
+        Binding(.picker, .mark, [.char(" ")], "mark a model to compare (submissions go to each)"),
         Binding(.picker, .accept, [Key(.enter)], "use this model", hint: "use this model"),
         Binding(.picker, .close, [Key(.escape), .char("q"), Key(.tab), Key(.backTab)], "close", hint: "close"),
 

@@ -17,8 +17,8 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: first.message, isError: true)
         return []
     }
-    let estimate = state.estimate
-    if let blocked = budgetProblem(state, adding: estimate.credits) {
+    let credits = state.submissionCredits
+    if let blocked = budgetProblem(state, adding: credits) {
         state.message = .init(text: blocked, isError: true)
         return []
     }
@@ -30,36 +30,46 @@ func submit(_ state: inout AppState) -> [Effect] {
     case .success(let expanded):
         prompts = expanded.count > 1 ? expanded : [parameters.prompt]
     }
+    let (targets, skipped) = state.targets
+    guard !targets.isEmpty else {
+        state.message = .init(text: "no marked model can take this: " + skipped.joined(separator: "; "), isError: true)
+        return []
+    }
     var effects: [Effect] = []
     let sweep = state.settings.seedSweep ? state.settings.seed : nil
     if let sweep, sweep.addingReportingOverflow(state.count - 1).overflow {
         state.message = .init(text: "the seed sweep runs past the largest seed", isError: true)
         return []
     }
-    for prompt in prompts {
-        var each = parameters
-        each.prompt = prompt
-        if let sweep {
-            for n in 0..<state.count {
-                each.seed = sweep + n
-                effects.append(.submit(modelID: state.model.id, parameters: each, count: 1, region: state.region))
+    for target in targets {
+        for prompt in prompts {
+            var each = target.parameters
+            each.prompt = prompt
+            if let sweep {
+                for n in 0..<state.count {
+                    each.seed = sweep + n
+                    effects.append(.submit(modelID: target.model.id, parameters: each, count: 1, region: state.region))
+                }
+            } else {
+                effects.append(.submit(modelID: target.model.id, parameters: each, count: state.count, region: state.region))
             }
-        } else {
-            effects.append(.submit(modelID: state.model.id, parameters: each, count: state.count, region: state.region))
         }
     }
     state.editor.commitToHistory()
-    let requests = prompts.count * state.count
-    let what = requests == state.count ? "\(state.count) × \(state.model.displayName)" : "\(requests) requests (\(prompts.count) prompts × \(state.count)) of \(state.model.displayName)"
-    let warning = lowBalanceWarning(&state, spending: estimate.credits)
-    if asksFirst(&state, effects, credits: estimate.credits, what: what) {
+    let requests = prompts.count * state.count * targets.count
+    let models = targets.count == 1 ? targets[0].model.displayName : "\(targets.count) models"
+    var what = requests == state.count ? "\(state.count) × \(models)"
+        : "\(requests) requests (\(prompts.count) prompt\(prompts.count == 1 ? "" : "s") × \(state.count)\(targets.count > 1 ? " × \(targets.count) models" : "")) of \(models)"
+    if !skipped.isEmpty { what += " (left out: \(skipped.joined(separator: "; ")))" }
+    let warning = lowBalanceWarning(&state, spending: credits)
+    if asksFirst(&state, effects, credits: credits, what: what) {
         if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }
         return []
     }
     if let warning {
         state.message = .init(text: "submitting \(what) · \(warning)", isError: false)
     } else {
-        state.message = .init(text: "submitting \(what) (~\(estimate.credits) credits)", isError: false, transient: true)
+        state.message = .init(text: "submitting \(what) (~\(credits) credits)", isError: false, transient: true)
     }
     return effects
 }

@@ -176,7 +176,7 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     guard inner.height > 0 else { return }
     let estimate = state.estimate
     let b = estimate.breakdown
-    let over = budgetProblem(state, adding: estimate.credits) != nil
+    let over = budgetProblem(state, adding: state.submissionCredits) != nil
     var breakdown: String
     if let mp = b.outputMegapixels {
         breakdown = "\(b.base) first MP"
@@ -186,10 +186,21 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     }
     if !b.inputs.isEmpty { breakdown += " + \(b.inputs.count) input\(b.inputs.count == 1 ? "" : "s")" }
     if b.count > 1 { breakdown += ", × \(b.count)" }
+    let total = state.comparedModels.isEmpty ? estimate.credits : state.submissionCredits
     var lines: [Line] = [
-        Line([Span("estimate  "), Span("\(estimate.credits) credits (\(estimate.credits.usdText))", style: theme.style(over ? .costOverBudget : .costEstimate).adding(.bold))]),
+        Line([Span("estimate  "), Span("\(total) credits (\(total.usdText))", style: theme.style(over ? .costOverBudget : .costEstimate).adding(.bold)),
+              Span(state.comparedModels.isEmpty ? "" : "  all models; \(state.model.displayName) \(estimate.credits)", style: theme.style(.uiTextDim))]),
         Line("  " + breakdown, style: theme.style(.uiTextDim)),
     ]
+    if !state.comparedModels.isEmpty {
+        let (targets, skipped) = state.targets
+        let names = targets.map { target in
+            target.model.id.replacingOccurrences(of: "flux-", with: "") + (target.notes.isEmpty ? "" : " (\(target.notes.joined(separator: ", ")))")
+        }
+        var spans = [Span("models    "), Span(names.joined(separator: " · ") + " = \(state.submissionCredits) credits", style: theme.style(.costEstimate))]
+        if !skipped.isEmpty { spans.append(Span(" · left out: " + skipped.joined(separator: "; "), style: theme.style(.messageWarning))) }
+        lines.insert(Line(spans), at: 1)
+    }
     switch state.matrix {
     case .success(let prompts) where prompts.count > 1:
         lines.insert(Line([Span("matrix    "), Span("\(prompts.count) prompts × \(state.count) = \(prompts.count * state.count) requests (x: list)", style: theme.style(.costEstimate))]), at: 1)
@@ -447,12 +458,15 @@ private func pickerOverlay(_ buffer: inout Buffer, _ area: Rect, _ highlighted: 
         case .megapixel(let first, let perMP): "\(first) + \(perMP)/MP"
         }
         let refs = model.maxReferences > 0 ? "\(model.maxReferences) ref" : "      "
-        return Line([Span(pad(model.displayName, 24)), Span(pad(price, 16), style: theme.style(.costEstimate)),
+        let mark = state.comparedModels.contains(model.id) ? "● " : state.comparedModels.isEmpty ? "" : "  "
+        return Line([Span(mark, style: theme.style(.costEstimate)), Span(pad(model.displayName, 24)), Span(pad(price, 16), style: theme.style(.costEstimate)),
                      Span(pad(refs, 7), style: theme.style(.uiTextDim)), Span("\(model.concurrencyLimit) at once", style: theme.style(.uiTextDim))])
     }
     var list = ListState(selected: highlighted)
     List(items).highlightStyle(theme.style(.listSelected)).render(into: &buffer, area: Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1), state: &list)
-    buffer.setString(x: inner.x, y: inner.bottom - 1, "Enter chooses · Esc closes", style: theme.style(.uiTextDim), maxWidth: inner.width)
+    let footer = state.comparedModels.isEmpty ? "Enter chooses · Space marks models to compare · Esc closes"
+        : "\(state.comparedModels.count) marked: a submission goes to each · Space unmarks · Esc closes"
+    buffer.setString(x: inner.x, y: inner.bottom - 1, footer, style: theme.style(.uiTextDim), maxWidth: inner.width)
 }
 
 private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord, _ state: AppState, _ theme: Theme) {

@@ -39,7 +39,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
