@@ -90,6 +90,16 @@ public enum Confirmation: Sendable, Hashable {
     /// A submission or re-run at or above `Budget.confirmAbove`, sent on y.
     /// A submission or re-run (one effect per request group), sent on y.
     case spend([Effect])
+    /// Abandoning the sent, unfinished jobs of a group (they may still be charged).
+    case abandonGroup(String)
+}
+
+/// A row of the jobs pane: a job, or a group (a submission of two or more jobs) standing for
+/// its jobs, which follow it when it is open.
+public enum JobRow: Sendable, Hashable {
+    /// `index` into `jobs`; `grouped` when it is shown under its open group.
+    case job(Int, grouped: Bool)
+    case group(String, members: [Int])
 }
 
 /// A read-only text shown over the panes (the prompts a matrix makes, the body the form
@@ -196,6 +206,8 @@ public struct AppState: Sendable {
     public internal(set) var notify = NotifySettings()
     /// Models marked in the model list: a submission goes to each (empty: the current model).
     public internal(set) var comparedModels: [String] = []
+    /// Groups whose jobs are shown under their row.
+    public internal(set) var expandedGroups: Set<String> = []
     /// The spend view is open (`$`); `spending` is what it shows once read.
     public internal(set) var spendOpen = false
     public internal(set) var spending: SpendOverview?
@@ -423,12 +435,64 @@ public struct AppState: Sendable {
                 if (d.day..<d.dayEnd).contains(job.createdAt) { d.todayChargedInList += charged }
             }
         }
+        // Rows: a group of two or more jobs is one row where its newest job stands, its jobs
+        // under it when it is open; every other job is a row of its own.
+        var members: [String: [Int]] = [:]
+        for (index, job) in jobs.enumerated() { if let group = job.groupID { members[group, default: []].append(index) } }
+        var placed: Set<String> = []
+        d.jobRows.reserveCapacity(jobs.count)
+        for (index, job) in jobs.enumerated() {
+            if let group = job.groupID, let indices = members[group], indices.count > 1 {
+                guard placed.insert(group).inserted else { continue }
+                d.jobRows.append(.group(group, members: indices))
+                if expandedGroups.contains(group) { d.jobRows += indices.map { .job($0, grouped: true) } }
+            } else {
+                d.jobRows.append(.job(index, grouped: false))
+            }
+        }
         derived = d
     }
 
-    /// The selected job of the jobs pane, and of the outputs pane.
+    /// The rows of the jobs pane.
+    public var jobRows: [JobRow] { derived.jobRows }
+
+    public var selectedRow: JobRow? {
+        jobsList.selected.flatMap { $0 < jobRows.count ? jobRows[$0] : nil }
+    }
+
+    /// The selected job of the jobs pane (nil on a group's row), and of the outputs pane.
     public var selectedJob: JobRecord? {
-        jobsList.selected.flatMap { $0 < jobs.count ? jobs[$0] : nil }
+        guard case .job(let index, _)? = selectedRow, index < jobs.count else { return nil }
+        return jobs[index]
+    }
+
+    /// The group of the selected row: the group row itself, or a job shown under it.
+    public var selectedGroup: (id: String, members: [JobRecord])? {
+        switch selectedRow {
+        case .group(let id, let indices)?: return (id, indices.filter { $0 < jobs.count }.map { jobs[$0] })
+        case .job(let index, true)? where index < jobs.count:
+            guard let id = jobs[index].groupID else { return nil }
+            return (id, jobs.filter { $0.groupID == id })
+        default: return nil
+        }
+    }
+
+    /// A row's identity, kept while rows come and go above it.
+    func rowKey(_ row: Int) -> String? {
+        guard row < jobRows.count else { return nil }
+        switch jobRows[row] {
+        case .job(let index, _): return index < jobs.count ? "job:" + jobs[index].id : nil
+        case .group(let id, _): return "group:" + id
+        }
+    }
+
+    func rowIndex(_ key: String) -> Int? {
+        jobRows.firstIndex { row in
+            switch row {
+            case .job(let index, _): index < jobs.count && "job:" + jobs[index].id == key
+            case .group(let id, _): "group:" + id == key
+            }
+        }
     }
 
     public var selectedOutput: JobRecord? {
@@ -440,6 +504,7 @@ public struct AppState: Sendable {
 /// What the views need from the job list, computed once per change.
 public struct Derived: Sendable {
     public var outputs: [JobRecord] = []
+    public var jobRows: [JobRow] = []
     public var filteredOutputs: [JobRecord] = []
     public var unfinished = 0
     public var active = 0

@@ -11,17 +11,19 @@ func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     state.elsewherePIDs[record.id] = nil
     // A selection at the top follows the newest image; one further down stays on its image.
     let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
+    // The same for jobs: the top row follows the newest; another row keeps its job or group.
+    let selectedRow = state.jobsList.selected == 0 ? nil : state.jobsList.selected.flatMap(state.rowKey)
     if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
         state.jobs[index] = record
     } else {
         state.jobs.insert(record, at: 0)
         state.sessionJobIDs.insert(record.id)
         if state.message?.transient == true { state.message = nil }
-        // A selection at the top follows the newest job; one further down stays on its job.
-        if let selected = state.jobsList.selected { state.jobsList.selected = selected == 0 ? 0 : selected + 1 } else { state.jobsList.selected = 0 }
+        if state.jobsList.selected == nil { state.jobsList.selected = 0 }
     }
     if record.phase.isFinal { state.progress[record.id] = nil }
     state.refreshDerived()
+    if let selectedRow, let index = state.rowIndex(selectedRow) { state.jobsList.selected = index }
     // Keep the same output selected as new ones arrive above it.
     let outputs = state.filteredOutputs
     if let selectedOutput, let index = outputs.firstIndex(where: { $0.id == selectedOutput }) {
@@ -54,7 +56,8 @@ func finishedGroupNotice(_ state: AppState, _ record: JobRecord) -> [Effect] {
 }
 
 func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
-    let count = state.jobs.count
+    let count = state.jobRows.count
+    if case .group(let id, _)? = state.selectedRow, let effects = reduceGroup(&state, command, id) { return effects }
     if [.cancel, .abandon, .again, .againNewSeed].contains(command), let job = state.selectedJob,
        !job.phase.isFinal, state.detachedJobIDs.contains(job.id) {
         // Another fluxdeck (or another endpoint) follows it: nothing here may send it again.
@@ -92,6 +95,13 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .again, .againNewSeed:
         guard let job = state.selectedJob else { return [] }
         return rerun(&state, job, newSeed: command == .againNewSeed)
+    case .left:
+        // On a job under an open group: close the group, on its row.
+        guard let (id, _) = state.selectedGroup else { return [] }
+        let key = "group:" + id
+        state.expandedGroups.remove(id)
+        state.refreshDerived()
+        state.jobsList.selected = state.rowIndex(key)
     case .group:
         guard let job = state.selectedJob else { return [] }
         guard let group = job.groupID else {
@@ -104,6 +114,56 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
     default: break
     }
     return []
+}
+
+/// Keys on a group's row; nil for the keys that work there as on any row (moving, g).
+func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [Effect]? {
+    let members = state.jobs.filter { $0.groupID == id }
+    let mine = members.filter { !state.detachedJobIDs.contains($0.id) }
+    switch command {
+    case .right, .details:
+        let key = "group:" + id
+        if state.expandedGroups.contains(id), command == .details { state.expandedGroups.remove(id) } else { state.expandedGroups.insert(id) }
+        state.refreshDerived()
+        state.jobsList.selected = state.rowIndex(key)
+        return []
+    case .left:
+        state.expandedGroups.remove(id)
+        state.refreshDerived()
+        state.jobsList.selected = state.rowIndex("group:" + id)
+        return []
+    case .cancel:
+        let queued = mine.filter { $0.phase == .queued }
+        state.message = .init(text: queued.isEmpty ? "nothing of this group is still queued here" : "cancelling \(queued.count) queued job\(queued.count == 1 ? "" : "s")",
+                              isError: false, transient: !queued.isEmpty)
+        return queued.map { .cancel(jobID: $0.id) }
+    case .abandon:
+        let sent = mine.filter { !$0.phase.isFinal && $0.phase != .queued }
+        let queued = mine.filter { $0.phase == .queued }
+        guard !sent.isEmpty else {
+            state.message = .init(text: queued.isEmpty ? "every job of this group has ended" : "nothing was sent yet; c cancels the queued ones", isError: false)
+            return []
+        }
+        state.confirming = .abandonGroup(id)
+        state.message = .init(text: "Abandon \(sent.count) sent job\(sent.count == 1 ? "" : "s") of this group\(queued.isEmpty ? "" : " and cancel \(queued.count) queued")? BFL may still charge for them. (y/n)",
+                              isError: false)
+        return []
+    case .again, .againNewSeed:
+        let credits = members.reduce(Credits.zero) { $0 + $1.estimate }
+        if let blocked = budgetProblem(state, adding: credits) {
+            state.message = .init(text: blocked, isError: true)
+            return []
+        }
+        let effects = members.map { Effect.rerun(jobID: $0.id, newSeed: command == .againNewSeed) }
+        if asksFirst(&state, effects, credits: credits, what: "\(members.count) jobs of this group again") { return [] }
+        state.message = .init(text: "running \(members.count) jobs again", isError: false, transient: true)
+        return effects
+    case .group:
+        state.focus = .outputs
+        return commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "group:" + String(id.prefix(8)).lowercased())))
+    default:
+        return nil
+    }
 }
 
 func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect] {

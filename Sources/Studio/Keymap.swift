@@ -292,6 +292,8 @@ extension Keymap {
         Binding(.jobs, .again, [.char("r")], "same seed again, or retry; a failed save: download again", hint: "again"),
         Binding(.jobs, .againNewSeed, [.char("n")], "run again with a new seed", hint: "new seed"),
         Binding(.jobs, .group, [.char("g")], "this job's submission in Outputs (group:ID)"),
+        Binding(.jobs, .right, [Key(.right)], "open a group: its jobs under it"),
+        Binding(.jobs, .left, [Key(.left)], "close the group"),
 
         Binding(.outputs, .up, [Key(.up)], "previous image"),
         Binding(.outputs, .down, [Key(.down)], "next image (older ones load as you reach the end)"),

@@ -36,7 +36,7 @@ func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
         switch focus {
         case .jobs:
             let index = StudioLayout.offset(selected: state.jobsList.selected, visible: body.height) + row
-            if index < state.jobs.count { state.jobsList.selected = index }
+            if index < state.jobRows.count { state.jobsList.selected = index }
         case .outputs:
             let index = StudioLayout.offset(selected: state.outputsList.selected, visible: body.height) + row
             if index < state.filteredOutputs.count { state.outputsList.selected = index }
@@ -50,7 +50,7 @@ func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     case .scrollUp, .scrollDown:
         let delta = event.kind == .scrollUp ? -1 : 1
         switch focus {
-        case .jobs: state.jobsList.move(by: delta, count: state.jobs.count)
+        case .jobs: state.jobsList.move(by: delta, count: state.jobRows.count)
         case .outputs: state.outputsList.move(by: delta, count: state.filteredOutputs.count)
         case .model: state.formIndex = min(max(0, state.formIndex + delta), state.formRows.count - 1)
         case .prompt: break

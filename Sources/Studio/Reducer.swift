@@ -146,6 +146,9 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         switch question {
         case .quit: return [.quit]
         case .abandon(let id): return [.abandon(jobID: id)]
+        case .abandonGroup(let id):
+            let mine = state.jobs.filter { $0.groupID == id && !$0.phase.isFinal && !state.detachedJobIDs.contains($0.id) }
+            return mine.map { $0.phase == .queued ? .cancel(jobID: $0.id) : .abandon(jobID: $0.id) }
         case .delete(let id): return [.deleteOutput(jobID: id)]
         case .spend(let effects): return effects
         }
@@ -252,6 +255,6 @@ func clampSelections(_ state: inout AppState) {
         state.outputsList.selected = 0
     }
     if let selected = state.jobsList.selected {
-        state.jobsList.selected = state.jobs.isEmpty ? nil : min(selected, state.jobs.count - 1)
+        state.jobsList.selected = state.jobRows.isEmpty ? nil : min(selected, state.jobRows.count - 1)
     }
 }

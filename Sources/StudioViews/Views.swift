@@ -309,31 +309,60 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     let roomy = inner.width >= 60
     let first = StudioLayout.offset(selected: state.jobsList.selected, visible: inner.height)
     // Only the visible rows are built: the list may hold thousands of jobs.
-    let visible = state.jobs.indices.dropFirst(first).prefix(inner.height)
+    let rows = state.jobRows
+    let visible = rows.indices.dropFirst(first).prefix(inner.height)
     var items: [Line] = []
-    for index in visible {
-        let job = state.jobs[index]
-        var status = phaseText(job)
-        let detached = state.detachedJobIDs.contains(job.id)
-        if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
-        if detached {
-            status = state.elsewherePIDs[job.id].map { "pid \($0)" } ?? "elsewhere"
-        } else if !job.phase.isFinal {
-            status = spinner + " " + status
+    for row in visible {
+        switch rows[row] {
+        case .group(let id, let indices):
+            items.append(groupLine(id, indices.filter { $0 < state.jobs.count }.map { state.jobs[$0] }, state, theme, spinner: spinner))
+        case .job(let index, let grouped):
+            let job = state.jobs[index]
+            var status = phaseText(job)
+            let detached = state.detachedJobIDs.contains(job.id)
+            if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
+            if detached {
+                status = state.elsewherePIDs[job.id].map { "pid \($0)" } ?? "elsewhere"
+            } else if !job.phase.isFinal {
+                status = spinner + " " + status
+            }
+            let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
+            let end = job.finishedAt ?? state.now
+            let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
+            var spans = [Span(pad((grouped ? "  " : "") + status, 12), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
+                         Span(pad(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
+            if roomy { spans.append(Span(pad(job.model, 19))) }
+            // Where the endpoint has regions, each job says which one it went to.
+            if state.region != nil { spans.append(Span(pad(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
+            spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
+            items.append(Line(spans))
         }
-        let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
-        let end = job.finishedAt ?? state.now
-        let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
-        var spans = [Span(pad(status, 12), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
-                     Span(pad(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
-        if roomy { spans.append(Span(pad(job.model, 19))) }
-        // Where the endpoint has regions, each job says which one it went to.
-        if state.region != nil { spans.append(Span(pad(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
-        spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
-        items.append(Line(spans))
     }
     var list = ListState(selected: state.jobsList.selected.map { $0 - first })
     List(items).highlightStyle(theme.style(.listSelected)).highlightSymbol("").render(into: &buffer, area: inner, state: &list)
+}
+
+/// A group's row: how many, of what, how far along, what it cost; ▸ closed, ▾ open.
+private func groupLine(_ id: String, _ members: [JobRecord], _ state: AppState, _ theme: Theme, spinner: String) -> Line {
+    let done = members.filter { $0.phase == .done }.count
+    let unfinished = members.filter { !$0.phase.isFinal }.count
+    let failed = members.filter { $0.phase.isFinal && $0.phase != .done }.count
+    let models = Set(members.map(\.model))
+    let what = models.count == 1 ? "\(members.count) × \(Catalog.model(id: members[0].model)?.displayName ?? members[0].model)"
+        : "\(members.count) jobs · \(models.count) models"
+    var parts = [what, "\(done) done"]
+    if unfinished > 0 { parts.append("\(unfinished) running") }
+    if failed > 0 { parts.append("\(failed) not saved") }
+    let charged = members.compactMap(\.chargedCredits).reduce(Credits.zero, +)
+    let pending = members.filter { $0.chargedCredits == nil }.reduce(Credits.zero) { $0 + $1.estimate }
+    parts.append(pending > .zero ? "\(charged) + ~\(pending) credits" : "\(charged) credits")
+    let open = state.expandedGroups.contains(id)
+    let status = (open ? "▾ " : "▸ ") + (unfinished > 0 ? spinner + " group" : "group")
+    let start = members.map(\.createdAt).min() ?? state.now
+    let end = unfinished > 0 ? state.now : members.compactMap(\.finishedAt).max() ?? state.now
+    let role: Role = unfinished > 0 ? .jobRunning : failed > 0 ? .jobFailed : .jobDone
+    return Line([Span(pad(status, 12), style: theme.style(role)), Span(pad(elapsedText(end.timeIntervalSince(start)), 7), style: theme.style(.uiTextDim)),
+                 Span(TerminalText.sanitize(parts.joined(separator: " · ")) + " · " + TerminalText.sanitize(members[0].prompt), style: theme.style(.uiText))])
 }
 
 /// `body` is where the list goes (below the filter line when it is shown): the same rectangle

@@ -242,3 +242,67 @@ struct CompareModelsTests {
         #expect(AppState.ratio(PixelSize(width: 1031, height: 769)) == "4:3")
     }
 }
+
+@Suite("Groups in the jobs pane")
+struct GroupRowTests {
+    func job(_ id: String, group: String?, _ phase: JobPhase, model: String = "flux-2-pro", cost: String? = nil) -> JobRecord {
+        var record = JobRecord(id: id, createdAt: Date(timeIntervalSince1970: 1_795_000_000), model: model, endpoint: "e", prompt: "a lantern",
+                               requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: group)
+        record.phase = phase
+        record.settledCost = cost
+        return record
+    }
+
+    func grouped() -> AppState {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobUpdated(job("solo", group: nil, .done, cost: "3")))
+        for (n, phase) in [JobPhase.done, .done, .running, .queued].enumerated() {
+            _ = reduce(&state, .jobUpdated(job("m\(n)", group: "g1", phase, cost: phase == .done ? "3" : nil)))
+        }
+        state.focus = .jobs
+        return state
+    }
+
+    @Test("a submission of several jobs is one row, which → opens and ← closes; a lone job keeps its row")
+    func rows() {
+        var state = grouped()
+        #expect(state.jobRows.count == 2)
+        let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("4 × FLUX.2 [pro] · 2 done · 2 running · 6 + ~6 cred"), "\(screen)")
+        state.jobsList.selected = 0
+        #expect(state.selectedGroup?.members.count == 4 && state.selectedJob == nil)
+        _ = reduce(&state, .key(Key(.right)))
+        #expect(state.jobRows.count == 6 && state.jobsList.selected == 0)
+        _ = reduce(&state, .key(Key(.down)))
+        #expect(state.selectedJob?.id == "m3")
+        _ = reduce(&state, .key(Key(.left)))
+        #expect(state.jobRows.count == 2 && state.jobsList.selected == 0)
+    }
+
+    @Test("the selection stays on its group or job while new jobs arrive above it")
+    func selectionKept() {
+        var state = grouped()
+        state.jobsList.selected = 1 // the lone job, below the group
+        _ = reduce(&state, .jobUpdated(job("m4", group: "g1", .queued)))
+        #expect(state.selectedJob?.id == "solo")
+        _ = reduce(&state, .jobUpdated(job("new", group: nil, .queued)))
+        #expect(state.selectedJob?.id == "solo" && state.jobsList.selected == 2)
+    }
+
+    @Test("group keys: c cancels its queued jobs, a abandons its sent ones after a y, r runs it again, g shows its images")
+    func actions() {
+        var state = grouped()
+        state.jobsList.selected = 0
+        #expect(reduce(&state, .key(.char("c"))) == [.cancel(jobID: "m3")])
+        #expect(reduce(&state, .key(.char("a"))).isEmpty)
+        #expect(state.confirming == .abandonGroup("g1"))
+        #expect(Set(reduce(&state, .key(.char("y")))) == [.abandon(jobID: "m2"), .cancel(jobID: "m3")])
+        let again = reduce(&state, .key(.char("r")))
+        #expect(again.count == 4 && again.allSatisfy { if case .rerun(_, false) = $0 { true } else { false } })
+        state.focus = .jobs
+        state.jobsList.selected = 0
+        _ = reduce(&state, .key(.char("g")))
+        #expect(state.focus == .outputs && state.outputsFilter == "group:g1")
+    }
+}

@@ -126,7 +126,23 @@ struct GoldenScreenTests {
         _ = reduce(&spend, .key(.char("$")))
         _ = reduce(&spend, .spendLoaded(spendOverview()))
 
-        return [("empty", base()), ("composing", composing), ("running", running), ("errors", errors), ("filtered", filtered),
+        // Two submissions: a matrix of four (open, its jobs under it) and a comparison of three models (closed).
+        var groups = base()
+        for (n, phase) in [JobPhase.done, .done, .failed, .running].enumerated() {
+            var record = record(20 + n, phase, prompt: ["a red fox", "a red owl", "a blue fox", "a blue owl"][n], cost: phase == .done ? "3" : nil)
+            record.groupID = "aaaa1111"
+            _ = reduce(&groups, .jobUpdated(record))
+        }
+        for (n, model) in ["flux-2-pro", "flux-2-max", "flux-kontext-max"].enumerated() {
+            var record = record(30 + n, .done, model: model, prompt: "a heron in the reeds", cost: "4")
+            record.groupID = "bbbb2222"
+            _ = reduce(&groups, .jobUpdated(record))
+        }
+        groups.focus = .jobs
+        groups.jobsList.selected = 1
+        _ = reduce(&groups, .key(Key(.right)))
+
+        return [("empty", base()), ("composing", composing), ("groups", groups), ("running", running), ("errors", errors), ("filtered", filtered),
                 ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend)]
     }
 

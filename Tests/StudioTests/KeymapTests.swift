@@ -39,7 +39,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels) \(state.expandedGroups)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
@@ -57,6 +57,13 @@ struct KeymapTests {
         case .jobs:
             state.focus = .jobs
             switch binding.command {
+            case .right, .left:
+                // A group of two jobs; → opens it on its row, ← closes it from a job under it.
+                state.jobs[10].groupID = "g1"
+                state.jobs[11].groupID = "g1"
+                if binding.command == .left { state.expandedGroups.insert("g1") }
+                state.refreshDerived()
+                state.jobsList.selected = binding.command == .left ? 11 : 10
             case .cancel: state.jobsList.selected = 3
             case .abandon: state.jobsList.selected = 4
             default: break

@@ -125,7 +125,13 @@ struct StudioPilotTests {
         let screen = backend.screen.lines.joined(separator: "\n")
         #expect(screen.contains("Outputs · 3"))
         #expect(screen.contains("credits 995.8"))
-        #expect(screen.components(separatedBy: "done ").count - 1 == 3)
+        // One submission is one group: a row for the three, which → opens.
+        #expect(screen.contains("3 × FLUX.2 [klein] 4B · 3 done"), "\(screen)")
+        #expect(Set(driver.state.jobs.map(\.groupID)).count == 1 && driver.state.jobs.first?.groupID != nil)
+        driver.send(.key(Key(.tab)))
+        driver.send(.key(Key(.right)))
+        driver.drawIfNeeded()
+        #expect(backend.screen.lines.joined(separator: "\n").components(separatedBy: "  done ").count - 1 == 3)
         for job in driver.state.outputs {
             #expect(FileManager.default.fileExists(atPath: try #require(job.outputPath)))
         }
