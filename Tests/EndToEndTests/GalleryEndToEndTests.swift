@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Testing
 
 @Suite("The studio's pictures, through tmux", .timeLimit(.minutes(2)))
@@ -50,5 +51,42 @@ struct GalleryEndToEndTests {
         try await studio.keys("q")
         let end = try await studio.exited()
         #expect(end.contains("exit=0"), "\(end)")
+    }
+}
+
+@Suite("The studio's explorations, through tmux", .timeLimit(.minutes(2)))
+struct ExploreEndToEndTests {
+    @Test("a 2 × 3 prompt matrix across two models: 12 jobs, one group, one seed, all finished", .enabled(if: MoneyTests.hasTmux))
+    func matrixAcrossModels() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let studio = try await StudioRig.start(["--simulator", "--sim-time-scale", "0.02", "--output-dir", sandbox.output.path],
+                                               in: sandbox.root, environment: sandbox.environment)
+        defer { studio.stop() }
+        #expect(await studio.frame(containing: "frame 120x40 jobs=0 ") != nil)
+        try await studio.literal("a {red|blue} {fox|owl|heron}")
+        #expect(try await studio.screen(showing: "6 prompts × 1 = 6 requests"))
+        // The model list: mark FLUX.2 [pro] (the current one) and FLUX.2 [max] below it.
+        try await studio.keys("Tab")
+        #expect(await studio.frame(containing: "focus=model") != nil)
+        try await studio.keys("e")
+        #expect(try await studio.screen(showing: "Space marks models to compare"))
+        try await studio.keys("Space", "Down", "Space")
+        #expect(try await studio.screen(showing: "2 marked: a submission goes to each"))
+        try await studio.keys("Escape")
+        #expect(try await studio.screen(showing: "models    2-pro · 2-max = 60 credits"))
+        try await studio.keys("BTab")
+        #expect(await studio.frame(containing: "focus=prompt") != nil)
+        try await studio.keys("Enter")
+        #expect(await studio.frame(containing: " done=12 ") != nil)
+        #expect(try await studio.screen(showing: "12 jobs · 2 models · 12 done"))
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 12 && jobs.allSatisfy { $0.phase == .done })
+        #expect(Set(jobs.map(\.groupID)).count == 1 && jobs.first?.groupID != nil)
+        #expect(Dictionary(grouping: jobs, by: \.model).mapValues(\.count) == ["flux-2-pro": 6, "flux-2-max": 6])
+        #expect(Set(jobs.map(\.seed)).count == 1 && jobs.first?.seed != nil)
+        #expect(Set(jobs.map(\.prompt)) == ["a red fox", "a red owl", "a red heron", "a blue fox", "a blue owl", "a blue heron"])
+        try await studio.keys("C-q")  // in the prompt, q is text
+        #expect(try await studio.exited().contains("exit=0"))
     }
 }
