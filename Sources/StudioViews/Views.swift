@@ -357,7 +357,11 @@ private func groupLine(_ id: String, _ members: [JobRecord], _ state: AppState, 
     let pending = members.filter { $0.chargedCredits == nil }.reduce(Credits.zero) { $0 + $1.estimate }
     parts.append(pending > .zero ? "\(charged) + ~\(pending) credits" : "\(charged) credits")
     let open = state.expandedGroups.contains(id)
-    let status = (open ? "▾ " : "▸ ") + (unfinished > 0 ? spinner + " group" : "group")
+    // Jobs another fluxdeck follows say so, as their own rows would.
+    let elsewhere = members.filter { state.detachedJobIDs.contains($0.id) }
+    let owner = elsewhere.lazy.compactMap { state.elsewherePIDs[$0.id] }.first.map { "pid \($0)" } ?? "elsewhere"
+    if !elsewhere.isEmpty { parts.insert("\(elsewhere.count) followed by \(owner)", at: 1) }
+    let status = (open ? "▾ " : "▸ ") + (!elsewhere.isEmpty ? owner : unfinished > 0 ? spinner + " group" : "group")
     let start = members.map(\.createdAt).min() ?? state.now
     let end = unfinished > 0 ? state.now : members.compactMap(\.finishedAt).max() ?? state.now
     let role: Role = unfinished > 0 ? .jobRunning : failed > 0 ? .jobFailed : .jobDone
