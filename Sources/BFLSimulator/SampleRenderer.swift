@@ -150,13 +150,14 @@ func fnv1a(_ text: String) -> UInt64 {
     return hash
 }
 
-/// A small, seedable random number generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
+/// A small, seedable random number generator (SplitMix64); tests use it for ledgers that are
+/// the same every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,4 +1,5 @@
 import BFL
+import BFLSimulator
 import Foundation
 import Jobs
 import Testing
@@ -23,7 +24,7 @@ struct SpendTests {
         let start = Self.berlin.date(from: DateComponents(year: 2026, month: 10, day: 1)) ?? Date()
         let phases: [JobPhase] = [.done, .done, .done, .failed, .moderated, .cancelled, .queued, .unknown, .abandoned, .done]
         var jobs: [JobRecord] = []
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         for n in 0..<count {
             let created = start.addingTimeInterval(Double(random.next() % (40 * 86_400)))
             let estimate = Credits(Decimal(Int(random.next() % 90_000)) / 10_000 + 1)
@@ -170,19 +171,6 @@ struct SpendTests {
         #expect(overview.topModels.map(\.model) == top.map(\.key))
         #expect(overview.topModels.map(\.charged) == top.map(\.value))
         #expect(overview.topPrompts.count == 5)
-    }
-}
-
-/// A small seeded generator (SplitMix64), so the ledger is the same every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
