@@ -108,9 +108,7 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
             state.message = .init(text: "this job was sent alone (no group)", isError: false)
             return []
         }
-        // The outputs list filtered to the submission, as if typed (and searched in the ledger).
-        state.focus = .outputs
-        return commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "group:" + String(group.prefix(8)).lowercased())))
+        return showGroup(&state, group)
     default: break
     }
     return []
@@ -159,11 +157,19 @@ func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [
         state.message = .init(text: "running \(members.count) jobs again", isError: false, transient: true)
         return effects
     case .group:
-        state.focus = .outputs
-        return commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "group:" + String(id.prefix(8)).lowercased())))
+        return showGroup(&state, id)
     default:
         return nil
     }
+}
+
+/// A submission's images in the gallery: the outputs filtered to `group:ID`, as if typed
+/// (and searched in the ledger); Esc there returns to the filtered list.
+func showGroup(_ state: inout AppState, _ group: String) -> [Effect] {
+    state.focus = .outputs
+    let effects = commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "group:" + String(group.prefix(8)).lowercased())))
+    state.gallery = true
+    return effects + galleryEffects(state)
 }
 
 func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect] {

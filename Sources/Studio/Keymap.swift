@@ -291,7 +291,7 @@ extension Keymap {
         Binding(.jobs, .abandon, [.char("a")], "abandon a sent job (it may still be charged)", hint: "abandon"),
         Binding(.jobs, .again, [.char("r")], "same seed again, or retry; a failed save: download again", hint: "again"),
         Binding(.jobs, .againNewSeed, [.char("n")], "run again with a new seed", hint: "new seed"),
-        Binding(.jobs, .group, [.char("g")], "this job's submission in Outputs (group:ID)"),
+        Binding(.jobs, .group, [.char("g")], "the gallery of this job's submission (group:ID)"),
         Binding(.jobs, .right, [Key(.right)], "open a group: its jobs under it"),
         Binding(.jobs, .left, [Key(.left)], "close the group"),
 

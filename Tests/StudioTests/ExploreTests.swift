@@ -166,7 +166,7 @@ struct GroupKeyTests {
         _ = reduce(&state, .jobUpdated(record))
         state.focus = .jobs
         let effects = reduce(&state, .key(.char("g")))
-        #expect(state.focus == .outputs && state.outputsFilter == "group:abcdef12")
+        #expect(state.focus == .outputs && state.outputsFilter == "group:abcdef12" && state.gallery)
         #expect(effects.contains { if case .loadOutputs(nil, "group:abcdef12", _) = $0 { true } else { false } })
         var alone = AppState()
         record.groupID = nil
@@ -303,6 +303,6 @@ struct GroupRowTests {
         state.focus = .jobs
         state.jobsList.selected = 0
         _ = reduce(&state, .key(.char("g")))
-        #expect(state.focus == .outputs && state.outputsFilter == "group:g1")
+        #expect(state.focus == .outputs && state.outputsFilter == "group:g1" && state.gallery)
     }
 }
