@@ -70,6 +70,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The webhook receiver: a small Hummingbird server that verifies BFL's calls.
+        .target(
+            name: "WebhookListener",
+            dependencies: [
+                "BFL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Foundation-free terminal values: cells, buffers and their diff, layout, styles, keys.
         .target(
             name: "TerminalCore",
@@ -207,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulatorTests",
-            dependencies: ["BFLSimulator", "BFL", "Imaging", "TestSupport"],
+            dependencies: ["BFLSimulator", "BFL", "Imaging", "TestSupport", "WebhookListener"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -58,13 +58,15 @@ public enum WebhookReceiver {
         let error = (json["error"] ?? json["message"])?.compactText
         return WebhookEvent(
             taskID: id, status: status, sample: result?["sample"]?.stringValue,
-            seed: result?["seed"]?.doubleValue.map { Int($0) }, error: error.map(TerminalText.sanitize))
+            seed: result?["seed"]?.doubleValue.flatMap { Int(exactly: $0) }, error: error.map(TerminalText.sanitize))
     }
 
+    /// Equal, in time that depends on neither where they differ nor how long the secret is:
+    /// both are hashed first, and the fixed-length digests compared byte by byte.
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
+        let left = Array(SHA256.hash(data: a)), right = Array(SHA256.hash(data: b))
         var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
+        for index in left.indices { difference |= left[index] ^ right[index] }
         return difference == 0
     }
 }

@@ -1,0 +1,142 @@
+public import BFL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Why the receiver cannot start.
+public struct WebhookSetupError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// What the receiver answers a call, and why.
+public enum WebhookVerdict: Sendable, Hashable {
+    /// A verified, new update for a task this run follows: hand it on (200).
+    case accept(WebhookEvent)
+    /// Verified, but this task and status were already delivered (200, nothing done).
+    case replay
+    /// Refused, with the HTTP status and what the log says.
+    case refuse(status: Int, reason: String)
+
+    public var status: Int {
+        switch self {
+        case .accept, .replay: 200
+        case .refuse(let status, _): status
+        }
+    }
+}
+
+/// The receiver's rules, apart from any server: only POSTs to its path, bodies up to 1 MB,
+/// the secret (`X-Webhook-Secret`) or an HMAC-SHA256 signature (`X-BFL-Signature`) checked in
+/// constant time, a body in one of the two payload shapes, a task this run follows, and each
+/// (task, status) acted on once.
+public actor WebhookGate {
+    public static let maxBody = 1_048_576
+
+    public let path: String
+    private let secret: String
+    private let isKnown: @Sendable (String) async -> Bool
+    private var seen: Set<String> = []
+
+    /// `isKnown` says whether a task id belongs to a job this run follows. An empty secret is
+    /// refused: every call would be accepted.
+    public init(path: String, secret: String, isKnown: @escaping @Sendable (String) async -> Bool) throws(WebhookSetupError) {
+        guard !secret.isEmpty else { throw WebhookSetupError(message: "the webhook secret is empty; set one, or leave it out for a random one") }
+        guard path.hasPrefix("/") else { throw WebhookSetupError(message: "the webhook path must start with /") }
+        self.path = path
+        self.secret = secret
+        self.isKnown = isKnown
+    }
+
+    /// A random secret: 32 bytes from the system's generator, in hex.
+    public static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    public func decide(method: String, path: String, headers: [HeaderField], body: [UInt8]) async -> WebhookVerdict {
+        guard path == self.path else { return .refuse(status: 404, reason: "a call to \(TerminalText.capped(TerminalText.sanitize(path), bytes: 80)), not the webhook path") }
+        guard method == "POST" else { return .refuse(status: 405, reason: "a \(TerminalText.capped(TerminalText.sanitize(method), bytes: 16)) call; only POST is taken") }
+        guard body.count <= Self.maxBody else { return .refuse(status: 413, reason: "a body of \(body.count) bytes, over 1 MB") }
+        guard WebhookReceiver.verify(headers: headers, body: body, secret: secret) else {
+            return .refuse(status: 401, reason: "neither the secret nor a valid signature")
+        }
+        let event: WebhookEvent
+        do { event = try WebhookReceiver.parse(body) } catch {
+            return .refuse(status: 400, reason: error.message)
+        }
+        guard await isKnown(event.taskID) else {
+            return .refuse(status: 404, reason: "task \(TerminalText.capped(event.taskID, bytes: 80)) is not one this run follows")
+        }
+        guard seen.insert("\(event.taskID)|\(event.status.wireValue)").inserted else { return .replay }
+        return .accept(event)
+    }
+}
+
+/// The webhook receiver: a Hummingbird server on `host:port` (0: any free port) that puts each
+/// call through a `WebhookGate` and hands accepted updates to `deliver`. Refusals are logged
+/// with their reason, never with the secret.
+public final class WebhookServer: Sendable {
+    /// The address it listens on, with the path: `http://127.0.0.1:PORT/PATH`.
+    public let url: String
+    private let run: Task<Void, Never>
+
+    private init(url: String, run: Task<Void, Never>) {
+        self.url = url
+        self.run = run
+    }
+
+    public static func start(host: String, port: Int, gate: WebhookGate, log: @escaping @Sendable (String) -> Void,
+                             deliver: @escaping @Sendable (WebhookEvent) async -> Void) async throws(WebhookSetupError) -> WebhookServer {
+        var logger = Logger(label: "fluxdeck.webhook")
+        logger.logLevel = .critical
+        let responder = CallbackResponder<WebhookContext> { request, _ in
+            var request = request
+            // One byte over the limit is enough to know it is too large.
+            let body = (try? await request.collectBody(upTo: WebhookGate.maxBody + 1)).map { Array($0.readableBytesView) }
+            let headers = request.headers.map { HeaderField($0.name.rawName, $0.value) }
+            let verdict = await gate.decide(method: request.method.rawValue, path: request.uri.path, headers: headers,
+                                            body: body ?? [UInt8](repeating: 0, count: WebhookGate.maxBody + 1))
+            switch verdict {
+            case .accept(let event): await deliver(event)
+            case .replay: log("webhook: a repeated delivery, acknowledged and ignored")
+            case .refuse(let status, let reason): log("webhook: refused (\(status)): \(reason)")
+            }
+            return Response(status: .init(code: verdict.status))
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? port) },
+            logger: logger)
+        let run = Task {
+            do { try await app.run() } catch {}
+            continuation.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next() else {
+            run.cancel()
+            throw WebhookSetupError(message: "cannot listen for webhooks on \(host):\(port); is the port in use?")
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return WebhookServer(url: "http://\(shownHost):\(bound)\(gate.path)", run: run)
+    }
+
+    /// Stops listening and waits until it has.
+    public func stop() async {
+        run.cancel()
+        await run.value
+    }
+}
+
+struct WebhookContext: RequestContext {
+    typealias Source = ApplicationRequestContextSource
+    var coreContext: CoreRequestContextStorage
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}

@@ -1,0 +1,102 @@
+import BFL
+import BFLSimulator
+import Crypto
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+import WebhookListener
+
+@Suite("The webhook receiver", .timeLimit(.minutes(1)))
+struct WebhookListenerTests {
+    static let secret = "s3cret-for-tests"
+
+    static func body(_ id: String, _ status: String = "SUCCESS") -> [UInt8] {
+        Array(#"{"task_id":"\#(id)","status":"\#(status)","result":{"sample":"http://127.0.0.1:1/x.jpg","seed":7}}"#.utf8)
+    }
+
+    static func signature(_ body: [UInt8], _ secret: String) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func gate() throws -> WebhookGate {
+        try WebhookGate(path: "/hook", secret: Self.secret, isKnown: { $0.hasPrefix("known") })
+    }
+
+    @Test("only a POST to its path, with the secret or a valid signature, about a followed task, is accepted; once")
+    func rules() async throws {
+        let gate = try gate()
+        let ok = Self.body("known-1")
+        let secretHeader = [HeaderField("X-Webhook-Secret", Self.secret)]
+        #expect(await gate.decide(method: "POST", path: "/hook", headers: secretHeader, body: ok) == .accept(WebhookEvent(
+            taskID: "known-1", status: .ready, sample: "http://127.0.0.1:1/x.jpg", seed: 7)))
+        #expect(await gate.decide(method: "POST", path: "/hook", headers: secretHeader, body: ok) == .replay)
+        // The same task with another status is news.
+        if case .accept = await gate.decide(method: "POST", path: "/hook", headers: secretHeader, body: Self.body("known-1", "FAILED")) {} else {
+            Issue.record("a new status was not accepted")
+        }
+        let signed = Self.body("known-2")
+        if case .accept = await gate.decide(method: "POST", path: "/hook", headers: [HeaderField("X-BFL-Signature", Self.signature(signed, Self.secret))], body: signed) {} else {
+            Issue.record("a valid signature was not accepted")
+        }
+        let cases: [(String, String, [HeaderField], [UInt8], Int)] = [
+            ("GET", "/hook", secretHeader, ok, 405),
+            ("POST", "/other", secretHeader, ok, 404),
+            ("POST", "/hook", [HeaderField("X-Webhook-Secret", "s3cret-for-test")], Self.body("known-3"), 401),
+            ("POST", "/hook", [HeaderField("X-Webhook-Secret", Self.secret + "x")], Self.body("known-3"), 401),
+            ("POST", "/hook", [HeaderField("X-BFL-Signature", Self.signature(Self.body("known-3"), "wrong"))], Self.body("known-3"), 401),
+            ("POST", "/hook", [], Self.body("known-3"), 401),
+            ("POST", "/hook", secretHeader, Array("not json".utf8), 400),
+            ("POST", "/hook", secretHeader, Self.body("stranger"), 404),
+            ("POST", "/hook", secretHeader, [UInt8](repeating: 32, count: WebhookGate.maxBody + 1), 413),
+        ]
+        for (method, path, headers, body, status) in cases {
+            #expect(await gate.decide(method: method, path: path, headers: headers, body: body).status == status, "\(method) \(path) \(headers.map(\.name))")
+        }
+    }
+
+    @Test("an empty secret is refused at start; a random one is 64 hex characters, new each time")
+    func secrets() {
+        #expect(throws: WebhookSetupError.self) { try WebhookGate(path: "/h", secret: "", isKnown: { _ in true }) }
+        let a = WebhookGate.randomSecret(), b = WebhookGate.randomSecret()
+        #expect(a.count == 64 && a.allSatisfy(\.isHexDigit) && a != b)
+    }
+
+    @Test("the simulator's webhook reaches the receiver and is handed on; a forged call is refused and logged without the secret")
+    func endToEnd() async throws {
+        let (events, sink) = AsyncStream<WebhookEvent>.makeStream()
+        let logged = Mutex<[String]>([])
+        let known = Mutex<Set<String>>([])
+        let gate = try WebhookGate(path: "/fluxdeck/hook", secret: Self.secret, isKnown: { id in known.withLock { $0.contains(id) } })
+        let server = try await WebhookServer.start(host: "127.0.0.1", port: 0, gate: gate, log: { line in logged.withLock { $0.append(line) } },
+                                                   deliver: { sink.yield($0) })
+        #expect(server.url.hasPrefix("http://127.0.0.1:") && server.url.hasSuffix("/fluxdeck/hook"))
+        try await SimulatorTests.withRig({ $0.webhookSignature = true }) { rig in
+            let submitted = try await rig.submit("flux-2-klein-4b") {
+                $0.webhookURL = server.url
+                $0.webhookSecret = Self.secret
+                $0.width = 128
+                $0.height = 128
+            }
+            known.withLock { _ = $0.insert(submitted.id) }
+            rig.clock.advance(by: .seconds(3))
+            var iterator = events.makeAsyncIterator()
+            let event = try #require(await iterator.next())
+            #expect(event.taskID == submitted.id && event.status == .ready && event.sample != nil)
+            let attempts = await rig.server.core.webhookAttempts(atLeast: 1)
+            #expect(attempts.first?.status == 200)
+
+            // A forged call, straight to the receiver.
+            let url = try #require(URL(string: server.url))
+            let forged = try await rig.transport.execute(TransportRequest(method: .post, url: url, headers: [HeaderField("X-Webhook-Secret", "guess")],
+                                                                         body: Self.body(submitted.id)))
+            #expect(forged.status == 401)
+            let wrongMethod = try await rig.transport.execute(TransportRequest(method: .get, url: url, headers: [], body: nil))
+            #expect(wrongMethod.status == 405)
+        }
+        await server.stop()
+        let lines = logged.withLock { $0 }
+        #expect(lines.contains { $0.contains("refused (401)") })
+        #expect(!lines.contains { $0.contains(Self.secret) })
+    }
+}
