@@ -176,6 +176,7 @@ let package = Package(
                 "TerminalCore",
                 "NcursesBackend",
                 "TerminalGraphics",
+                "WebhookListener",
                 "Theme",
                 "TOMLFiles",
                 "Widgets",

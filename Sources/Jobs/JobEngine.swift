@@ -34,6 +34,11 @@ public struct EngineConfiguration: Sendable {
     public var rateLimitBackoff: Duration = .seconds(2)
     /// What the ledger records as the endpoint ("global", "eu", "us" or a URL).
     public var endpointLabel: String
+    /// Webhook mode: tasks are sent with this URL and secret (never written to the ledger), and
+    /// a job waits for its webhook, then confirms it with one poll. Without a webhook by the
+    /// model's 95th-percentile time plus `webhookMargin`, it is polled as usual.
+    public var webhook: (url: String, secret: String)?
+    public var webhookMargin: Duration = .seconds(2)
 
     public init(endpointLabel: String) { self.endpointLabel = endpointLabel }
 
@@ -88,6 +93,12 @@ public actor JobEngine {
 
     private var queue: [String] = []
     private var live: [String: JobRecord] = [:]
+    /// Jobs waiting for their webhook, by task id; and webhooks that came before their job waited.
+    private var hintWaiters: [String: CheckedContinuation<WebhookEvent?, Never>] = [:]
+    private var hinted: [String: WebhookEvent] = [:]
+    /// Jobs whose submit answer had no `polling_url` (webhook mode): their webhook's body is
+    /// the answer; the rebuilt URL is polled only when no webhook comes (it may 404).
+    private var webhookOnly: Set<String> = []
     private var tasks: [String: Task<Void, Never>] = [:]
     /// Rate-limited jobs waiting to be queued again.
     private var timers: [String: Task<Void, Never>] = [:]
@@ -548,10 +559,13 @@ public actor JobEngine {
         do {
             let region = job.region.flatMap(Region.init(rawValue:)) ?? Region(rawValue: job.endpoint)
             job.apiHost = Self.authority(of: client.frontDoor(for: region))
-            let reply = try await client.submit(path: model.path, body: Array(job.requestJSON.utf8), region: region)
+            var body = Array(job.requestJSON.utf8)
+            if let webhook = configuration.webhook { body = Self.adding(webhook, to: body) }
+            let reply = try await client.submit(path: model.path, body: body, region: region)
             // Abandoned while the POST was out: it stays abandoned.
             guard transition(&job, .accepted) == .record else { return nil }
             job.taskID = reply.id
+            if configuration.webhook != nil, reply.pollingURL == nil { webhookOnly.insert(job.id) }
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
             job.clusterHost = job.pollingURL.flatMap(URL.init(string:)).flatMap(Self.authority(of:))
             job.submitCost = reply.cost?.description
@@ -607,6 +621,24 @@ public actor JobEngine {
         var readings: [PollCadence.Reading] = []
         var pollsPastExpected = 0
         var delay = resumed ? Duration.zero : configuration.fixedPollInterval ?? cadence.firstDelay(timing)
+        var fromWebhook: PollResponse?
+        if configuration.webhook != nil, !resumed, let taskID = job.taskID {
+            // Webhook mode: wait for the call (it is only a hint: one poll confirms it), or
+            // past the model's slow end, then poll as usual.
+            let slow = Duration.seconds(timing.quantile(0.95) ?? timing.typical * 2) + configuration.webhookMargin
+            let event = await waitForWebhook(taskID, upTo: slow)
+            job.followedBy = event != nil ? "webhook" : "polling"
+            try record(job)
+            delay = .zero
+            if let event, webhookOnly.contains(job.id) {
+                // No polling URL to confirm with: the call's body is the answer (its sample URL
+                // passes the same checks as a poll's on the way to the download).
+                var result = TaskResult(sample: event.sample, seed: event.seed)
+                result.error = event.error
+                fromWebhook = PollResponse(id: taskID, status: event.status, result: result)
+            }
+        }
+        defer { webhookOnly.remove(job.id) }
         var warnedStatus: String?
         while true {
             if delay > .zero { try await stopwatch.sleep(delay) } else { try Task.checkCancellation() }
@@ -619,10 +651,15 @@ public actor JobEngine {
                 try finish(job, detail: nil)
                 return
             }
-            job.polls += 1
             let reply: PollResponse
             do {
-                reply = try await client.poll(pollingURL)
+                if let answer = fromWebhook {
+                    reply = answer
+                    fromWebhook = nil
+                } else {
+                    job.polls += 1
+                    reply = try await client.poll(pollingURL)
+                }
             } catch let error as BFLError {
                 let event: LifecycleEvent = switch error {
                 case .notFound: .notFound
@@ -710,6 +747,65 @@ public actor JobEngine {
             if inputs.elapsed >= cadence.expectedFinish(inputs).finish { pollsPastExpected += 1 }
             delay = configuration.fixedPollInterval ?? cadence.delay(inputs)
         }
+    }
+
+    /// A webhook call arrived for `taskID` (verified by the receiver): the job waiting for it
+    /// polls now. Calls for tasks nobody waits for yet are kept until their job waits.
+    public func webhookArrived(_ event: WebhookEvent) {
+        if let waiter = hintWaiters.removeValue(forKey: event.taskID) {
+            waiter.resume(returning: event)
+        } else if follows(taskID: event.taskID) {
+            hinted[event.taskID] = event
+        }
+    }
+
+    /// Whether a job of this run has `taskID` (the receiver refuses calls about others).
+    public func follows(taskID: String) -> Bool {
+        live.values.contains { $0.taskID == taskID && !$0.phase.isFinal }
+    }
+
+    /// The webhook call for `taskID` (come before or during the wait), or nil at `limit`.
+    private func waitForWebhook(_ taskID: String, upTo limit: Duration) async -> WebhookEvent? {
+        if let early = hinted.removeValue(forKey: taskID) { return early }
+        let stopwatch = self.stopwatch
+        return await withTaskGroup(of: WebhookEvent?.self) { group in
+            group.addTask { await self.webhookSignal(taskID) }
+            group.addTask {
+                // A deadline, not a wait for work: cancelled when the call comes first.
+                try? await stopwatch.sleep(limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if first == nil { self.stopWaiting(taskID) }
+            return first
+        }
+    }
+
+    private func webhookSignal(_ taskID: String) async -> WebhookEvent? {
+        await withCheckedContinuation { continuation in
+            if let early = hinted.removeValue(forKey: taskID) {
+                continuation.resume(returning: early)
+            } else if Task.isCancelled {
+                // The wait ended before this began (on the actor, so nothing can slip between).
+                continuation.resume(returning: nil)
+            } else {
+                hintWaiters[taskID] = continuation
+            }
+        }
+    }
+
+    private func stopWaiting(_ taskID: String) {
+        hintWaiters.removeValue(forKey: taskID)?.resume(returning: nil)
+    }
+
+    /// The body with `webhook_url` and `webhook_secret` added (keys sorted, as every body).
+    static func adding(_ webhook: (url: String, secret: String), to body: [UInt8]) -> [UInt8] {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else { return body }
+        object["webhook_url"] = webhook.url
+        object["webhook_secret"] = webhook.secret
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return body }
+        return Array(data)
     }
 
     /// "host" or "host:port" of a URL (a simulator's front doors differ by port only).

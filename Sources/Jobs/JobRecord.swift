@@ -117,6 +117,8 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     /// the cluster host that holds the task, from its polling URL.
     public var apiHost: String?
     public var clusterHost: String?
+    /// How its end was learned in this run: "webhook" or "polling" (nil: polled, before webhooks).
+    public var followedBy: String?
     /// Curation: a star, and tags (lowercase words), set by the user on saved images.
     public var starred: Bool = false
     public var tags: [String] = []

@@ -128,6 +128,9 @@ public final class JobStore: Sendable {
             try db.create(index: "job_spend", on: "job",
                           columns: ["createdAt", "model", "endpoint", "phase", "estimatedCredits", "submitCost", "settledCost"])
         }
+        migrator.registerMigration("v7: webhooks") { db in
+            try db.alter(table: "job") { t in t.add(column: "followedBy", .text) }
+        }
         return migrator
     }
 

@@ -520,6 +520,7 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("region", job.region)
     field("sent to", job.apiHost)
     field("cluster", job.clusterHost)
+    field("followed", job.followedBy.map { $0 == "webhook" ? "by its webhook" : "by polling" })
     field("file", job.outputPath)
     field("error", job.errorMessage)
     if job.requestJSON.isEmpty {

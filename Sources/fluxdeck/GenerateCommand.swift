@@ -226,6 +226,7 @@ struct JobReport: Encodable {
     var region: String?
     var apiHost: String?
     var clusterHost: String?
+    var followedBy: String?
     var file: String?
     var seed: Int?
     var cost: Credits?
@@ -238,7 +239,7 @@ struct JobReport: Encodable {
         case id, model, status, phase, file, seed, cost, error
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
         case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
-        case region, apiHost = "api_host", clusterHost = "cluster_host"
+        case region, apiHost = "api_host", clusterHost = "cluster_host", followedBy = "followed_by"
     }
 
     init(_ job: JobRecord) {
@@ -251,6 +252,7 @@ struct JobReport: Encodable {
         region = job.region
         apiHost = job.apiHost
         clusterHost = job.clusterHost
+        followedBy = job.followedBy
         file = job.outputPath
         seed = job.seed
         cost = job.chargedCredits
@@ -272,6 +274,7 @@ struct JobReport: Encodable {
         try c.encode(region, forKey: .region)
         try c.encode(apiHost, forKey: .apiHost)
         try c.encode(clusterHost, forKey: .clusterHost)
+        try c.encode(followedBy ?? "polling", forKey: .followedBy)
         try c.encode(file, forKey: .file)
         try c.encode(seed, forKey: .seed)
         try c.encode(cost, forKey: .cost)

@@ -4,6 +4,8 @@ import BFLSimulator
 import Foundation
 import Jobs
 import Synchronization
+import TerminalCore
+import WebhookListener
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,10 +33,22 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).")
     var config: String?
 
+    @Option(name: .customLong("webhook-listen"), help: "Receive BFL's webhooks on HOST:PORT (port 0: any free one); jobs then wait for their webhook and confirm it with one poll.")
+    var webhookListen: String?
+
+    @Option(name: .customLong("webhook-url"), help: "The public URL that forwards to --webhook-listen (default, on the simulator or a loopback endpoint: the receiver itself).")
+    var webhookURL: String?
+
     /// The configuration file's settings (a missing file is an empty configuration).
     func settings(environment: [String: String]) throws -> Config {
         try Config.load(path: config ?? Config.defaultPath(environment: environment))
     }
+}
+
+/// The engine, once there is one (the webhook receiver starts before it).
+actor EngineBox {
+    private(set) var engine: JobEngine?
+    func set(_ engine: JobEngine) { self.engine = engine }
 }
 
 /// What a command needs to talk to BFL and keep jobs: the client, the ledger, the engine, and
@@ -46,6 +60,8 @@ struct Session {
     let endpointLabel: String
     let transport: HTTPClientTransport
     let simulator: SimulatorServer?
+    /// The webhook receiver, in webhook mode.
+    let webhooks: WebhookServer?
     /// Where the key came from: `BFL_API_KEY` or `./.env` (nil on the built-in simulator).
     var keySource: String?
 
@@ -74,9 +90,10 @@ struct Session {
                 }
                 // The simulator's three front doors: the region row is live on it.
                 let regions = try? RegionMap(texts: server.regionURLs)
-                let session = try make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions, simulator: server,
-                                       label: SimulatorLabel.current, maxActive: options.maxActive,
-                                       outputDirectory: outputDirectory, environment: environment)
+                let session = try await make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions, simulator: server,
+                                             label: SimulatorLabel.current, maxActive: options.maxActive,
+                                             outputDirectory: outputDirectory, environment: environment,
+                                             webhookListen: options.webhookListen, webhookURL: options.webhookURL)
                 // A simulator that stopped took its tasks with it; one still running (another
                 // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
@@ -114,19 +131,20 @@ struct Session {
             let declared = try (settings ?? options.settings(environment: environment)).endpointRegions
             regions = declared.isEmpty ? nil : declared
         }
-        var session = try make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,
-                               outputDirectory: outputDirectory, environment: environment)
+        var session = try await make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,
+                                     outputDirectory: outputDirectory, environment: environment,
+                                     webhookListen: options.webhookListen, webhookURL: options.webhookURL)
         session.keySource = found?.source
         return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, simulator: SimulatorServer?, label: String,
-                             maxActive: Int?, outputDirectory: String?, environment: [String: String]) throws -> Session {
+                             maxActive: Int?, outputDirectory: String?, environment: [String: String],
+                             webhookListen: String?, webhookURL: String?) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
-        let transport = HTTPClientTransport()
-        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions), transport: transport)
+        // Everything that can fail comes before the HTTP client, which must be shut down once made.
         let store: JobStore
         do { store = try JobStore(path: JobStore.defaultPath(environment: environment)) } catch {
             throw CommandFailure(code: .usage, message: error.message)
@@ -136,13 +154,47 @@ struct Session {
             ?? OutputLibrary.defaultDirectory(environment: environment)
         var configuration = EngineConfiguration(endpointLabel: label)
         if let maxActive { configuration.accountLimit = maxActive }
+        // Webhook mode: the receiver starts first (its port may be chosen by the system), and
+        // hands calls to the engine once there is one.
+        var webhooks: WebhookServer?
+        let engineBox = EngineBox()
+        if let listen = webhookListen {
+            let (host, port) = try Self.hostAndPort(listen)
+            let loopback = simulator != nil || endpoint.baseURL.host.map(KeyPolicy.isLoopback) == true
+            guard webhookURL != nil || loopback else {
+                throw CommandFailure.usage("--webhook-listen needs --webhook-url: the public URL that forwards to \(listen) (BFL cannot call a local address)")
+            }
+            let secret = WebhookGate.randomSecret()
+            do {
+                let gate = try WebhookGate(path: "/fluxdeck/webhook", secret: secret, isKnown: { id in await engineBox.engine?.follows(taskID: id) ?? false })
+                webhooks = try await WebhookServer.start(host: host, port: port, gate: gate, log: { Output.error("fluxdeck: \($0)") },
+                                                         deliver: { event in await engineBox.engine?.webhookArrived(event) })
+            } catch {
+                throw CommandFailure.usage(error.message)
+            }
+            configuration.webhook = (webhookURL ?? webhooks?.url ?? "", secret)
+        }
+        let transport = HTTPClientTransport()
+        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions), transport: transport)
         let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory),
                                configuration: configuration)
+        await engineBox.set(engine)
         // Keep this runner's claim on its jobs alive (another fluxdeck takes them over only
         // when this process is gone).
         Task { await engine.startRunnerDuties(adopt: false, watchOthers: false) }
         return Session(client: client, engine: engine, store: store, endpointLabel: label, transport: transport,
-                       simulator: simulator)
+                       simulator: simulator, webhooks: webhooks)
+    }
+
+    /// `HOST:PORT` (`[::1]:PORT` for IPv6).
+    static func hostAndPort(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw CommandFailure.usage("--webhook-listen must be HOST:PORT, e.g. 127.0.0.1:0 (got \"\(TerminalText.sanitize(text))\")")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw CommandFailure.usage("--webhook-listen must name a host, e.g. 127.0.0.1:0") }
+        return (host, port)
     }
 
     /// `BFL_API_KEY` from the environment, else from `.env` in the current folder, and where it
@@ -205,6 +257,9 @@ struct Session {
     /// step that overruns is named on standard error and left behind (the process is ending).
     func close(limit: Duration = .seconds(5)) async {
         await engine.shutdown()
+        if let webhooks, await !finishes(within: limit, { await webhooks.stop() }) {
+            Output.error("fluxdeck: the webhook receiver did not stop within \(limit); leaving it")
+        }
         let transport = transport
         if await !finishes(within: limit, { try? await transport.shutdown() }) {
             Output.error("fluxdeck: the HTTP client did not close within \(limit); leaving it")

@@ -55,7 +55,8 @@ struct GenerateCommandTests {
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(Set(object.keys) == ["id", "model", "status", "phase", "task_id", "api_status", "output_dir", "file", "seed", "cost",
-                                         "estimated_cost", "input_mp", "output_mp", "error", "region", "api_host", "cluster_host"])
+                                         "estimated_cost", "input_mp", "output_mp", "error", "region", "api_host", "cluster_host", "followed_by"])
+            #expect(object["followed_by"] as? String == "polling")
             #expect(object["status"] as? String == "done")
             #expect(object["phase"] as? String == "done")
             #expect(object["api_status"] as? String == "Ready")

@@ -1,0 +1,58 @@
+import BFLSimulator
+import Foundation
+import Jobs
+import Testing
+
+@Suite("fluxdeck binary: webhook mode", .timeLimit(.minutes(2)))
+struct WebhookEndToEndTests {
+    @Test("generate --webhook-listen: every job ends through its webhook, none polled, the secret in no file written")
+    func webhookMode() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.05)
+        let run = try await BinaryRunner.run([
+            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b",
+            "--prompt", "a {red|blue} kite", "--count", "2", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path, "--json",
+        ], environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let reports = try run.stdout.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(reports.count == 4 && reports.allSatisfy { $0["status"] as? String == "done" && $0["followed_by"] as? String == "webhook" })
+        let jobs = try sandbox.store().jobs()
+        // The webhook's body was the answer (BFL sends no polling URL with a webhook): no polls.
+        #expect(jobs.count == 4 && jobs.allSatisfy { $0.phase == .done && $0.polls == 0 && $0.followedBy == "webhook" })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 4)
+        // What was sent carried a secret; nothing written here holds it.
+        let bodies = await server.core.requests.filter { $0.method == "POST" }.compactMap(\.body)
+        let sent = try bodies.map { try #require(try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]) }
+        let secrets = Set(sent.compactMap { $0["webhook_secret"] as? String })
+        #expect(secrets.count == 1 && (secrets.first?.count ?? 0) == 64)
+        #expect(sent.allSatisfy { ($0["webhook_url"] as? String)?.hasSuffix("/fluxdeck/webhook") == true })
+        let secret = try #require(secrets.first)
+        let attempts = await server.core.webhookAttempts(atLeast: 4)
+        #expect(attempts.count == 4 && attempts.allSatisfy { $0.status == 200 })
+        let written = FileManager.default.enumerator(at: sandbox.root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in written where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            let bytes = try Data(contentsOf: file)
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file.lastPathComponent)")
+            #expect(bytes.range(of: Data("webhook_secret".utf8)) == nil, "\(file.lastPathComponent)")
+        }
+        #expect(!run.stderr.contains(secret) && !run.stdout.contains(secret))
+        await server.stop()
+    }
+
+    @Test("--webhook-listen against a remote endpoint needs --webhook-url; a bad address is named")
+    func refusals() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = "bfl_test_key_that_is_long_enough_0000"
+        let remote = try await BinaryRunner.run(["generate", "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-pro", "--prompt", "x", "--dry-run"],
+                                                environment: environment)
+        // A dry run sends nothing and starts nothing.
+        #expect(remote.status == 0, "\(remote.stderr)")
+        let needsURL = try await BinaryRunner.run(["jobs", "resume", "--webhook-listen", "127.0.0.1:0"], environment: environment)
+        #expect(needsURL.status == 2 && needsURL.stderr.contains("--webhook-listen needs --webhook-url"), "\(needsURL.stderr)")
+        let bad = try await BinaryRunner.run(["jobs", "resume", "--webhook-listen", "nowhere", "--simulator"], environment: sandbox.environment)
+        #expect(bad.status == 2 && bad.stderr.contains("--webhook-listen must be HOST:PORT"), "\(bad.stderr)")
+    }
+}
