@@ -5,6 +5,7 @@ import Foundation
 import Histogram
 import Imaging
 import Jobs
+import WebhookListener
 
 /// Benchmarks that measure the project's speed goals (not tests: they report figures).
 struct BenchCommand: AsyncParsableCommand {
@@ -29,6 +30,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "uniform, realistic or mixed (default: all three).") var workload: String?
     @Option(help: "The model of the realistic workload.") var model = "flux-pro-1.1"
     @Option(help: "Loops to run: fluxdeck, 0.5, 1 (comma-separated).") var loops = "fluxdeck,0.5,1"
+    @Flag(help: "Also run fluxdeck in webhook mode (a local receiver; jobs wait for their call).") var webhooks = false
     @Flag(help: "Print JSON lines.") var json = false
 
     struct Workload {
@@ -53,6 +55,7 @@ struct EngineBench: AsyncParsableCommand {
                 for loop in loopList {
                     try await measure(workload, loop: loop)
                 }
+                if webhooks { try await measure(workload, loop: nil, webhooks: true) }
             }
         }
     }
@@ -103,7 +106,7 @@ struct EngineBench: AsyncParsableCommand {
         return all
     }
 
-    func measure(_ workload: Workload, loop: Duration?) async throws {
+    func measure(_ workload: Workload, loop: Duration?, webhooks: Bool = false) async throws {
         var options = SimulatorOptions()
         options.timeFactor = workload.timeFactor
         options.initialCredits = Credits(Decimal(workload.requests.count * 1000))
@@ -116,8 +119,18 @@ struct EngineBench: AsyncParsableCommand {
         let client = BFLClient(configuration: .init(endpoint: endpoint, apiKey: APIKey(server.apiKey)), transport: transport)
         var configuration = EngineConfiguration(endpointLabel: server.apiURL)
         configuration.fixedPollInterval = loop
+        let engineBox = EngineBox()
+        var receiver: WebhookServer?
+        if webhooks {
+            let secret = WebhookGate.randomSecret()
+            let gate = try WebhookGate(path: "/fluxdeck/webhook", secret: secret, isKnown: { id in await engineBox.engine?.follows(taskID: id) ?? false })
+            receiver = try await WebhookServer.start(host: "127.0.0.1", port: 0, gate: gate, log: { _ in },
+                                                     deliver: { event in await engineBox.engine?.webhookArrived(event) })
+            configuration.webhook = (receiver?.url ?? "", secret)
+        }
         let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: scratch.appendingPathComponent("out")),
                                configuration: configuration)
+        await engineBox.set(engine)
         // A warm-up job per model teaches fluxdeck's cadence this endpoint (as a user's ledger
         // would already know it), and is left out of the figures.
         let warmUp = Dictionary(grouping: workload.requests, by: { $0.model.id }).compactMap { $0.value.first }
@@ -150,6 +163,7 @@ struct EngineBench: AsyncParsableCommand {
         await engine.shutdown()
         watcher.cancel()
         try? await transport.shutdown()
+        await receiver?.stop()
         await server.stop()
         var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
         let disk = await onDisk.times
@@ -160,7 +174,7 @@ struct EngineBench: AsyncParsableCommand {
         }
         let done = results.filter { $0.phase == .done }.count
         let limit = workload.serviceTime.map { Double((workload.requests.count + 23) / 24) * $0 }
-        let name = loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
+        let name = webhooks ? "fluxdeck webhooks" : loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
         let report: [String: Double] = [
             "jobs": Double(workload.requests.count), "done": Double(done), "makespan_s": makespan,
             "ratio_to_limit": limit.map { makespan / $0 } ?? -1, "polls_per_job": Double(polls) / Double(max(1, workload.requests.count)),
