@@ -422,7 +422,12 @@ public actor SimulatorCore {
             cost: estimate.credits, createdAt: current, serviceTime: serviceTime,
             outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster)
         tasks[id] = task
-        if webhook != nil, let finishesAt = task.finishesAt { scheduleWebhook(taskID: id, at: finishesAt, attempt: 0) }
+        if webhook != nil, let finishesAt = task.finishesAt {
+            let due = finishesAt + options.faults.webhookLate * options.timeFactor
+            scheduleWebhook(taskID: id, at: due, attempt: 0)
+            // A replayed call: the same delivery again, a moment later.
+            if options.faults.webhookReplay { scheduleWebhook(taskID: id, at: due + .milliseconds(20), attempt: 0) }
+        }
 
         var reply: [String: JSONValue] = ["id": .string(id)]
         if let webhook = object["webhook_url"]?.stringValue {

@@ -21,6 +21,13 @@ public struct Faults: Sendable, Hashable {
     /// Regions whose cluster is down: their front door answers 503, their cluster host too,
     /// and the global front door sends new tasks elsewhere.
     public var downRegions: Set<Region> = []
+    /// How webhooks are delivered: `forged` (a wrong secret, a bad signature), `unsigned` (no
+    /// secret, no signature), `replay` (every call sent twice), or `late=D` (that much after the
+    /// task ends), for testing receivers.
+    public var webhookForged = false
+    public var webhookUnsigned = false
+    public var webhookReplay = false
+    public var webhookLate: Duration = .zero
 
     public init() {}
 
@@ -55,8 +62,16 @@ public struct Faults: Sendable, Hashable {
                     }
                     downRegions.insert(region)
                 }
+            case "webhook":
+                switch value.lowercased() {
+                case "forged": webhookForged = true
+                case "unsigned": webhookUnsigned = true
+                case "replay": webhookReplay = true
+                default: throw .badOption("webhook takes forged, unsigned or replay (got \(value)); webhook-late=D delays them")
+                }
+            case "webhook-late": webhookLate = try Self.duration(value, name)
             default:
-                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, poll-reset, retry-after, latency, slow-delivery, region-down")
+                throw .badOption("unknown fault \"\(name)\"; known: 5xx, 429, reset, poll-reset, retry-after, latency, slow-delivery, region-down, webhook, webhook-late")
             }
         }
     }

@@ -80,9 +80,11 @@ extension SimulatorCore {
             }
             let body = webhookBody(task, phase: phase)
             var headers = [HeaderField("Content-Type", "application/json"), HeaderField("User-Agent", "fluxdeck-simulator")]
-            if let secret = target.secret {
+            if let real = target.secret, !options.faults.webhookUnsigned {
+                // A forged call knows the scheme, not the secret.
+                let secret = options.faults.webhookForged ? "forged-" + real : real
                 headers.append(HeaderField("X-Webhook-Secret", secret))
-                if options.webhookSignature {
+                if options.webhookSignature || options.faults.webhookForged {
                     let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
                     headers.append(HeaderField("X-BFL-Signature", "sha256=" + mac.map { String(format: "%02x", $0) }.joined()))
                 }

@@ -67,10 +67,13 @@ public actor WebhookGate {
         do { event = try WebhookReceiver.parse(body) } catch {
             return .refuse(status: 400, reason: error.message)
         }
+        // A repeat of what was acted on is acknowledged even when its job has ended since.
+        let key = "\(event.taskID)|\(event.status.wireValue)"
+        if seen.contains(key) { return .replay }
         guard await isKnown(event.taskID) else {
             return .refuse(status: 404, reason: "task \(TerminalText.capped(event.taskID, bytes: 80)) is not one this run follows")
         }
-        guard seen.insert("\(event.taskID)|\(event.status.wireValue)").inserted else { return .replay }
+        guard seen.insert(key).inserted else { return .replay }
         return .accept(event)
     }
 }

@@ -56,3 +56,56 @@ struct WebhookEndToEndTests {
         #expect(bad.status == 2 && bad.stderr.contains("--webhook-listen must be HOST:PORT"), "\(bad.stderr)")
     }
 }
+
+@Suite("fluxdeck binary: webhooks that misbehave", .timeLimit(.minutes(2)))
+struct WebhookFaultTests {
+    func simulator(_ faults: String, in sandbox: Sandbox) async throws -> (SimulatorServer, [String: String]) {
+        var options = SimulatorOptions()
+        options.timeFactor = 0.05
+        options.faults = try Faults(spec: faults)
+        let server = try await SimulatorServer.start(options: options)
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = server.apiKey
+        return (server, environment)
+    }
+
+    func generate(_ server: SimulatorServer, _ environment: [String: String], _ sandbox: Sandbox, count: Int) async throws -> BinaryRunner.Outcome {
+        try await BinaryRunner.run([
+            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b", "--prompt", "a gull",
+            "--count", "\(count)", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
+        ], environment: environment)
+    }
+
+    @Test("every call sent twice: the second is acknowledged and ignored; each image is saved once")
+    func replayed() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await simulator("webhook=replay", in: sandbox)
+        let run = try await generate(server, environment, sandbox, count: 3)
+        #expect(run.status == 0, "\(run.stderr)")
+        let attempts = await server.core.webhookAttempts(atLeast: 6)
+        #expect(attempts.count == 6 && attempts.allSatisfy { $0.status == 200 }, "\(attempts)")
+        #expect(run.stderr.components(separatedBy: "a repeated delivery, acknowledged and ignored").count - 1 == 3, "\(run.stderr)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 3 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 3)
+        await server.stop()
+    }
+
+    @Test("forged and unsigned calls are refused (401) and never complete a job; the job falls back to polling", arguments: ["webhook=forged", "webhook=unsigned"])
+    func refused(_ fault: String) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await simulator(fault, in: sandbox)
+        let run = try await generate(server, environment, sandbox, count: 1)
+        let attempts = await server.core.webhookAttempts(atLeast: 1)
+        #expect(attempts.first?.status == 401, "\(attempts)")
+        #expect(run.stderr.contains("webhook: refused (401): neither the secret nor a valid signature"), "\(run.stderr)")
+        // BFL gives no polling URL with a webhook: the fallback polls the rebuilt one, which
+        // the simulator's front door does not know (as BFL's may not).
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 1 && jobs[0].followedBy == "polling" && jobs[0].phase != .done, "\(jobs.map(\.phase))")
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.isEmpty)
+        await server.stop()
+    }
+}
