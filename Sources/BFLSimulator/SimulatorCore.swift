@@ -425,8 +425,8 @@ public actor SimulatorCore {
         if webhook != nil, let finishesAt = task.finishesAt {
             let due = finishesAt + options.faults.webhookLate * options.timeFactor
             scheduleWebhook(taskID: id, at: due, attempt: 0)
-            // A replayed call: the same delivery again, a moment later.
-            if options.faults.webhookReplay { scheduleWebhook(taskID: id, at: due + .milliseconds(20), attempt: 0) }
+            // A replayed call: the same delivery again, in the same dispatch.
+            if options.faults.webhookReplay { scheduleWebhook(taskID: id, at: due, attempt: 0) }
         }
 
         var reply: [String: JSONValue] = ["id": .string(id)]

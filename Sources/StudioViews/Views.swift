@@ -334,7 +334,10 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
             if roomy { spans.append(Span(pad(job.model, 19))) }
             // Where the endpoint has regions, each job says which one it went to.
             if state.region != nil { spans.append(Span(pad(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
-            spans += [Span(pad(cost, 6), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(job.prompt))]
+            spans.append(Span(pad(cost, 6), style: theme.style(.uiTextDim)))
+            // ↯: its end came by webhook, not by polling.
+            if job.followedBy == "webhook" { spans.append(Span("↯ ", style: theme.style(.uiTextDim))) }
+            spans.append(Span(TerminalText.sanitize(job.prompt)))
             items.append(Line(spans))
         }
     }

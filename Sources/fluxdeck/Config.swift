@@ -18,6 +18,10 @@ import TerminalGraphics
 ///     session = 50               # credits per studio session
 ///     confirm_above = 100        # ask before a submission estimated at this or more (0: never)
 ///     warn_below = 500           # the balance turns red below this; a submission leaving less says so once
+///     [webhook]
+///     listen = "127.0.0.1:8787"  # receive BFL's webhooks here (as --webhook-listen)
+///     url = "https://tunnel.example/fluxdeck/webhook"   # the public URL that forwards to it
+///     secret = "…"               # else a random one each run
 ///     [notify]
 ///     via = "both"               # bell, osc9, osc777, both (bell + osc9) or off
 ///     min_seconds = 10           # only for groups that took at least this long
@@ -43,6 +47,10 @@ struct Config: Sendable, Equatable {
     var warnBelow: Credits?
     /// `[notify]`: how finished groups are announced.
     var notify = NotifySettings()
+    /// `[webhook]`: the receiver's address, the public URL that reaches it, and its secret.
+    var webhookListen: String?
+    var webhookURL: String?
+    var webhookSecret: String?
     /// The studio's keys, with `[keys]` applied.
     var keymap = Keymap.standard
     /// `[endpoint.regions]`: the region front doors of a custom endpoint.
@@ -119,6 +127,24 @@ struct Config: Sendable, Equatable {
                     default: config.confirmAbove = credits
                     }
                 }
+            case "webhook":
+                guard let table = value as? [String: Any] else { throw document.error("webhook must be a table ([webhook])", key: key) }
+                for (name, entry) in table {
+                    guard let text = entry as? String else { throw document.error("webhook.\(name) must be text in quotes", key: name) }
+                    switch name {
+                    case "listen": config.webhookListen = text
+                    case "url":
+                        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                            throw document.error("webhook.url must be an http(s) URL", key: name)
+                        }
+                        config.webhookURL = text
+                    case "secret":
+                        guard !text.isEmpty else { throw document.error("webhook.secret is empty; leave it out for a random one each run", key: name) }
+                        config.webhookSecret = text
+                    default:
+                        throw document.error("unknown key webhook.\(name) (known: listen, url, secret)", key: name)
+                    }
+                }
             case "notify":
                 guard let table = value as? [String: Any] else { throw document.error("notify must be a table ([notify])", key: key) }
                 for (name, entry) in table {
@@ -184,7 +210,7 @@ struct Config: Sendable, Equatable {
                     }
                 }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, [notify], max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, [notify], [webhook], max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
             }
         }
         return config

@@ -70,6 +70,11 @@ struct Session {
     /// and only for a custom endpoint's `[endpoint.regions]`).
     static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false, settings: Config? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
+        // The configuration (its [webhook] table; a custom endpoint's regions): a bad file is
+        // named here, before anything starts.
+        let settings = try settings ?? options.settings(environment: environment)
+        let webhookListen = options.webhookListen ?? settings.webhookListen
+        let webhookURL = options.webhookURL ?? settings.webhookURL
         let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
         // Read once (a `.env` warning is said once): not at all when the simulator is asked for.
         let found = options.simulator ? nil : Self.findKey(environment: environment)
@@ -93,7 +98,7 @@ struct Session {
                 let session = try await make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions, simulator: server,
                                              label: SimulatorLabel.current, maxActive: options.maxActive,
                                              outputDirectory: outputDirectory, environment: environment,
-                                             webhookListen: options.webhookListen, webhookURL: options.webhookURL)
+                                             webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
                 // A simulator that stopped took its tasks with it; one still running (another
                 // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
@@ -128,19 +133,19 @@ struct Session {
         // A custom endpoint has regions when the configuration declares its front doors.
         var regions: RegionMap?
         if case .custom = endpoint {
-            let declared = try (settings ?? options.settings(environment: environment)).endpointRegions
+            let declared = settings.endpointRegions
             regions = declared.isEmpty ? nil : declared
         }
         var session = try await make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,
                                      outputDirectory: outputDirectory, environment: environment,
-                                     webhookListen: options.webhookListen, webhookURL: options.webhookURL)
+                                     webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
         session.keySource = found?.source
         return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, simulator: SimulatorServer?, label: String,
                              maxActive: Int?, outputDirectory: String?, environment: [String: String],
-                             webhookListen: String?, webhookURL: String?) async throws -> Session {
+                             webhookListen: String?, webhookURL: String?, webhookSecret: String?) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
@@ -164,7 +169,7 @@ struct Session {
             guard webhookURL != nil || loopback else {
                 throw CommandFailure.usage("--webhook-listen needs --webhook-url: the public URL that forwards to \(listen) (BFL cannot call a local address)")
             }
-            let secret = WebhookGate.randomSecret()
+            let secret = webhookSecret ?? WebhookGate.randomSecret()
             do {
                 let gate = try WebhookGate(path: "/fluxdeck/webhook", secret: secret, isKnown: { id in await engineBox.engine?.follows(taskID: id) ?? false })
                 webhooks = try await WebhookServer.start(host: host, port: port, gate: gate, log: { Output.error("fluxdeck: \($0)") },

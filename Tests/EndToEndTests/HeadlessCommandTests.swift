@@ -20,6 +20,8 @@ struct HeadlessCommandTests {
         ("region = [\n", "line 1"),
         ("max_decode_megapixels = 0\n", "line 1, column 1: max_decode_megapixels must be a whole number from 1 to 1000"),
         ("[budget]\nconfirm_above = -1\n", "line 2, column 1: budget.confirm_above must be a positive number of credits, or 0 to never ask"),
+        ("[webhook]\nsecret = \"\"\n", "line 2, column 1: webhook.secret is empty; leave it out for a random one each run"),
+        ("[webhook]\nurl = \"ftp://x\"\n", "line 2, column 1: webhook.url must be an http(s) URL"),
         ("[notify]\nvia = \"loud\"\n", "line 2, column 1: notify.via must be one of \"bell\", \"osc9\", \"osc777\", \"both\", \"off\""),
         ("[notify]\nmin_seconds = -1\n", "line 2, column 1: notify.min_seconds must be a number of seconds from 0 to 86400"),
         ("[budget]\ndaily = true\n", "line 2, column 1: budget.daily must be a positive number of credits"),

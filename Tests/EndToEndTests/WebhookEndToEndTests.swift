@@ -40,6 +40,24 @@ struct WebhookEndToEndTests {
         await server.stop()
     }
 
+    @Test("[webhook] in config.toml: the receiver's address and a configured secret")
+    func configured() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.05)
+        let config = sandbox.root.appendingPathComponent("config.toml")
+        try Data("[webhook]\nlisten = \"127.0.0.1:0\"\nsecret = \"configured-secret-123\"\n".utf8).write(to: config)
+        let run = try await BinaryRunner.run([
+            "generate", "--endpoint", server.apiURL, "--config", config.path, "--model", "flux-2-klein-4b", "--prompt", "a tern",
+            "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
+        ], environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try sandbox.store().jobs().map(\.followedBy) == ["webhook"])
+        let sent = await server.core.requests.filter { $0.method == "POST" }.compactMap(\.body)
+        #expect(sent.count == 1 && String(decoding: sent[0], as: UTF8.self).contains(#""webhook_secret":"configured-secret-123""#))
+        await server.stop()
+    }
+
     @Test("--webhook-listen against a remote endpoint needs --webhook-url; a bad address is named")
     func refusals() async throws {
         let sandbox = try Sandbox()
@@ -84,8 +102,12 @@ struct WebhookFaultTests {
         let run = try await generate(server, environment, sandbox, count: 3)
         #expect(run.status == 0, "\(run.stderr)")
         let attempts = await server.core.webhookAttempts(atLeast: 6)
-        #expect(attempts.count == 6 && attempts.allSatisfy { $0.status == 200 }, "\(attempts)")
-        #expect(run.stderr.components(separatedBy: "a repeated delivery, acknowledged and ignored").count - 1 == 3, "\(run.stderr)")
+        // No call was refused; a repeat that reached the receiver before fluxdeck exited was
+        // acknowledged and ignored (one that came after it exited found nobody listening).
+        #expect(attempts.count >= 6 && attempts.allSatisfy { $0.status == 200 || $0.status == nil }, "\(attempts)")
+        let acknowledged = attempts.filter { $0.status == 200 }.count
+        #expect(acknowledged >= 3)
+        #expect(run.stderr.components(separatedBy: "a repeated delivery, acknowledged and ignored").count - 1 == acknowledged - 3, "\(run.stderr)")
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 3 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" })
         #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 3)
