@@ -63,6 +63,13 @@ public struct SpendReport: Sendable, Hashable {
 }
 
 extension SpendReport {
+    /// The first and the last day the report covers, `yyyy-MM-dd` (`until` is the end of the last).
+    public func period(_ calendar: Calendar) -> (first: String, last: String) {
+        let formatter = Spend.dayFormatter(calendar)
+        let lastDay = calendar.date(byAdding: .day, value: -1, to: until) ?? until
+        return (formatter.string(from: since), formatter.string(from: lastDay))
+    }
+
     /// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
     public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
@@ -84,29 +91,51 @@ extension SpendReport {
 /// What the studio's spend view shows: 30 days by day and model, totals for today, 7 and 30
 /// days, the costliest models and prompts.
 public struct SpendOverview: Sendable, Hashable {
-    /// The days, oldest first, each with its charged credits by model.
-    public var days: [(day: String, byModel: [String: Credits])] = []
+    /// A day and its charged credits by model.
+    public struct Day: Sendable, Hashable {
+        public var day: String
+        public var byModel: [String: Credits]
+        public init(_ day: String, _ byModel: [String: Credits]) {
+            self.day = day
+            self.byModel = byModel
+        }
+    }
+
+    /// A model's charges and jobs.
+    public struct ModelTotal: Sendable, Hashable {
+        public var model: String
+        public var charged: Credits
+        public var jobs: Int
+        public init(_ model: String, _ charged: Credits, _ jobs: Int) {
+            self.model = model
+            self.charged = charged
+            self.jobs = jobs
+        }
+    }
+
+    /// A prompt's charges and jobs.
+    public struct PromptTotal: Sendable, Hashable {
+        public var prompt: String
+        public var charged: Credits
+        public var jobs: Int
+        public init(_ prompt: String, _ charged: Credits, _ jobs: Int) {
+            self.prompt = prompt
+            self.charged = charged
+            self.jobs = jobs
+        }
+    }
+
+    /// The days, oldest first.
+    public var days: [Day] = []
     public var today = SpendRow(bucket: "today")
     public var week = SpendRow(bucket: "7 days")
     public var month = SpendRow(bucket: "30 days")
     /// Models by charged credits over 30 days, most first.
-    public var topModels: [(model: String, charged: Credits, jobs: Int)] = []
+    public var topModels: [ModelTotal] = []
     /// Prompts by charged credits over 30 days, most first.
-    public var topPrompts: [(prompt: String, charged: Credits, jobs: Int)] = []
+    public var topPrompts: [PromptTotal] = []
 
     public init() {}
-
-    public static func == (a: SpendOverview, b: SpendOverview) -> Bool {
-        a.days.map(\.day) == b.days.map(\.day) && a.days.map(\.byModel) == b.days.map(\.byModel) && a.today == b.today
-            && a.week == b.week && a.month == b.month && a.topModels.map(\.model) == b.topModels.map(\.model)
-            && a.topModels.map(\.charged) == b.topModels.map(\.charged) && a.topPrompts.map(\.prompt) == b.topPrompts.map(\.prompt)
-            && a.topPrompts.map(\.charged) == b.topPrompts.map(\.charged)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(days.map(\.day))
-        hasher.combine(month)
-    }
 }
 
 public enum Spend {
@@ -148,6 +177,25 @@ public enum Spend {
         return result
     }
 
+    /// `yyyy-MM-dd` in `calendar`'s zone: how buckets and periods are named.
+    public static func dayFormatter(_ calendar: Calendar) -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.calendar = calendar
+        formatter.timeZone = calendar.timeZone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter
+    }
+
+    /// The buckets as a SQL table of ranges, `edge(k, start, finish)`, for a join that makes one
+    /// indexed range scan a bucket.
+    static func edges(_ buckets: [SpendBucket]) -> (sql: String, arguments: StatementArguments) {
+        var arguments = StatementArguments()
+        for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
+        let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
+        return ("WITH edge(k, start, finish) AS (VALUES \(values))", arguments)
+    }
+
     /// The day (or week, starting Monday) buckets covering [since, until) in `calendar`'s
     /// zone: each starts at local midnight, so a day across a DST change is 23 or 25 hours.
     public static func buckets(_ grouping: SpendGrouping, since: Date, until: Date, calendar: Calendar) -> [SpendBucket] {
@@ -161,11 +209,7 @@ public enum Spend {
             start = calendar.startOfDay(for: since)
         }
         var buckets: [SpendBucket] = []
-        let formatter = DateFormatter()
-        formatter.calendar = calendar
-        formatter.timeZone = calendar.timeZone
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd"
+        let formatter = dayFormatter(calendar)
         while start < until, buckets.count < 100_000 {
             guard let next = calendar.date(byAdding: unit, value: 1, to: start), next > start else { break }
             // The day after a DST change may not start at midnight everywhere: normalise.
@@ -192,16 +236,13 @@ extension JobStore {
             case .day, .week:
                 let buckets = Spend.buckets(grouping, since: since, until: until, calendar: calendar)
                 guard !buckets.isEmpty else { return [] }
-                // The buckets as a table of ranges: one indexed range scan each.
-                let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
-                var arguments = StatementArguments()
-                for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
+                let edges = Spend.edges(buckets)
                 let found = try Row.fetchAll(db, sql: """
-                    WITH edge(k, start, finish) AS (VALUES \(values))
+                    \(edges.sql)
                     SELECT edge.k AS k, \(Spend.aggregates) FROM edge
                     JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
                     GROUP BY edge.k ORDER BY edge.k
-                    """, arguments: arguments)
+                    """, arguments: edges.arguments)
                 return found.compactMap { row in
                     let k: Int = row["k"] ?? -1
                     return buckets.indices.contains(k) ? Spend.row(buckets[k].name, row) : nil
@@ -233,17 +274,15 @@ extension JobStore {
             var byDay = [[String: Credits]](repeating: [:], count: buckets.count)
             var perModel: [String: (charged: Credits, jobs: Int)] = [:]
             if !buckets.isEmpty {
-                let values = buckets.map { _ in "(?, ?, ?)" }.joined(separator: ", ")
-                var arguments = StatementArguments()
-                for (k, bucket) in buckets.enumerated() { _ = arguments.append(contentsOf: [k, bucket.start, bucket.end]) }
                 // One pass gives the bars and, summed over the days, the costliest models.
+                let edges = Spend.edges(buckets)
                 for row in try Row.fetchAll(db, sql: """
-                    WITH edge(k, start, finish) AS (VALUES \(values))
+                    \(edges.sql)
                     SELECT edge.k AS k, job.model AS model, COUNT(*) AS jobs,
                            SUM(\(Spend.units("COALESCE(settledCost, submitCost)"))) AS charged FROM edge
                     JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
                     GROUP BY edge.k, job.model
-                    """, arguments: arguments) {
+                    """, arguments: edges.arguments) {
                     let k: Int = row["k"] ?? -1
                     guard byDay.indices.contains(k) else { continue }
                     let model: String = row["model"] ?? "?"
@@ -253,15 +292,15 @@ extension JobStore {
                     perModel[model] = (sums.charged + charged, sums.jobs + (row["jobs"] ?? 0))
                 }
             }
-            overview.days = zip(buckets, byDay).map { ($0.name, $1) }
+            overview.days = zip(buckets, byDay).map { SpendOverview.Day($0.name, $1) }
             let charged = Spend.units("COALESCE(settledCost, submitCost)")
             overview.topModels = perModel.filter { $0.value.charged > .zero }
                 .sorted { $0.value.charged > $1.value.charged || ($0.value.charged == $1.value.charged && $0.key < $1.key) }
-                .prefix(top).map { ($0.key, $0.value.charged, $0.value.jobs) }
+                .prefix(top).map { SpendOverview.ModelTotal($0.key, $0.value.charged, $0.value.jobs) }
             overview.topPrompts = try Row.fetchAll(db, sql: """
                 SELECT prompt, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
                 GROUP BY prompt HAVING charged > 0 ORDER BY charged DESC, prompt LIMIT ?
-                """, arguments: [monthStart, tomorrow, top]).map { ($0["prompt"] ?? "", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
+                """, arguments: [monthStart, tomorrow, top]).map { SpendOverview.PromptTotal($0["prompt"] ?? "", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
             return overview
         }
     }

@@ -127,8 +127,7 @@ public final class NcursesTerminal: TerminalBackend {
     /// The picture scaled down to the pixels of its cells (never up). Kitty and iTerm2 scale
     /// pictures into their cells themselves, so theirs is scaled only when it is over twice
     /// the pixels it will show (fewer bytes to send); sixel has no scaling, so `exact`.
-    private func fitted(_ placement: ImagePlacement, exact: Bool = false, heightMultiple: Int = 1) -> Picture {
-        let cell = cellPixels
+    private func fitted(_ placement: ImagePlacement, cell: (width: Int, height: Int), exact: Bool = false, heightMultiple: Int = 1) -> Picture {
         let boxWidth = placement.area.width * cell.width
         var boxHeight = placement.area.height * cell.height
         if heightMultiple > 1 { boxHeight -= boxHeight % heightMultiple }
@@ -143,10 +142,12 @@ public final class NcursesTerminal: TerminalBackend {
     /// cells after curses has written them, again whenever something in its rows changed (curses
     /// may have cleared a line under it), and the rows of one that left are repainted.
     public func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages) {
+        // The cell size is asked of the terminal once a frame, not once a picture.
+        let cell = cellPixels
         switch graphics {
         case .kitty:
             for shown in images.shown where shown.isNew || !sentImages.contains(shown.id) {
-                let picture = fitted(shown.placement)
+                let picture = fitted(shown.placement, cell: cell)
                 write(KittyGraphics.transmit(picture, id: shown.id, columns: shown.placement.area.width, rows: shown.placement.area.height))
                 sentImages.insert(shown.id)
             }
@@ -162,8 +163,8 @@ public final class NcursesTerminal: TerminalBackend {
                 guard shown.isNew || repaint || (area.y..<area.bottom).contains(where: changedRows.contains) else { continue }
                 var bytes = Array("\u{1B}7\u{1B}[\(area.y + 1);\(area.x + 1)H".utf8)
                 if graphics == .sixel {
-                    bytes += SixelGraphics.image(fitted(shown.placement, exact: true, heightMultiple: 6))
-                } else if let image = try? ITerm2Graphics.image(fitted(shown.placement), columns: area.width, rows: area.height) {
+                    bytes += SixelGraphics.image(fitted(shown.placement, cell: cell, exact: true, heightMultiple: 6))
+                } else if let image = try? ITerm2Graphics.image(fitted(shown.placement, cell: cell), columns: area.width, rows: area.height) {
                     bytes += image
                 }
                 bytes += Array("\u{1B}8".utf8)

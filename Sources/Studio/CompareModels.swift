@@ -36,7 +36,12 @@ extension AppState {
     /// Credits one submission would cost: every prompt and image, on every target model.
     public var submissionCredits: Credits {
         guard !comparedModels.isEmpty else { return estimate.credits }
-        return targets.targets.reduce(Credits.zero) { total, target in
+        return submissionCredits(for: targets.targets)
+    }
+
+    /// `submissionCredits` for targets already worked out (a frame works them out once).
+    public func submissionCredits(for targets: [ModelTarget]) -> Credits {
+        targets.reduce(Credits.zero) { total, target in
             let p = target.parameters
             let inputs = target.model.sizeRule == .sameAsImage ? [] : p.references.compactMap(\.size)
             return total + PriceEstimator.estimate(model: target.model, outputSize: p.size ?? p.image?.size, inputSizes: inputs,

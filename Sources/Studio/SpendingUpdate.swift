@@ -17,7 +17,8 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: first.message, isError: true)
         return []
     }
-    let credits = state.submissionCredits
+    let (targets, skipped) = state.targets
+    let credits = state.comparedModels.isEmpty ? state.estimate.credits : state.submissionCredits(for: targets)
     if let blocked = budgetProblem(state, adding: credits) {
         state.message = .init(text: blocked, isError: true)
         return []
@@ -30,7 +31,6 @@ func submit(_ state: inout AppState) -> [Effect] {
     case .success(let expanded):
         prompts = expanded.count > 1 ? expanded : [parameters.prompt]
     }
-    let (targets, skipped) = state.targets
     guard !targets.isEmpty else {
         state.message = .init(text: "no marked model can take this: " + skipped.joined(separator: "; "), isError: true)
         return []

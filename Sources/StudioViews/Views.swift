@@ -176,7 +176,10 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     guard inner.height > 0 else { return }
     let estimate = state.estimate
     let b = estimate.breakdown
-    let over = budgetProblem(state, adding: state.submissionCredits) != nil
+    // Comparing models: their settings are translated and checked once for the whole pane.
+    let comparison = state.comparedModels.isEmpty ? nil : state.targets
+    let total = comparison.map { state.submissionCredits(for: $0.targets) } ?? estimate.credits
+    let over = budgetProblem(state, adding: total) != nil
     var breakdown: String
     if let mp = b.outputMegapixels {
         breakdown = "\(b.base) first MP"
@@ -186,18 +189,16 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     }
     if !b.inputs.isEmpty { breakdown += " + \(b.inputs.count) input\(b.inputs.count == 1 ? "" : "s")" }
     if b.count > 1 { breakdown += ", × \(b.count)" }
-    let total = state.comparedModels.isEmpty ? estimate.credits : state.submissionCredits
     var lines: [Line] = [
         Line([Span("estimate  "), Span("\(total) credits (\(total.usdText))", style: theme.style(over ? .costOverBudget : .costEstimate).adding(.bold)),
               Span(state.comparedModels.isEmpty ? "" : "  all models; \(state.model.displayName) \(estimate.credits)", style: theme.style(.uiTextDim))]),
         Line("  " + breakdown, style: theme.style(.uiTextDim)),
     ]
-    if !state.comparedModels.isEmpty {
-        let (targets, skipped) = state.targets
+    if let (targets, skipped) = comparison {
         let names = targets.map { target in
             target.model.id.replacingOccurrences(of: "flux-", with: "") + (target.notes.isEmpty ? "" : " (\(target.notes.joined(separator: ", ")))")
         }
-        var spans = [Span("models    "), Span(names.joined(separator: " · ") + " = \(state.submissionCredits) credits", style: theme.style(.costEstimate))]
+        var spans = [Span("models    "), Span(names.joined(separator: " · ") + " = \(total) credits", style: theme.style(.costEstimate))]
         if !skipped.isEmpty { spans.append(Span(" · left out: " + skipped.joined(separator: "; "), style: theme.style(.messageWarning))) }
         lines.insert(Line(spans), at: 1)
     }

@@ -123,6 +123,13 @@ public struct Buffer: Sendable, Hashable {
         images.append(ImagePlacement(key: key, area: area, picture: picture))
     }
 
+    /// The picture requests, handed over and cleared (the screen turns them into cells, and
+    /// writing those must not withdraw them one cell at a time).
+    public mutating func takeImages() -> [ImagePlacement] {
+        defer { images = [] }
+        return images
+    }
+
     /// Withdraws the pictures that `rect` overlaps (it is being drawn over).
     @inline(__always)
     private mutating func drawing(over rect: Rect) {

@@ -76,12 +76,25 @@ public enum KittyPlaceholder {
 
     /// The placeholder for image row `row`, column `column` (both below `maxSpan`).
     public static func glyph(row: Int, column: Int) -> Glyph {
-        var text = String.UnicodeScalarView()
-        for value in [character, diacritics[min(row, maxSpan - 1)], diacritics[min(column, maxSpan - 1)]] {
-            if let scalar = Unicode.Scalar(value) { text.append(scalar) }
-        }
-        return Glyph(String(text))
+        table[min(row, maxSpan - 1) * maxSpan + min(column, maxSpan - 1)]
     }
+
+    /// Every placeholder, made once: frames with pictures take them from here instead of
+    /// spelling a string a cell.
+    private static let table: [Glyph] = {
+        var glyphs: [Glyph] = []
+        glyphs.reserveCapacity(diacritics.count * diacritics.count)
+        for row in diacritics {
+            for column in diacritics {
+                var text = String.UnicodeScalarView()
+                for value in [character, row, column] {
+                    if let scalar = Unicode.Scalar(value) { text.append(scalar) }
+                }
+                glyphs.append(Glyph(String(text)))
+            }
+        }
+        return glyphs
+    }()
 
     /// The image numbers fluxdeck uses: 256-colour indexes past the 16 ANSI colours (a
     /// terminal may send those as `3x`/`9x` codes, which do not name an image).

@@ -88,7 +88,7 @@ public final class Screen<Backend: TerminalBackend> {
         let protocolInUse = backend.graphics
         guard protocolInUse.isPixels, !(frame.images.isEmpty && lastShown.isEmpty) else { return .none }
         var shown: [ShownImage] = []
-        for placement in frame.images {
+        for placement in frame.takeImages() {
             let area = placement.area
             switch protocolInUse {
             case .kitty:

@@ -68,12 +68,8 @@ struct SpendCommand: AsyncParsableCommand {
     }
 
     static func table(_ report: SpendReport, calendar: Calendar) -> [String] {
-        let formatter = DateFormatter()
-        formatter.calendar = calendar
-        formatter.timeZone = calendar.timeZone
-        formatter.dateFormat = "yyyy-MM-dd"
-        let lastDay = calendar.date(byAdding: .day, value: -1, to: report.until) ?? report.until
-        var lines = ["Spending \(formatter.string(from: report.since)) to \(formatter.string(from: lastDay)), by \(report.grouping.rawValue)"]
+        let period = report.period(calendar)
+        var lines = ["Spending \(period.first) to \(period.last), by \(report.grouping.rawValue)"]
         guard !report.rows.isEmpty else {
             lines.append("No jobs in this period.")
             return lines
@@ -133,12 +129,8 @@ struct SpendCommand: AsyncParsableCommand {
     }
 
     static func json(_ report: SpendReport, calendar: Calendar) -> JSONReport {
-        let formatter = DateFormatter()
-        formatter.calendar = calendar
-        formatter.timeZone = calendar.timeZone
-        formatter.dateFormat = "yyyy-MM-dd"
-        let lastDay = calendar.date(byAdding: .day, value: -1, to: report.until) ?? report.until
-        return JSONReport(by: report.grouping.rawValue, since: formatter.string(from: report.since), until: formatter.string(from: lastDay),
+        let period = report.period(calendar)
+        return JSONReport(by: report.grouping.rawValue, since: period.first, until: period.last,
                           rows: report.rows.map(JSONRow.init), total: JSONRow(report.total))
     }
 }

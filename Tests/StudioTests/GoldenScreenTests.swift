@@ -157,7 +157,7 @@ struct GoldenScreenTests {
                 if n % 3 == 0 { byModel[models[1]] = Credits(Decimal(8)) }
                 if n % 4 == 1 { byModel[models[2]] = Credits(Decimal(string: "1.5") ?? 1) }
             }
-            return (day, byModel)
+            return SpendOverview.Day(day, byModel)
         }
         func row(_ name: String, _ jobs: Int, _ estimated: String, _ charged: String) -> SpendRow {
             var row = SpendRow(bucket: name)
@@ -172,9 +172,9 @@ struct GoldenScreenTests {
         overview.month = row("30 days", 140, "450", "462.5")
         overview.month.moderated = 1
         overview.month.moderatedCharged = Credits(3)
-        overview.topModels = [("flux-2-pro", Credits(276), 92), ("flux-kontext-max", Credits(160), 20), ("flux-2-klein-4b", Credits(Decimal(string: "26.5") ?? 0), 28)]
-        overview.topPrompts = [("a lighthouse at dusk, long exposure", Credits(120), 40), ("portrait of a heron", Credits(64), 8),
-                               ("product shot: ceramic mug", Credits(30), 10)]
+        overview.topModels = [.init("flux-2-pro", Credits(276), 92), .init("flux-kontext-max", Credits(160), 20), .init("flux-2-klein-4b", Credits(Decimal(string: "26.5") ?? 0), 28)]
+        overview.topPrompts = [.init("a lighthouse at dusk, long exposure", Credits(120), 40), .init("portrait of a heron", Credits(64), 8),
+                               .init("product shot: ceramic mug", Credits(30), 10)]
         return overview
     }
 
