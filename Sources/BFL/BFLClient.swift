@@ -26,17 +26,17 @@ public struct BFLClient: Sendable {
         /// The region front doors: BFL's for a region endpoint; for a custom one, what the
         /// configuration (or the built-in simulator) declares, else none.
         public var regions: RegionMap
+        /// The cluster hosts a task without a polling URL (a webhook submission's) is looked
+        /// for on when the front door does not know it: BFL's for a region endpoint; for a
+        /// custom one, what the configuration (or the built-in simulator) declares, else none.
+        public var clusters: [URL]
 
-        public init(endpoint: Endpoint, apiKey: APIKey?, regions: RegionMap? = nil) {
+        public init(endpoint: Endpoint, apiKey: APIKey?, regions: RegionMap? = nil, clusters: [URL]? = nil) {
             self.endpoint = endpoint
             self.apiKey = apiKey
-            if let regions {
-                self.regions = regions
-            } else if case .region = endpoint {
-                self.regions = .bfl
-            } else {
-                self.regions = .none
-            }
+            let isBFL = if case .region = endpoint { true } else { false }
+            self.regions = regions ?? (isBFL ? .bfl : .none)
+            self.clusters = clusters ?? (isBFL ? ClusterHosts.bfl : [])
         }
     }
 
@@ -48,7 +48,8 @@ public struct BFLClient: Sendable {
     public init(configuration: Configuration, transport: any Transport,
                 clock: any Clock<Duration> = ContinuousClock()) {
         self.configuration = configuration
-        self.keyPolicy = KeyPolicy(endpoint: configuration.endpoint, regions: configuration.regions)
+        self.keyPolicy = KeyPolicy(endpoint: configuration.endpoint, regions: configuration.regions,
+                                   clusters: configuration.clusters)
         self.transport = transport
         self.clock = clock
     }
@@ -146,11 +147,15 @@ public struct BFLClient: Sendable {
     /// The `get_result` URL on the configured endpoint, for jobs that only have an id (webhook
     /// submissions). Regional tasks may answer 404 there.
     public func rebuiltPollingURL(taskID: String) -> String {
-        var components = URLComponents(url: configuration.endpoint.url(path: "v1/get_result"),
-                                       resolvingAgainstBaseURL: false)
+        Self.pollingURL(taskID: taskID, on: configuration.endpoint.baseURL)
+    }
+
+    /// The `get_result` URL of `taskID` on the host at `base`.
+    public static func pollingURL(taskID: String, on base: URL) -> String {
+        let resource = base.appendingPathComponent("v1/get_result")
+        var components = URLComponents(url: resource, resolvingAgainstBaseURL: false)
         components?.queryItems = [URLQueryItem(name: "id", value: taskID)]
-        return components?.url?.absoluteString
-            ?? configuration.endpoint.url(path: "v1/get_result").absoluteString + "?id=\(taskID)"
+        return components?.url?.absoluteString ?? resource.absoluteString + "?id=\(taskID)"
     }
 
     /// The account's credit balance.

@@ -83,21 +83,39 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// The cluster hosts where tasks live (`bfl-api.md` §1): the hosts BFL's polling URLs have
+/// named. A webhook submission's answer names none, and the front door may not know its task.
+public enum ClusterHosts {
+    public static let bfl: [URL] = [
+        URL(literal: "https://api.eu2.bfl.ai"), URL(literal: "https://api.eu4.bfl.ai"),
+        URL(literal: "https://api.us1.bfl.ai"), URL(literal: "https://api.isr.bfl.ai"),
+    ]
+
+    /// A user-given cluster base URL, checked like a custom endpoint; nil when it is not one.
+    public static func url(_ text: String) -> URL? {
+        guard case .custom(let url)? = Endpoint(customURL: text) else { return nil }
+        return url
+    }
+}
+
 /// Decides which URLs may receive the API key: only API hosts, never delivery hosts, never in
 /// clear text beyond the loopback interface.
 public struct KeyPolicy: Sendable, Hashable {
     public let endpoint: Endpoint
     /// The region front doors requests may also go to (their hosts carry the key too).
     public let regions: RegionMap
+    /// The cluster hosts a task may be looked for on (they carry the key too).
+    public let clusters: [URL]
 
-    public init(endpoint: Endpoint, regions: RegionMap = .none) {
+    public init(endpoint: Endpoint, regions: RegionMap = .none, clusters: [URL] = []) {
         self.endpoint = endpoint
         self.regions = regions
+        self.clusters = clusters
     }
 
-    /// The configured hosts: the endpoint's and its region front doors'.
+    /// The configured hosts: the endpoint's, its region front doors' and its cluster hosts'.
     private var configuredHosts: Set<String> {
-        Set(([endpoint.baseURL] + regions.urls.values).compactMap { $0.host?.lowercased() })
+        Set(([endpoint.baseURL] + regions.urls.values + clusters).compactMap { $0.host?.lowercased() })
     }
 
     /// Whether the endpoint itself may carry the key (https, or plain http to loopback).

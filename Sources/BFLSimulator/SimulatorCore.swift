@@ -422,7 +422,7 @@ public actor SimulatorCore {
             cost: estimate.credits, createdAt: current, serviceTime: serviceTime,
             outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster)
         tasks[id] = task
-        if webhook != nil, let finishesAt = task.finishesAt {
+        if webhook != nil, !options.faults.webhookLost, let finishesAt = task.finishesAt {
             let due = finishesAt + options.faults.webhookLate * options.timeFactor
             scheduleWebhook(taskID: id, at: due, attempt: 0)
             // A replayed call: the same delivery again, in the same dispatch.
@@ -430,11 +430,13 @@ public actor SimulatorCore {
         }
 
         var reply: [String: JSONValue] = ["id": .string(id)]
+        let pollingURL = JSONValue.string("\(baseURLs[cluster] ?? "http://127.0.0.1")/v1/get_result?id=\(id)")
         if let webhook = object["webhook_url"]?.stringValue {
             reply["status"] = .string("Pending")
             reply["webhook_url"] = .string(webhook)
+            if options.faults.webhookPollingURL { reply["polling_url"] = pollingURL }
         } else {
-            reply["polling_url"] = .string("\(baseURLs[cluster] ?? "http://127.0.0.1")/v1/get_result?id=\(id)")
+            reply["polling_url"] = pollingURL
         }
         if model.sizeRule == .flux2 {
             reply["cost"] = .number(Self.double(estimate.credits))

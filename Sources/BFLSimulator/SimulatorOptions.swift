@@ -22,11 +22,14 @@ public struct Faults: Sendable, Hashable {
     /// and the global front door sends new tasks elsewhere.
     public var downRegions: Set<Region> = []
     /// How webhooks are delivered: `forged` (a wrong secret, a bad signature), `unsigned` (no
-    /// secret, no signature), `replay` (every call sent twice), or `late=D` (that much after the
-    /// task ends), for testing receivers.
+    /// secret, no signature), `replay` (every call sent twice), `lost` (never sent), or
+    /// `late=D` (that much after the task ends), for testing receivers. `polling-url`: the
+    /// submit answer names the polling URL too (BFL's does not; a receiver must cope with both).
     public var webhookForged = false
     public var webhookUnsigned = false
     public var webhookReplay = false
+    public var webhookLost = false
+    public var webhookPollingURL = false
     public var webhookLate: Duration = .zero
 
     public init() {}
@@ -67,7 +70,9 @@ public struct Faults: Sendable, Hashable {
                 case "forged": webhookForged = true
                 case "unsigned": webhookUnsigned = true
                 case "replay": webhookReplay = true
-                default: throw .badOption("webhook takes forged, unsigned or replay (got \(value)); webhook-late=D delays them")
+                case "lost": webhookLost = true
+                case "polling-url": webhookPollingURL = true
+                default: throw .badOption("webhook takes forged, unsigned, replay, lost or polling-url (got \(value)); webhook-late=D delays them")
                 }
             case "webhook-late": webhookLate = try Self.duration(value, name)
             default:

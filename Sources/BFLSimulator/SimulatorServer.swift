@@ -32,6 +32,11 @@ public final class SimulatorServer: Sendable {
     public var clusterURL: String { urls[.cluster] ?? "" }
     public var deliveryURL: String { urls[.delivery] ?? "" }
 
+    /// The cluster hosts' base URLs (`[endpoint] clusters`).
+    public var clusterURLs: [String] {
+        Listener.allCases.filter(\.isCluster).compactMap { urls[$0] }
+    }
+
     /// The front door of each region, as a region map for a client (`[endpoint.regions]`).
     public var regionURLs: [Region: String] {
         var map: [Region: String] = [:]

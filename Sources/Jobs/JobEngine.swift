@@ -611,7 +611,11 @@ public actor JobEngine {
     /// Polls until the task ends, then saves the image.
     private func poll(_ original: JobRecord, resumed: Bool) async throws {
         var job = original
-        guard let pollingURL = job.pollingURL else { return }
+        guard var pollingURL = job.pollingURL else { return }
+        // A job with only its task id (a webhook submission's answer names no polling URL) is
+        // polled on the front door, which may not know it: then it is looked for on the
+        // cluster hosts.
+        var located = !webhookOnly.contains(job.id) && job.taskID.map { pollingURL != client.rebuiltPollingURL(taskID: $0) } ?? true
         let started = stopwatch.now()
         let cadence = configuration.cadence
         // What this endpoint has taught about the model (a simulator or proxy learns apart from BFL).
@@ -633,15 +637,21 @@ public actor JobEngine {
             if let event, webhookOnly.contains(job.id) {
                 // No polling URL to confirm with: the call's body is the answer (its sample URL
                 // passes the same checks as a poll's on the way to the download).
-                var result = TaskResult(sample: event.sample, seed: event.seed)
-                result.error = event.error
-                fromWebhook = PollResponse(id: taskID, status: event.status, result: result)
+                fromWebhook = Self.answer(from: event)
             }
         }
-        defer { webhookOnly.remove(job.id) }
+        defer {
+            webhookOnly.remove(job.id)
+            if let taskID = job.taskID { hinted[taskID] = nil }
+        }
         var warnedStatus: String?
         while true {
             if delay > .zero { try await stopwatch.sleep(delay) } else { try Task.checkCancellation() }
+            // A call that came after the wait gave up still ends a job that has no polling URL.
+            if !located, fromWebhook == nil, let taskID = job.taskID, let late = hinted.removeValue(forKey: taskID) {
+                fromWebhook = Self.answer(from: late)
+                job.followedBy = "webhook"
+            }
             let elapsed = stopwatch.now() - started
             if elapsed > configuration.deadline {
                 guard transition(&job, .deadlinePassed) == .finish else { return }
@@ -651,14 +661,22 @@ public actor JobEngine {
                 try finish(job, detail: nil)
                 return
             }
-            let reply: PollResponse
+            var reply: PollResponse
             do {
                 if let answer = fromWebhook {
                     reply = answer
                     fromWebhook = nil
                 } else {
                     job.polls += 1
-                    reply = try await client.poll(pollingURL)
+                    do {
+                        reply = try await client.poll(pollingURL)
+                        if !located, case .taskNotFound = reply.status, let found = try await locate(&job, tried: pollingURL) {
+                            (pollingURL, reply, located) = (found.url, found.reply, true)
+                        }
+                    } catch BFLError.notFound(let message) where !located {
+                        guard let found = try await locate(&job, tried: pollingURL) else { throw BFLError.notFound(message) }
+                        (pollingURL, reply, located) = (found.url, found.reply, true)
+                    }
                 }
             } catch let error as BFLError {
                 let event: LifecycleEvent = switch error {
@@ -669,7 +687,12 @@ public actor JobEngine {
                 switch transition(&job, event) {
                 case .finish:
                     // A 404 right after submission may be transient; several in a row are not.
-                    let message = event == .notFound ? "BFL does not know this task on its polling host" : error.message
+                    let message = switch (event, located) {
+                    case (.notFound, true): "BFL does not know this task on its polling host"
+                    case (.notFound, false):
+                        "no host knows this task: it was sent in webhook mode (no polling URL), no call came, and neither the front door nor the cluster hosts answered for it"
+                    default: error.message
+                    }
                     if fail(&job, nil, kind: event == .notFound ? .generation : .apiRefused, message: message) { try finish(job, detail: nil) }
                     return
                 case .ignore:
@@ -747,6 +770,46 @@ public actor JobEngine {
             if inputs.elapsed >= cadence.expectedFinish(inputs).finish { pollsPastExpected += 1 }
             delay = configuration.fixedPollInterval ?? cadence.delay(inputs)
         }
+    }
+
+    /// The poll answer a webhook call stands for (a job without a polling URL has no other).
+    private static func answer(from event: WebhookEvent) -> PollResponse {
+        var result = TaskResult(sample: event.sample, seed: event.seed)
+        result.error = event.error
+        return PollResponse(id: event.taskID, status: event.status, result: result)
+    }
+
+    /// Looks for a task that came without a polling URL on the cluster hosts: those this
+    /// endpoint's polling URLs have named (most recent first), those configured, and the
+    /// front door it was sent to. The first that knows it becomes the job's polling URL; nil
+    /// when none does (each answered 404 or "Task not found", or could not be reached).
+    private func locate(_ job: inout JobRecord, tried: String) async throws -> (url: String, reply: PollResponse)? {
+        guard let taskID = job.taskID else { return nil }
+        var bases: [URL] = []
+        for url in (try? store.pollingURLsByHost(endpoint: job.endpoint)) ?? [] {
+            // The base is what comes before the API path (a proxy may add a prefix).
+            guard let cut = url.range(of: "/v1/get_result"), let base = URL(string: String(url[..<cut.lowerBound])) else { continue }
+            bases.append(base)
+        }
+        bases += client.configuration.clusters
+        if let region = job.region.flatMap(Region.init(rawValue:)) ?? Region(rawValue: job.endpoint) {
+            bases.append(client.frontDoor(for: region))
+        }
+        var seen: Set<String> = [tried]
+        for base in bases {
+            let url = BFLClient.pollingURL(taskID: taskID, on: base)
+            guard seen.insert(url).inserted else { continue }
+            try Task.checkCancellation()
+            job.polls += 1
+            guard let reply = try? await client.poll(url) else { continue }
+            if case .taskNotFound = reply.status { continue }
+            job.pollingURL = url
+            job.clusterHost = URL(string: url).flatMap(Self.authority(of:))
+            webhookOnly.remove(job.id)
+            try record(job, detail: "found on \(job.clusterHost ?? url): its submission came without a polling URL")
+            return (url, reply)
+        }
+        return nil
     }
 
     /// A webhook call arrived for `taskID` (verified by the receiver): the job waiting for it

@@ -145,6 +145,20 @@ public final class JobStore: Sendable {
         return timing.bounded()
     }
 
+    /// The polling URLs BFL has given for `endpoint`'s jobs, one per host, most recently used
+    /// host first: where a task that came without a polling URL may be looked for.
+    public func pollingURLsByHost(endpoint: String, limit: Int = 8) throws(JobStoreError) -> [String] {
+        try read { db in
+            // SQLite takes a bare column from the row that holds the MAX.
+            try String.fetchAll(db, sql: """
+                SELECT pollingURL FROM (
+                    SELECT pollingURL, MAX(createdAt) AS latest FROM job
+                    WHERE endpoint = ? AND pollingURL IS NOT NULL AND clusterHost IS NOT NULL
+                    GROUP BY clusterHost ORDER BY latest DESC LIMIT ?)
+                """, arguments: [endpoint, limit])
+        }
+    }
+
     public func saveTiming(_ timing: LearnedTiming, endpoint: String, model: String) throws(JobStoreError) {
         guard let data = try? JSONEncoder().encode(timing) else { return }
         let text = String(decoding: data, as: UTF8.self)

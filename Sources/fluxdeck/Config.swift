@@ -28,6 +28,8 @@ import TerminalGraphics
 ///     [keys]
 ///     quit = ["ctrl-q"]          # a command's keys, everywhere it is bound
 ///     "jobs.abandon" = "A"       # or in one place only
+///     [endpoint]
+///     clusters = ["https://proxy.example/eu2"]   # where a webhook job is looked for (BFL's are built in)
 ///     [endpoint.regions]         # a proxy's region front doors (BFL's are built in)
 ///     eu = "https://proxy.example/eu"
 struct Config: Sendable, Equatable {
@@ -55,6 +57,9 @@ struct Config: Sendable, Equatable {
     var keymap = Keymap.standard
     /// `[endpoint.regions]`: the region front doors of a custom endpoint.
     var endpointRegions = RegionMap.none
+    /// `[endpoint] clusters`: the cluster hosts of a custom endpoint (where a task submitted
+    /// without a polling URL is looked for).
+    var endpointClusters: [URL] = []
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
     static func defaultPath(environment: [String: String]) -> String {
@@ -192,25 +197,40 @@ struct Config: Sendable, Equatable {
             case "endpoint":
                 guard let table = value as? [String: Any] else { throw document.error("endpoint must be a table ([endpoint.regions])", key: key) }
                 for (name, entry) in table {
-                    guard name == "regions", let regions = entry as? [String: Any] else {
-                        throw document.error("unknown key endpoint.\(name) (known: [endpoint.regions])", key: name)
-                    }
-                    var texts: [Region: String] = [:]
-                    for (regionName, url) in regions {
-                        guard let region = Region(rawValue: regionName) else {
-                            throw document.error("endpoint.regions.\(regionName): a region is global, eu or us", key: regionName)
+                    switch name {
+                    case "regions":
+                        guard let regions = entry as? [String: Any] else {
+                            throw document.error("endpoint.regions must be a table of region = \"URL\"", key: name)
                         }
-                        guard let text = url as? String else {
-                            throw document.error("endpoint.regions.\(regionName) must be a URL in quotes", key: regionName)
+                        var texts: [Region: String] = [:]
+                        for (regionName, url) in regions {
+                            guard let region = Region(rawValue: regionName) else {
+                                throw document.error("endpoint.regions.\(regionName): a region is global, eu or us", key: regionName)
+                            }
+                            guard let text = url as? String else {
+                                throw document.error("endpoint.regions.\(regionName) must be a URL in quotes", key: regionName)
+                            }
+                            texts[region] = text
                         }
-                        texts[region] = text
-                    }
-                    do { config.endpointRegions = try RegionMap(texts: texts) } catch {
-                        throw document.error("[endpoint.regions] \(error.message)", key: "regions")
+                        do { config.endpointRegions = try RegionMap(texts: texts) } catch {
+                            throw document.error("[endpoint.regions] \(error.message)", key: "regions")
+                        }
+                    case "clusters":
+                        guard let list = entry as? [Any], let texts = list as? [String] else {
+                            throw document.error("endpoint.clusters must be a list of URLs in quotes, such as [\"https://proxy.example/eu2\"]", key: name)
+                        }
+                        config.endpointClusters = try texts.map { text in
+                            guard let url = ClusterHosts.url(text) else {
+                                throw document.error("endpoint.clusters: \"\(TerminalText.sanitize(text))\" is not an absolute http(s) URL", key: name)
+                            }
+                            return url
+                        }
+                    default:
+                        throw document.error("unknown key endpoint.\(name) (known: clusters, [endpoint.regions])", key: name)
                     }
                 }
             default:
-                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, [notify], [webhook], max_decode_megapixels, [budget], [keys], [endpoint.regions])", key: key)
+                throw document.error("unknown key \(key) (known: region, model, theme, graphics, output_dir, [notify], [webhook], max_decode_megapixels, [budget], [keys], [endpoint])", key: key)
             }
         }
         return config

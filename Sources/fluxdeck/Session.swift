@@ -95,7 +95,8 @@ struct Session {
                 }
                 // The simulator's three front doors: the region row is live on it.
                 let regions = try? RegionMap(texts: server.regionURLs)
-                let session = try await make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions, simulator: server,
+                let session = try await make(endpoint: endpoint, key: APIKey(server.apiKey), regions: regions,
+                                             clusters: server.clusterURLs.compactMap(ClusterHosts.url), simulator: server,
                                              label: SimulatorLabel.current, maxActive: options.maxActive,
                                              outputDirectory: outputDirectory, environment: environment,
                                              webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
@@ -132,18 +133,20 @@ struct Session {
         }
         // A custom endpoint has regions when the configuration declares its front doors.
         var regions: RegionMap?
+        var clusters: [URL]?
         if case .custom = endpoint {
             let declared = settings.endpointRegions
             regions = declared.isEmpty ? nil : declared
+            clusters = settings.endpointClusters.isEmpty ? nil : settings.endpointClusters
         }
-        var session = try await make(endpoint: endpoint, key: key, regions: regions, simulator: nil, label: label, maxActive: options.maxActive,
+        var session = try await make(endpoint: endpoint, key: key, regions: regions, clusters: clusters, simulator: nil, label: label, maxActive: options.maxActive,
                                      outputDirectory: outputDirectory, environment: environment,
                                      webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
         session.keySource = found?.source
         return session
     }
 
-    private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, simulator: SimulatorServer?, label: String,
+    private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, clusters: [URL]? = nil, simulator: SimulatorServer?, label: String,
                              maxActive: Int?, outputDirectory: String?, environment: [String: String],
                              webhookListen: String?, webhookURL: String?, webhookSecret: String?) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
@@ -180,7 +183,7 @@ struct Session {
             configuration.webhook = (webhookURL ?? webhooks?.url ?? "", secret)
         }
         let transport = HTTPClientTransport()
-        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions), transport: transport)
+        let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions, clusters: clusters), transport: transport)
         let engine = JobEngine(client: client, store: store, library: OutputLibrary(directory: directory),
                                configuration: configuration)
         await engineBox.set(engine)

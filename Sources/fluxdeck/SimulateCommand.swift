@@ -76,7 +76,10 @@ struct SimulateCommand: AsyncParsableCommand {
                   export BFL_API_ENDPOINT=\(server.apiURL)
                   export BFL_API_KEY=\(server.apiKey)
 
-                For the region row and --region, add to ~/.config/fluxdeck/config.toml:
+                For the region row and --region, and to find webhook tasks whose call never
+                came, add to ~/.config/fluxdeck/config.toml:
+                  [endpoint]
+                  clusters = [\(server.clusterURLs.map { "\"\($0)\"" }.joined(separator: ", "))]
                   [endpoint.regions]
                   global = "\(server.urls[.api] ?? "")"
                   eu = "\(server.urls[.apiEU] ?? "")"

@@ -216,4 +216,24 @@ struct SafetyTests {
         #expect(Endpoint(customURL: "ftp://x") == nil)
         #expect(Endpoint(customURL: "not a url") == nil)
     }
+
+    @Test("a proxy's declared cluster hosts may be polled and carry the key; others may not")
+    func keyPolicyClusters() throws {
+        let endpoint = try #require(Endpoint(customURL: "https://proxy.example.com"))
+        let cluster = try #require(ClusterHosts.url("https://eu2.proxy.example.com/"))
+        let policy = KeyPolicy(endpoint: endpoint, clusters: [cluster])
+        let poll = try #require(URL(string: "https://eu2.proxy.example.com/v1/get_result?id=1"))
+        #expect(policy.allowsPolling(poll) && policy.allowsKey(for: poll))
+        let other = try #require(URL(string: "https://us9.proxy.example.com/v1/get_result?id=1"))
+        #expect(!policy.allowsPolling(other) && !policy.allowsKey(for: other))
+        #expect(!KeyPolicy(endpoint: endpoint).allowsPolling(poll))
+        #expect(ClusterHosts.url("ftp://x") == nil && ClusterHosts.url("https://user:pw@x") == nil)
+        // BFL's built-in cluster hosts are all API hosts that carry the key.
+        #expect(ClusterHosts.bfl.allSatisfy { KeyPolicy(endpoint: .region(.global)).allowsPolling(BFLClient.pollingURL(taskID: "t", on: $0).asURL) })
+        #expect(BFLClient.pollingURL(taskID: "a b", on: cluster) == "https://eu2.proxy.example.com/v1/get_result?id=a%20b")
+    }
+}
+
+private extension String {
+    var asURL: URL { URL(string: self) ?? URL(fileURLWithPath: "/") }
 }

@@ -26,6 +26,9 @@ struct HeadlessCommandTests {
         ("[notify]\nmin_seconds = -1\n", "line 2, column 1: notify.min_seconds must be a number of seconds from 0 to 86400"),
         ("[budget]\ndaily = true\n", "line 2, column 1: budget.daily must be a positive number of credits"),
         ("graphics = \"pixels\"\n", "line 1, column 1: graphics must be one of \"auto\", \"blocks\", \"kitty\", \"iterm2\", \"sixel\""),
+        ("[endpoint]\nclusters = \"https://x\"\n", "line 2, column 1: endpoint.clusters must be a list of URLs in quotes"),
+        ("[endpoint]\nclusters = [\"https://ok.example\", \"ftp://x\"]\n", "line 2, column 1: endpoint.clusters: \"ftp://x\" is not an absolute http(s) URL"),
+        ("[endpoint]\nhosts = []\n", "line 2, column 1: unknown key endpoint.hosts (known: clusters, [endpoint.regions])"),
     ])
     func badConfig(text: String, message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-config-\(UUID().uuidString)")

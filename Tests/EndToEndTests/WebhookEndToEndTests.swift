@@ -40,6 +40,20 @@ struct WebhookEndToEndTests {
         await server.stop()
     }
 
+    @Test("generate --simulator --webhook-listen 127.0.0.1:0: the built-in simulator calls the receiver")
+    func builtIn() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let run = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.05", "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b",
+            "--prompt", "a plover", "--count", "2", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 2 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" && $0.polls == 0 }, "\(jobs.map(\.followedBy))")
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 2)
+    }
+
     @Test("[webhook] in config.toml: the receiver's address and a configured secret")
     func configured() async throws {
         let sandbox = try Sandbox()
@@ -87,11 +101,12 @@ struct WebhookFaultTests {
         return (server, environment)
     }
 
-    func generate(_ server: SimulatorServer, _ environment: [String: String], _ sandbox: Sandbox, count: Int) async throws -> BinaryRunner.Outcome {
+    func generate(_ server: SimulatorServer, _ environment: [String: String], _ sandbox: Sandbox, count: Int,
+                  extra: [String] = []) async throws -> BinaryRunner.Outcome {
         try await BinaryRunner.run([
             "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b", "--prompt", "a gull",
             "--count", "\(count)", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
-        ], environment: environment)
+        ] + extra, environment: environment)
     }
 
     @Test("every call sent twice: the second is acknowledged and ignored; each image is saved once")
@@ -114,20 +129,72 @@ struct WebhookFaultTests {
         await server.stop()
     }
 
-    @Test("forged and unsigned calls are refused (401) and never complete a job; the job falls back to polling", arguments: ["webhook=forged", "webhook=unsigned"])
+    /// A config.toml naming the simulator's cluster hosts (as `fluxdeck simulate` prints it).
+    func clustersConfig(_ server: SimulatorServer, in sandbox: Sandbox) throws -> String {
+        let config = sandbox.root.appendingPathComponent("config.toml")
+        let list = server.clusterURLs.map { "\"\($0)\"" }.joined(separator: ", ")
+        try Data("[endpoint]\nclusters = [\(list)]\n".utf8).write(to: config)
+        return config.path
+    }
+
+    @Test("forged and unsigned calls are refused (401) and never complete a job; it falls back to polling and is found on its cluster", arguments: ["webhook=forged", "webhook=unsigned"])
     func refused(_ fault: String) async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let (server, environment) = try await simulator(fault, in: sandbox)
-        let run = try await generate(server, environment, sandbox, count: 1)
+        let run = try await generate(server, environment, sandbox, count: 1, extra: ["--config", try clustersConfig(server, in: sandbox)])
+        #expect(run.status == 0, "\(run.stderr)")
         let attempts = await server.core.webhookAttempts(atLeast: 1)
         #expect(attempts.first?.status == 401, "\(attempts)")
         #expect(run.stderr.contains("webhook: refused (401): neither the secret nor a valid signature"), "\(run.stderr)")
-        // BFL gives no polling URL with a webhook: the fallback polls the rebuilt one, which
-        // the simulator's front door does not know (as BFL's may not).
+        // BFL gives no polling URL with a webhook: the rebuilt one on the front door 404s, and
+        // the task is found on the cluster host that holds it.
         let jobs = try sandbox.store().jobs()
-        #expect(jobs.count == 1 && jobs[0].followedBy == "polling" && jobs[0].phase != .done, "\(jobs.map(\.phase))")
-        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.isEmpty)
+        #expect(jobs.count == 1 && jobs[0].followedBy == "polling" && jobs[0].phase == .done, "\(jobs.map(\.phase))")
+        let host = try #require(jobs.first?.clusterHost)
+        #expect(server.clusterURLs.contains { $0.hasSuffix(host) }, "\(host)")
+        #expect(try sandbox.store().history(id: jobs[0].id).contains { $0.detail?.hasPrefix("found on \(host)") == true })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 1)
+        await server.stop()
+    }
+
+    @Test("a lost webhook: the job falls back to polling, finds its cluster (configured, or learned from the ledger) and completes")
+    func lost() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await simulator("webhook=lost", in: sandbox)
+        // Nothing declares the clusters and the ledger has seen none: nobody knows the task.
+        let unknown = try await generate(server, environment, sandbox, count: 1)
+        #expect(unknown.status != 0)
+        var jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 1 && jobs[0].phase == .failed && jobs[0].errorMessage?.contains("no host knows this task") == true,
+                "\(jobs.map(\.errorMessage))")
+        // Declared in config.toml: found there.
+        let configured = try await generate(server, environment, sandbox, count: 2, extra: ["--config", try clustersConfig(server, in: sandbox)])
+        #expect(configured.status == 0, "\(configured.stderr)")
+        // Now the ledger knows the cluster from those jobs' polling URLs: found without the file.
+        let learned = try await generate(server, environment, sandbox, count: 1)
+        #expect(learned.status == 0, "\(learned.stderr)")
+        jobs = try sandbox.store().jobs()
+        let done = jobs.filter { $0.phase == .done }
+        #expect(done.count == 3 && done.allSatisfy { $0.followedBy == "polling" && $0.clusterHost != nil && $0.pollingURL?.contains("/v1/get_result?id=") == true })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 3)
+        #expect(await server.core.webhookAttempts.isEmpty)
+        await server.stop()
+    }
+
+    @Test("a submit answer that names its polling URL: the webhook is confirmed with exactly one poll")
+    func confirmed() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await simulator("webhook=polling-url", in: sandbox)
+        let run = try await generate(server, environment, sandbox, count: 3)
+        #expect(run.status == 0, "\(run.stderr)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 3 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" && $0.polls == 1 }, "\(jobs.map(\.polls))")
+        let polls = await server.core.requests.filter { $0.listener.isCluster && $0.method == "GET" }
+        #expect(polls.count == 3)
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 3)
         await server.stop()
     }
 }

@@ -50,6 +50,19 @@ struct WebhookAndControlTests {
         await hook.stop()
     }
 
+    @Test("webhook faults: lost, polling-url and late parse together; an unknown one names the choices")
+    func webhookFaults() throws {
+        let faults = try Faults(spec: "webhook=lost,webhook=polling-url,webhook-late=2s")
+        #expect(faults.webhookLost && faults.webhookPollingURL && faults.webhookLate == .seconds(2))
+        #expect(!Faults().webhookLost && !Faults().webhookPollingURL)
+        do {
+            _ = try Faults(spec: "webhook=sometimes")
+            Issue.record("an unknown webhook fault was accepted")
+        } catch {
+            #expect(error.message.contains("forged, unsigned, replay, lost or polling-url"))
+        }
+    }
+
     @Test("failed receivers are retried after 1 s and 5 s")
     func retries() async throws {
         let hook = try await Self.receiver([500, 503])
