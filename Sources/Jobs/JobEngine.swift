@@ -862,13 +862,20 @@ public actor JobEngine {
         hintWaiters.removeValue(forKey: taskID)?.resume(returning: nil)
     }
 
-    /// The body with `webhook_url` and `webhook_secret` added (keys sorted, as every body).
+    /// The body with `webhook_secret` and `webhook_url` spliced in after its opening brace:
+    /// every other byte is the one the ledger holds (and `--dry-run` printed), where re-encoding
+    /// could respell numbers.
     static func adding(_ webhook: (url: String, secret: String), to body: [UInt8]) -> [UInt8] {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else { return body }
-        object["webhook_url"] = webhook.url
-        object["webhook_secret"] = webhook.secret
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return body }
-        return Array(data)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        guard let brace = body.firstIndex(where: { !isSpace($0) }), body[brace] == UInt8(ascii: "{"),
+              let secret = try? encoder.encode(webhook.secret), let url = try? encoder.encode(webhook.url)
+        else { return body }
+        let rest = body[(brace + 1)...]
+        let isEmpty = rest.first(where: { !isSpace($0) }) == UInt8(ascii: "}")
+        let fields = Array(#""webhook_secret":"#.utf8) + Array(secret) + Array(#","webhook_url":"#.utf8) + Array(url)
+        return Array(body[...brace]) + fields + (isEmpty ? [] : [UInt8(ascii: ",")]) + Array(rest)
     }
 
     /// "host" or "host:port" of a URL (a simulator's front doors differ by port only).

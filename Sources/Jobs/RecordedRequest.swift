@@ -26,4 +26,29 @@ public struct RecordedRequest: Sendable, Hashable {
         guard let data = try? encoder.encode(fields) else { throw EngineError(message: "the request cannot be written as JSON") }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// The recorded fields for people to read, by name, each value as short text (whole numbers
+    /// without a fraction, lists and objects as compact JSON, over 40 characters as their
+    /// length). Empty when the text is not a JSON object.
+    public static func shownFields(of json: String, leaving left: Set<String> = []) -> [(name: String, value: String)] {
+        guard let request = try? RecordedRequest(json: json) else { return [] }
+        return request.fields.keys.sorted().filter { !left.contains($0) }.compactMap { name in
+            guard let value = request.fields[name] else { return nil }
+            let text = Self.text(of: value)
+            return (name, text.count > 40 ? "(\(text.count) chars)" : text)
+        }
+    }
+
+    private static func text(of value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number): return Int(exactly: number).map(String.init) ?? "\(number)"
+        case .string(let text): return text
+        case .array, .object:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "…"
+        }
+    }
 }

@@ -159,7 +159,12 @@ public struct Budget: Sendable, Hashable {
 
 /// Everything the studio shows. Only `reduce` changes it.
 public struct AppState: Sendable {
-    public internal(set) var editor = TextEditor()
+    public internal(set) var editor = TextEditor() {
+        didSet { if editor.lines != oldValue.lines { matrix = Self.matrix(of: editor) } }
+    }
+    /// The prompts the prompt's `{a|b}` groups make (one, unescaped, without groups), or why
+    /// it cannot be expanded; worked out when the text changes, not each time it is read.
+    public private(set) var matrix = AppState.matrix(of: TextEditor())
     /// Which key does what; help and the status bar are made from it.
     public internal(set) var keymap = Keymap.standard
     public internal(set) var modelIndex: Int
@@ -379,9 +384,7 @@ public struct AppState: Sendable {
                                        count: count * promptCount)
     }
 
-    /// The prompts the prompt's `{a|b}` groups make (one, unescaped, without groups), or why
-    /// it cannot be expanded.
-    public var matrix: Result<[String], PromptMatrix.Problem> {
+    static func matrix(of editor: TextEditor) -> Result<[String], PromptMatrix.Problem> {
         let text = TerminalText.sanitizeKeepingNewlines(editor.text)
         do { return .success(try PromptMatrix.expand(text)) } catch { return .failure(error) }
     }

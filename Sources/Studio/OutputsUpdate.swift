@@ -247,15 +247,10 @@ public func comparedSettings(_ jobs: [JobRecord]) -> [(name: String, values: [St
     var rows: [(String, [String])] = [("model", jobs.map(\.model)), ("seed", jobs.map { $0.seed.map(String.init) ?? "—" }),
                                       ("cost", jobs.map { $0.chargedCredits.map { "\($0)" } ?? "—" })]
     let requests = jobs.map { job in
-        (try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any]) ?? [:]
+        Dictionary(RecordedRequest.shownFields(of: job.requestJSON, leaving: ["prompt", "seed"]), uniquingKeysWith: { first, _ in first })
     }
-    let keys = Set(requests.flatMap(\.keys)).subtracting(["prompt", "seed"]).sorted()
-    for key in keys {
-        rows.append((key, requests.map { request in
-            guard let value = request[key] else { return "—" }
-            let text = "\(value)"
-            return text.count > 40 ? "(\(text.count) chars)" : text
-        }))
+    for key in Set(requests.flatMap(\.keys)).sorted() {
+        rows.append((key, requests.map { $0[key] ?? "—" }))
     }
     rows.append(("prompt", jobs.map(\.prompt)))
     return rows.map { name, values in (name, values, Set(values).count > 1) }

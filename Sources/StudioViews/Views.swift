@@ -529,12 +529,9 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("error", job.errorMessage)
     if job.requestJSON.isEmpty {
         field("request", "too large to show here (it carries its input images)")
-    } else if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
-        let shown = parameters.keys.sorted().filter { $0 != "prompt" }.map { key -> String in
-            let value = parameters[key].map { "\($0)" } ?? ""
-            return "\(key)=\(value.count > 40 ? "(\(value.count) chars)" : value)"
-        }
-        field("request", shown.joined(separator: " "))
+    } else {
+        let shown = RecordedRequest.shownFields(of: job.requestJSON, leaving: ["prompt"])
+        field("request", shown.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
     }
     lines.append(Line(""))
     lines.append(Line("prompt", style: theme.style(.uiTextDim)))
@@ -658,11 +655,8 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     field("made", dayTime(job.finishedAt ?? job.createdAt, state.calendar))
     field("region", job.region)
     field("tags", job.tags.isEmpty ? nil : job.tags.joined(separator: " "))
-    if let parameters = try? JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any] {
-        for key in parameters.keys.sorted() where !["prompt", "seed"].contains(key) {
-            let value = parameters[key].map { "\($0)" } ?? ""
-            field(String(key.prefix(9)), value.count > 40 ? "(\(value.count) chars)" : value)
-        }
+    for (name, value) in RecordedRequest.shownFields(of: job.requestJSON, leaving: ["prompt", "seed"]) {
+        field(String(name.prefix(9)), value)
     }
     lines.append(Line(""))
     lines.append(Line(TerminalText.sanitize(job.prompt)))

@@ -28,6 +28,11 @@ struct WebhookEndToEndTests {
         #expect(secrets.count == 1 && (secrets.first?.count ?? 0) == 64)
         #expect(sent.allSatisfy { ($0["webhook_url"] as? String)?.hasSuffix("/fluxdeck/webhook") == true })
         let secret = try #require(secrets.first)
+        // The two fields are spliced in: the rest of each sent body is the ledger's, byte for byte.
+        let url = try #require(sent.first?["webhook_url"] as? String)
+        let added = #"{"webhook_secret":"\#(secret)","webhook_url":"\#(url)","#
+        let unspliced = Set(bodies.map { String(decoding: $0, as: UTF8.self).replacingOccurrences(of: added, with: "{") })
+        #expect(unspliced == Set(jobs.map(\.requestJSON)), "\(unspliced)")
         let attempts = await server.core.webhookAttempts(atLeast: 4)
         #expect(attempts.count == 4 && attempts.allSatisfy { $0.status == 200 })
         let written = FileManager.default.enumerator(at: sandbox.root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
