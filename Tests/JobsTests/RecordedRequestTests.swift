@@ -32,4 +32,16 @@ struct RecordedRequestTests {
             #expect(throws: EngineError.self) { try RecordedRequest(json: text) }
         }
     }
+
+    @Test("fields for people: sorted, true/false, whole numbers without a fraction, long values as their length")
+    func shown() {
+        let shown = RecordedRequest.shownFields(of: Self.body, leaving: ["prompt", "seed"])
+        #expect(shown.map(\.name) == ["guidance", "height", "input_image", "prompt_upsampling", "safety_tolerance", "steps", "width"])
+        let values = Dictionary(shown, uniquingKeysWith: { first, _ in first })
+        #expect(values["guidance"] == "2.5" && values["height"] == "768" && values["prompt_upsampling"] == "false")
+        #expect(values["input_image"] == "https://example.com/a/b.png")
+        let long = RecordedRequest.shownFields(of: #"{"tags":["a","b"],"input_image":"\#(String(repeating: "x", count: 50))"}"#)
+        #expect(long.map(\.value) == ["(50 chars)", #"["a","b"]"#])
+        #expect(RecordedRequest.shownFields(of: "not json").isEmpty)
+    }
 }
