@@ -629,7 +629,7 @@ public actor JobEngine {
         if configuration.webhook != nil, !resumed, let taskID = job.taskID {
             // Webhook mode: wait for the call (it is only a hint: one poll confirms it), or
             // past the model's slow end, then poll as usual.
-            let slow = Duration.seconds(timing.quantile(0.95) ?? timing.typical * 2) + configuration.webhookMargin
+            let slow = timing.high + configuration.webhookMargin
             let event = await waitForWebhook(taskID, upTo: slow)
             job.followedBy = event != nil ? "webhook" : "polling"
             try record(job)

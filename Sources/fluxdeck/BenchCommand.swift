@@ -31,6 +31,7 @@ struct EngineBench: AsyncParsableCommand {
     @Option(help: "The model of the realistic workload.") var model = "flux-pro-1.1"
     @Option(help: "Loops to run: fluxdeck, 0.5, 1 (comma-separated).") var loops = "fluxdeck,0.5,1"
     @Flag(help: "Also run fluxdeck in webhook mode (a local receiver; jobs wait for their call).") var webhooks = false
+    @Flag(help: "Also run webhook mode with every call lost (jobs fall back to polling and look for their cluster).") var lostWebhooks = false
     @Flag(help: "Print JSON lines.") var json = false
 
     struct Workload {
@@ -56,6 +57,7 @@ struct EngineBench: AsyncParsableCommand {
                     try await measure(workload, loop: loop)
                 }
                 if webhooks { try await measure(workload, loop: nil, webhooks: true) }
+                if lostWebhooks { try await measure(workload, loop: nil, webhooks: true, lost: true) }
             }
         }
     }
@@ -106,9 +108,10 @@ struct EngineBench: AsyncParsableCommand {
         return all
     }
 
-    func measure(_ workload: Workload, loop: Duration?, webhooks: Bool = false) async throws {
+    func measure(_ workload: Workload, loop: Duration?, webhooks: Bool = false, lost: Bool = false) async throws {
         var options = SimulatorOptions()
         options.timeFactor = workload.timeFactor
+        options.faults.webhookLost = lost
         options.initialCredits = Credits(Decimal(workload.requests.count * 1000))
         let server = try await SimulatorServer.start(options: options)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-bench-\(UUID().uuidString)")
@@ -116,7 +119,8 @@ struct EngineBench: AsyncParsableCommand {
         let transport = HTTPClientTransport()
         let store = try JobStore(path: scratch.appendingPathComponent("bench.sqlite").path)
         guard let endpoint = Endpoint(customURL: server.apiURL) else { throw CommandFailure.usage("bad simulator URL") }
-        let client = BFLClient(configuration: .init(endpoint: endpoint, apiKey: APIKey(server.apiKey)), transport: transport)
+        let client = BFLClient(configuration: .init(endpoint: endpoint, apiKey: APIKey(server.apiKey),
+                                                    clusters: server.clusterURLs.compactMap(ClusterHosts.url)), transport: transport)
         var configuration = EngineConfiguration(endpointLabel: server.apiURL)
         configuration.fixedPollInterval = loop
         let engineBox = EngineBox()
@@ -142,7 +146,9 @@ struct EngineBench: AsyncParsableCommand {
             })
             _ = await engine.wait(for: warm.map(\.id))
         }
-        let pollsBefore = await server.core.requests.filter { $0.listener.isCluster }.count
+        // Polls on any host: a job without a polling URL asks the front door first.
+        func pollCount() async -> Int { await server.core.requests.filter { $0.method == "GET" && $0.path == "/v1/get_result" }.count }
+        let pollsBefore = await pollCount()
         // Each job's moment on disk, on the simulator's clock.
         let onDisk = OnDiskTimes()
         let events = engine.events
@@ -159,7 +165,7 @@ struct EngineBench: AsyncParsableCommand {
         let results = await engine.wait(for: records.map(\.id))
         let makespan = Self.seconds(clock.now - start)
         let timelines = await server.core.timelines
-        let polls = await server.core.requests.filter { $0.listener.isCluster }.count - pollsBefore
+        let polls = await pollCount() - pollsBefore
         await engine.shutdown()
         watcher.cancel()
         try? await transport.shutdown()
@@ -174,7 +180,7 @@ struct EngineBench: AsyncParsableCommand {
         }
         let done = results.filter { $0.phase == .done }.count
         let limit = workload.serviceTime.map { Double((workload.requests.count + 23) / 24) * $0 }
-        let name = webhooks ? "fluxdeck webhooks" : loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
+        let name = lost ? "fluxdeck webhooks, all lost" : webhooks ? "fluxdeck webhooks" : loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
         let report: [String: Double] = [
             "jobs": Double(workload.requests.count), "done": Double(done), "makespan_s": makespan,
             "ratio_to_limit": limit.map { makespan / $0 } ?? -1, "polls_per_job": Double(polls) / Double(max(1, workload.requests.count)),
