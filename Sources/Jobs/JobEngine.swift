@@ -567,7 +567,8 @@ public actor JobEngine {
             job.taskID = reply.id
             if configuration.webhook != nil, reply.pollingURL == nil { webhookOnly.insert(job.id) }
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
-            job.clusterHost = job.pollingURL.flatMap(URL.init(string:)).flatMap(Self.authority(of:))
+            // The cluster is known only from a polling URL BFL gave (a rebuilt one names the front door).
+            job.clusterHost = reply.pollingURL.flatMap(URL.init(string:)).flatMap(Self.authority(of:))
             job.submitCost = reply.cost?.description
             job.inputMP = reply.inputMP
             job.outputMP = reply.outputMP

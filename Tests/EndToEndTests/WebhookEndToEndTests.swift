@@ -56,6 +56,8 @@ struct WebhookEndToEndTests {
         #expect(run.status == 0, "\(run.stderr)")
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 2 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" && $0.polls == 0 }, "\(jobs.map(\.followedBy))")
+        // No polling URL came, so no cluster is known (the rebuilt URL names the front door).
+        #expect(jobs.allSatisfy { $0.clusterHost == nil && $0.apiHost != nil })
         #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 2)
     }
 
