@@ -224,8 +224,13 @@ public struct AppState: Sendable {
     public internal(set) var comparing = false
     /// Larger pictures of saved images, for the viewer.
     public internal(set) var viewerPictures: [String: Picture] = [:]
-    /// Small pictures of saved images, decoded and scaled off the main loop.
+    /// Small pictures of saved images, decoded and scaled off the main loop; at most
+    /// `previewCapacity`, the least recently loaded that nothing shows given up first (a
+    /// long browse would otherwise keep every thumbnail it passed).
     public internal(set) var previews: [String: Picture] = [:]
+    /// The paths of `previews`, in the order they were loaded.
+    var previewOrder: [String] = []
+    public static let previewCapacity = 512
     /// Paths whose preview could not be made (not asked for again).
     public internal(set) var previewFailures: [String: String] = [:]
     public internal(set) var message: Message?

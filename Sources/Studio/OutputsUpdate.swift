@@ -119,6 +119,31 @@ func largePicturePaths(_ state: AppState) -> Set<String> {
     return Set(ids.compactMap { id in state.jobs.first { $0.id == id }?.outputPath })
 }
 
+/// Gives up the oldest previews past `AppState.previewCapacity`, keeping those on screen
+/// (the selection, the gallery's page, the details, the viewer, the marked images). One given
+/// up is asked for again when it is shown (from the thumbnail cache on disk).
+func trimPreviews(_ state: inout AppState) {
+    guard state.previews.count > AppState.previewCapacity else { return }
+    let outputs = state.filteredOutputs
+    var shown = Set(galleryPage(state).compactMap { outputs[$0].outputPath })
+    shown.formUnion(largePicturePaths(state))
+    let ids = Set(state.marked + [state.details, state.viewer].compactMap { $0 })
+    shown.formUnion(state.jobs.filter { ids.contains($0.id) }.compactMap(\.outputPath))
+    if let path = state.selectedOutput?.outputPath { shown.insert(path) }
+    var excess = state.previews.count - AppState.previewCapacity
+    var kept: [String] = []
+    kept.reserveCapacity(state.previewOrder.count)
+    for path in state.previewOrder {
+        if excess > 0, !shown.contains(path) {
+            state.previews[path] = nil
+            excess -= 1
+        } else {
+            kept.append(path)
+        }
+    }
+    state.previewOrder = kept
+}
+
 /// Forgets the large pictures no longer shown (each is a few hundred kilobytes).
 func pruneLargePictures(_ state: inout AppState) {
     let shown = largePicturePaths(state)

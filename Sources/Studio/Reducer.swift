@@ -85,7 +85,8 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             return []
         }
         if let preview {
-            state.previews[path] = preview
+            if state.previews.updateValue(preview, forKey: path) == nil { state.previewOrder.append(path) }
+            trimPreviews(&state)
         } else {
             state.previewFailures[path] = TerminalText.message(problem ?? "the image cannot be shown")
         }
@@ -96,7 +97,10 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             return []
         }
         if let index = state.jobs.firstIndex(where: { $0.id == id }) {
-            if let path = state.jobs[index].outputPath { state.previews[path] = nil }
+            if let path = state.jobs[index].outputPath {
+                state.previews[path] = nil
+                state.previewOrder.removeAll { $0 == path }
+            }
             state.jobs[index].outputPath = nil
             state.jobs[index].sidecarPath = nil
         }

@@ -256,6 +256,30 @@ struct StudioFixesTests {
         #expect(!state.gallery && state.outputsList.selected == 18)
     }
 
+    @Test("previews are kept to previewCapacity: the oldest not on screen are given up, and asked for again when shown")
+    func previewsBounded() throws {
+        let total = AppState.previewCapacity + 100
+        var state = withOutputs(total)
+        state.focus = .outputs
+        _ = reduce(&state, .key(.char("g")))
+        let page = Set(galleryPage(state).compactMap { state.filteredOutputs[$0].outputPath })
+        let pixels = [UInt8](repeating: 90, count: 4 * 4 * 3)
+        // The page's thumbnails come first (the oldest), then every other one.
+        let paths = Array(page) + state.filteredOutputs.compactMap(\.outputPath).filter { !page.contains($0) }
+        for path in paths { _ = reduce(&state, .previewLoaded(path: path, Picture(width: 4, height: 4, pixels: pixels))) }
+        #expect(state.previews.count == AppState.previewCapacity && state.previewOrder.count == AppState.previewCapacity)
+        // What the gallery shows stayed, and the newest did; the oldest others went.
+        #expect(page.allSatisfy { state.previews[$0] != nil })
+        #expect(state.previews[paths[paths.count - 1]] != nil)
+        let given = paths.filter { state.previews[$0] == nil }
+        #expect(given.count == 100 && given == Array(paths[page.count..<(page.count + 100)]))
+        // Paging to one of them asks for its thumbnail again.
+        let target = try #require(state.filteredOutputs.firstIndex { $0.outputPath == given[0] })
+        var effects: [Effect] = []
+        while (state.outputsList.selected ?? 0) < target { effects += reduce(&state, .key(Key(.right))) }
+        #expect(effects.contains(.loadPreview(path: given[0])))
+    }
+
     @Test("Space marks up to four images, c compares them side by side with what differs highlighted; x clears the marks")
     func compare() throws {
         var state = withOutputs(6)
