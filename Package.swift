@@ -50,10 +50,15 @@ let package = Package(
             name: "CImaging",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
         ),
+        // Where fluxdeck's files live (the XDG base directories).
+        .target(
+            name: "BaseDirectories",
+            swiftSettings: swiftSettings
+        ),
         // Decode, encode and inspect images.
         .target(
             name: "Imaging",
-            dependencies: ["CImaging"],
+            dependencies: ["CImaging", "BaseDirectories"],
             swiftSettings: swiftSettings
         ),
         // The offline BFL API on loopback.
@@ -102,7 +107,7 @@ let package = Package(
         // Semantic roles, TOML theme files, the theme catalog, resolution and colour reduction.
         .target(
             name: "Theme",
-            dependencies: ["TerminalCore", "TOMLFiles"],
+            dependencies: ["TerminalCore", "TOMLFiles", "BaseDirectories"],
             swiftSettings: swiftSettings,
             plugins: ["EmbedThemes"]
         ),
@@ -162,6 +167,7 @@ let package = Package(
             name: "Jobs",
             dependencies: [
                 "BFL",
+                "BaseDirectories",
                 "Imaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -170,6 +176,7 @@ let package = Package(
         .executableTarget(
             name: "fluxdeck",
             dependencies: [
+                "BaseDirectories",
                 "BFL",
                 "BFLSimulator",
                 "Jobs",

@@ -1,4 +1,5 @@
 public import Foundation
+import BaseDirectories
 
 /// Thumbnails kept on disk (`$XDG_CACHE_HOME/fluxdeck/thumbs`), keyed by the image's path,
 /// size and modification time and the box asked for: a changed or replaced file is decoded
@@ -12,9 +13,7 @@ public struct ThumbnailCache: Sendable {
 
     /// `$XDG_CACHE_HOME/fluxdeck/thumbs`, else `~/.cache/fluxdeck/thumbs`.
     public static func defaultDirectory(environment: [String: String]) -> URL {
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.cache")
-        return URL(fileURLWithPath: base).appendingPathComponent("fluxdeck/thumbs")
+        URL(fileURLWithPath: BaseDirectory.cache.path("thumbs", environment: environment))
     }
 
     /// The thumbnail of `path` from the cache, else decoded (and kept). A cache that cannot be

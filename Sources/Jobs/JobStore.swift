@@ -1,6 +1,7 @@
 public import BFL
 public import Foundation
 import GRDB
+import BaseDirectories
 
 /// The job ledger: SQLite through GRDB, in WAL mode, with migrations. Every write is a short
 /// synchronous transaction, so "written before the POST" holds literally.
@@ -30,9 +31,7 @@ public final class JobStore: Sendable {
 
     /// `$XDG_DATA_HOME/fluxdeck/fluxdeck.sqlite` (default `~/.local/share`).
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
-        return base + "/fluxdeck/fluxdeck.sqlite"
+        BaseDirectory.data.path("fluxdeck.sqlite", environment: environment)
     }
 
     static var migrator: DatabaseMigrator {

@@ -1,4 +1,5 @@
 import Foundation
+import BaseDirectories
 
 /// Where themes come from: the shipped ones, built into the binary from `themes/`, and the
 /// user's own `.toml` files in `$XDG_CONFIG_HOME/fluxdeck/themes/`. A user theme overrides a
@@ -36,9 +37,7 @@ public struct ThemeCatalog: Sendable {
 
     /// `$XDG_CONFIG_HOME/fluxdeck/themes`, else `~/.config/fluxdeck/themes`.
     public static func userDirectory(environment: [String: String]) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
-        return base + "/fluxdeck/themes"
+        BaseDirectory.config.path("themes", environment: environment)
     }
 
     /// Every theme by name: the user's where they exist, else the shipped ones.

@@ -3,6 +3,7 @@ import BFL
 import Foundation
 import TOMLFiles
 import TerminalGraphics
+import BaseDirectories
 
 /// `config.toml`: the studio's defaults. Every key is optional; an unknown key or a bad value
 /// is an error that names its line.
@@ -63,9 +64,7 @@ struct Config: Sendable, Equatable {
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
     static func defaultPath(environment: [String: String]) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
-        return base + "/fluxdeck/config.toml"
+        BaseDirectory.config.path("config.toml", environment: environment)
     }
 
     /// Reads the file at `path`; a missing file is an empty configuration.

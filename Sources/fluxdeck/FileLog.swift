@@ -4,6 +4,7 @@ import Foundation
 import Jobs
 import Logging
 import Synchronization
+import BaseDirectories
 
 /// A log file for the studio (nothing may be printed while curses owns the terminal):
 /// `$XDG_STATE_HOME/fluxdeck/fluxdeck.log`, default `~/.local/state`. It is kept under 5 MB by
@@ -15,9 +16,7 @@ final class LogFile: Sendable {
     let path: String
 
     static func defaultPath(environment: [String: String]) -> String {
-        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
-        return base + "/fluxdeck/fluxdeck.log"
+        BaseDirectory.state.path("fluxdeck.log", environment: environment)
     }
 
     /// Opens (creating) the file; a file that cannot be opened leaves logging off, silently:

@@ -96,7 +96,7 @@ struct WebhookEndToEndTests {
     }
 }
 
-@Suite("fluxdeck binary: webhooks that misbehave", .timeLimit(.minutes(2)))
+@Suite("fluxdeck binary: webhooks that misbehave", .timeLimit(.minutes(3)))
 struct WebhookFaultTests {
     func simulator(_ faults: String, in sandbox: Sandbox) async throws -> (SimulatorServer, [String: String]) {
         var options = SimulatorOptions()

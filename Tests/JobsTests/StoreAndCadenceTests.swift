@@ -1,5 +1,6 @@
 import BFL
 import Foundation
+import Imaging
 import Jobs
 import Testing
 
@@ -231,10 +232,15 @@ struct JobStoreTests {
         }
     }
 
-    @Test("the default path follows XDG_DATA_HOME")
+    @Test("the default path follows XDG_DATA_HOME when it is absolute; empty or relative, it is ignored (one ledger from any folder)")
     func defaultPath() {
         #expect(JobStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/h"]) == "/x/data/fluxdeck/fluxdeck.sqlite")
+        #expect(JobStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data/", "HOME": "/h"]) == "/x/data/fluxdeck/fluxdeck.sqlite")
         #expect(JobStore.defaultPath(environment: ["HOME": "/h"]) == "/h/.local/share/fluxdeck/fluxdeck.sqlite")
+        #expect(JobStore.defaultPath(environment: ["XDG_DATA_HOME": "", "HOME": "/h"]) == "/h/.local/share/fluxdeck/fluxdeck.sqlite")
+        #expect(JobStore.defaultPath(environment: ["XDG_DATA_HOME": "data", "HOME": "/h"]) == "/h/.local/share/fluxdeck/fluxdeck.sqlite")
+        #expect(ThumbnailCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "./c", "HOME": "/h"]).path == "/h/.cache/fluxdeck/thumbs")
+        #expect(ThumbnailCache.defaultDirectory(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/h"]).path == "/c/fluxdeck/thumbs")
     }
 }
 
