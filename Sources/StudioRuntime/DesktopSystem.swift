@@ -139,30 +139,36 @@ public struct DesktopSystem: StudioSystem {
         // closed: a helper that exits without reading cannot make a write fail (swift-subprocess
         // 1.0.2 stops the process when its own input write fails).
         guard let stdin = filledPipe(input ?? []) else { return .failedToStart }
-        return await withTaskGroup(of: Launch.self) { group in
-            group.addTask {
-                // Its own process group: the terminal's Ctrl-C is not the helper's.
-                var options = PlatformOptions()
-                options.processGroupID = 0
-                do {
-                    let result = try await Subprocess.run(
-                        .path(FilePath(path)), arguments: Arguments(arguments), environment: .custom(variables),
-                        platformOptions: options, input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
-                        output: .discarded, error: .discarded)
-                    switch result.terminationStatus {
-                    case .exited(let code): return .exited(code)
-                    case .signaled(let signal): return .exited(128 + signal)
-                    }
-                } catch {
-                    return Task.isCancelled ? .tooSlow : .failedToStart
+        return await within(limit, else: .tooSlow) {
+            // Its own process group: the terminal's Ctrl-C is not the helper's.
+            var options = PlatformOptions()
+            options.processGroupID = 0
+            do {
+                let result = try await Subprocess.run(
+                    .path(FilePath(path)), arguments: Arguments(arguments), environment: .custom(variables),
+                    platformOptions: options, input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+                    output: .discarded, error: .discarded)
+                switch result.terminationStatus {
+                case .exited(let code): return .exited(code)
+                case .signaled(let signal): return .exited(128 + signal)
                 }
+            } catch {
+                return Task.isCancelled ? .tooSlow : .failedToStart
             }
+        }
+    }
+
+    /// What `work` gives, or `fallback` when it has not finished by `limit` (it is then
+    /// cancelled: a helper process is stopped).
+    static func within<T: Sendable>(_ limit: Duration, else fallback: T, _ work: @escaping @Sendable () async -> T) async -> T {
+        await withTaskGroup(of: T.self) { group in
+            group.addTask { await work() }
             group.addTask {
-                // A deadline for a helper, not a wait for work: cancelled when it exits first.
+                // A deadline for a helper, not a wait for work: cancelled when it ends first.
                 try? await Task.sleep(for: limit)
-                return .tooSlow
+                return fallback
             }
-            let first = await group.next() ?? .failedToStart
+            let first = await group.next() ?? fallback
             group.cancelAll()
             return first
         }
@@ -174,26 +180,16 @@ public struct DesktopSystem: StudioSystem {
     public static func tmuxFormat(_ format: String, environment: [String: String]) async -> String? {
         guard let tmux = find("tmux", in: environment) else { return nil }
         let variables = Dictionary(environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }, uniquingKeysWith: { $1 })
-        return await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do {
-                    let result = try await Subprocess.run(
-                        .path(FilePath(tmux)), arguments: ["display-message", "-p", format], environment: .custom(variables),
-                        input: .none, output: .string(limit: 4096), error: .discarded)
-                    guard case .exited(0) = result.terminationStatus else { return nil }
-                    return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-                } catch {
-                    return nil
-                }
-            }
-            group.addTask {
-                // A deadline, not a wait for work: cancelled when tmux answers first.
-                try? await Task.sleep(for: .seconds(1))
+        return await within(.seconds(1), else: nil) {
+            do {
+                let result = try await Subprocess.run(
+                    .path(FilePath(tmux)), arguments: ["display-message", "-p", format], environment: .custom(variables),
+                    input: .none, output: .string(limit: 4096), error: .discarded)
+                guard case .exited(0) = result.terminationStatus else { return nil }
+                return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
                 return nil
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
     }
 }
