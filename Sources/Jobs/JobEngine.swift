@@ -99,6 +99,8 @@ public actor JobEngine {
     /// Jobs whose submit answer had no `polling_url` (webhook mode): their webhook's body is
     /// the answer; the rebuilt URL is polled only when no webhook comes (it may 404).
     private var webhookOnly: Set<String> = []
+    /// `learnedClusters(endpoint:)`, by endpoint.
+    private var learnedClusterBases: [String: [URL]] = [:]
     private var tasks: [String: Task<Void, Never>] = [:]
     /// Rate-limited jobs waiting to be queued again.
     private var timers: [String: Task<Void, Never>] = [:]
@@ -569,6 +571,7 @@ public actor JobEngine {
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
             // The cluster is known only from a polling URL BFL gave (a rebuilt one names the front door).
             job.clusterHost = reply.pollingURL.flatMap(URL.init(string:)).flatMap(Self.authority(of:))
+            if let url = reply.pollingURL { learnCluster(from: url, endpoint: job.endpoint) }
             job.submitCost = reply.cost?.description
             job.inputMP = reply.inputMP
             job.outputMP = reply.outputMP
@@ -786,12 +789,7 @@ public actor JobEngine {
     /// when none does (each answered 404 or "Task not found", or could not be reached).
     private func locate(_ job: inout JobRecord, tried: String) async throws -> (url: String, reply: PollResponse)? {
         guard let taskID = job.taskID else { return nil }
-        var bases: [URL] = []
-        for url in (try? store.pollingURLsByHost(endpoint: job.endpoint)) ?? [] {
-            // The base is what comes before the API path (a proxy may add a prefix).
-            guard let cut = url.range(of: "/v1/get_result"), let base = URL(string: String(url[..<cut.lowerBound])) else { continue }
-            bases.append(base)
-        }
+        var bases = learnedClusters(endpoint: job.endpoint)
         bases += client.configuration.clusters
         if let region = job.region.flatMap(Region.init(rawValue:)) ?? Region(rawValue: job.endpoint) {
             bases.append(client.frontDoor(for: region))
@@ -811,6 +809,30 @@ public actor JobEngine {
             return (url, reply)
         }
         return nil
+    }
+
+    /// The cluster hosts the ledger's polling URLs have named for `endpoint`, read once a run
+    /// (a scan of the ledger; hosts found later are tried from the configuration anyway).
+    private func learnedClusters(endpoint: String) -> [URL] {
+        if let known = learnedClusterBases[endpoint] { return known }
+        let bases = ((try? store.pollingURLsByHost(endpoint: endpoint)) ?? []).compactMap(Self.base(ofPollingURL:))
+        learnedClusterBases[endpoint] = bases
+        return bases
+    }
+
+    /// Puts the host of a polling URL BFL just gave first among the learned ones (once they
+    /// have been read).
+    private func learnCluster(from pollingURL: String, endpoint: String) {
+        guard var bases = learnedClusterBases[endpoint], let base = Self.base(ofPollingURL: pollingURL) else { return }
+        bases.removeAll { $0 == base }
+        bases.insert(base, at: 0)
+        learnedClusterBases[endpoint] = bases
+    }
+
+    /// What comes before the API path of a polling URL (a proxy may add a prefix of its own).
+    static func base(ofPollingURL url: String) -> URL? {
+        guard let cut = url.range(of: "/v1/get_result") else { return nil }
+        return URL(string: String(url[..<cut.lowerBound]))
     }
 
     /// A webhook call arrived for `taskID` (verified by the receiver): the job waiting for it
