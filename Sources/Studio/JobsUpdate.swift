@@ -50,7 +50,7 @@ func finishedGroupNotice(_ state: AppState, _ record: JobRecord) -> [Effect] {
     let done = members.filter { $0.phase == .done }.count
     let model = Catalog.model(id: record.model)?.displayName ?? record.model
     let rest = members.count - done
-    let body = "\(done) of \(members.count) saved" + (rest > 0 ? ", \(rest) not" : "") + " in \(Int(seconds.rounded())) s · " + TerminalText.sanitize(String(record.prompt.prefix(60)))
+    let body = "\(done) of \(members.count) saved" + (rest > 0 ? ", \(rest) not" : "") + " in \(Int(min(seconds, 1e9).rounded())) s · " + TerminalText.sanitize(String(record.prompt.prefix(60)))
     let title = "fluxdeck: \(members.count) × \(model) finished" + (state.runningCount == 0 ? " (queue empty)" : "")
     return [.notify(title: title, body: body, via: state.notify.via)]
 }

@@ -271,12 +271,15 @@ private func twoDigits(_ value: Int?) -> String {
     return v >= 0 && v < 10 ? "0\(v)" : "\(v)"
 }
 
-/// "4s", "1m05s", "2h03m".
+/// "4s", "1m05s", "2h03m", "4d03h": at most 7 columns. The dates come from the ledger, which
+/// anything may have written: a span is clamped before it becomes a whole number.
 func elapsedText(_ seconds: TimeInterval) -> String {
-    let s = max(0, Int(seconds))
+    let s = seconds.isFinite ? Int(min(max(0, seconds), 1e9)) : 0
     if s < 60 { return "\(s)s" }
     if s < 3600 { return "\(s / 60)m\(twoDigits(s % 60))s" }
-    return "\(s / 3600)h\(twoDigits((s % 3600) / 60))m"
+    if s < 100 * 3600 { return "\(s / 3600)h\(twoDigits((s % 3600) / 60))m" }
+    let days = s / 86_400
+    return days < 1000 ? "\(days)d\(twoDigits((s % 86_400) / 3600))h" : "999d+"
 }
 
 /// A job's phase as the jobs pane names it: moderation says whether the request or the image

@@ -306,3 +306,29 @@ struct GroupRowTests {
         #expect(state.focus == .outputs && state.outputsFilter == "group:g1" && state.gallery)
     }
 }
+
+@Suite("The jobs pane's elapsed column")
+struct ElapsedColumnTests {
+    func row(_ seconds: TimeInterval) -> String {
+        let end = Date(timeIntervalSince1970: 1_795_000_000)
+        var record = JobRecord(id: "job-1", createdAt: end.addingTimeInterval(-seconds), model: "flux-2-pro", endpoint: "e",
+                               prompt: "a kite over the dunes", requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+        record.phase = .failed
+        record.finishedAt = end
+        var state = AppState(now: end)
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobsLoaded([record]))
+        return render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains("a kite") } ?? ""
+    }
+
+    @Test("spans of days fit the column (the prompt is not run into); a span from a nonsense date neither traps nor overflows")
+    func long() {
+        #expect(row(90).contains("1m30s "))
+        #expect(row(3 * 3600 + 5 * 60).contains("3h05m "))
+        #expect(row(150 * 3600).contains("6d06h "))
+        #expect(row(5000 * 86_400).contains("999d+ "))
+        // A ledger written by anything: a date near the start of time.
+        #expect(row(1e300).contains("999d+ "))
+        #expect(row(-50).contains("0s "))
+    }
+}
