@@ -324,7 +324,10 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
             let job = state.jobs[index]
             var status = phaseText(job)
             let detached = state.detachedJobIDs.contains(job.id)
-            if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress { status = "\(Int(p * 100))%" }
+            if job.phase == .running, !detached, let p = state.progress[job.id] ?? job.progress, p.isFinite {
+                // The ledger's value may come from anything: kept within 0–100 %.
+                status = "\(Int(min(1, max(0, p)) * 100))%"
+            }
             if detached {
                 status = state.elsewherePIDs[job.id].map { "pid \($0)" } ?? "elsewhere"
             } else if !job.phase.isFinal {

@@ -331,4 +331,24 @@ struct ElapsedColumnTests {
         #expect(row(1e300).contains("999d+ "))
         #expect(row(-50).contains("0s "))
     }
+
+    @Test("a running job's progress from the ledger is kept within 0–100 %; a nonsense one is not shown and does not trap")
+    func progress() {
+        func status(_ progress: Double) -> String {
+            var record = JobRecord(id: "job-2", createdAt: Date(timeIntervalSince1970: 1_795_000_000), model: "flux-2-pro", endpoint: "e",
+                                   prompt: "a heron at dawn", requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            record.phase = .running
+            record.progress = progress
+            var state = AppState(now: Date(timeIntervalSince1970: 1_795_000_010))
+            _ = reduce(&state, .resize(width: 120, height: 40))
+            _ = reduce(&state, .jobsLoaded([record]))
+            return render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains("a heron") } ?? ""
+        }
+        #expect(status(0.42).contains("42%"))
+        #expect(status(1e300).contains("100%"))
+        #expect(status(-3).contains("0%"))
+        let nan = status(.nan)
+        #expect(!nan.contains("%") && nan.contains("a heron"))
+    }
 }
+
