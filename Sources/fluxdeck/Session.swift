@@ -39,6 +39,9 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("webhook-url"), help: "The public URL that forwards to --webhook-listen (default, on the simulator or a loopback endpoint: the receiver itself).")
     var webhookURL: String?
 
+    @Option(name: .customLong("webhook-margin"), help: ArgumentHelp("Seconds a job waits for its webhook past its model's slow end (default 2).", visibility: .hidden))
+    var webhookMargin: Double?
+
     /// The configuration file's settings (a missing file is an empty configuration).
     func settings(environment: [String: String]) throws -> Config {
         try Config.load(path: config ?? Config.defaultPath(environment: environment))
@@ -75,6 +78,13 @@ struct Session {
         let settings = try settings ?? options.settings(environment: environment)
         let webhookListen = options.webhookListen ?? settings.webhookListen
         let webhookURL = options.webhookURL ?? settings.webhookURL
+        var margin: Duration?
+        if let seconds = options.webhookMargin {
+            guard let duration = WireNumber.duration(seconds: seconds, clampedTo: 0...3600), seconds >= 0, seconds <= 3600 else {
+                throw CommandFailure.usage("--webhook-margin takes seconds from 0 to 3600")
+            }
+            margin = duration
+        }
         let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
         // Read once (a `.env` warning is said once): not at all when the simulator is asked for.
         let found = options.simulator ? nil : Self.findKey(environment: environment)
@@ -99,7 +109,8 @@ struct Session {
                                              clusters: server.clusterURLs.compactMap(ClusterHosts.url), simulator: server,
                                              label: SimulatorLabel.current, maxActive: options.maxActive,
                                              outputDirectory: outputDirectory, environment: environment,
-                                             webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
+                                             webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret,
+                                             webhookMargin: margin)
                 // A simulator that stopped took its tasks with it; one still running (another
                 // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
@@ -141,14 +152,16 @@ struct Session {
         }
         var session = try await make(endpoint: endpoint, key: key, regions: regions, clusters: clusters, simulator: nil, label: label, maxActive: options.maxActive,
                                      outputDirectory: outputDirectory, environment: environment,
-                                     webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret)
+                                     webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret,
+                                             webhookMargin: margin)
         session.keySource = found?.source
         return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, clusters: [URL]? = nil, simulator: SimulatorServer?, label: String,
                              maxActive: Int?, outputDirectory: String?, environment: [String: String],
-                             webhookListen: String?, webhookURL: String?, webhookSecret: String?) async throws -> Session {
+                             webhookListen: String?, webhookURL: String?, webhookSecret: String?,
+                             webhookMargin: Duration? = nil) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
@@ -181,6 +194,7 @@ struct Session {
                 throw CommandFailure.usage(error.message)
             }
             configuration.webhook = (webhookURL ?? webhooks?.url ?? "", secret)
+            if let webhookMargin { configuration.webhookMargin = webhookMargin }
         }
         let transport = HTTPClientTransport()
         let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions, clusters: clusters), transport: transport)

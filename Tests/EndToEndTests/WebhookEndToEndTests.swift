@@ -11,7 +11,7 @@ struct WebhookEndToEndTests {
         defer { sandbox.remove() }
         let (server, environment) = try await sandbox.simulator(timeFactor: 0.05)
         let run = try await BinaryRunner.run([
-            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b",
+            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--webhook-margin", "60", "--model", "flux-2-klein-4b",
             "--prompt", "a {red|blue} kite", "--count", "2", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path, "--json",
         ], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
@@ -50,7 +50,7 @@ struct WebhookEndToEndTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let run = try await BinaryRunner.run([
-            "generate", "--simulator", "--sim-time-scale", "0.05", "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b",
+            "generate", "--simulator", "--sim-time-scale", "0.05", "--webhook-listen", "127.0.0.1:0", "--webhook-margin", "60", "--model", "flux-2-klein-4b",
             "--prompt", "a plover", "--count", "2", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
         ], environment: sandbox.environment)
         #expect(run.status == 0, "\(run.stderr)")
@@ -69,7 +69,7 @@ struct WebhookEndToEndTests {
         let config = sandbox.root.appendingPathComponent("config.toml")
         try Data("[webhook]\nlisten = \"127.0.0.1:0\"\nsecret = \"configured-secret-123\"\n".utf8).write(to: config)
         let run = try await BinaryRunner.run([
-            "generate", "--endpoint", server.apiURL, "--config", config.path, "--model", "flux-2-klein-4b", "--prompt", "a tern",
+            "generate", "--endpoint", server.apiURL, "--config", config.path, "--webhook-margin", "60", "--model", "flux-2-klein-4b", "--prompt", "a tern",
             "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
         ], environment: environment)
         #expect(run.status == 0, "\(run.stderr)")
@@ -93,6 +93,8 @@ struct WebhookEndToEndTests {
         #expect(needsURL.status == 2 && needsURL.stderr.contains("--webhook-listen needs --webhook-url"), "\(needsURL.stderr)")
         let bad = try await BinaryRunner.run(["jobs", "resume", "--webhook-listen", "nowhere", "--simulator"], environment: sandbox.environment)
         #expect(bad.status == 2 && bad.stderr.contains("--webhook-listen must be HOST:PORT"), "\(bad.stderr)")
+        let margin = try await BinaryRunner.run(["jobs", "resume", "--webhook-margin=-1", "--simulator"], environment: sandbox.environment)
+        #expect(margin.status == 2 && margin.stderr.contains("--webhook-margin takes seconds from 0 to 3600"), "\(margin.stderr)")
     }
 }
 
@@ -108,10 +110,13 @@ struct WebhookFaultTests {
         return (server, environment)
     }
 
-    func generate(_ server: SimulatorServer, _ environment: [String: String], _ sandbox: Sandbox, count: Int,
+    /// `margin`: how long past the model's slow end a job waits for its call. Long where the
+    /// call must win (a loaded machine may deliver it late), none where the fallback is tested.
+    func generate(_ server: SimulatorServer, _ environment: [String: String], _ sandbox: Sandbox, count: Int, margin: Int,
                   extra: [String] = []) async throws -> BinaryRunner.Outcome {
         try await BinaryRunner.run([
-            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--model", "flux-2-klein-4b", "--prompt", "a gull",
+            "generate", "--endpoint", server.apiURL, "--webhook-listen", "127.0.0.1:0", "--webhook-margin", "\(margin)",
+            "--model", "flux-2-klein-4b", "--prompt", "a gull",
             "--count", "\(count)", "--width", "256", "--height", "256", "--output-dir", sandbox.output.path,
         ] + extra, environment: environment)
     }
@@ -121,7 +126,7 @@ struct WebhookFaultTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let (server, environment) = try await simulator("webhook=replay", in: sandbox)
-        let run = try await generate(server, environment, sandbox, count: 3)
+        let run = try await generate(server, environment, sandbox, count: 3, margin: 60)
         #expect(run.status == 0, "\(run.stderr)")
         let attempts = await server.core.webhookAttempts(atLeast: 6)
         // No call was refused; a repeat that reached the receiver before fluxdeck exited was
@@ -149,7 +154,7 @@ struct WebhookFaultTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let (server, environment) = try await simulator(fault, in: sandbox)
-        let run = try await generate(server, environment, sandbox, count: 1, extra: ["--config", try clustersConfig(server, in: sandbox)])
+        let run = try await generate(server, environment, sandbox, count: 1, margin: 0, extra: ["--config", try clustersConfig(server, in: sandbox)])
         #expect(run.status == 0, "\(run.stderr)")
         let attempts = await server.core.webhookAttempts(atLeast: 1)
         #expect(attempts.first?.status == 401, "\(attempts)")
@@ -171,16 +176,16 @@ struct WebhookFaultTests {
         defer { sandbox.remove() }
         let (server, environment) = try await simulator("webhook=lost", in: sandbox)
         // Nothing declares the clusters and the ledger has seen none: nobody knows the task.
-        let unknown = try await generate(server, environment, sandbox, count: 1)
+        let unknown = try await generate(server, environment, sandbox, count: 1, margin: 0)
         #expect(unknown.status != 0)
         var jobs = try sandbox.store().jobs()
         #expect(jobs.count == 1 && jobs[0].phase == .failed && jobs[0].errorMessage?.contains("no host knows this task") == true,
                 "\(jobs.map(\.errorMessage))")
         // Declared in config.toml: found there.
-        let configured = try await generate(server, environment, sandbox, count: 2, extra: ["--config", try clustersConfig(server, in: sandbox)])
+        let configured = try await generate(server, environment, sandbox, count: 2, margin: 0, extra: ["--config", try clustersConfig(server, in: sandbox)])
         #expect(configured.status == 0, "\(configured.stderr)")
         // Now the ledger knows the cluster from those jobs' polling URLs: found without the file.
-        let learned = try await generate(server, environment, sandbox, count: 1)
+        let learned = try await generate(server, environment, sandbox, count: 1, margin: 0)
         #expect(learned.status == 0, "\(learned.stderr)")
         jobs = try sandbox.store().jobs()
         let done = jobs.filter { $0.phase == .done }
@@ -195,7 +200,7 @@ struct WebhookFaultTests {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let (server, environment) = try await simulator("webhook=polling-url", in: sandbox)
-        let run = try await generate(server, environment, sandbox, count: 3)
+        let run = try await generate(server, environment, sandbox, count: 3, margin: 60)
         #expect(run.status == 0, "\(run.stderr)")
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 3 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" && $0.polls == 1 }, "\(jobs.map(\.polls))")
