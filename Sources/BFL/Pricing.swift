@@ -43,6 +43,10 @@ public struct Credits: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The amount in US dollars.
     public var usd: Decimal { value / 100 }
 
+    /// The amount as a Double, for proportions (bar heights, percentages, JSON numbers);
+    /// never for sums.
+    public var doubleValue: Double { NSDecimalNumber(decimal: value).doubleValue }
+
     /// "4.5", "3", "0.25": the plain decimal with no trailing zeros.
     public var description: String { Self.plain(value, maxFractionDigits: 4, minFractionDigits: 0) }
 

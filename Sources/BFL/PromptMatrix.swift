@@ -44,13 +44,8 @@ public enum PromptMatrix {
                     index += 2
                     continue
                 }
-                if c == "|" || c == "}" {
-                    if inGroup { break }
-                    if c == "}" { break }
-                    literal.append(c)
-                    index += 1
-                    continue
-                }
+                // A `|` outside any group is text; a `}` ends the group (or is reported unmatched).
+                if c == "}" || (c == "|" && inGroup) { break }
                 if c == "{" {
                     flush()
                     let start = index

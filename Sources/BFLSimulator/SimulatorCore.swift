@@ -273,7 +273,7 @@ public actor SimulatorCore {
             }
             let credits = body["credits"]?.doubleValue.flatMap(Credits.init(serverValue:)) ?? options.initialCredits
             addKey(key, credits: credits)
-            return .json(200, .object(["key": .string(key), "credits": .number(Self.double(credits))]))
+            return .json(200, .object(["key": .string(key), "credits": .number(credits.doubleValue)]))
         case ("POST", "/__sim/faults"):
             do {
                 options.faults = try Faults(spec: body["spec"]?.stringValue ?? "")
@@ -325,7 +325,7 @@ public actor SimulatorCore {
         case (_, "GET") where frontDoor != nil && request.path == "/v1/credits":
             if let failure = authenticate(request) { return failure }
             let key = request.header("x-key") ?? ""
-            return .json(200, .object(["credits": .number(Self.double(balances[key] ?? .zero))]))
+            return .json(200, .object(["credits": .number((balances[key] ?? .zero).doubleValue)]))
         case (_, "GET") where frontDoor != nil && request.path == "/v1/get_result":
             if let failure = authenticate(request) { return failure }
             // Every task lives on a cluster host; the front doors do not know it.
@@ -439,7 +439,7 @@ public actor SimulatorCore {
             reply["polling_url"] = pollingURL
         }
         if model.sizeRule == .flux2 {
-            reply["cost"] = .number(Self.double(estimate.credits))
+            reply["cost"] = .number(estimate.credits.doubleValue)
             let inputPixels = inputSizes.reduce(0) { $0 + $1.pixels }
             reply["input_mp"] = .number(Self.megapixels(inputPixels))
             reply["output_mp"] = .number(Self.megapixels(size.pixels))
@@ -527,7 +527,7 @@ public actor SimulatorCore {
         if phase.isFailure { refundIfAsked(&task) }
         tasks[id] = task
         var reply: [String: JSONValue] = ["id": .string(id), "result": .null, "progress": .null, "details": .null, "preview": .null]
-        let settled = JSONValue.number(Self.double(task.cost))
+        let settled = JSONValue.number(task.cost.doubleValue)
         switch phase {
         case .gone:
             return .json(200, .object(["id": .string(id), "status": .string("Task not found")]))
@@ -636,9 +636,5 @@ public actor SimulatorCore {
 
     static func megapixels(_ pixels: Int) -> Double {
         (Double(pixels) / 1_048_576 * 100).rounded() / 100
-    }
-
-    static func double(_ credits: Credits) -> Double {
-        NSDecimalNumber(decimal: credits.value).doubleValue
     }
 }

@@ -101,25 +101,13 @@ public struct SpendOverview: Sendable, Hashable {
         }
     }
 
-    /// A model's charges and jobs.
-    public struct ModelTotal: Sendable, Hashable {
-        public var model: String
+    /// A model's or a prompt's charges and jobs.
+    public struct Total: Sendable, Hashable {
+        public var name: String
         public var charged: Credits
         public var jobs: Int
-        public init(_ model: String, _ charged: Credits, _ jobs: Int) {
-            self.model = model
-            self.charged = charged
-            self.jobs = jobs
-        }
-    }
-
-    /// A prompt's charges and jobs.
-    public struct PromptTotal: Sendable, Hashable {
-        public var prompt: String
-        public var charged: Credits
-        public var jobs: Int
-        public init(_ prompt: String, _ charged: Credits, _ jobs: Int) {
-            self.prompt = prompt
+        public init(_ name: String, _ charged: Credits, _ jobs: Int) {
+            self.name = name
             self.charged = charged
             self.jobs = jobs
         }
@@ -131,9 +119,9 @@ public struct SpendOverview: Sendable, Hashable {
     public var week = SpendRow(bucket: "7 days")
     public var month = SpendRow(bucket: "30 days")
     /// Models by charged credits over 30 days, most first.
-    public var topModels: [ModelTotal] = []
+    public var topModels: [Total] = []
     /// Prompts by charged credits over 30 days, most first.
-    public var topPrompts: [PromptTotal] = []
+    public var topPrompts: [Total] = []
 
     public init() {}
 }
@@ -146,6 +134,9 @@ public enum Spend {
     static func units(_ column: String) -> String {
         "CAST(ROUND(CAST(\(column) AS REAL) * \(scale)) AS INTEGER)"
     }
+
+    /// What BFL charged a job, in units: the settled cost, else the submit answer's.
+    static let chargedUnits = units("COALESCE(settledCost, submitCost)")
 
     static func credits(_ units: Int64?) -> Credits {
         Credits(Decimal(units ?? 0) / Decimal(scale))
@@ -161,8 +152,8 @@ public enum Spend {
         SUM(phase = 'failed') AS failed,
         SUM(phase = 'moderated') AS moderated,
         SUM(CASE WHEN \(sentPhases) THEN \(units("estimatedCredits")) END) AS estimated,
-        SUM(\(units("COALESCE(settledCost, submitCost)"))) AS charged,
-        SUM(CASE WHEN phase = 'moderated' THEN \(units("COALESCE(settledCost, submitCost)")) END) AS moderatedCharged
+        SUM(\(chargedUnits)) AS charged,
+        SUM(CASE WHEN phase = 'moderated' THEN \(chargedUnits) END) AS moderatedCharged
         """
 
     static func row(_ bucket: String, _ row: Row) -> SpendRow {
@@ -279,7 +270,7 @@ extension JobStore {
                 for row in try Row.fetchAll(db, sql: """
                     \(edges.sql)
                     SELECT edge.k AS k, job.model AS model, COUNT(*) AS jobs,
-                           SUM(\(Spend.units("COALESCE(settledCost, submitCost)"))) AS charged FROM edge
+                           SUM(\(Spend.chargedUnits)) AS charged FROM edge
                     JOIN job ON job.createdAt >= edge.start AND job.createdAt < edge.finish
                     GROUP BY edge.k, job.model
                     """, arguments: edges.arguments) {
@@ -293,14 +284,13 @@ extension JobStore {
                 }
             }
             overview.days = zip(buckets, byDay).map { SpendOverview.Day($0.name, $1) }
-            let charged = Spend.units("COALESCE(settledCost, submitCost)")
             overview.topModels = perModel.filter { $0.value.charged > .zero }
                 .sorted { $0.value.charged > $1.value.charged || ($0.value.charged == $1.value.charged && $0.key < $1.key) }
-                .prefix(top).map { SpendOverview.ModelTotal($0.key, $0.value.charged, $0.value.jobs) }
+                .prefix(top).map { SpendOverview.Total($0.key, $0.value.charged, $0.value.jobs) }
             overview.topPrompts = try Row.fetchAll(db, sql: """
-                SELECT prompt, SUM(\(charged)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
+                SELECT prompt, SUM(\(Spend.chargedUnits)) AS charged, COUNT(*) AS jobs FROM job WHERE createdAt >= ? AND createdAt < ?
                 GROUP BY prompt HAVING charged > 0 ORDER BY charged DESC, prompt LIMIT ?
-                """, arguments: [monthStart, tomorrow, top]).map { SpendOverview.PromptTotal($0["prompt"] ?? "", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
+                """, arguments: [monthStart, tomorrow, top]).map { SpendOverview.Total($0["prompt"] ?? "", Spend.credits($0["charged"]), $0["jobs"] ?? 0) }
             return overview
         }
     }

@@ -100,6 +100,9 @@ public enum JobRow: Sendable, Hashable {
     /// `index` into `jobs`; `grouped` when it is shown under its open group.
     case job(Int, grouped: Bool)
     case group(String, members: [Int])
+
+    /// The identity of group `id`'s row (`AppState.rowKey`).
+    static func groupKey(_ id: String) -> String { "group:" + id }
 }
 
 /// A read-only text shown over the panes (the prompts a matrix makes, the body the form
@@ -382,8 +385,10 @@ public struct AppState: Sendable {
     }
 
     /// The live estimate for what would be submitted now.
-    public var estimate: CostEstimate {
-        let parameters = parameters
+    public var estimate: CostEstimate { estimate(model, parameters) }
+
+    /// What one submission of `parameters` to `model` costs: every image of every prompt.
+    func estimate(_ model: Model, _ parameters: GenerationParameters) -> CostEstimate {
         let inputs = model.sizeRule == .sameAsImage ? [] : parameters.references.compactMap(\.size)
         return PriceEstimator.estimate(model: model, outputSize: parameters.size ?? parameters.image?.size, inputSizes: inputs,
                                        count: count * promptCount)
@@ -487,19 +492,17 @@ public struct AppState: Sendable {
 
     /// A row's identity, kept while rows come and go above it.
     func rowKey(_ row: Int) -> String? {
-        guard row < jobRows.count else { return nil }
-        switch jobRows[row] {
-        case .job(let index, _): return index < jobs.count ? "job:" + jobs[index].id : nil
-        case .group(let id, _): return "group:" + id
-        }
+        row < jobRows.count ? key(of: jobRows[row]) : nil
     }
 
     func rowIndex(_ key: String) -> Int? {
-        jobRows.firstIndex { row in
-            switch row {
-            case .job(let index, _): index < jobs.count && "job:" + jobs[index].id == key
-            case .group(let id, _): "group:" + id == key
-            }
+        jobRows.firstIndex { self.key(of: $0) == key }
+    }
+
+    private func key(of row: JobRow) -> String? {
+        switch row {
+        case .job(let index, _): index < jobs.count ? "job:" + jobs[index].id : nil
+        case .group(let id, _): JobRow.groupKey(id)
         }
     }
 

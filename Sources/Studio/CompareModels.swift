@@ -41,12 +41,7 @@ extension AppState {
 
     /// `submissionCredits` for targets already worked out (a frame works them out once).
     public func submissionCredits(for targets: [ModelTarget]) -> Credits {
-        targets.reduce(Credits.zero) { total, target in
-            let p = target.parameters
-            let inputs = target.model.sizeRule == .sameAsImage ? [] : p.references.compactMap(\.size)
-            return total + PriceEstimator.estimate(model: target.model, outputSize: p.size ?? p.image?.size, inputSizes: inputs,
-                                                   count: count * promptCount).credits
-        }
+        targets.reduce(Credits.zero) { $0 + estimate($1.model, $1.parameters).credits }
     }
 
     /// The output size the form describes now, in pixels (an aspect ratio at about 1 MP).

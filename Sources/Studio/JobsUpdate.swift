@@ -98,10 +98,7 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .left:
         // On a job under an open group: close the group, on its row.
         guard let (id, _) = state.selectedGroup else { return [] }
-        let key = "group:" + id
-        state.expandedGroups.remove(id)
-        state.refreshDerived()
-        state.jobsList.selected = state.rowIndex(key)
+        setGroup(&state, id, open: false)
     case .group:
         guard let job = state.selectedJob else { return [] }
         guard let group = job.groupID else {
@@ -120,15 +117,11 @@ func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [
     let mine = members.filter { !state.detachedJobIDs.contains($0.id) }
     switch command {
     case .right, .details:
-        let key = "group:" + id
-        if state.expandedGroups.contains(id), command == .details { state.expandedGroups.remove(id) } else { state.expandedGroups.insert(id) }
-        state.refreshDerived()
-        state.jobsList.selected = state.rowIndex(key)
+        // Enter toggles; → only opens.
+        setGroup(&state, id, open: command == .right || !state.expandedGroups.contains(id))
         return []
     case .left:
-        state.expandedGroups.remove(id)
-        state.refreshDerived()
-        state.jobsList.selected = state.rowIndex("group:" + id)
+        setGroup(&state, id, open: false)
         return []
     case .cancel:
         let queued = mine.filter { $0.phase == .queued }
@@ -161,6 +154,13 @@ func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [
     default:
         return nil
     }
+}
+
+/// Opens or closes a group's row, the selection staying on it.
+func setGroup(_ state: inout AppState, _ id: String, open: Bool) {
+    if open { state.expandedGroups.insert(id) } else { state.expandedGroups.remove(id) }
+    state.refreshDerived()
+    state.jobsList.selected = state.rowIndex(JobRow.groupKey(id))
 }
 
 /// A submission's images in the gallery: the outputs filtered to `group:ID`, as if typed

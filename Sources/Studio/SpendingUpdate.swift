@@ -18,7 +18,7 @@ func submit(_ state: inout AppState) -> [Effect] {
         return []
     }
     let (targets, skipped) = state.targets
-    let credits = state.comparedModels.isEmpty ? state.estimate.credits : state.submissionCredits(for: targets)
+    let credits = state.submissionCredits(for: targets)
     if let blocked = budgetProblem(state, adding: credits) {
         state.message = .init(text: blocked, isError: true)
         return []

@@ -712,7 +712,7 @@ private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     let month = spending.month
     let gap = month.charged - month.estimated
     let percent = month.estimated > .zero
-        ? String(format: " (%+.1f %%)", NSDecimalNumber(decimal: gap.value).doubleValue / NSDecimalNumber(decimal: month.estimated.value).doubleValue * 100) : ""
+        ? String(format: " (%+.1f %%)", gap.doubleValue / month.estimated.doubleValue * 100) : ""
     var second = [Span("estimated ", style: dim), Span("\(month.estimated)"), Span(" · charged ", style: dim), Span("\(month.charged)"),
                   Span(" · \(gap < .zero ? "" : "+")\(gap)\(percent)", style: gap > .zero ? theme.style(.messageWarning) : dim),
                   Span(" · \(month.jobs) jobs, \(month.images) images", style: dim)]
@@ -722,7 +722,7 @@ private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     buffer.setLine(x: inner.x, y: inner.y + 1, Line(second), maxWidth: inner.width)
 
     // The series: the five costliest models, then the rest as "other".
-    let named = spending.topModels.prefix(Role.chartSeries.count - 1).map(\.model)
+    let named = spending.topModels.prefix(Role.chartSeries.count - 1).map(\.name)
     let series = named + (spending.days.contains { $0.byModel.keys.contains { !named.contains($0) } } ? ["other"] : [])
     let shades = ["█", "▓", "▒", "░", "▚", "▞"]
     func seriesStyle(_ k: Int) -> Style { theme.style(Role.chartSeries[min(k, Role.chartSeries.count - 1)]) }
@@ -741,7 +741,7 @@ private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     let barWidth = step > 1 ? step - 1 : 1
     buffer.setString(x: inner.x, y: chartTop, DisplayWidth.padded("\(peak)", to: labelWidth - 2) + " ┤", style: dim)
     buffer.setString(x: inner.x, y: axis - 1, DisplayWidth.padded("0", to: labelWidth - 2) + " ┤", style: dim)
-    let peakValue = NSDecimalNumber(decimal: peak.value).doubleValue
+    let peakValue = peak.doubleValue
     let eighths = ["", "▁", "▂", "▃", "▄", "▅", "▆", "▇"]
     for (index, day) in spending.days.enumerated() where peakValue > 0 {
         let x = plotX + index * step
@@ -753,7 +753,7 @@ private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
             let value = name == "other"
                 ? day.byModel.filter { !named.contains($0.key) }.values.reduce(Credits.zero, +)
                 : day.byModel[name] ?? .zero
-            cumulative += NSDecimalNumber(decimal: value.value).doubleValue
+            cumulative += value.doubleValue
             if value > .zero { bounds.append((k, Int((cumulative / peakValue * Double(chartHeight) * 8).rounded()))) }
         }
         guard var total = bounds.last?.top else { continue }
@@ -794,13 +794,13 @@ private func spendScreen(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
     buffer.setString(x: inner.x + half, y: listTop, "Costliest prompts", style: theme.style(.paneTitle), maxWidth: inner.width - half)
     for (row, entry) in spending.topModels.prefix(rows).enumerated() {
         let figures = "\(entry.charged)  \(entry.jobs) jobs"
-        buffer.setString(x: inner.x, y: listTop + 1 + row, TerminalText.sanitize(entry.model), style: theme.style(.uiText), maxWidth: half - DisplayWidth.of(figures) - 2)
+        buffer.setString(x: inner.x, y: listTop + 1 + row, TerminalText.sanitize(entry.name), style: theme.style(.uiText), maxWidth: half - DisplayWidth.of(figures) - 2)
         buffer.setString(x: inner.x + half - 1 - DisplayWidth.of(figures), y: listTop + 1 + row, figures, style: dim)
     }
     for (row, entry) in spending.topPrompts.prefix(rows).enumerated() {
         let figures = "\(entry.charged)  \(entry.jobs)×"
         let width = inner.width - half
-        buffer.setString(x: inner.x + half, y: listTop + 1 + row, TerminalText.sanitize(entry.prompt), style: theme.style(.uiText), maxWidth: width - DisplayWidth.of(figures) - 1)
+        buffer.setString(x: inner.x + half, y: listTop + 1 + row, TerminalText.sanitize(entry.name), style: theme.style(.uiText), maxWidth: width - DisplayWidth.of(figures) - 1)
         buffer.setString(x: inner.right - DisplayWidth.of(figures), y: listTop + 1 + row, figures, style: dim)
     }
 }

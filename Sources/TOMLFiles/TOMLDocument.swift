@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TOMLKit
 
 /// A problem in a TOML file, with where it is when that is known.
@@ -36,6 +36,12 @@ public struct TOMLDocument {
     /// The value as a boolean, when it is one.
     public static func boolean(_ value: Any) -> Bool? {
         isBoolean(value) ? (value as? NSNumber)?.boolValue : nil
+    }
+
+    /// The value as a finite number, when it is one (never a boolean).
+    public static func number(_ value: Any) -> NSNumber? {
+        guard let number = value as? NSNumber, !isBoolean(value), number.doubleValue.isFinite else { return nil }
+        return number
     }
 
     public init(_ text: String) throws(TOMLError) {

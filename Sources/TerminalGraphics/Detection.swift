@@ -68,6 +68,15 @@ public struct TmuxFacts: Sendable, Hashable {
         self.passthrough = passthrough
         self.clientTerm = clientTerm
     }
+
+    /// What to ask tmux (`display-message -p`): the outer terminal and the passthrough setting.
+    public static let format = "#{client_termname}|#{allow-passthrough}"
+
+    /// Reads tmux's answer to `format`.
+    public init(parsing answer: String) {
+        let parts = answer.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        self.init(passthrough: ["on", "all", "1"].contains(parts.last ?? ""), clientTerm: parts.first ?? "")
+    }
 }
 
 /// Chooses how pictures are shown.

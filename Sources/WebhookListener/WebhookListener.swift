@@ -56,10 +56,13 @@ public actor WebhookGate {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    public func decide(method: String, path: String, headers: [HeaderField], body: [UInt8]) async -> WebhookVerdict {
+    /// `body` is nil when it was not read because it is over `maxBody`.
+    public func decide(method: String, path: String, headers: [HeaderField], body: [UInt8]?) async -> WebhookVerdict {
         guard path == self.path else { return .refuse(status: 404, reason: "a call to \(TerminalText.capped(TerminalText.sanitize(path), bytes: 80)), not the webhook path") }
         guard method == "POST" else { return .refuse(status: 405, reason: "a \(TerminalText.capped(TerminalText.sanitize(method), bytes: 16)) call; only POST is taken") }
-        guard body.count <= Self.maxBody else { return .refuse(status: 413, reason: "a body of \(body.count) bytes, over 1 MB") }
+        guard let body, body.count <= Self.maxBody else {
+            return .refuse(status: 413, reason: body.map { "a body of \($0.count) bytes, over 1 MB" } ?? "a body over 1 MB")
+        }
         guard WebhookReceiver.verify(headers: headers, body: body, secret: secret) else {
             return .refuse(status: 401, reason: "neither the secret nor a valid signature")
         }
@@ -100,8 +103,7 @@ public final class WebhookServer: Sendable {
             // One byte over the limit is enough to know it is too large.
             let body = (try? await request.collectBody(upTo: WebhookGate.maxBody + 1)).map { Array($0.readableBytesView) }
             let headers = request.headers.map { HeaderField($0.name.rawName, $0.value) }
-            let verdict = await gate.decide(method: request.method.rawValue, path: request.uri.path, headers: headers,
-                                            body: body ?? [UInt8](repeating: 0, count: WebhookGate.maxBody + 1))
+            let verdict = await gate.decide(method: request.method.rawValue, path: request.uri.path, headers: headers, body: body)
             switch verdict {
             case .accept(let event): await deliver(event)
             case .replay: log("webhook: a repeated delivery, acknowledged and ignored")

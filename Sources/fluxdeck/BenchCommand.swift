@@ -16,6 +16,15 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self, SpendBench.self])
 }
 
+extension BenchCommand {
+    /// The median of the samples, in milliseconds (the figure the benchmarks report).
+    static func medianMilliseconds(_ samples: [Duration]) -> Double {
+        let sorted = samples.sorted()
+        let middle = sorted[sorted.count / 2]
+        return Double(middle.components.seconds) * 1000 + Double(middle.components.attoseconds) / 1e15
+    }
+}
+
 struct EngineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",

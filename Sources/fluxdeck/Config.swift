@@ -106,7 +106,7 @@ struct Config: Sendable, Equatable {
                 guard let text = value as? String else { throw document.error("output_dir must be a path in quotes", key: key) }
                 config.outputDirectory = text
             case "max_decode_megapixels":
-                guard let number = value as? NSNumber, !TOMLDocument.isBoolean(value), number.doubleValue.isFinite,
+                guard let number = TOMLDocument.number(value),
                       (1...1000).contains(number.doubleValue), number.doubleValue == number.doubleValue.rounded() else {
                     throw document.error("max_decode_megapixels must be a whole number from 1 to 1000", key: key)
                 }
@@ -118,7 +118,7 @@ struct Config: Sendable, Equatable {
                         throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above, warn_below)", key: name)
                     }
                     let zeroAllowed = name == "confirm_above"
-                    guard let number = limit as? NSNumber, !TOMLDocument.isBoolean(limit), number.doubleValue.isFinite,
+                    guard let number = TOMLDocument.number(limit),
                           number.doubleValue > 0 || (zeroAllowed && number.doubleValue == 0),
                           let decimal = Decimal(string: number.stringValue, locale: Locale(identifier: "en_US_POSIX")) else {
                         throw document.error("budget.\(name) must be a \(zeroAllowed ? "positive number of credits, or 0 to never ask" : "positive number of credits")", key: name)
@@ -159,7 +159,7 @@ struct Config: Sendable, Equatable {
                         }
                         config.notify.via = via
                     case "min_seconds":
-                        guard let number = entry as? NSNumber, !TOMLDocument.isBoolean(entry), number.doubleValue.isFinite,
+                        guard let number = TOMLDocument.number(entry),
                               (0...86_400).contains(number.doubleValue) else {
                             throw document.error("notify.min_seconds must be a number of seconds from 0 to 86400", key: name)
                         }

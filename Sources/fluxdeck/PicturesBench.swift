@@ -63,8 +63,8 @@ struct PicturesBench: AsyncParsableCommand {
                         if isFirst { first.append(took) } else { cached.append(took) }
                     }
                 }
-                figures.append(("\(side)² JPEG → 60×30 cells, \(graphics), first time", Self.median(first), 60))
-                figures.append(("\(side)² JPEG → 60×30 cells, \(graphics), from the cache", Self.median(cached), 5))
+                figures.append(("\(side)² JPEG → 60×30 cells, \(graphics), first time", BenchCommand.medianMilliseconds(first), 60))
+                figures.append(("\(side)² JPEG → 60×30 cells, \(graphics), from the cache", BenchCommand.medianMilliseconds(cached), 5))
             }
 
             // A gallery page: 24 images saved by the studio, thumbnails already cached.
@@ -107,7 +107,7 @@ struct PicturesBench: AsyncParsableCommand {
                         throw CommandFailure.usage("the gallery did not show 24 pictures (\(frame.buffer.images.count))")
                     }
                 }
-                figures.append(("gallery page of 24 from the cache, \(width)×\(height), \(graphics)", Self.median(samples), 16))
+                figures.append(("gallery page of 24 from the cache, \(width)×\(height), \(graphics)", BenchCommand.medianMilliseconds(samples), 16))
             }
 
             if json {
@@ -121,12 +121,6 @@ struct PicturesBench: AsyncParsableCommand {
                 print("median of \(runs) runs; the terminal is /dev/null through curses (kitty: the picture's bytes included)")
             }
         }
-    }
-
-    static func median(_ samples: [Duration]) -> Double {
-        let sorted = samples.sorted()
-        let middle = sorted[sorted.count / 2]
-        return Double(middle.components.seconds) * 1000 + Double(middle.components.attoseconds) / 1e15
     }
 
     /// A picture with detail everywhere (gradients and rings), different for each seed, so

@@ -48,6 +48,16 @@ struct ServiceOptions: ParsableArguments {
     }
 }
 
+/// Webhook mode as asked for: the receiver's address, the public URL that reaches it (nil: the
+/// receiver itself, on the simulator or a loopback endpoint), a fixed secret (nil: a random
+/// one), and how long past a model's slow end a job waits for its call (nil: the default).
+struct WebhookSetup {
+    var listen: String
+    var url: String?
+    var secret: String?
+    var margin: Duration?
+}
+
 /// The engine, once there is one (the webhook receiver starts before it).
 actor EngineBox {
     private(set) var engine: JobEngine?
@@ -76,14 +86,16 @@ struct Session {
         // The configuration (its [webhook] table; a custom endpoint's regions): a bad file is
         // named here, before anything starts.
         let settings = try settings ?? options.settings(environment: environment)
-        let webhookListen = options.webhookListen ?? settings.webhookListen
-        let webhookURL = options.webhookURL ?? settings.webhookURL
+        // Webhook mode, from the options or else the configuration.
         var margin: Duration?
         if let seconds = options.webhookMargin {
-            guard let duration = WireNumber.duration(seconds: seconds, clampedTo: 0...3600), seconds >= 0, seconds <= 3600 else {
+            guard (0...3600).contains(seconds), let duration = WireNumber.duration(seconds: seconds, clampedTo: 0...3600) else {
                 throw CommandFailure.usage("--webhook-margin takes seconds from 0 to 3600")
             }
             margin = duration
+        }
+        let webhook = (options.webhookListen ?? settings.webhookListen).map { listen in
+            WebhookSetup(listen: listen, url: options.webhookURL ?? settings.webhookURL, secret: settings.webhookSecret, margin: margin)
         }
         let noEndpoint = options.endpoint == nil && (environment["BFL_API_ENDPOINT"] ?? "").isEmpty
         // Read once (a `.env` warning is said once): not at all when the simulator is asked for.
@@ -109,8 +121,7 @@ struct Session {
                                              clusters: server.clusterURLs.compactMap(ClusterHosts.url), simulator: server,
                                              label: SimulatorLabel.current, maxActive: options.maxActive,
                                              outputDirectory: outputDirectory, environment: environment,
-                                             webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret,
-                                             webhookMargin: margin)
+                                             webhook: webhook)
                 // A simulator that stopped took its tasks with it; one still running (another
                 // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
@@ -152,16 +163,14 @@ struct Session {
         }
         var session = try await make(endpoint: endpoint, key: key, regions: regions, clusters: clusters, simulator: nil, label: label, maxActive: options.maxActive,
                                      outputDirectory: outputDirectory, environment: environment,
-                                     webhookListen: webhookListen, webhookURL: webhookURL, webhookSecret: settings.webhookSecret,
-                                             webhookMargin: margin)
+                                     webhook: webhook)
         session.keySource = found?.source
         return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, clusters: [URL]? = nil, simulator: SimulatorServer?, label: String,
                              maxActive: Int?, outputDirectory: String?, environment: [String: String],
-                             webhookListen: String?, webhookURL: String?, webhookSecret: String?,
-                             webhookMargin: Duration? = nil) async throws -> Session {
+                             webhook: WebhookSetup?) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
@@ -179,13 +188,14 @@ struct Session {
         // hands calls to the engine once there is one.
         var webhooks: WebhookServer?
         let engineBox = EngineBox()
-        if let listen = webhookListen {
+        if let webhook {
+            let listen = webhook.listen
             let (host, port) = try Self.hostAndPort(listen)
             let loopback = simulator != nil || endpoint.baseURL.host.map(KeyPolicy.isLoopback) == true
-            guard webhookURL != nil || loopback else {
+            guard webhook.url != nil || loopback else {
                 throw CommandFailure.usage("--webhook-listen needs --webhook-url: the public URL that forwards to \(listen) (BFL cannot call a local address)")
             }
-            let secret = webhookSecret ?? WebhookGate.randomSecret()
+            let secret = webhook.secret ?? WebhookGate.randomSecret()
             do {
                 let gate = try WebhookGate(path: "/fluxdeck/webhook", secret: secret, isKnown: { id in await engineBox.engine?.follows(taskID: id) ?? false })
                 webhooks = try await WebhookServer.start(host: host, port: port, gate: gate, log: { Output.error("fluxdeck: \($0)") },
@@ -193,8 +203,8 @@ struct Session {
             } catch {
                 throw CommandFailure.usage(error.message)
             }
-            configuration.webhook = (webhookURL ?? webhooks?.url ?? "", secret)
-            if let webhookMargin { configuration.webhookMargin = webhookMargin }
+            configuration.webhook = (webhook.url ?? webhooks?.url ?? "", secret)
+            if let margin = webhook.margin { configuration.webhookMargin = margin }
         }
         let transport = HTTPClientTransport()
         let client = BFLClient(configuration: BFLClient.Configuration(endpoint: endpoint, apiKey: key, regions: regions, clusters: clusters), transport: transport)

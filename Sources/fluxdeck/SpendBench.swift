@@ -41,7 +41,7 @@ struct SpendBench: AsyncParsableCommand {
                     guard lines.count > 2 else { throw CommandFailure.usage("the report is empty") }
                 }
                 guard rows == ledger else { throw CommandFailure.usage("the report counted \(rows) jobs of \(ledger)") }
-                results.append(("--by \(grouping.rawValue)", PicturesBench.median(samples)))
+                results.append(("--by \(grouping.rawValue)", BenchCommand.medianMilliseconds(samples)))
             }
             var overviewSamples: [Duration] = []
             for _ in 0..<runs {
@@ -49,7 +49,7 @@ struct SpendBench: AsyncParsableCommand {
                 _ = try store.spendOverview(now: Date(), calendar: calendar)
                 overviewSamples.append(clock.now - start)
             }
-            results.append(("the studio's spend view", PicturesBench.median(overviewSamples)))
+            results.append(("the studio's spend view", BenchCommand.medianMilliseconds(overviewSamples)))
             if json {
                 print("[" + results.map { "{\"figure\":\"\($0.0)\",\"ms\":\(String(format: "%.2f", $0.1))}" }.joined(separator: ",") + "]")
             } else {

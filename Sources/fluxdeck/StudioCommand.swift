@@ -37,10 +37,7 @@ struct StudioCommand: AsyncParsableCommand {
         var tmux: TmuxFacts?
         var answers: TerminalAnswers?
         if inTmux {
-            if let facts = await DesktopSystem.tmuxFormat("#{client_termname}|#{allow-passthrough}", environment: environment) {
-                let parts = facts.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-                tmux = TmuxFacts(passthrough: ["on", "all", "1"].contains(parts.last ?? ""), clientTerm: parts.first ?? "")
-            }
+            tmux = await DesktopSystem.tmuxFormat(TmuxFacts.format, environment: environment).map(TmuxFacts.init(parsing:))
         } else if choice == .auto {
             answers = TerminalProbe.ask(GraphicsDetection.query, timeoutMilliseconds: GraphicsDetection.timeoutMilliseconds,
                                         isComplete: TerminalAnswers.isComplete).map(TerminalAnswers.init(parsing:))

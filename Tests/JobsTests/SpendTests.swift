@@ -168,7 +168,7 @@ struct SpendTests {
         var perModel: [String: Credits] = [:]
         for job in month { if let charged = job.chargedCredits { perModel[job.model, default: .zero] += charged } }
         let top = perModel.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(5)
-        #expect(overview.topModels.map(\.model) == top.map(\.key))
+        #expect(overview.topModels.map(\.name) == top.map(\.key))
         #expect(overview.topModels.map(\.charged) == top.map(\.value))
         #expect(overview.topPrompts.count == 5)
     }
