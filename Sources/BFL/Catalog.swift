@@ -20,7 +20,8 @@ public enum ModelFamily: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// How a model is told the size of its output.
 public enum SizeRule: Sendable, Hashable {
-    /// FLUX.2: `width`/`height`, each ≥ 64 and rounded down to ×16, area ≤ 4 MP, 2 MP recommended.
+    /// FLUX.2: `width`/`height`, 64…2048, snapped down to ×16, area ≤ 4 MP, 2 MP recommended
+    /// (`sideLimits`).
     case flux2
     /// FLUX1.1 [pro] and dev: `width`/`height` in 256…1440, ×32, default 1024x768.
     case pro11
@@ -30,6 +31,91 @@ public enum SizeRule: Sendable, Hashable {
     case aspectRatioUltra
     /// Fill: the output has the size of the input image.
     case sameAsImage
+}
+
+/// What a size rule does with a side that is not a multiple of its step.
+public enum OddSidePolicy: Sendable, Hashable {
+    /// Snapped down to the step before sending (the server would round it down anyway, and the
+    /// price of an odd size is undocumented), and shown as `1025x1024 → 1024x1024`.
+    case snapDown
+    /// Refused, naming the nearest side that fits.
+    case refuse
+}
+
+/// The limits of a width/height size rule: the one place that knows them. Validation, the
+/// estimator, `fluxdeck models`, the studio, translation between models and the simulator's
+/// schema all read these.
+public struct SideLimits: Sendable, Hashable {
+    /// Each side, in pixels.
+    public var sides: ClosedRange<Int>
+    /// Each side is a multiple of this.
+    public var multiple: Int
+    /// The largest area, in pixels.
+    public var maxPixels: Int?
+    /// Above this area fluxdeck warns (the family's recommended size).
+    public var recommendedPixels: Int?
+    public var oddSides: OddSidePolicy
+
+    /// `side` snapped down to the multiple.
+    public func snapped(_ side: Int) -> Int { side - side % multiple }
+
+    /// The size as it is sent: snapped down where the rule snaps, else as asked.
+    public func sent(_ size: PixelSize) -> PixelSize {
+        guard oddSides == .snapDown else { return size }
+        return PixelSize(width: snapped(size.width), height: snapped(size.height))
+    }
+
+    /// The largest size within the limits with about the aspect of `size` (a size that fits,
+    /// for messages and for translating a size to another model).
+    public func fitting(_ size: PixelSize) -> PixelSize {
+        let (w, h) = (Double(max(1, size.width)), Double(max(1, size.height)))
+        var scale = min(1, Double(sides.upperBound) / max(w, h))
+        if let maxPixels, w * h * scale * scale > Double(maxPixels) { scale = (Double(maxPixels) / (w * h)).squareRoot() }
+        scale = max(scale, Double(sides.lowerBound) / min(w, h))
+        func side(_ value: Double) -> Int {
+            let whole = value.isFinite ? Int(min(value, Double(sides.upperBound)).rounded(.down)) : sides.upperBound
+            return min(sides.upperBound, max(sides.lowerBound, snapped(whole)))
+        }
+        var fit = PixelSize(width: side(w * scale), height: side(h * scale))
+        // Clamping a very long, thin size to the shortest side can leave it over the area.
+        while let maxPixels, fit.pixels > maxPixels, fit.width > sides.lowerBound || fit.height > sides.lowerBound {
+            if fit.width >= fit.height { fit.width -= multiple } else { fit.height -= multiple }
+        }
+        return fit
+    }
+
+    /// "64-2048, x16, <=4MP".
+    public var summary: String {
+        var text = "\(sides.lowerBound)-\(sides.upperBound), x\(multiple)"
+        if let maxPixels { text += ", <=\(maxPixels / PriceEstimator.megapixel)MP" }
+        return text
+    }
+}
+
+extension SizeRule {
+    /// The width/height limits, for the rules that take a width and a height.
+    public var sideLimits: SideLimits? {
+        switch self {
+        case .flux2:
+            // BFL documents ×16, ≥ 64 and ≤ 4 MP, and leaves the longest side open; fluxdeck
+            // keeps to 2048 (what 4 MP allows for a square, and what wrappers cap at).
+            SideLimits(sides: 64...2048, multiple: 16, maxPixels: 4_194_304, recommendedPixels: 2_097_152, oddSides: .snapDown)
+        case .pro11:
+            SideLimits(sides: 256...1440, multiple: 32, maxPixels: nil, recommendedPixels: nil, oddSides: .refuse)
+        case .aspectRatio, .aspectRatioUltra, .sameAsImage:
+            nil
+        }
+    }
+
+    /// A short description for `fluxdeck models`.
+    public var summary: String {
+        switch self {
+        case .flux2, .pro11: sideLimits?.summary ?? ""
+        case .aspectRatio: "21:9 to 9:21"
+        case .aspectRatioUltra: "21:9 to 9:21, ~4MP"
+        case .sameAsImage: "same as image"
+        }
+    }
 }
 
 /// How a model is priced, in credits (1 credit = US$0.01).

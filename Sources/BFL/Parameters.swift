@@ -149,8 +149,8 @@ extension GenerationParameters {
 
         // Size.
         switch model.sizeRule {
-        case .flux2: validateFlux2Size(into: &issues)
-        case .pro11: validatePro11Size(into: &issues)
+        case .flux2, .pro11:
+            if let limits = model.sizeRule.sideLimits { validateSides(limits, model: model, into: &issues) }
         case .aspectRatio, .aspectRatioUltra:
             if let aspectRatio, let problem = Self.aspectRatioProblem(aspectRatio) {
                 issues.append(.error("aspect_ratio", problem))
@@ -200,47 +200,52 @@ extension GenerationParameters {
         return issues
     }
 
-    private func validateFlux2Size(into issues: inout [ValidationIssue]) {
+    /// The size rule's checks: both sides or neither; a side the rule snaps is snapped (and
+    /// said), one it refuses is refused naming a side that fits; then range and area, naming
+    /// a size that fits.
+    private func validateSides(_ limits: SideLimits, model: Model, into issues: inout [ValidationIssue]) {
         if (width == nil) != (height == nil) {
             issues.append(.error(width == nil ? "width" : "height", "give both width and height, or neither"))
             return
         }
         guard let width, let height else { return }
-        var sidesOK = true
-        for (field, value) in [("width", width), ("height", height)] where value < 64 {
-            issues.append(.error(field, "\(field) must be at least 64 (got \(value))"))
-            sidesOK = false
+        let asked = PixelSize(width: width, height: height)
+        let sent = limits.sent(asked)
+        let family = model.sizeRule == .flux2 ? "FLUX.2" : model.displayName
+        let range = "\(limits.sides.lowerBound) and \(limits.sides.upperBound)"
+        if limits.oddSides == .refuse {
+            for (field, value) in [("width", width), ("height", height)] where value % limits.multiple != 0 && limits.sides.contains(value) {
+                issues.append(.error(field, "\(field) must be a multiple of \(limits.multiple) (got \(value); try \(limits.snapped(value)))"))
+            }
         }
-        guard sidesOK else { return }
-        let pixels = width * height
-        if pixels > PriceEstimator.maxInputPixels {
-            issues.append(.error("width",
-                "\(width)x\(height) is \(megapixelText(pixels)) MP; FLUX.2 allows at most 4 MP (4,194,304 pixels, e.g. 2048x2048)"))
+        let outside = [("width", width, sent.width), ("height", height, sent.height)].filter { !limits.sides.contains($0.2) }
+        if !outside.isEmpty {
+            let fit = limits.fitting(asked)
+            for (field, value, _) in outside {
+                issues.append(.error(field, "\(field) must be between \(range) for \(family) (got \(value)); \(fit) fits"))
+            }
             return
         }
-        for (field, value) in [("width", width), ("height", height)] where value % 16 != 0 {
-            issues.append(.warning(field,
-                "\(field) \(value) is not a multiple of 16; the server rounds it down to \(value / 16 * 16)"))
+        if let maxPixels = limits.maxPixels, sent.pixels > maxPixels {
+            issues.append(.error("width",
+                "\(asked) is \(megapixelText(sent.pixels)) MP; \(family) allows at most \(megapixelText(maxPixels)) MP (\(Self.grouped(maxPixels)) pixels); \(limits.fitting(asked)) fits"))
+            return
         }
-        if pixels > 2 * PriceEstimator.megapixel {
+        if sent != asked {
+            issues.append(.warning(sent.width != width ? "width" : "height",
+                "\(asked) → \(sent): \(family) sides are multiples of \(limits.multiple), so fluxdeck sends them rounded down"))
+        }
+        if let recommended = limits.recommendedPixels, sent.pixels > recommended {
             issues.append(.warning("width",
-                "\(width)x\(height) is \(megapixelText(pixels)) MP; up to 2 MP is recommended"))
+                "\(sent) is \(megapixelText(sent.pixels)) MP; up to \(megapixelText(recommended)) MP is recommended"))
         }
     }
 
-    private func validatePro11Size(into issues: inout [ValidationIssue]) {
-        if (width == nil) != (height == nil) {
-            issues.append(.error(width == nil ? "width" : "height", "give both width and height, or neither"))
-            return
-        }
-        for (field, value) in [("width", width), ("height", height)] {
-            guard let value else { continue }
-            if !(256...1440).contains(value) {
-                issues.append(.error(field, "\(field) must be between 256 and 1440 (got \(value))"))
-            } else if value % 32 != 0 {
-                issues.append(.error(field, "\(field) must be a multiple of 32 (got \(value); try \(value / 32 * 32))"))
-            }
-        }
+    /// The output size as it is sent to `model`: the asked size snapped by the model's size
+    /// rule; nil when no size is asked (or the model takes none).
+    public func sentSize(for model: Model) -> PixelSize? {
+        guard let size, let limits = model.sizeRule.sideLimits else { return nil }
+        return limits.sent(size)
     }
 
     /// Why an aspect ratio is not acceptable, or nil when it is (21:9 … 9:21).
@@ -270,8 +275,7 @@ extension GenerationParameters {
         let issues = validate(for: model)
         let errors = issues.filter { $0.severity == .error }
         guard errors.isEmpty else { throw BFLError.invalidRequest(errors.map(\.message)) }
-        let estimate = PriceEstimator.estimate(
-            model: model, outputSize: size, inputSizes: references.compactMap(\.size), count: count)
+        let estimate = PriceEstimator.estimate(model: model, parameters: self, count: count)
         return PreparedRequest(
             model: model, path: model.path, body: wireRequest(for: model),
             warnings: issues.filter { $0.severity == .warning }, estimate: estimate)
@@ -284,6 +288,9 @@ extension GenerationParameters {
             webhookURL: webhookURL, webhookSecret: webhookSecret, user: user)
         let inputs = references.map(\.value)
         let prompt = self.prompt ?? ""
+        // The size as sent: snapped where the rule snaps (the estimate prices the same).
+        let sent = sentSize(for: model)
+        let (width, height) = sent.map { (Optional($0.width), Optional($0.height)) } ?? (self.width, self.height)
         switch model.family {
         case .flux2:
             return .flux2(Flux2Request(
@@ -326,6 +333,18 @@ extension GenerationParameters {
     /// Megapixels with up to two decimals: "4", "4.03", "21.17".
     private func megapixelText(_ pixels: Int) -> String {
         Credits.plain(Decimal(pixels) / Decimal(PriceEstimator.megapixel), maxFractionDigits: 2, minFractionDigits: 0)
+    }
+
+    /// 4194304 → "4,194,304".
+    static func grouped(_ value: Int) -> String {
+        var digits = String(value.magnitude)
+        var groups: [Substring] = []
+        while digits.count > 3 {
+            groups.insert(Substring(digits.suffix(3)), at: 0)
+            digits.removeLast(3)
+        }
+        groups.insert(Substring(digits), at: 0)
+        return (value < 0 ? "-" : "") + groups.joined(separator: ",")
     }
 
     /// "5" for whole numbers, "4.5" otherwise.

@@ -202,11 +202,26 @@ public enum PriceEstimator {
         }
     }
 
+    /// A reference whose size is not known here (a URL that BFL fetches itself) is priced as
+    /// the least an input can cost: one megapixel.
+    public static let unknownInputSize = PixelSize(width: 1024, height: 1024)
+
+    /// The cost of `count` images of `parameters` sent to `model`: the one rule every estimate
+    /// goes through (the CLI, the studio, the engine). The output is priced at the size that is
+    /// sent (snapped by the model's size rule); references of unknown size at one megapixel;
+    /// Fill's image and mask are not references.
+    public static func estimate(model: Model, parameters: GenerationParameters, count: Int = 1) -> CostEstimate {
+        let inputs = model.sizeRule == .sameAsImage ? [] : parameters.references.map { $0.size ?? unknownInputSize }
+        return estimate(model: model, outputSize: parameters.sentSize(for: model), inputSizes: inputs, count: count)
+    }
+
     /// The FLUX.2 server default when no size is sent.
     public static func defaultFlux2Output(inputSizes: [PixelSize]) -> PixelSize {
         guard let first = inputSizes.first else { return PixelSize(width: 1024, height: 1024) }
         let scaled = downscaledInput(first)
-        return PixelSize(width: max(64, scaled.width / 16 * 16), height: max(64, scaled.height / 16 * 16))
+        guard let limits = SizeRule.flux2.sideLimits else { return scaled }
+        return PixelSize(width: max(limits.sides.lowerBound, limits.snapped(scaled.width)),
+                         height: max(limits.sides.lowerBound, limits.snapped(scaled.height)))
     }
 
     /// A FLUX.2 input as the server sees it: scaled down to ≤ 4 MP with its aspect kept.

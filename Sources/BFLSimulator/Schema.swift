@@ -40,9 +40,15 @@ enum Schema {
         func slots(_ count: Int) -> [Field] {
             (1...count).map { Field(name: $0 == 1 ? "input_image" : "input_image_\($0)", kind: .string()) }
         }
-        let f2Sides = [Field(name: "width", kind: .integer(64...Int.max)), Field(name: "height", kind: .integer(64...Int.max))]
-        let p11Sides = [Field(name: "width", kind: .integer(256...1440, multipleOf: 32)),
-                        Field(name: "height", kind: .integer(256...1440, multipleOf: 32))]
+        // Side limits from the catalog's size rules: what fluxdeck validates is what the
+        // simulator enforces (FLUX.2 rounds odd sides down instead of refusing them).
+        func sides(_ rule: SizeRule) -> [Field] {
+            guard let limits = rule.sideLimits else { return [] }
+            let multiple = limits.oddSides == .refuse ? limits.multiple : nil
+            return ["width", "height"].map { Field(name: $0, kind: .integer(limits.sides, multipleOf: multiple)) }
+        }
+        let f2Sides = sides(.flux2)
+        let p11Sides = sides(.pro11)
         let upsampling = Field(name: "prompt_upsampling", kind: .boolean)
         switch family {
         case .flux2:
@@ -151,9 +157,9 @@ enum Schema {
     /// Rules that involve several fields: the FLUX.2 area cap and aspect ratio bounds.
     private static func crossFieldIssues(_ body: [String: JSONValue], model: Model) -> [SchemaIssue] {
         var issues: [SchemaIssue] = []
-        if model.sizeRule == .flux2, let w = body["width"]?.doubleValue, let h = body["height"]?.doubleValue,
-           w * h > Double(PriceEstimator.maxInputPixels) {
-            issues.append(SchemaIssue(loc: ["body"], msg: "Value error, width * height must be at most 4194304 pixels", type: "value_error"))
+        if let maxPixels = model.sizeRule.sideLimits?.maxPixels, let w = body["width"]?.doubleValue, let h = body["height"]?.doubleValue,
+           w * h > Double(maxPixels) {
+            issues.append(SchemaIssue(loc: ["body"], msg: "Value error, width * height must be at most \(maxPixels) pixels", type: "value_error"))
         }
         if let ratio = body["aspect_ratio"]?.stringValue, GenerationParameters.aspectRatioProblem(ratio) != nil {
             issues.append(SchemaIssue(loc: ["body", "aspect_ratio"], msg: "Value error, aspect ratio must be between 21:9 and 9:21", type: "value_error"))

@@ -401,11 +401,10 @@ public actor SimulatorCore {
         // Price and balance.
         let inputSizes = inputSizes(object, model: model)
         let size = outputSize(object, model: model, inputSizes: inputSizes)
-        let estimate = PriceEstimator.estimate(
-            model: model, outputSize: model.sizeRule == .flux2 ? size : nil, inputSizes: inputSizes)
+        let cost = PriceList.charge(modelID: model.id, output: size, inputs: inputSizes) ?? .zero
         let balance = balances[key] ?? .zero
-        guard estimate.credits <= balance else { return (.detail(402, "Insufficient credits"), prompt) }
-        balances[key] = balance - estimate.credits
+        guard cost <= balance else { return (.detail(402, "Insufficient credits"), prompt) }
+        balances[key] = balance - cost
 
         let id = UUID().uuidString.lowercased()
         let seed = object["seed"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) } ?? Int(rng.next() % 4_294_967_295)
@@ -419,7 +418,7 @@ public actor SimulatorCore {
         }
         let task = SimTask(
             id: id, key: key, model: model, prompt: prompt, seed: seed, size: size, format: format,
-            cost: estimate.credits, createdAt: current, serviceTime: serviceTime,
+            cost: cost, createdAt: current, serviceTime: serviceTime,
             outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster)
         tasks[id] = task
         if webhook != nil, !options.faults.webhookLost, let finishesAt = task.finishesAt {
@@ -439,7 +438,7 @@ public actor SimulatorCore {
             reply["polling_url"] = pollingURL
         }
         if model.sizeRule == .flux2 {
-            reply["cost"] = .number(estimate.credits.doubleValue)
+            reply["cost"] = .number(cost.doubleValue)
             let inputPixels = inputSizes.reduce(0) { $0 + $1.pixels }
             reply["input_mp"] = .number(Self.megapixels(inputPixels))
             reply["output_mp"] = .number(Self.megapixels(size.pixels))
@@ -473,7 +472,10 @@ public actor SimulatorCore {
         let height = object["height"]?.doubleValue.flatMap { Int(exactly: $0.rounded(.towardZero)) }
         switch model.sizeRule {
         case .flux2:
-            if let width, let height { return PixelSize(width: max(64, width / 16 * 16), height: max(64, height / 16 * 16)) }
+            // The server rounds odd sides down (fluxdeck snaps them before sending).
+            if let width, let height, let limits = model.sizeRule.sideLimits {
+                return PixelSize(width: max(limits.sides.lowerBound, limits.snapped(width)), height: max(limits.sides.lowerBound, limits.snapped(height)))
+            }
             return PriceEstimator.defaultFlux2Output(inputSizes: inputSizes)
         case .pro11:
             return PixelSize(width: width ?? 1024, height: height ?? 768)

@@ -149,6 +149,7 @@ public actor JobEngine {
     @discardableResult
     public func enqueue(_ requests: [JobRequest]) throws -> [JobRecord] {
         var records: [JobRecord] = []
+        var details: [String: String] = [:]
         for request in requests {
             let prepared = try request.parameters.prepare(for: request.model)
             let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
@@ -160,16 +161,18 @@ public actor JobEngine {
                 groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
             // The region it goes to, where the endpoint has regions (BFL's, a proxy's, the simulator's).
             if let region = request.region, client.configuration.regions[region] != nil { record.region = region.rawValue }
+            // What validation changed or warned about (a snapped size) stays in the job's history.
+            if !prepared.warnings.isEmpty { details[record.id] = prepared.warnings.map(\.message).joined(separator: "; ") }
             records.append(record)
         }
         prepareOutputFolder()
-        try admit(records)
+        try admit(records, details: details)
         return records
     }
 
     /// Writes new jobs to the ledger as queued, then queues them and starts what the limits allow.
-    private func admit(_ records: [JobRecord]) throws {
-        try store.insert(records)
+    private func admit(_ records: [JobRecord], details: [String: String] = [:]) throws {
+        try store.insert(records, details: details)
         for record in records {
             live[record.id] = record
             queue.append(record.id)

@@ -169,12 +169,13 @@ public final class JobStore: Sendable {
 
     // MARK: writing
 
-    /// Inserts new jobs with their first history entry, in one transaction.
-    public func insert(_ jobs: [JobRecord]) throws(JobStoreError) {
+    /// Inserts new jobs with their first history entry (with its detail, such as a size that
+    /// was snapped, from `details` by job id), in one transaction.
+    public func insert(_ jobs: [JobRecord], details: [String: String] = [:]) throws(JobStoreError) {
         try write { db in
             for job in jobs {
                 try job.insert(db)
-                try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: nil).insert(db)
+                try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: details[job.id]).insert(db)
             }
         }
     }

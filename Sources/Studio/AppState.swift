@@ -389,9 +389,7 @@ public struct AppState: Sendable {
 
     /// What one submission of `parameters` to `model` costs: every image of every prompt.
     func estimate(_ model: Model, _ parameters: GenerationParameters) -> CostEstimate {
-        let inputs = model.sizeRule == .sameAsImage ? [] : parameters.references.compactMap(\.size)
-        return PriceEstimator.estimate(model: model, outputSize: parameters.size ?? parameters.image?.size, inputSizes: inputs,
-                                       count: count * promptCount)
+        PriceEstimator.estimate(model: model, parameters: parameters, count: count * promptCount)
     }
 
     static func matrix(of editor: TextEditor) -> Result<[String], PromptMatrix.Problem> {

@@ -80,27 +80,33 @@ func reduceForm(_ state: inout AppState, _ command: Command?, _ key: Key) -> [Ef
         state.settings.seedSweep.toggle()
         state.message = .init(text: state.settings.seedSweep ? "seed sweep on: each image its own seed, counting up" : "seed sweep off", isError: false, transient: true)
     case .expand?:
-        switch state.matrix {
+        switch state.plan {
         case .failure(let problem):
-            state.message = .init(text: "the prompt: \(problem.message)", isError: true)
-        case .success(let prompts):
-            state.textOverlay = TextOverlay(title: "\(prompts.count) prompt\(prompts.count == 1 ? "" : "s") × \(state.count) = \(prompts.count * state.count) requests",
-                                            lines: prompts.enumerated().map { "\($0.offset + 1). \($0.element)" })
+            state.message = .init(text: problem.messages.first ?? problem.message, isError: true)
+        case .success(let plan):
+            state.textOverlay = TextOverlay(title: plan.requestTitle,
+                                            lines: plan.prompts.enumerated().map { "\($0.offset + 1). \($0.element ?? "(no prompt)")" })
         }
     case .body?:
-        var parameters = state.parameters
-        if case .success(let prompts) = state.matrix, let first = prompts.first, prompts.count > 1 { parameters.prompt = first }
-        if state.settings.seedSweep, let seed = state.settings.seed { parameters.seed = seed }
-        do {
-            let prepared = try parameters.prepare(for: state.model)
-            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
-            let others = state.promptCount * (state.settings.seedSweep ? state.count : 1) - 1
-            state.textOverlay = TextOverlay(title: "POST /v1/\(prepared.path)" + (others > 0 ? " (the first of \(others + 1) bodies)" : ""),
-                                            lines: [body])
-        } catch let error as BFLError {
-            state.message = .init(text: error.message, isError: true)
-        } catch {
-            state.message = .init(text: "the body cannot be made: \(error)", isError: true)
+        switch state.plan {
+        case .failure(let problem):
+            state.message = .init(text: problem.messages.first ?? problem.message, isError: true)
+        case .success(let plan):
+            // The first body each model is sent, exactly as it is sent.
+            var lines: [String] = []
+            for target in plan.targets {
+                guard let first = plan.batches.first(where: { $0.model == target.model }) else { continue }
+                do {
+                    let prepared = try first.parameters.prepare(for: target.model)
+                    if plan.targets.count > 1 { lines.append("POST /v1/\(prepared.path)  (\(target.model.displayName))") }
+                    lines.append(String(decoding: try prepared.jsonBody(), as: UTF8.self))
+                } catch {
+                    lines.append("\(target.model.displayName): the body cannot be made: \(error)")
+                }
+            }
+            let path = plan.targets.count == 1 ? "POST /v1/\(plan.targets[0].model.path)" : "the first body for each of \(plan.targets.count) models"
+            let title = plan.requestCount > 1 ? "\(path) (the first of \(plan.requestCount) requests)" : path
+            state.textOverlay = TextOverlay(title: title, lines: lines)
         }
     case .submit? where !row.isText && row != .model:
         return submit(&state)

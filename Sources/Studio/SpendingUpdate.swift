@@ -11,56 +11,23 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: problem, isError: true)
         return []
     }
-    let parameters = state.parameters
-    let problems = parameters.validate(for: state.model).filter { $0.severity == .error }
-    if let first = problems.first {
-        state.message = .init(text: first.message, isError: true)
+    let plan: SubmissionPlan
+    switch state.plan {
+    case .failure(let problem):
+        state.message = .init(text: problem.messages.first ?? problem.message, isError: true)
         return []
+    case .success(let made):
+        plan = made
     }
-    let (targets, skipped) = state.targets
-    let credits = state.submissionCredits(for: targets)
+    let credits = plan.total
     if let blocked = budgetProblem(state, adding: credits) {
         state.message = .init(text: blocked, isError: true)
         return []
     }
-    let prompts: [String?]
-    switch state.matrix {
-    case .failure(let problem):
-        state.message = .init(text: "the prompt: \(problem.message)", isError: true)
-        return []
-    case .success(let expanded):
-        prompts = expanded.count > 1 ? expanded : [parameters.prompt]
-    }
-    guard !targets.isEmpty else {
-        state.message = .init(text: "no marked model can take this: " + skipped.joined(separator: "; "), isError: true)
-        return []
-    }
-    var effects: [Effect] = []
-    let sweep = state.settings.seedSweep ? state.settings.seed : nil
-    if let sweep, sweep.addingReportingOverflow(state.count - 1).overflow {
-        state.message = .init(text: "the seed sweep runs past the largest seed", isError: true)
-        return []
-    }
-    for target in targets {
-        for prompt in prompts {
-            var each = target.parameters
-            each.prompt = prompt
-            if let sweep {
-                for n in 0..<state.count {
-                    each.seed = sweep + n
-                    effects.append(.submit(modelID: target.model.id, parameters: each, count: 1, region: state.region))
-                }
-            } else {
-                effects.append(.submit(modelID: target.model.id, parameters: each, count: state.count, region: state.region))
-            }
-        }
-    }
+    let effects = plan.batches.map { Effect.submit(modelID: $0.model.id, parameters: $0.parameters, count: $0.count, region: state.region) }
     state.editor.commitToHistory()
-    let requests = prompts.count * state.count * targets.count
-    let models = targets.count == 1 ? targets[0].model.displayName : "\(targets.count) models"
-    var what = requests == state.count ? "\(state.count) × \(models)"
-        : "\(requests) requests (\(prompts.count) prompt\(prompts.count == 1 ? "" : "s") × \(state.count)\(targets.count > 1 ? " × \(targets.count) models" : "")) of \(models)"
-    if !skipped.isEmpty { what += " (left out: \(skipped.joined(separator: "; ")))" }
+    var what = plan.summary
+    if !plan.skipped.isEmpty { what += " (left out: \(plan.skipped.joined(separator: "; ")))" }
     let warning = lowBalanceWarning(&state, spending: credits)
     if asksFirst(&state, effects, credits: credits, what: what) {
         if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }

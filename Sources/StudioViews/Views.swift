@@ -107,7 +107,12 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
     case .region:
         return ("region", state.region?.rawValue ?? "—", state.region == nil ? "fixed by the endpoint" : "")
     case .size:
-        return ("size", state.sizeChoice, model.sizeRule == .sameAsImage ? "" : (state.customSize != nil ? "typed" : "e: type one"))
+        // A size the model's rule snaps is shown as it is sent.
+        let choice = state.sizeChoice
+        let shown = PixelSize(parsing: choice).flatMap { asked in
+            model.sizeRule.sideLimits.map { $0.sent(asked) }.flatMap { $0 == asked ? nil : "\(asked) → \($0)" }
+        } ?? choice
+        return ("size", shown, model.sizeRule == .sameAsImage ? "" : (state.customSize != nil ? "typed" : "e: type one"))
     case .count:
         return ("images", "\(state.count)", "")
     case .seed:
@@ -176,9 +181,14 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     guard inner.height > 0 else { return }
     let estimate = state.estimate
     let b = estimate.breakdown
-    // Comparing models: their settings are translated and checked once for the whole pane.
-    let comparison = state.comparedModels.isEmpty ? nil : state.targets
-    let total = comparison.map { state.submissionCredits(for: $0.targets) } ?? estimate.credits
+    // The submission as it would be sent, worked out once for the whole pane.
+    let plan = state.plan
+    let comparison: (targets: [ModelTarget], skipped: [String])?
+    switch plan {
+    case .success(let plan) where plan.isComparison: comparison = (plan.targets, plan.skipped)
+    default: comparison = nil
+    }
+    let total = (try? plan.get().total) ?? estimate.credits
     let over = budgetProblem(state, adding: total) != nil
     var breakdown: String
     if let mp = b.outputMegapixels {
@@ -194,6 +204,9 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
               Span(state.comparedModels.isEmpty ? "" : "  all models; \(state.model.displayName) \(estimate.credits)", style: theme.style(.uiTextDim))]),
         Line("  " + breakdown, style: theme.style(.uiTextDim)),
     ]
+    if comparison == nil, !state.comparedModels.isEmpty, case .failure(let problem) = plan {
+        lines.insert(Line([Span("models    "), Span("\(state.comparedModels.count) marked · " + (problem.messages.first ?? ""), style: theme.style(.messageWarning))]), at: 1)
+    }
     if let (targets, skipped) = comparison {
         let names = targets.map { target in
             target.model.id.replacingOccurrences(of: "flux-", with: "") + (target.notes.isEmpty ? "" : " (\(target.notes.joined(separator: ", ")))")
@@ -202,11 +215,11 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
         if !skipped.isEmpty { spans.append(Span(" · left out: " + skipped.joined(separator: "; "), style: theme.style(.messageWarning))) }
         lines.insert(Line(spans), at: 1)
     }
-    switch state.matrix {
-    case .success(let prompts) where prompts.count > 1:
-        lines.insert(Line([Span("matrix    "), Span("\(prompts.count) prompts × \(state.count) = \(prompts.count * state.count) requests (x: list)", style: theme.style(.costEstimate))]), at: 1)
-    case .failure(let problem):
+    switch (state.matrix, plan) {
+    case (.failure(let problem), _):
         lines.insert(Line([Span("matrix    "), Span(problem.message, style: theme.style(.messageError))]), at: 1)
+    case (_, .success(let plan)) where plan.prompts.count > 1 || plan.targets.count > 1:
+        lines.insert(Line([Span("requests  "), Span(plan.requestTitle + " (x: list)", style: theme.style(.costEstimate))]), at: 1)
     default:
         break
     }

@@ -74,14 +74,20 @@ struct CostCommand: AsyncParsableCommand {
         if let first = problems.first {
             throw CommandFailure.usage(first.message)
         }
-        return PriceEstimator.estimate(model: model, outputSize: parameters.size, inputSizes: inputs, count: count)
+        for warning in parameters.validate(for: model) where warning.severity == .warning {
+            Output.error("fluxdeck: \(warning.message)")
+        }
+        return PriceEstimator.estimate(model: model, parameters: parameters, count: count)
     }
 
     func printText(_ estimate: CostEstimate) {
         let b = estimate.breakdown
         var lines: [(String, String)] = []
         if let outMP = b.outputMegapixels {
-            let size = width.flatMap { w in height.map { "\(w)x\($0)" } } ?? "default size"
+            // The size priced is the size sent (snapped by the model's size rule).
+            let asked = width.flatMap { w in height.map { PixelSize(width: w, height: $0) } }
+            let sent = asked.flatMap { estimate.model.sizeRule.sideLimits?.sent($0) }
+            let size = asked.map { asked in sent.map { $0 == asked ? "\(asked)" : "\(asked) → \($0)" } ?? "\(asked)" } ?? "default size"
             Output.line("\(estimate.model.displayName) (\(estimate.model.id)), \(size), \(outMP) output MP")
             lines.append(("first megapixel", "\(b.base)"))
             if outMP > 1 { lines.append(("\(outMP - 1) extra output MP", "\(b.extraOutput)")) }

@@ -93,7 +93,7 @@ struct BatchCommand: AsyncParsableCommand {
             let group = UUID().uuidString.lowercased()
             var requests: [JobRequest] = []
             for (index, spec) in try GenerationSpec.batch(text).enumerated() {
-                do { requests += try spec.requests(groupID: group) } catch let failure as CommandFailure {
+                do { requests += try spec.requests(groupID: group, label: "job \(index + 1): ") } catch let failure as CommandFailure {
                     throw CommandFailure.usage("job \(index + 1): \(failure.message)")
                 }
             }

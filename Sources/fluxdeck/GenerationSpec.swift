@@ -59,14 +59,12 @@ struct GenerationSpec: Decodable {
         seedSweep = try c.decodeIfPresent(Bool.self, forKey: .seedSweep)
     }
 
-    /// The job requests this spec asks for; every problem is one clear sentence.
-    func requests(groupID: String) throws -> [JobRequest] {
+    /// The submission this spec asks for; every problem is one clear sentence.
+    func plan() throws -> SubmissionPlan {
         guard let modelID = model else { throw CommandFailure.usage("a model is required (--model; see `fluxdeck models`)") }
         guard let model = Catalog.model(id: modelID) else {
             throw CommandFailure.usage("unknown model \"\(modelID)\"; known models: \(Catalog.knownIDsSentence)")
         }
-        let count = self.count ?? 1
-        guard (1...100).contains(count) else { throw CommandFailure.usage("count must be between 1 and 100 (got \(count))") }
         var parameters = GenerationParameters(prompt: prompt)
         parameters.width = width
         parameters.height = height
@@ -86,43 +84,22 @@ struct GenerationSpec: Decodable {
         parameters.steps = steps
         parameters.guidance = guidance
         parameters.promptUpsampling = upsample
-        // Validate once here, so the user hears about every problem before anything is written.
-        let problems = parameters.validate(for: model).filter { $0.severity == .error }
-        if !problems.isEmpty {
-            throw CommandFailure.usage(problems.map(\.message).joined(separator: "; "))
-        }
-        // A prompt matrix makes one prompt per choice; each is sent `count` times.
-        let prompts: [String?]
-        if let prompt {
-            do { prompts = try PromptMatrix.expand(prompt) } catch { throw CommandFailure.usage("the prompt: \(error.message)") }
-        } else {
-            prompts = [nil]
-        }
-        guard prompts.count * count <= Self.maxRequests else {
-            throw CommandFailure.usage("\(prompts.count) prompts × \(count) images is \(prompts.count * count) requests, over the \(Self.maxRequests) one command may send")
-        }
-        if seedSweep == true {
-            guard let seed else { throw CommandFailure.usage("a seed sweep needs a starting seed (--seed)") }
-            guard seed.addingReportingOverflow(count - 1).overflow == false else { throw CommandFailure.usage("the seed sweep runs past the largest seed") }
-        }
-        var requests: [JobRequest] = []
-        for text in prompts {
-            for n in 0..<count {
-                var each = parameters
-                each.prompt = text
-                if seedSweep == true, let seed { each.seed = seed + n }
-                if text != prompt || seedSweep == true {
-                    let problems = each.validate(for: model).filter { $0.severity == .error }
-                    if !problems.isEmpty { throw CommandFailure.usage(problems.map(\.message).joined(separator: "; ")) }
-                }
-                requests.append(JobRequest(model: model, parameters: each, groupID: groupID))
-            }
-        }
-        return requests
+        // The one submission plan the studio uses too: the matrix × the count × the sweep,
+        // each request validated and priced; every problem before anything is written.
+        let form = SubmissionForm(model: model, parameters: parameters, count: count ?? 1, seedSweep: seedSweep == true)
+        do { return try SubmissionPlan.make(form) } catch { throw CommandFailure.usage(error.message) }
     }
 
-    /// The most requests one `generate` or one batch line may make.
-    static let maxRequests = 1_000
+    /// The job requests this spec asks for; every problem is one clear sentence. What
+    /// validation changed or warns about (a size snapped to the model's step) is said on stderr.
+    func requests(groupID: String, label: String = "") throws -> [JobRequest] {
+        let plan = try plan()
+        var said: Set<String> = []
+        for warning in plan.targets.flatMap(\.warnings) where said.insert(warning.message).inserted {
+            Output.error("fluxdeck: \(label)\(warning.message)")
+        }
+        return plan.requests.map { JobRequest(model: $0.model, parameters: $0.parameters, groupID: groupID) }
+    }
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.
     static func reference(_ text: String) throws -> ImageReference {

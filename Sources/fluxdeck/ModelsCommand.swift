@@ -40,15 +40,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
     }
 
-    static func sizeText(_ rule: SizeRule) -> String {
-        switch rule {
-        case .flux2: "64-2048, x16, <=4MP"
-        case .pro11: "256-1440, x32"
-        case .aspectRatio: "21:9 to 9:21"
-        case .aspectRatioUltra: "21:9 to 9:21, ~4MP"
-        case .sameAsImage: "same as image"
-        }
-    }
+    static func sizeText(_ rule: SizeRule) -> String { rule.summary }
 }
 
 /// The JSON shape of one catalog entry.

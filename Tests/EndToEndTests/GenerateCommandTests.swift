@@ -115,7 +115,7 @@ struct GenerateCommandTests {
         let tooSmall = try await BinaryRunner.run(["generate", "--simulator", "--model", "flux-2-pro", "--prompt", "x", "--width", "32", "--height", "32"],
                                             environment: sandbox.environment)
         #expect(tooSmall.status == 2)
-        #expect(tooSmall.stderr.contains("width must be at least 64 (got 32)"))
+        #expect(tooSmall.stderr.contains("width must be between 64 and 2048 for FLUX.2 (got 32)"))
         let batch = sandbox.root.appendingPathComponent("jobs.jsonl")
         try Data("""
             {"model":"flux-2-pro","prompt":"ok"}

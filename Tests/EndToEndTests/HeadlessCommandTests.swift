@@ -85,9 +85,9 @@ struct HeadlessCommandTests {
 
     @Test("unknown model and impossible sizes exit 2 with one clear line", arguments: [
         (["cost", "--model", "flux-3"], "unknown model \"flux-3\""),
-        (["cost", "--model", "flux-2-pro", "--width", "32", "--height", "64"], "width must be at least 64 (got 32)"),
-        (["cost", "--model", "flux-2-pro", "--width", "4096", "--height", "4096"], "FLUX.2 allows at most 4 MP"),
-        (["cost", "--model", "flux-pro-1.1", "--width", "2000", "--height", "768"], "width must be between 256 and 1440 (got 2000)"),
+        (["cost", "--model", "flux-2-pro", "--width", "32", "--height", "64"], "width must be between 64 and 2048 for FLUX.2 (got 32); 64x128 fits"),
+        (["cost", "--model", "flux-2-pro", "--width", "4096", "--height", "4096"], "width must be between 64 and 2048 for FLUX.2 (got 4096); 2048x2048 fits"),
+        (["cost", "--model", "flux-pro-1.1", "--width", "2000", "--height", "768"], "width must be between 256 and 1440 for FLUX1.1 [pro] (got 2000); 1440x544 fits"),
         (["cost", "--model", "flux-kontext-pro", "--aspect-ratio", "5:1"], "aspect ratio 5:1 is outside 21:9 … 9:21"),
         (["cost", "--model", "flux-2-pro", "--input-size", "big"], "--input-size must look like 1024x768"),
     ])

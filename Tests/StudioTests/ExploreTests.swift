@@ -26,7 +26,7 @@ struct ExploreTests {
         typed("a red fox", into: &single)
         #expect(state.estimate.credits == single.estimate.credits * 4)
         let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
-        #expect(screen.contains("matrix    4 prompts × 1 = 4 requests (x: list)"))
+        #expect(screen.contains("requests  4 prompts × 1 = 4 requests (x: list)"))
         let effects = reduce(&state, .key(Key(.enter)))
         #expect(prompts(effects) == ["a red fox", "a red owl", "a blue fox", "a blue owl"])
         #expect(state.message?.text.hasPrefix("submitting 4 requests (4 prompts × 1)") == true, "\(state.message?.text ?? "")")
@@ -81,7 +81,7 @@ struct ExploreTests {
         _ = reduce(&state, .key(.char("q")))
         #expect(state.textOverlay == nil && state.confirming == nil)
         _ = reduce(&state, .key(.char("p")))
-        #expect(state.textOverlay?.title == "POST /v1/flux-2-pro (the first of 2 bodies)")
+        #expect(state.textOverlay?.title == "POST /v1/flux-2-pro (the first of 2 requests)")
         #expect(state.textOverlay?.lines.first?.contains(#""prompt":"a red fox""#) == true, "\(state.textOverlay?.lines ?? [])")
     }
 

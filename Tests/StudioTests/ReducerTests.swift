@@ -169,7 +169,7 @@ struct ReducerTests {
         typed("4000x3000", into: &state)
         _ = press(Key(.enter), in: &state)
         #expect(state.customSize == nil)
-        #expect(state.message?.text.contains("FLUX.2 allows at most 4 MP") == true)
+        #expect(state.message?.text.contains("width must be between 64 and 2048 for FLUX.2 (got 4000); 2048x1536 fits") == true, "\(state.message?.text ?? "")")
         _ = press(.char("e"), in: &state)
         typed("oops", into: &state)
         _ = press(Key(.enter), in: &state)
