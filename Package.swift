@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["fluxdeck", "BFLSimulator", "BFL", "Jobs"],
+            dependencies: ["fluxdeck", "BFLSimulator", "BFL", "Jobs", "Studio"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -103,6 +103,9 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
         case .flat(let credits): "\(credits)/image"
         case .megapixel(let first, let perMP): "\(first) + \(perMP)/MP"
         }
+        if state.comparedModels.count > 1 {
+            return ("model", model.displayName, "+ \(state.comparedModels.count - 1) more compared (Enter: the list)")
+        }
         return ("model", model.displayName, "\(price) · \(model.concurrencyLimit) at once")
     case .region:
         return ("region", state.region?.rawValue ?? "—", state.region == nil ? "fixed by the endpoint" : "")
@@ -145,7 +148,11 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
 }
 
 private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) -> (x: Int, y: Int)? {
-    let inner = pane(&buffer, area, .model, state, theme)
+    // A badge says when a submission is more than one model's images of one seed each.
+    var badges: [String] = []
+    if !state.comparedModels.isEmpty { badges.append("compare \(state.comparedModels.count)") }
+    if state.settings.seedSweep { badges.append("seed sweep") }
+    let inner = pane(&buffer, area, .model, state, theme, title: ([Focus.model.title] + badges).joined(separator: " · "))
     guard inner.height > 0 else { return nil }
     let rows = state.formRows
     let selected = min(state.formIndex, rows.count - 1)

@@ -69,6 +69,40 @@ struct SimulatorTests {
         await rig.stop()
     }
 
+    @Test("the estimate is what the simulator charges: odd sizes (snapped before sending), many megapixels, URL and data inputs, every model")
+    func estimateIsCharge() async throws {
+        try await Self.withRig({ $0.initialCredits = 1_000_000 }) { rig in
+            var pixels = [UInt8](repeating: 90, count: 1500 * 1100 * 3)
+            pixels[0] = 1
+            let png = try ImageCodec.encodePNG(RGBImage(width: 1500, height: 1100, pixels: pixels))
+            let data = ImageReference(value: Data(png).base64EncodedString(), size: PixelSize(width: 1500, height: 1100))
+            let url = ImageReference(value: "https://example.com/a.jpg")
+            let sizes = [(1025, 1024), (1030, 777), (65, 65), (2047, 2047), (1920, 1080), (2048, 2048)]
+            for model in Catalog.all where model.family != .fill {
+                for (width, height) in sizes {
+                    var parameters = GenerationParameters(prompt: "a kite")
+                    switch model.sizeRule {
+                    case .flux2:
+                        parameters.width = width
+                        parameters.height = height
+                        parameters.references = Array([data, url].prefix(model.maxReferences))
+                    case .pro11:
+                        parameters.width = min(1440, max(256, width / 32 * 32))
+                        parameters.height = min(1440, max(256, height / 32 * 32))
+                    case .aspectRatio, .aspectRatioUltra, .sameAsImage:
+                        parameters.aspectRatio = "16:9"
+                    }
+                    let prepared = try parameters.prepare(for: model)
+                    let before = try await rig.client.credits()
+                    _ = try await rig.client.submit(prepared)
+                    let after = try await rig.client.credits()
+                    rig.clock.advance(by: .seconds(300))   // the task ends: no active-task limit is reached
+                    #expect(before - after == prepared.estimate.credits, "\(model.id) \(width)x\(height): charged \(before - after), estimated \(prepared.estimate.credits)")
+                }
+            }
+        }
+    }
+
     @Test("submit, poll the cluster polling_url to Ready, download without the key: a real JPEG of the size asked")
     func happyPath() async throws {
         try await Self.withRig { rig in

@@ -58,8 +58,9 @@ struct ExploreTests {
         state.count = 3
         _ = reduce(&state, .key(.char("w")))
         #expect(state.settings.seedSweep)
-        let row = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains("seed ") } ?? ""
+        let row = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains("seed     ") } ?? ""
         #expect(row.contains("10…12") && row.contains("sweep"), "\(row)")
+        #expect(render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.contains { $0.contains("Model · seed sweep") })
         state.focus = .prompt
         let effects = reduce(&state, .key(Key(.enter)))
         let sent = effects.compactMap { effect -> String? in
@@ -217,6 +218,57 @@ struct CompareModelsTests {
         }
         #expect(sent == ["flux-2-pro a heron in the reeds", "flux-kontext-max a heron in the reeds", "flux-pro-1.1 a heron in the reeds"])
         #expect(state.message?.text.hasPrefix("submitting 3 requests (1 prompt × 1 × 3 models) of 3 models") == true, "\(state.message?.text ?? "")")
+    }
+
+    @Test("comparing three models with 4 images: x, p, the cost pane and the confirmation all count 12 requests and one total")
+    func comparisonPreviewsAgree() throws {
+        var state = AppState(budget: Budget(confirmAbove: Credits(1)))
+        state.customSize = "1920x1080"
+        state.count = 4
+        typed("a heron in the reeds", into: &state)
+        mark(["flux-kontext-max", "flux-pro-1.1"], in: &state)
+        let plan = try state.plan.get()
+        let total = plan.total
+        #expect(plan.requestCount == 12)
+        state.focus = .model
+        _ = reduce(&state, .key(.char("x")))
+        #expect(state.textOverlay?.title == "1 prompt × 4 × 3 models = 12 requests")
+        _ = reduce(&state, .key(.char("q")))
+        _ = reduce(&state, .key(.char("p")))
+        let bodies = state.textOverlay?.lines ?? []
+        #expect(state.textOverlay?.title == "the first body for each of 3 models (the first of 12 requests)")
+        #expect(bodies.filter { $0.hasPrefix("POST /v1/") }.count == 3, "\(bodies)")
+        #expect(bodies.contains { $0.contains(#""aspect_ratio":"16:9""#) } && bodies.contains { $0.contains(#""width":1440"#) })
+        _ = reduce(&state, .key(.char("q")))
+        let screen = render(state, theme: .builtIn, area: Rect(width: 160, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("estimate  \(total) credits"), "\(screen)")
+        #expect(screen.contains("requests  1 prompt × 4 × 3 models = 12 requests"), "\(screen)")
+        #expect(screen.contains("Model · compare 3"), "\(screen)")
+        state.focus = .prompt
+        #expect(reduce(&state, .key(Key(.enter))).isEmpty)
+        #expect(state.message?.text.contains("Send 12 requests (1 prompt × 4 × 3 models) of 3 models for \(total) credits") == true, "\(state.message?.text ?? "")")
+        let sent = reduce(&state, .key(.char("y"))).reduce(0) { count, effect in
+            if case .submit(_, _, let n, _) = effect { count + n } else { count }
+        }
+        #expect(sent == 12)
+    }
+
+    @Test("a prompt without groups is sent unescaped, as the CLI sends it")
+    func unescaped() {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        typed(#"a \{b\} c"#, into: &state)
+        let sent = reduce(&state, .key(Key(.enter))).compactMap { if case .submit(_, let parameters, _, _) = $0 { parameters.prompt } else { nil } }
+        #expect(sent == ["a {b} c"])
+    }
+
+    @Test("the studio refuses a submission over 1,000 requests (400 prompts × 3 images), as the CLI does")
+    func cap() {
+        var state = AppState(budget: Budget(confirmAbove: nil))
+        state.count = 3
+        typed("a {" + (1...400).map { "w\($0)" }.joined(separator: "|") + "}", into: &state)
+        #expect(reduce(&state, .key(Key(.enter))).isEmpty)
+        #expect(state.message?.text == "400 prompts × 3 images is 1200 requests, over the 1000 one submission may send")
+        #expect(state.message?.isError == true)
     }
 
     @Test("a model that cannot take the submission is left out, and said; unmarking everything goes back to one model")

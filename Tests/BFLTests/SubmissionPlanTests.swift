@@ -1,0 +1,130 @@
+import BFL
+import Foundation
+import Testing
+
+@Suite("The submission plan and the size rules")
+struct SubmissionPlanTests {
+    static let flux2 = Catalog.all.filter { $0.sizeRule == .flux2 }
+
+    func body(_ request: SubmissionPlan.Request) throws -> [String: Any] {
+        let data = try request.parameters.prepare(for: request.model).jsonBody()
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("an odd FLUX.2 size is snapped down before sending, and the estimate prices the size sent", arguments: flux2)
+    func snapped(model: Model) throws {
+        var parameters = GenerationParameters(prompt: "a kite")
+        parameters.width = 1025
+        parameters.height = 1024
+        let plan = try SubmissionPlan.make(SubmissionForm(model: model, parameters: parameters))
+        let request = try #require(plan.requests.first)
+        let sent = try body(request)
+        #expect(sent["width"] as? Int == 1024 && sent["height"] as? Int == 1024)
+        let square = PriceEstimator.estimate(model: model, outputSize: PixelSize(width: 1024, height: 1024))
+        #expect(request.estimate.credits == square.credits)
+        #expect(plan.total == square.credits)
+        #expect(plan.targets[0].warnings.map(\.message).contains { $0.hasPrefix("1025x1024 → 1024x1024") })
+    }
+
+    @Test("each size rule refuses a side one step past its limit, names a size that fits, and says its limits in one summary")
+    func limitsAgree() throws {
+        for model in Catalog.all {
+            guard let limits = model.sizeRule.sideLimits else { continue }
+            #expect(model.sizeRule.summary.hasPrefix("\(limits.sides.lowerBound)-\(limits.sides.upperBound), x\(limits.multiple)"))
+            var parameters = GenerationParameters(prompt: "a kite")
+            parameters.width = limits.sides.upperBound + limits.multiple
+            parameters.height = limits.sides.lowerBound
+            let errors = parameters.validate(for: model).filter { $0.severity == .error }
+            let fit = limits.fitting(PixelSize(width: parameters.width ?? 0, height: parameters.height ?? 0))
+            #expect(errors.map(\.message) == ["width must be between \(limits.sides.lowerBound) and \(limits.sides.upperBound) for \(model.sizeRule == .flux2 ? "FLUX.2" : model.displayName) (got \(limits.sides.upperBound + limits.multiple)); \(fit) fits"])
+            // The size named as fitting does fit.
+            var fitting = GenerationParameters(prompt: "a kite")
+            fitting.width = fit.width
+            fitting.height = fit.height
+            #expect(fitting.validate(for: model).filter { $0.severity == .error }.isEmpty, "\(model.id) \(fit)")
+        }
+        // 4000x1000 is within 4 MP but past the longest FLUX.2 side.
+        var wide = GenerationParameters(prompt: "a kite")
+        wide.width = 4000
+        wide.height = 1000
+        #expect(throws: BFLError.self) { try wide.prepare(for: try #require(Catalog.model(id: "flux-2-pro"))) }
+    }
+
+    @Test("a size that fits keeps within every limit, whatever was asked")
+    func fittingIsInside() {
+        var rng = SplitMix(state: 0x5EED)
+        for rule in [SizeRule.flux2, .pro11] {
+            guard let limits = rule.sideLimits else { continue }
+            for _ in 0..<500 {
+                let asked = PixelSize(width: Int.random(in: 1...20_000, using: &rng), height: Int.random(in: 1...20_000, using: &rng))
+                let fit = limits.fitting(asked)
+                #expect(limits.sides.contains(fit.width) && limits.sides.contains(fit.height), "\(asked) → \(fit)")
+                #expect(fit.width % limits.multiple == 0 && fit.height % limits.multiple == 0, "\(asked) → \(fit)")
+                #expect(fit.pixels <= (limits.maxPixels ?? .max), "\(asked) → \(fit)")
+            }
+        }
+    }
+
+    @Test("a prompt without groups is sent unescaped, as one with groups is")
+    func escapes() throws {
+        let pro = try #require(Catalog.model(id: "flux-2-pro"))
+        let plain = try SubmissionPlan.make(SubmissionForm(model: pro, parameters: GenerationParameters(prompt: #"a \{b\} c"#)))
+        #expect(plain.requests.map(\.parameters.prompt) == ["a {b} c"])
+        let grouped = try SubmissionPlan.make(SubmissionForm(model: pro, parameters: GenerationParameters(prompt: #"a \{b\} {c|d}"#)))
+        #expect(grouped.requests.map(\.parameters.prompt) == ["a {b} c", "a {b} d"])
+    }
+
+    @Test("one cap: 1,000 requests a submission, whatever multiplies them")
+    func cap() throws {
+        let klein = try #require(Catalog.model(id: "flux-2-klein-4b"))
+        let choices = (1...400).map { "w\($0)" }.joined(separator: "|")
+        let prompt = "{\(choices)} {a|b}"   // 800 prompts
+        let form = SubmissionForm(model: klein, parameters: GenerationParameters(prompt: "{\(choices)}"), count: 3)
+        #expect(throws: SubmissionProblem(["400 prompts × 3 images is 1200 requests, over the 1000 one submission may send"])) {
+            try SubmissionPlan.make(form)
+        }
+        let under = try SubmissionPlan.make(SubmissionForm(model: klein, parameters: GenerationParameters(prompt: "{\(choices)}"), count: 2))
+        #expect(under.requestCount == 800 && under.requests.count == 800)
+        let compared = SubmissionForm(model: klein, parameters: GenerationParameters(prompt: prompt), count: 1,
+                                      compared: [klein, try #require(Catalog.model(id: "flux-2-pro"))])
+        #expect(throws: SubmissionProblem.self) { try SubmissionPlan.make(compared) }
+    }
+
+    @Test("a comparison: every model's requests are counted, priced and sent; the title says so")
+    func comparison() throws {
+        let models = try ["flux-2-pro", "flux-kontext-max", "flux-pro-1.1"].map { try #require(Catalog.model(id: $0)) }
+        var parameters = GenerationParameters(prompt: "a lighthouse")
+        parameters.width = 1920
+        parameters.height = 1080
+        let plan = try SubmissionPlan.make(SubmissionForm(model: models[0], parameters: parameters, count: 4, compared: models))
+        #expect(plan.requestCount == 12 && plan.requests.count == 12)
+        #expect(plan.requestTitle == "1 prompt × 4 × 3 models = 12 requests")
+        #expect(Set(plan.requests.map(\.model.id)) == Set(models.map(\.id)))
+        #expect(plan.total == plan.requests.reduce(Credits.zero) { $0 + $1.estimate.credits })
+        let pro11 = try #require(plan.requests.first { $0.model.id == "flux-pro-1.1" })
+        #expect(pro11.parameters.width == 1440 && pro11.parameters.height == 800)
+        #expect(pro11.estimate.credits == Credits(4))
+    }
+
+    @Test("a URL reference is priced as one input megapixel, the least it can cost")
+    func urlReference() throws {
+        let pro = try #require(Catalog.model(id: "flux-2-pro"))
+        var parameters = GenerationParameters(prompt: "the same, at night")
+        parameters.references = [ImageReference(value: "https://example.com/a.jpg")]
+        let prepared = try parameters.prepare(for: pro)
+        #expect(prepared.estimate.credits == Credits("4.5"))
+        #expect(PriceEstimator.estimate(model: pro, parameters: parameters).credits == Credits("4.5"))
+    }
+}
+
+/// A small seeded generator: the same sizes on every run.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
