@@ -91,7 +91,7 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
             return []
         }
         state.confirming = .abandon(jobID: job.id)
-        state.message = .init(text: "Abandon \(job.shortID)? It was sent, so BFL may still charge for it. (y/n)", isError: false)
+        state.message = .init(text: "Abandon \(job.shortID)? It was sent, so BFL may still charge for it. \(state.yesNo)", isError: false)
     case .again, .againNewSeed:
         guard let job = state.selectedJob else { return [] }
         return rerun(&state, job, newSeed: command == .againNewSeed)
@@ -136,7 +136,7 @@ func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [
             return []
         }
         state.confirming = .abandonGroup(id)
-        state.message = .init(text: "Abandon \(sent.count) sent job\(sent.count == 1 ? "" : "s") of this group\(queued.isEmpty ? "" : " and cancel \(queued.count) queued")? BFL may still charge for them. (y/n)",
+        state.message = .init(text: "Abandon \(sent.count) sent job\(sent.count == 1 ? "" : "s") of this group\(queued.isEmpty ? "" : " and cancel \(queued.count) queued")? BFL may still charge for them. \(state.yesNo)",
                               isError: false)
         return []
     case .again, .againNewSeed:

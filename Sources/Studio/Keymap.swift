@@ -57,6 +57,10 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case compare
     /// The spend view.
     case spend
+    /// A read-only text over the panes (the prompts of a matrix, the bodies the form would send).
+    case text
+    /// A job's details.
+    case details
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -84,6 +88,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .gallery: "The gallery"
         case .compare: "Comparing"
         case .spend: "Spending"
+        case .text: "A text over the panes"
+        case .details: "A job's details"
         }
     }
 
@@ -151,11 +157,12 @@ public struct Keymap: Sendable, Hashable {
 
     /// The status bar in `context`: its own hinted bindings, then those of its fallbacks, each
     /// named by its first key that works there. Neighbours with the same label share it ("↑↓").
-    public func hints(for context: KeyContext) -> [(key: String, label: String)] {
+    /// `label` may give a binding another label where it is used (the form's row), or hide it.
+    public func hints(for context: KeyContext, label: (Binding) -> String? = { $0.hint }) -> [(key: String, label: String)] {
         var hints: [(key: String, label: String)] = []
         for place in [context] + context.fallbacks {
             for binding in bindings(in: place) {
-                guard let label = binding.hint, let key = usableKeys(binding, in: context).first else { continue }
+                guard let label = label(binding), let key = usableKeys(binding, in: context).first else { continue }
                 if let last = hints.last, last.label == label {
                     hints[hints.count - 1].key += key.description
                 } else {
@@ -164,6 +171,17 @@ public struct Keymap: Sendable, Hashable {
             }
         }
         return hints
+    }
+
+    /// The name of the first key that runs `command` in `context` (or its fallbacks); "—"
+    /// when `[keys]` left it none.
+    public func keyName(_ command: Command, in context: KeyContext) -> String {
+        for place in [context] + context.fallbacks {
+            if let binding = bindings(in: place).first(where: { $0.command == command }) {
+                return usableKeys(binding, in: context).first?.description ?? "—"
+            }
+        }
+        return "—"
     }
 
     /// `?` help: every context with its bindings and all their keys.
@@ -354,6 +372,9 @@ extension Keymap {
 
         Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),
         Binding(.compare, .mark, [.char("x")], "clear the marks and go back", hint: "clear marks"),
+
+        Binding(.text, .close, [Key(.escape)], "close (any other key too)", hint: "close"),
+        Binding(.details, .close, [Key(.escape)], "close (any other key too)", hint: "close"),
 
         Binding(.confirm, .yes, [.char("y"), .char("Y")], "yes (quitting: q and Ctrl-C also say yes)", hint: "yes"),
         Binding(.confirm, .no, [.char("n"), .char("N"), Key(.escape)], "no (any other key too)", hint: "no"),

@@ -6,7 +6,10 @@ import TerminalCore
 // The mouse: clicks and the wheel, mapped with the views' own geometry.
 
 func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
-    if state.gallery, state.viewer == nil, state.confirming == nil, !state.showHelp {
+    switch state.mode {
+    case .pane, .field:
+        return reducePaneMouse(&state, event)
+    case .gallery:
         // A click picks the image under it; the wheel moves a row.
         let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)
         switch event.kind {
@@ -21,8 +24,14 @@ func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
             break
         }
         return []
+    case .picker, .viewer, .compare, .spend, .text, .details, .help, .confirm:
+        // Whatever is open over the panes takes the click; nothing beneath it moves.
+        return []
     }
-    guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil else { return [] }
+}
+
+/// A click or the wheel over the panes.
+func reducePaneMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     let layout = StudioLayout(width: state.width, height: state.height)
     guard let (focus, _) = layout.pane(at: event.x, event.y) else { return [] }
     switch event.kind {

@@ -125,12 +125,16 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .mouse(let event):
         return reduceMouse(&state, event)
     case .paste(let text):
-        guard state.confirming == nil, !state.showHelp, state.picker == nil, state.details == nil, state.viewer == nil else { return [] }
-        if state.fieldEdit != nil {
+        // Text goes where text is typed: a field, else the prompt (from any pane), never
+        // under something opened over the panes.
+        switch state.mode {
+        case .field:
             editField(&state) { $0.insert(text) }
-        } else {
+        case .pane:
             state.focus = .prompt
             state.editor.insert(text)
+        default:
+            break
         }
         return []
     case .key(let key):
@@ -140,12 +144,15 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
 
 func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     let keymap = state.keymap
-    if let question = state.confirming {
+    let mode = state.mode
+    let command = keymap.command(for: key, in: mode.keyContext)
+    switch mode {
+    case .confirm:
+        guard let question = state.confirming else { return [] }
         state.confirming = nil
         state.message = nil
         // Quitting is also confirmed by the quit key pressed again.
-        let yes = keymap.command(for: key, in: .confirm) == .yes
-            || (question == .quit && keymap.command(for: key, in: .global) == .quit)
+        let yes = command == .yes || (question == .quit && keymap.command(for: key, in: .global) == .quit)
         guard yes else { return [] }
         switch question {
         case .quit: return [.quit]
@@ -156,9 +163,8 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         case .delete(let id): return [.deleteOutput(jobID: id)]
         case .spend(let effects): return effects
         }
-    }
-    if state.showHelp {
-        switch keymap.command(for: key, in: .help) {
+    case .help:
+        switch command {
         case .up?: state.helpScroll = max(0, state.helpScroll - 1)
         case .down?: state.helpScroll += 1
         case .pageUp?: state.helpScroll = max(0, state.helpScroll - 10)
@@ -168,29 +174,32 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
             state.helpScroll = 0
         }
         return []
-    }
-    if state.details != nil {
+    case .details:
+        // Any key closes.
         state.details = nil
         return []
-    }
-    if state.textOverlay != nil {
+    case .text:
         state.textOverlay = nil
         return []
-    }
-    if state.spendOpen {
-        switch keymap.command(for: key, in: .spend) {
+    case .spend:
+        switch command {
         case .close?: state.spendOpen = false
         case .refresh?: return [.loadSpend]
         default: break
         }
         return []
+    case .compare: return reduceCompare(&state, command)
+    case .viewer: return reduceViewer(&state, command)
+    case .gallery: return reduceGallery(&state, command)
+    case .picker: return reducePicker(&state, command)
+    case .field: return reduceFieldEdit(&state, key, command)
+    case .pane:
+        return reducePane(&state, key, command)
     }
-    if state.comparing { return reduceCompare(&state, keymap.command(for: key, in: .compare)) }
-    if state.viewer != nil { return reduceViewer(&state, keymap.command(for: key, in: .viewer)) }
-    if state.gallery { return reduceGallery(&state, keymap.command(for: key, in: .gallery)) }
-    if state.picker != nil { return reducePicker(&state, keymap.command(for: key, in: .picker)) }
-    if state.fieldEdit != nil { return reduceFieldEdit(&state, key, keymap.command(for: key, in: .field)) }
-    let command = keymap.command(for: key, in: KeyContext(state.focus))
+}
+
+/// A key for the focused pane (or the global bindings).
+func reducePane(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Effect] {
     switch command {
     case .quit?:
         return quit(&state)

@@ -62,7 +62,7 @@ public func balanceIsLow(_ state: AppState) -> Bool {
 func asksFirst(_ state: inout AppState, _ effects: [Effect], credits: Credits, what: String) -> Bool {
     guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return false }
     state.confirming = .spend(effects)
-    state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). (y/n)",
+    state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). \(state.yesNo)",
                           isError: false)
     return true
 }
@@ -83,6 +83,6 @@ func quit(_ state: inout AppState) -> [Effect] {
     guard state.runningCount > 0 else { return [.quit] }
     state.confirming = .quit
     let fate = state.jobsOutliveSession ? "they continue next time" : "the built-in simulator stops with the studio, so they will not finish"
-    state.message = .init(text: "\(state.runningCount) job(s) still running; \(fate). Quit? (y/n)", isError: false)
+    state.message = .init(text: "\(state.runningCount) job(s) still running; \(fate). Quit? \(state.yesNo)", isError: false)
     return []
 }

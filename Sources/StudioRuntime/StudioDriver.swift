@@ -273,8 +273,8 @@ public final class StudioDriver<Backend: TerminalBackend> {
             tasks.run {
                 do {
                     let size = try LocalImages.size(of: path)
-                    // A URL has no local size; it is priced as one megapixel.
-                    inbox.push(.referenceInspected(slot: slot, path: path, size: size ?? PixelSize(width: 1024, height: 1024), problem: nil))
+                    // A URL has no local size; it is priced as the estimator prices any unknown input.
+                    inbox.push(.referenceInspected(slot: slot, path: path, size: size ?? PriceEstimator.unknownInputSize, problem: nil))
                 } catch {
                     inbox.push(.referenceInspected(slot: slot, path: path, size: nil, problem: describeFailure(error)))
                 }

@@ -25,38 +25,39 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     }
     if let tagsCursor = messageLine(&buffer, layout.message, state, theme) { cursor = tagsCursor }
     statusBar(&buffer, layout.status, state, theme)
-    if state.spendOpen {
-        spendScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: max(0, area.height - 1)), state, theme)
-        if !state.showHelp { return (buffer, nil) }
+    // What is open over the panes, bottom first (`AppState.modes`, the one order): the top
+    // full-screen view is drawn over the panes, and what is open above it over that.
+    let modes = state.modes
+    let screen = modes.lastIndex(where: \.isFullScreen)
+    let full = Rect(x: 0, y: 0, width: area.width, height: max(0, area.height - 1))
+    for (index, modal) in modes.enumerated() where index >= (screen ?? 0) {
+        switch modal {
+        case .spend: spendScreen(&buffer, full, state, theme)
+        case .compare: compareScreen(&buffer, state, theme)
+        case .gallery: galleryScreen(&buffer, state, theme)
+        case .viewer:
+            if let id = state.viewer, let job = state.jobs.first(where: { $0.id == id }) { viewerScreen(&buffer, full, job, state, theme) }
+        case .text:
+            if let text = state.textOverlay {
+                let inner = overlayBox(&buffer, area, TerminalText.sanitize(text.title), width: 100, height: min(area.height - 4, text.lines.count + 4), theme)
+                Paragraph(text.lines.map { Line(TerminalText.sanitize($0)) } + [Line(""), Line("any key closes", style: theme.style(.uiTextDim))])
+                    .render(into: &buffer, area: inner)
+            }
+        case .help: helpOverlay(&buffer, area, state, theme)
+        case .picker: if let highlighted = state.picker { pickerOverlay(&buffer, area, highlighted, state, theme) }
+        case .details:
+            if let id = state.details, let job = state.jobs.first(where: { $0.id == id }) { detailsOverlay(&buffer, area, job, state, theme) }
+        case .confirm:
+            // The question over a full-screen view, where the message line is covered.
+            if screen != nil { _ = messageLine(&buffer, layout.message, state, theme) }
+        case .pane, .field:
+            break
+        }
     }
-    if state.comparing {
-        compareScreen(&buffer, state, theme)
-        if !state.showHelp { return (buffer, nil) }
+    switch state.mode {
+    case .pane(.prompt), .field: return (buffer, cursor)
+    default: return (buffer, nil)
     }
-    if state.gallery, state.viewer == nil, !state.comparing {
-        galleryScreen(&buffer, state, theme)
-        if !state.showHelp, state.confirming == nil { return (buffer, nil) }
-    }
-    if let id = state.viewer, let job = state.jobs.first(where: { $0.id == id }) {
-        viewerScreen(&buffer, Rect(x: 0, y: 0, width: area.width, height: area.height - 1), job, state, theme)
-        if !state.showHelp, state.details == nil { return (buffer, nil) }
-    }
-    let overlay = state.showHelp || state.picker != nil || state.details != nil || state.textOverlay != nil
-    if let text = state.textOverlay, !state.showHelp {
-        let inner = overlayBox(&buffer, area, TerminalText.sanitize(text.title), width: 100, height: min(area.height - 4, text.lines.count + 4), theme)
-        Paragraph(text.lines.map { Line(TerminalText.sanitize($0)) } + [Line(""), Line("any key closes", style: theme.style(.uiTextDim))])
-            .render(into: &buffer, area: inner)
-    }
-    if state.showHelp {
-        helpOverlay(&buffer, area, state, theme)
-    } else if let highlighted = state.picker {
-        pickerOverlay(&buffer, area, highlighted, state, theme)
-    } else if let id = state.details, let job = state.jobs.first(where: { $0.id == id }) {
-        detailsOverlay(&buffer, area, job, state, theme)
-    }
-    if overlay { return (buffer, nil) }
-    if state.fieldEdit != nil { return (buffer, cursor) }
-    return (buffer, state.focus == .prompt ? cursor : nil)
 }
 
 private func pane(_ buffer: inout Buffer, _ area: Rect, _ focus: Focus, _ state: AppState, _ theme: Theme, title: String? = nil) -> Rect {
@@ -115,12 +116,12 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
         let shown = PixelSize(parsing: choice).flatMap { asked in
             model.sizeRule.sideLimits.map { $0.sent(asked) }.flatMap { $0 == asked ? nil : "\(asked) → \($0)" }
         } ?? choice
-        return ("size", shown, model.sizeRule == .sameAsImage ? "" : (state.customSize != nil ? "typed" : "e: type one"))
+        return ("size", shown, model.sizeRule == .sameAsImage ? "" : (state.customSize != nil ? "typed" : "\(state.keyName(.edit, in: .model)): type one"))
     case .count:
         return ("images", "\(state.count)", "")
     case .seed:
         if state.settings.seedSweep, let seed = state.settings.seed {
-            return ("seed", "\(seed)…\(seed &+ max(0, state.count - 1))", "sweep (w: off)")
+            return ("seed", "\(seed)…\(seed &+ max(0, state.count - 1))", "sweep (\(state.keyName(.sweep, in: .model)): off)")
         }
         return ("seed", state.settings.seed.map(String.init) ?? "random", state.settings.seed == nil ? "type to lock" : "locked")
     case .format:
@@ -139,7 +140,7 @@ func formText(_ row: FormRow, _ state: AppState) -> (label: String, value: Strin
         let label = model.sizeRule == .sameAsImage ? (slot == 0 ? "image" : "mask") : "ref \(slot + 1)"
         guard let reference = state.settings.references[slot], !reference.path.isEmpty else {
             let firstEmpty = (0..<state.referenceSlots).first { (state.settings.references[$0]?.path ?? "").isEmpty }
-            return (label, "—", slot == firstEmpty ? "e: path · u: Outputs" : "")
+            return (label, "—", slot == firstEmpty ? "\(state.keyName(.edit, in: .model)): path · \(state.keyName(.useAsReference, in: .outputs)): Outputs" : "")
         }
         let name = URL(fileURLWithPath: reference.path).lastPathComponent
         let note = reference.problem != nil ? "unusable" : reference.size.map { "\($0.width)×\($0.height)" } ?? "reading…"
@@ -226,7 +227,7 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     case (.failure(let problem), _):
         lines.insert(Line([Span("matrix    "), Span(problem.message, style: theme.style(.messageError))]), at: 1)
     case (_, .success(let plan)) where plan.prompts.count > 1 || plan.targets.count > 1:
-        lines.insert(Line([Span("requests  "), Span(plan.requestTitle + " (x: list)", style: theme.style(.costEstimate))]), at: 1)
+        lines.insert(Line([Span("requests  "), Span(plan.requestTitle + " (\(state.keyName(.expand, in: .model)): list)", style: theme.style(.costEstimate))]), at: 1)
     default:
         break
     }
@@ -472,7 +473,7 @@ private func messageLine(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
 
 private func statusBar(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ theme: Theme) {
     buffer.fill(area, style: theme.style(.statusBar))
-    let hints = state.keymap.hints(for: keyContext(state)).map { ($0.key, $0.label) }
+    let hints = state.hints.map { ($0.key, $0.label) }
     KeyHints(hints)
         .keyStyle(theme.style(.statusKey))
         .labelStyle(theme.style(.statusBar))
@@ -689,18 +690,6 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     Paragraph(lines).render(into: &buffer, area: textArea)
 }
 
-/// Where keys go now: an open question, overlay or field first, else the focused pane.
-func keyContext(_ state: AppState) -> KeyContext {
-    if state.confirming != nil { return .confirm }
-    if state.showHelp { return .help }
-    if state.spendOpen { return .spend }
-    if state.comparing { return .compare }
-    if state.viewer != nil, state.details == nil { return .viewer }
-    if state.gallery { return .gallery }
-    if state.picker != nil { return .picker }
-    if state.fieldEdit != nil { return .field }
-    return KeyContext(state.focus)
-}
 
 /// The preview of `path`, or a placeholder that says why there is none.
 private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ path: String, _ theme: Theme) {

@@ -94,6 +94,12 @@ struct KeymapTests {
         case .spend:
             state.focus = .jobs
             state.spendOpen = true
+        case .text:
+            state.focus = .model
+            state.textOverlay = TextOverlay(title: "t", lines: ["a"])
+        case .details:
+            state.focus = .jobs
+            state.details = "job-10"
         }
         if binding.command == .yank {
             // Something to yank: cut first (the yank is compared with the state after the cut).
@@ -164,6 +170,76 @@ struct KeymapTests {
         state.fieldEdit = nil
         state.picker = 0
         #expect(bar(state) == "↑↓ choose  Enter use this model  Esc close")
+    }
+
+    @Test("hints under each modal come from its own context; on the form, from the row under the cursor")
+    func modalHints() {
+        func bar(_ state: AppState) -> String {
+            render(state, theme: .builtIn, area: Rect(width: 160, height: 40)).buffer.lines.last?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        var state = richState()
+        state.focus = .jobs
+        state.details = "job-10"
+        #expect(state.mode == .details && bar(state) == "Esc close")
+        state.details = nil
+        state.focus = .model
+        state.textOverlay = TextOverlay(title: "t", lines: ["a"])
+        #expect(state.mode == .text && bar(state) == "Esc close")
+        state.textOverlay = nil
+        state.formIndex = state.formRows.firstIndex(of: .model) ?? 0
+        #expect(bar(state) == "↑↓ setting  ←→ change  Enter models  Tab pane  ? help  q quit", "\(bar(state))")
+        state.formIndex = state.formRows.firstIndex(of: .seed) ?? 0
+        #expect(bar(state) == "↑↓ setting  Del default  Enter edit  w sweep  Tab pane  ? help  q quit", "\(bar(state))")
+        state.formIndex = state.formRows.firstIndex(of: .count) ?? 0
+        #expect(bar(state) == "↑↓ setting  ←→ change  Enter submit  Tab pane  ? help  q quit", "\(bar(state))")
+        state.focus = .outputs
+        state.viewer = state.selectedOutput?.id
+        state.details = state.viewer
+        #expect(state.modes == [.pane(.outputs), .viewer, .details] && bar(state) == "Esc close")
+    }
+
+    @Test("a click on a full-screen view, an overlay or a question changes nothing beneath it")
+    func clicksStayOnTop() {
+        let opened: [(String, (inout AppState) -> Void)] = [
+            ("viewer", { $0.focus = .outputs; $0.viewer = $0.selectedOutput?.id }),
+            ("spend", { $0.spendOpen = true }),
+            ("compare", { $0.focus = .outputs; $0.marked = Array($0.filteredOutputs.prefix(2).map(\.id)); $0.comparing = true }),
+            ("text", { $0.textOverlay = TextOverlay(title: "t", lines: ["a"]) }),
+            ("details", { $0.details = "job-10" }),
+            ("help", { $0.showHelp = true }),
+            ("picker", { $0.picker = 2 }),
+            ("question", { $0.confirming = .quit }),
+        ]
+        let layout = StudioLayout(width: 120, height: 40)
+        for (name, open) in opened {
+            for focus in Focus.allCases {
+                var state = richState()
+                state.focus = .model
+                open(&state)
+                let before = fingerprint(state)
+                // A click in the middle of every pane's list body, and the wheel there.
+                let body = layout.listBody(focus, filterShown: false)
+                for kind in [MouseEvent.Kind.press, .release, .scrollDown, .scrollUp] {
+                    _ = reduce(&state, .mouse(MouseEvent(kind: kind, x: body.x + 1, y: body.y + 1)))
+                }
+                #expect(fingerprint(state) == before, "a click on the \(focus) pane moved something beneath the \(name)")
+            }
+        }
+    }
+
+    @Test("texts that name a key use the keymap: a remapped key shows in questions and the form")
+    func namedKeys() throws {
+        var state = AppState(keymap: try Keymap.standard.remapped([("yes", ["j"]), ("edit", ["E"]), ("expand", ["X"])]))
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobsLoaded([job("running", .running, prompt: "a kite")]))
+        _ = reduce(&state, .key(.ctrl("q")))
+        #expect(state.message?.text.hasSuffix("Quit? (j/n)") == true, "\(state.message?.text ?? "")")
+        state.confirming = nil
+        state.focus = .model
+        state.formIndex = state.formRows.firstIndex(of: .size) ?? 0
+        state.editor = TextEditor(text: "{a|b}")
+        let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(screen.contains("E: type one") && screen.contains("(X: list)"), "\(screen)")
     }
 
     @Test("? help lists every binding with all its keys")

@@ -1,0 +1,122 @@
+import BFL
+
+// What has the keys: one value, worked out in one place. The reducer routes keys and clicks by
+// it, the views draw by it (a full-screen view hides everything beneath it), and the status
+// bar's hints come from its key context.
+
+/// A layer of the studio: a pane, or something opened over the panes.
+public enum Modal: Sendable, Hashable {
+    /// A pane has the keys.
+    case pane(Focus)
+    /// A one-line field being edited (a seed, a size, a path, the filter, tags).
+    case field
+    /// The model list.
+    case picker
+    /// The grid of saved images.
+    case gallery
+    /// The full-screen viewer.
+    case viewer
+    /// Marked images side by side.
+    case compare
+    /// The spend view.
+    case spend
+    /// A read-only text (the prompts of a matrix, the bodies the form would send).
+    case text
+    /// A job's details.
+    case details
+    /// `?` help.
+    case help
+    /// A yes/no question.
+    case confirm
+
+    /// Whether it covers the panes: nothing beneath it is drawn or reached by a click.
+    public var isFullScreen: Bool {
+        switch self {
+        case .gallery, .viewer, .compare, .spend: true
+        case .pane, .field, .picker, .text, .details, .help, .confirm: false
+        }
+    }
+
+    /// Where its keys are looked up.
+    public var keyContext: KeyContext {
+        switch self {
+        case .pane(let focus): KeyContext(focus)
+        case .field: .field
+        case .picker: .picker
+        case .gallery: .gallery
+        case .viewer: .viewer
+        case .compare: .compare
+        case .spend: .spend
+        case .text: .text
+        case .details: .details
+        case .help: .help
+        case .confirm: .confirm
+        }
+    }
+}
+
+extension AppState {
+    /// Everything open, the bottom (the focused pane) first; the last has the keys. The order
+    /// is the one rule of what is over what.
+    public var modes: [Modal] {
+        var stack: [Modal] = [.pane(focus)]
+        if fieldEdit != nil { stack.append(.field) }
+        if picker != nil { stack.append(.picker) }
+        if gallery { stack.append(.gallery) }
+        if viewer != nil { stack.append(.viewer) }
+        if comparing { stack.append(.compare) }
+        if spendOpen { stack.append(.spend) }
+        if textOverlay != nil { stack.append(.text) }
+        if details != nil { stack.append(.details) }
+        if showHelp { stack.append(.help) }
+        if confirming != nil { stack.append(.confirm) }
+        return stack
+    }
+
+    /// What has the keys now.
+    public var mode: Modal { modes.last ?? .pane(focus) }
+
+    /// The status bar's hints: the keymap's, for the exact place the keys go (on the form, the
+    /// row under the cursor: Enter opens the model list on the model row and edits a typed row;
+    /// `w` sweeps on the seed row).
+    public var hints: [(key: String, label: String)] {
+        let context = mode.keyContext
+        guard case .pane(.model) = mode else { return keymap.hints(for: context) }
+        let row = formRow
+        return keymap.hints(for: context) { binding in
+            switch binding.command {
+            case .submit:
+                return row == .model ? "models" : row.isText ? "edit" : binding.hint
+            case .edit:
+                switch row {
+                case .model: return nil  // Enter says it
+                case .size where model.sizeRule != .sameAsImage: return binding.hint
+                case .seed, .reference: return nil  // Enter says it
+                default: return nil
+                }
+            case .reset:
+                switch row {
+                case .model, .region, .count: return nil
+                default: return binding.hint
+                }
+            case .left, .right:
+                return row.isText ? nil : binding.hint
+            case .sweep:
+                return row == .seed ? (settings.seedSweep ? "sweep off" : "sweep") : nil
+            default:
+                return binding.hint
+            }
+        }
+    }
+
+    /// The name of the first key that runs `command` where it is bound in `context` (a text
+    /// that names a key says what `[keys]` made of it).
+    public func keyName(_ command: Command, in context: KeyContext) -> String {
+        keymap.keyName(command, in: context)
+    }
+
+    /// "(y/n)" in the keys of the question.
+    public var yesNo: String {
+        "(\(keyName(.yes, in: .confirm))/\(keyName(.no, in: .confirm)))"
+    }
+}
