@@ -19,8 +19,8 @@ public final class HTTPClientTransport: Transport {
         if let tls { configuration.tlsConfiguration = tls }
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(
-            connect: .milliseconds(connectTimeout.milliseconds),
-            read: .milliseconds(readTimeout.milliseconds))
+            connect: .milliseconds(connectTimeout.wholeMilliseconds),
+            read: .milliseconds(readTimeout.wholeMilliseconds))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -59,7 +59,7 @@ public final class HTTPClientTransport: Transport {
         }
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(outgoing, timeout: .milliseconds(request.timeout.milliseconds))
+            response = try await client.execute(outgoing, timeout: .milliseconds(request.timeout.wholeMilliseconds))
         } catch {
             throw Self.classify(error, bodyTaken: request.body != nil && bodyPulled.isSet)
         }
@@ -134,7 +134,7 @@ public final class HTTPClientTransport: Transport {
 
 extension Duration {
     /// Whole milliseconds, for APIs that take them.
-    var milliseconds: Int64 {
+    var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

@@ -256,7 +256,7 @@ public actor SimulatorCore {
                          "path": .string(entry.path), "carried_key": .bool(entry.carriedKey)])
             }))
         case ("GET", "/__sim/tasks"):
-            func seconds(_ duration: Duration) -> JSONValue { .number(Self.seconds(duration)) }
+            func seconds(_ duration: Duration) -> JSONValue { .number(duration.seconds) }
             return .json(200, .array(timelines.sorted { $0.value.acceptedAt < $1.value.acceptedAt }.map { id, timeline in
                 .object(["id": .string(id), "cluster": .string(timeline.cluster.host), "accepted_at": seconds(timeline.acceptedAt),
                          "ready_at": timeline.readyAt.map(seconds) ?? .null, "polls": .array(timeline.polls.map(seconds))])
@@ -565,8 +565,8 @@ public actor SimulatorCore {
         let ext = task.format.rawValue
         let se = sample.expiry.replacingOccurrences(of: ":", with: "%3A")
         let query = "se=\(se)&sp=r&sv=2024-11-04&sr=b&rsct=image/\(ext)&sig=\(sample.signature)"
-        let start = Self.seconds(task.createdAt)
-        let duration = Self.seconds(task.serviceTime)
+        let start = task.createdAt.seconds
+        let duration = task.serviceTime.seconds
         return .object([
             "sample": .string("\(deliveryBase)/results/\(task.sampleHex)/sample.\(ext)?\(query)"),
             "seed": .number(Double(task.seed)), "prompt": .string(task.prompt),
@@ -584,7 +584,7 @@ public actor SimulatorCore {
     /// Signs the task's result URL; it expires `deliveryTTL` after the task became ready.
     func issueSample(for task: SimTask) -> Sample {
         let expiresAt = task.createdAt + task.serviceTime + options.deliveryTTL
-        let expiry = ISO8601DateFormatter().string(from: wallStart.addingTimeInterval(Self.seconds(expiresAt)))
+        let expiry = ISO8601DateFormatter().string(from: wallStart.addingTimeInterval(expiresAt.seconds))
         let sample = Sample(taskID: task.id, expiresAt: expiresAt, expiry: expiry, signature: sign(task.sampleHex, expiry))
         samples[task.sampleHex] = sample
         return sample
@@ -630,10 +630,6 @@ public actor SimulatorCore {
 
     func chance(_ rate: Double) -> Bool {
         rate > 0 && Double(rng.next() % 1_000_000) / 1_000_000 < rate
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func megapixels(_ pixels: Int) -> Double {

@@ -115,7 +115,7 @@ extension SimulatorCore {
             if ready { payload["result"] = result(of: task) }
         case .b:
             payload = ["id": .string(task.id), "status": .string(ready ? "Ready" : "Error"),
-                       "timestamp": .number(Self.seconds(now()))]
+                       "timestamp": .number(now().seconds)]
             if ready, case .object(let full) = result(of: task) {
                 payload["result"] = .object(full.filter { ["sample", "prompt", "seed"].contains($0.key) })
             }

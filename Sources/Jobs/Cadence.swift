@@ -62,7 +62,7 @@ public struct PollCadence: Sendable, Hashable {
         let usable = inputs.readings.filter { $0.progress > 0.01 && $0.progress < 1 }
         if let last = usable.last, let first = usable.first(where: { last.progress - $0.progress >= 0.05 }) {
             // The rate between two readings: progress grows about linearly.
-            let rate = (last.progress - first.progress) / seconds(last.elapsed - first.elapsed)
+            let rate = (last.progress - first.progress) / (last.elapsed - first.elapsed).seconds
             if rate > 0 {
                 let finish = last.elapsed + .seconds((1 - last.progress) / rate)
                 return (finish.clamped(inputs.elapsed, timing.high * 4), true)
@@ -92,10 +92,6 @@ public struct PollCadence: Sendable, Hashable {
         for _ in 0..<min(inputs.pollsPastExpected, 30) where grown < maximum { grown = grown * 1.5 }
         return min(maximum, grown)
     }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// What has been learned about one model's service time on one endpoint: recent durations
@@ -114,7 +110,7 @@ public struct LearnedTiming: Sendable, Hashable, Codable {
     public init(durations: [Double] = [], pendingShare: Double? = nil, typical: Duration) {
         self.durations = durations
         self.pendingShare = pendingShare
-        self.typical = Double(typical.components.seconds) + Double(typical.components.attoseconds) / 1e18
+        self.typical = typical.seconds
     }
 
     /// The value below which `fraction` of the durations lie (nil with fewer than 5).
@@ -158,7 +154,7 @@ public struct LearnedTiming: Sendable, Hashable, Codable {
         if durations.count > Self.capacity { durations.removeFirst(durations.count - Self.capacity) }
         let shares = readings.compactMap { reading -> Double? in
             guard reading.progress > 0.05, reading.progress < 0.95 else { return nil }
-            let t = Double(reading.elapsed.components.seconds) + Double(reading.elapsed.components.attoseconds) / 1e18
+            let t = reading.elapsed.seconds
             let share = (t / seconds - reading.progress) / (1 - reading.progress)
             return share.isFinite ? min(0.9, max(0, share)) : nil
         }

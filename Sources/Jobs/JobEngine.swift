@@ -42,7 +42,9 @@ public struct EngineConfiguration: Sendable {
 
     public init(endpointLabel: String) { self.endpointLabel = endpointLabel }
 
-    func limit(for model: String) -> Int {
+    /// Active tasks allowed at once for `model`: its own limit, else the catalog's, else the
+    /// account's.
+    public func limit(for model: String) -> Int {
         modelLimits[model] ?? Catalog.model(id: model)?.concurrencyLimit ?? accountLimit
     }
 }
@@ -80,7 +82,7 @@ public enum JobEvent: Sendable {
 public actor JobEngine {
     public let store: JobStore
     public let library: OutputLibrary
-    public let configuration: EngineConfiguration
+    public nonisolated let configuration: EngineConfiguration
     /// This engine's entry in the ledger's runner table: every job it follows names it.
     public nonisolated let runner: RunnerRecord
     private let client: BFLClient
@@ -745,7 +747,7 @@ public actor JobEngine {
                 pump()
                 job.settledCost = reply.cost?.description ?? job.submitCost
                 job.seed = reply.result?.seed ?? job.seed
-                let served = reply.result?.duration ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let served = reply.result?.duration ?? elapsed.seconds
                 if !resumed {
                     timing.learn(seconds: served, readings: readings)
                     try? store.saveTiming(timing, endpoint: timingKey, model: job.model)

@@ -250,6 +250,9 @@ public struct AppState: Sendable {
     /// The newest balance read whose answer has arrived.
     public internal(set) var creditsSequence = 0
     public internal(set) var budget = Budget()
+    /// The engine's limits of active tasks: on the account (`--max-active`) and for Kontext
+    /// [max]; the cost pane's slot gauges show them.
+    public internal(set) var slotLimits = (account: 24, kontextMax: 6)
     /// Credits charged today by jobs that are not in `jobs` (from the ledger at start).
     public internal(set) var chargedTodayElsewhere: Credits = .zero
     /// Jobs that belong to this session (for the session's charged total).
@@ -283,8 +286,9 @@ public struct AppState: Sendable {
     /// (nil: the endpoint has none), the keys, the budget, and whether jobs outlive the session.
     public init(modelID: String = "flux-2-pro", modeLabel: String? = nil, region: Region? = nil, now: Date = Date(),
                 keymap: Keymap = .standard, budget: Budget = Budget(), jobsOutliveSession: Bool = true, regions: [Region]? = nil,
-                notify: NotifySettings = NotifySettings()) {
+                notify: NotifySettings = NotifySettings(), slotLimits: (account: Int, kontextMax: Int) = (24, 6)) {
         self.notify = notify
+        self.slotLimits = slotLimits
         modelIndex = Catalog.all.firstIndex { $0.id == modelID } ?? 0
         self.modeLabel = modeLabel
         self.region = region

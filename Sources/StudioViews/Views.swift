@@ -250,21 +250,22 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     let kontextWidth = 16
     let gaugeWidth = min(max(0, inner.width - label.count - kontextWidth - 1), 30)
     let gaugeArea = Rect(x: inner.x + label.count, y: y, width: gaugeWidth, height: 1)
-    if gaugeWidth >= 24 + 6 {
-        var gauge = SlotGauge(used: slots.total, limit: 24)
+    let limits = state.slotLimits
+    if gaugeWidth >= limits.account + 6 {
+        var gauge = SlotGauge(used: slots.total, limit: limits.account)
         gauge.usedStyle = theme.style(.gaugeFilled)
         gauge.freeStyle = theme.style(.gaugeEmpty)
         gauge.render(into: &buffer, area: gaugeArea)
     } else {
-        var gauge = Gauge(ratio: Double(slots.total) / 24, label: "\(slots.total)/24")
+        var gauge = Gauge(ratio: Double(slots.total) / Double(max(1, limits.account)), label: "\(slots.total)/\(limits.account)")
         gauge.filledStyle = theme.style(.gaugeFilled)
         gauge.emptyStyle = theme.style(.gaugeEmpty)
         gauge.render(into: &buffer, area: gaugeArea)
     }
-    let kontext = "kontext-max \(slots.kontextMax)/6"
+    let kontext = "kontext-max \(slots.kontextMax)/\(limits.kontextMax)"
     let x = inner.x + label.count + gaugeWidth + 1
     if x + DisplayWidth.of(kontext) <= inner.right {
-        buffer.setString(x: x, y: y, kontext, style: theme.style(slots.kontextMax >= 6 ? .costOverBudget : .uiTextDim))
+        buffer.setString(x: x, y: y, kontext, style: theme.style(slots.kontextMax >= limits.kontextMax ? .costOverBudget : .uiTextDim))
     }
 }
 

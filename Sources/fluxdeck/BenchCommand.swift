@@ -21,7 +21,7 @@ extension BenchCommand {
     static func medianMilliseconds(_ samples: [Duration]) -> Double {
         let sorted = samples.sorted()
         let middle = sorted[sorted.count / 2]
-        return Double(middle.components.seconds) * 1000 + Double(middle.components.attoseconds) / 1e15
+        return middle.milliseconds
     }
 }
 
@@ -94,7 +94,7 @@ struct EngineBench: AsyncParsableCommand {
         guard let pro = Catalog.model(id: "flux-2-pro"), let chosen = Catalog.model(id: model) else {
             throw CommandFailure.usage("unknown model \(model)")
         }
-        let typicalPro = Self.seconds(pro.typicalDuration)
+        let typicalPro = pro.typicalDuration.seconds
         var all: [Workload] = []
         let names = workload.map { [$0] } ?? ["uniform", "realistic", "mixed"]
         for name in names {
@@ -105,7 +105,7 @@ struct EngineBench: AsyncParsableCommand {
             case "realistic":
                 for count in [48, 240] {
                     all.append(Workload(name: "realistic \(count) × \(chosen.id), time scale 0.5", requests: (0..<count).map { small(chosen, $0) },
-                                        timeFactor: 0.5, serviceTime: Self.seconds(chosen.typicalDuration) * 0.5))
+                                        timeFactor: 0.5, serviceTime: chosen.typicalDuration.seconds * 0.5))
                 }
             case "mixed":
                 let requests = (0..<120).map { n in small(Catalog.all[n % Catalog.all.count], n) }
@@ -172,7 +172,7 @@ struct EngineBench: AsyncParsableCommand {
         let start = clock.now
         let records = try await engine.enqueue(workload.requests)
         let results = await engine.wait(for: records.map(\.id))
-        let makespan = Self.seconds(clock.now - start)
+        let makespan = (clock.now - start).seconds
         let timelines = await server.core.timelines
         let polls = await pollCount() - pollsBefore
         await engine.shutdown()
@@ -184,12 +184,12 @@ struct EngineBench: AsyncParsableCommand {
         let disk = await onDisk.times
         for job in results where job.phase == .done {
             guard let task = job.taskID, let ready = timelines[task]?.readyAt, let saved = disk[task] else { continue }
-            let ms = max(0, Self.seconds(saved - ready) * 1000)
+            let ms = max(0, (saved - ready).seconds * 1000)
             _ = histogram.record(UInt64(ms.rounded()))
         }
         let done = results.filter { $0.phase == .done }.count
         let limit = workload.serviceTime.map { Double((workload.requests.count + 23) / 24) * $0 }
-        let name = lost ? "fluxdeck webhooks, all lost" : webhooks ? "fluxdeck webhooks" : loop.map { "fixed \(Self.seconds($0)) s loop" } ?? "fluxdeck cadence"
+        let name = lost ? "fluxdeck webhooks, all lost" : webhooks ? "fluxdeck webhooks" : loop.map { "fixed \($0.seconds) s loop" } ?? "fluxdeck cadence"
         let report: [String: Double] = [
             "jobs": Double(workload.requests.count), "done": Double(done), "makespan_s": makespan,
             "ratio_to_limit": limit.map { makespan / $0 } ?? -1, "polls_per_job": Double(polls) / Double(max(1, workload.requests.count)),
@@ -208,10 +208,6 @@ struct EngineBench: AsyncParsableCommand {
                                Double(polls) / Double(max(1, workload.requests.count)),
                                Int(histogram.valueAtPercentile(50)), Int(histogram.valueAtPercentile(95)), Int(histogram.max)))
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
@@ -259,7 +255,7 @@ struct DownloadBench: AsyncParsableCommand {
             try? await transport.shutdown()
             await server.stop()
             let growthMB = Double(max(0, peak - baseline)) / 1024
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             if json {
                 try Output.jsonLine(["megabytes": Double(megabytes), "saved_bytes": Double(size), "baseline_mb": Double(baseline) / 1024,
                                      "peak_mb": Double(peak) / 1024, "growth_mb": growthMB, "seconds": seconds])

@@ -82,7 +82,7 @@ struct StudioBench: AsyncParsableCommand {
                 samples.append(end - begin)
             }
             let sorted = samples.sorted()
-            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+            func ms(_ d: Duration) -> Double { d.milliseconds }
             let mean = samples.map(ms).reduce(0, +) / Double(samples.count)
             let p50 = ms(sorted[sorted.count / 2])
             let p99 = ms(sorted[min(sorted.count - 1, sorted.count * 99 / 100)])

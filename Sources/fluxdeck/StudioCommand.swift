@@ -132,7 +132,9 @@ struct StudioCommand: AsyncParsableCommand {
                            confirmAbove: settings.confirmAbove ?? Budget.defaultConfirmAbove, warnBelow: settings.warnBelow),
             jobsOutliveSession: session.simulator == nil,
             regions: session.client.configuration.regions.regions,
-            notify: settings.notify)
+            notify: settings.notify,
+            slotLimits: (session.engine.configuration.accountLimit,
+                         min(session.engine.configuration.accountLimit, session.engine.configuration.limit(for: "flux-kontext-max"))))
         let driver = StudioDriver(
             state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
             engine: session.engine, client: session.client, store: session.store,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BFL
 import Dispatch
 import Foundation
 import NcursesBackend
@@ -160,7 +161,7 @@ struct TerminalBench: AsyncParsableCommand {
             cells += updates.count
         }
         terminal.stop()
-        let micros = Double(total.components.attoseconds) / 1e12 + Double(total.components.seconds) * 1e6
+        let micros = total.milliseconds * 1000
         print(String(format: "%dx%d, %d%% of cells changed: %.1f µs per frame (diff + flush), %.0f cells sent per frame, %d frames",
                      width, height, changed, micros / Double(frames), Double(cells) / Double(frames), frames))
     }

@@ -297,3 +297,16 @@ struct KeymapTests {
         #expect(Key(name: name) == nil)
     }
 }
+
+@Suite("The cost pane's slots")
+struct SlotLimitTests {
+    @Test("the slot gauges show the engine's limits (--max-active), not fixed numbers")
+    func limits() {
+        var state = AppState(slotLimits: (8, 6))
+        _ = reduce(&state, .resize(width: 100, height: 30))
+        let narrow = render(state, theme: .builtIn, area: Rect(width: 100, height: 30)).buffer.lines.joined(separator: "\n")
+        #expect(narrow.contains("kontext-max 0/6"))
+        #expect(narrow.contains("slots □□□□□□□□ 0/8"), "\(narrow)")
+        #expect(!narrow.contains("/24"), "\(narrow)")
+    }
+}
