@@ -61,12 +61,22 @@ let package = Package(
             dependencies: ["CImaging", "BaseDirectories"],
             swiftSettings: swiftSettings
         ),
+        // Starting and stopping a Hummingbird server (the simulator's listeners, the webhook receiver).
+        .target(
+            name: "HTTPListening",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The offline BFL API on loopback.
         .target(
             name: "BFLSimulator",
             dependencies: [
                 "BFL",
                 "Imaging",
+                "HTTPListening",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -80,6 +90,7 @@ let package = Package(
             name: "WebhookListener",
             dependencies: [
                 "BFL",
+                "HTTPListening",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

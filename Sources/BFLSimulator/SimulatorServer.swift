@@ -2,6 +2,7 @@ public import BFL
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HTTPListening
 import Logging
 import NIOCore
 
@@ -24,7 +25,8 @@ public final class SimulatorServer: Sendable {
     public let core: SimulatorCore
     /// Every listener's base URL.
     public let urls: [Listener: String]
-    private let runs: [Task<Void, Never>]
+    private let listeners: [RunningListener]
+    private let webhooks: Task<Void, Never>
 
     /// The global front door (`api.bfl.ai`).
     public var apiURL: String { urls[.api] ?? "" }
@@ -44,10 +46,11 @@ public final class SimulatorServer: Sendable {
         return map
     }
 
-    private init(core: SimulatorCore, urls: [Listener: String], runs: [Task<Void, Never>]) {
+    private init(core: SimulatorCore, urls: [Listener: String], listeners: [RunningListener], webhooks: Task<Void, Never>) {
         self.core = core
         self.urls = urls
-        self.runs = runs
+        self.listeners = listeners
+        self.webhooks = webhooks
     }
 
     /// A key the simulator accepts.
@@ -57,37 +60,31 @@ public final class SimulatorServer: Sendable {
     public static func start(options: SimulatorOptions = SimulatorOptions(),
                              now: (@Sendable () -> Duration)? = nil) async throws -> SimulatorServer {
         let core = SimulatorCore(options: options, now: now)
-        var runs: [Task<Void, Never>] = []
         var urls: [Listener: String] = [:]
         let plan: [(Listener, Int)] = [
             (.api, options.apiPort), (.cluster, options.clusterPort), (.delivery, options.deliveryPort),
             (.apiEU, options.apiEUPort), (.apiUS, options.apiUSPort), (.clusterUS, options.clusterUSPort),
         ]
+        var listeners: [RunningListener] = []
         for (listener, port) in plan {
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let app = makeApplication(listener: listener, port: port, core: core) { bound in
-                continuation.yield(bound)
-            }
-            runs.append(Task {
-                do { try await app.run() } catch {}
-                continuation.finish()
-            })
-            var iterator = ports.makeAsyncIterator()
-            guard let bound = await iterator.next() else {
-                for run in runs { run.cancel() }
+            guard let running = await RunningListener.start(host: "127.0.0.1", port: port, label: "fluxdeck.simulator.\(listener.rawValue)",
+                                                            responder: responder(listener: listener, core: core)) else {
+                for started in listeners { await started.stop() }
                 throw SimulatorError(message: "the simulator could not listen on 127.0.0.1:\(port) (\(listener.rawValue)); is the port in use?")
             }
-            urls[listener] = "http://127.0.0.1:\(bound)"
+            listeners.append(running)
+            urls[listener] = "http://127.0.0.1:\(running.port)"
         }
         await core.setBaseURLs(urls)
-        runs.append(Task { await dispatchWebhooks(core) })
-        return SimulatorServer(core: core, urls: urls, runs: runs)
+        let webhooks = Task { await dispatchWebhooks(core) }
+        return SimulatorServer(core: core, urls: urls, listeners: listeners, webhooks: webhooks)
     }
 
     /// Stops every listener and waits until they are closed.
     public func stop() async {
-        for run in runs { run.cancel() }
-        for run in runs { await run.value }
+        webhooks.cancel()
+        for listener in listeners { await listener.stop() }
+        await webhooks.value
     }
 
     /// Sends due webhooks until cancelled. While some are queued it checks back every 50 ms
@@ -141,12 +138,8 @@ public final class SimulatorServer: Sendable {
         }
     }
 
-    private static func makeApplication(
-        listener: Listener, port: Int, core: SimulatorCore, onBound: @escaping @Sendable (Int) -> Void
-    ) -> some ApplicationProtocol {
-        var logger = Logger(label: "fluxdeck.simulator.\(listener.rawValue)")
-        logger.logLevel = .critical
-        let responder = CallbackResponder<SimContext> { request, context in
+    private static func responder(listener: Listener, core: SimulatorCore) -> CallbackResponder<SimContext> {
+        CallbackResponder<SimContext> { request, context in
             // `/__sim/blob/<bytes>.png` on the delivery host: that many bytes of a "PNG" (its
             // signature, then zeros), streamed with backpressure, for download benchmarks.
             if listener == .delivery, request.uri.path.hasPrefix("/__sim/blob/"),
@@ -175,10 +168,5 @@ public final class SimulatorServer: Sendable {
             return Response(status: .init(code: reply.status), headers: fields,
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
-        return Application(
-            responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
-            onServerRunning: { channel in onBound(channel.localAddress?.port ?? port) },
-            logger: logger)
     }
 }

@@ -2,6 +2,7 @@ public import BFL
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HTTPListening
 import Logging
 import NIOCore
 
@@ -87,17 +88,15 @@ public actor WebhookGate {
 public final class WebhookServer: Sendable {
     /// The address it listens on, with the path: `http://127.0.0.1:PORT/PATH`.
     public let url: String
-    private let run: Task<Void, Never>
+    private let listener: RunningListener
 
-    private init(url: String, run: Task<Void, Never>) {
+    private init(url: String, listener: RunningListener) {
         self.url = url
-        self.run = run
+        self.listener = listener
     }
 
     public static func start(host: String, port: Int, gate: WebhookGate, log: @escaping @Sendable (String) -> Void,
                              deliver: @escaping @Sendable (WebhookEvent) async -> Void) async throws(WebhookSetupError) -> WebhookServer {
-        var logger = Logger(label: "fluxdeck.webhook")
-        logger.logLevel = .critical
         let responder = CallbackResponder<WebhookContext> { request, _ in
             var request = request
             // One byte over the limit is enough to know it is too large.
@@ -111,29 +110,16 @@ public final class WebhookServer: Sendable {
             }
             return Response(status: .init(code: verdict.status))
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? port) },
-            logger: logger)
-        let run = Task {
-            do { try await app.run() } catch {}
-            continuation.finish()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let bound = await iterator.next() else {
-            run.cancel()
+        guard let listener = await RunningListener.start(host: host, port: port, label: "fluxdeck.webhook", responder: responder) else {
             throw WebhookSetupError(message: "cannot listen for webhooks on \(host):\(port); is the port in use?")
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return WebhookServer(url: "http://\(shownHost):\(bound)\(gate.path)", run: run)
+        return WebhookServer(url: "http://\(shownHost):\(listener.port)\(gate.path)", listener: listener)
     }
 
     /// Stops listening and waits until it has.
     public func stop() async {
-        run.cancel()
-        await run.value
+        await listener.stop()
     }
 }
 
