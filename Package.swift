@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fluxdeck", targets: ["fluxdeck"]),
+        .executable(name: "fluxdeck-bench", targets: ["fluxdeck-bench"]),
         .library(name: "BFL", targets: ["BFL"]),
     ],
     dependencies: [
@@ -184,9 +185,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the commands share, reachable by unit tests: configuration, `.env` trust,
+        // session assembly, exit codes, batch files, submitting and reporting.
+        .target(
+            name: "FluxdeckApp",
+            dependencies: [
+                "BaseDirectories", "BFL", "BFLSimulator", "Jobs", "WebhookListener", "TOMLFiles", "TerminalCore",
+                "TerminalGraphics", "Imaging", "Studio", "StudioRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "fluxdeck",
             dependencies: [
+                "FluxdeckApp",
                 "BaseDirectories",
                 "BFL",
                 "BFLSimulator",
@@ -204,6 +218,16 @@ let package = Package(
                 "StudioRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The benchmarks: a program of their own, not shipped in the product binary.
+        .executableTarget(
+            name: "fluxdeck-bench",
+            dependencies: [
+                "FluxdeckApp", "BFL", "BFLSimulator", "Jobs", "Imaging", "WebhookListener", "TerminalCore", "NcursesBackend",
+                "TerminalGraphics", "Studio", "StudioViews", "StudioRuntime", "Theme", "Widgets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
@@ -265,6 +289,11 @@ let package = Package(
         .testTarget(
             name: "JobsTests",
             dependencies: ["Jobs", "BFL", "BFLSimulator", "Imaging", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FluxdeckAppTests",
+            dependencies: ["FluxdeckApp", "BFL", "Jobs", "TOMLFiles"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

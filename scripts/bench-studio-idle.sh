@@ -9,7 +9,7 @@ socket=fluxdeck-bench-$$
 dir=$(mktemp -d)
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-"$binary" bench fill-ledger --count 10000 --path "$dir/data/fluxdeck/fluxdeck.sqlite" >/dev/null
+"$(dirname "$binary")/fluxdeck-bench" fill-ledger --count 10000 --path "$dir/data/fluxdeck/fluxdeck.sqlite" >/dev/null
 mkfifo "$dir/frames"
 start=$(date +%s%N)
 tmux -L "$socket" new-session -d -x 200 -y 60 \

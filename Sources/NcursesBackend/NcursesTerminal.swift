@@ -15,7 +15,7 @@ public struct TerminalError: Error, Sendable, CustomStringConvertible {
 /// The ncurses screen. All ncurses calls happen through this one object, on one thread: the
 /// compiler cannot check a C call made from another task, so keep it on the main actor's thread.
 /// `stop()` (also run by `deinit`) restores the terminal.
-public final class NcursesTerminal: TerminalBackend {
+public final class NcursesTerminal: InteractiveTerminal {
     public let colorDepth: ColorDepth
     /// Whether the locale is UTF-8 (box characters need it).
     public let isUTF8: Bool

@@ -16,6 +16,19 @@ public protocol TerminalBackend: AnyObject {
     func flush(_ updates: [(x: Int, y: Int, cell: Cell)], cursor: (x: Int, y: Int)?, images: FrameImages)
 }
 
+/// A terminal the studio can run in: a backend that also reports its size changes, hands over
+/// input and stops (ncurses in the app).
+public protocol InteractiveTerminal: TerminalBackend {
+    /// Whether the size changed since last asked (after SIGWINCH).
+    func syncSize() -> Bool
+    /// Forgets what is on screen, so the next frame is drawn whole.
+    func clear()
+    /// Keys, pastes, clicks and resizes waiting now (`timeout` in milliseconds).
+    func nextEvents(timeout: Int32) -> [TerminalEvent]
+    /// Gives the terminal back as it was.
+    func stop()
+}
+
 /// Ways to get the attention of the person at the terminal.
 public enum Alert: String, Sendable, Hashable {
     /// The bell.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Foundation
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Foundation
 import Jobs
@@ -69,7 +70,7 @@ struct JobsResume: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
-            let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
+            let results: [JobRecord] = try await Session.with(service.settings, outputDirectory: outputDir) { session in
                 let resumed: [JobRecord]
                 do { resumed = try await session.engine.resume() } catch let error as JobStoreError {
                     throw CommandFailure(code: .jobFailed, message: error.message)
@@ -106,7 +107,7 @@ struct CreditsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
-            let credits: Credits = try await Session.with(service) { session in
+            let credits: Credits = try await Session.with(service.settings) { session in
                 do { return try await session.client.credits() } catch let error as BFLError {
                     throw CommandFailure(code: error.exitCode, message: "\(error.message) \(error.hint)")
                 }

@@ -2,6 +2,7 @@ import Studio
 import StudioRuntime
 import StudioViews
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Foundation
 import Imaging
@@ -55,7 +56,7 @@ struct StudioCommand: AsyncParsableCommand {
             if let config = service.config, !FileManager.default.fileExists(atPath: config) {
                 throw CommandFailure.usage("no configuration file at \(config)")
             }
-            settings = try service.settings(environment: environment)
+            settings = try service.settings.configuration(environment: environment)
         } catch let failure as CommandFailure {
             Output.error("fluxdeck: \(failure.message)")
             throw ExitCode(failure.code.rawValue)
@@ -76,7 +77,7 @@ struct StudioCommand: AsyncParsableCommand {
             Output.error("fluxdeck: the studio needs a terminal on stdin and stdout; from scripts and pipes use `fluxdeck generate`, `fluxdeck batch` or `fluxdeck jobs` (see `fluxdeck --help`)")
             throw ExitCode(2)
         }
-        var service = self.service
+        var service = self.service.settings
         if service.region == nil { service.region = settings.region }
         let session: Session
         do {
@@ -103,12 +104,8 @@ struct StudioCommand: AsyncParsableCommand {
         let detached = Set(recent.filter { !$0.phase.isFinal && !followed.contains($0.id) }.map(\.id))
 
         // A self-pipe wakes the loop for engine events and signals; keys wake it through stdin.
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw CommandFailure(code: .usage, message: "cannot create a pipe") }
-        let (wakeRead, wakeWrite) = (fds[0], fds[1])
-        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
-        _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
-        let wake: @Sendable () -> Void = { var byte: UInt8 = 1; _ = write(wakeWrite, &byte, 1) }
+        guard let wakePipe = WakePipe() else { throw CommandFailure(code: .usage, message: "cannot create a pipe") }
+        let wake = wakePipe.wake
         let stop = StopFlag(onSet: wake)
         stop.watchSignals()
         stop.watchResize(wake)
@@ -144,57 +141,15 @@ struct StudioCommand: AsyncParsableCommand {
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = notify.flatMap(openNotifier)
-        var lastFrame = -1
-        var ticks = TickSchedule()
-        let clock = ContinuousClock()
-
-        while !driver.quitRequested, !stop.isSet {
-            driver.drainInbox()
-            driver.drawIfNeeded()
-            if let notifier, driver.frames != lastFrame {
-                lastFrame = driver.frames
-                let s = driver.state
-                let done = s.jobs.filter { $0.phase == .done }.count
-                let message = s.message.map { " message=" + TerminalText.sanitize($0.text) } ?? ""
-                let prompt = s.editor.text
-                let lines = prompt.isEmpty ? 0 : prompt.split(separator: "\n", omittingEmptySubsequences: false).count
-                notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil) focus=\(s.focus) details=\(s.details != nil) pids=\(Set(s.elsewherePIDs.values).count)\(message)\n".utf8))
-            }
-            // Idle means idle: block until a key, a signal or an event. While jobs run the
-            // spinner ticks on deadlines, however busy input is.
-            var waits = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-            _ = poll(&waits, 2, ticks.timeout(now: clock.now, active: driver.state.runningCount > 0))
-            if ticks.due(now: clock.now, active: driver.state.runningCount > 0) { driver.send(.tick(Date())) }
-            // The terminal hung up or failed: nobody is there any more. The jobs stay in the
-            // ledger for the next start or `jobs resume`.
-            if waits[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
-                log.info("the terminal hung up; stopping")
-                break
-            }
-            if waits[1].revents != 0 {
-                var sink = [UInt8](repeating: 0, count: 64)
-                while read(wakeRead, &sink, sink.count) > 0 {}
-            }
-            if terminal.syncSize() {
-                let (width, height) = terminal.size
-                driver.invalidate()
-                terminal.clear()
-                driver.send(.resize(width: width, height: height))
-            }
-            // Keys (and KEY_RESIZE after SIGWINCH interrupted poll).
-            for event in terminal.nextEvents(timeout: 0) {
-                switch event {
-                case .key(let key): driver.send(.key(key))
-                case .resize(let width, let height):
-                    driver.invalidate()
-                    terminal.clear()
-                    driver.send(.resize(width: width, height: height))
-                case .paste(let text): driver.send(.paste(text))
-                case .mouse(let event): driver.send(.mouse(event))
-                }
-                if driver.quitRequested { break }
-            }
+        let ending = StudioLoop.run(driver: driver, terminal: terminal, wake: wakePipe, stop: stop) { s in
+            guard let notifier else { return }
+            let done = s.jobs.filter { $0.phase == .done }.count
+            let message = s.message.map { " message=" + TerminalText.sanitize($0.text) } ?? ""
+            let prompt = s.editor.text
+            let lines = prompt.isEmpty ? 0 : prompt.split(separator: "\n", omittingEmptySubsequences: false).count
+            notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil) focus=\(s.focus) details=\(s.details != nil) pids=\(Set(s.elsewherePIDs.values).count)\(message)\n".utf8))
         }
+        if ending == .hangUp { log.info("the terminal hung up; stopping") }
         terminal.stop()
         log.info("studio stopped; \(driver.state.runningCount) job(s) still running")
         await driver.cancelEffects()

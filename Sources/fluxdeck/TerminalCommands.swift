@@ -1,8 +1,10 @@
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Dispatch
 import Foundation
 import NcursesBackend
+import StudioRuntime
 import Synchronization
 import TerminalCore
 import Widgets
@@ -83,93 +85,4 @@ struct TerminalCheckCommand: AsyncParsableCommand {
         Block().border(ascii ? .ascii : .plain).render(into: &frame, area: rect)
         frame.setString(x: rect.x + 2, y: rect.y, title, style: Style(add: .bold), maxWidth: rect.width - 4)
     }
-}
-
-/// Set by SIGINT/SIGTERM/SIGHUP (or by the program); polled by the run loop. Unchecked: the
-/// dispatch sources it keeps alive are touched only under its lock.
-final class StopFlag: @unchecked Sendable {
-    private let state = Mutex(false)
-    private let lock = NSLock()
-    private var sources: [any DispatchSourceSignal] = []
-    private let onSet: @Sendable () -> Void
-
-    init(onSet: @escaping @Sendable () -> Void = {}) { self.onSet = onSet }
-
-    var isSet: Bool { state.withLock { $0 } }
-    func set() {
-        state.withLock { $0 = true }
-        onSet()
-    }
-
-    /// Calls `handler` on SIGWINCH (which may be delivered to any thread, so curses' own
-    /// handler cannot be relied on).
-    nonisolated func watchResize(_ handler: @escaping @Sendable () -> Void) {
-        let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
-        source.setEventHandler(handler: handler)
-        source.resume()
-        lock.withLock { sources.append(source) }
-    }
-
-    /// Installs the handlers. Created outside any actor: a closure made in main-actor code and
-    /// run on a dispatch queue traps under Swift 6.
-    nonisolated func watchSignals() {
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.set() }
-            source.resume()
-            lock.withLock { sources.append(source) }
-        }
-    }
-}
-
-struct TerminalBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "terminal",
-        abstract: "Measure diff + flush of a frame with some cells changed (ncurses writing to /dev/null).")
-
-    @Option(help: "Frame width.") var width = 200
-    @Option(help: "Frame height.") var height = 60
-    @Option(help: "Share of cells changed per frame, in percent.") var changed = 10
-    @Option(help: "Frames to time.") var frames = 500
-
-    @MainActor
-    func run() async throws {
-        let terminal = try NcursesTerminal(outputPath: "/dev/null", term: "xterm-256color", width: width, height: height)
-        var rng = SystemRandomNumberGenerator()
-        var frame = Buffer(area: Rect(width: width, height: height))
-        for y in 0..<height { frame.setString(x: 0, y: y, String(repeating: "fluxdeck ", count: width / 9 + 1), style: .plain) }
-        let screen = Screen(backend: terminal)
-        screen.draw(frame)
-        let colors: [Color] = [.red, .green, .blue, .rgb(200, 120, 40), .indexed(141), .default]
-        let perFrame = width * height * changed / 100
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789─│日本")
-        let clock = ContinuousClock()
-        var total = Duration.zero
-        var cells = 0
-        for _ in 0..<frames {
-            let previous = frame
-            for _ in 0..<perFrame {
-                let x = Int(rng.next() % UInt64(width - 1)), y = Int(rng.next() % UInt64(height))
-                let symbol = String(alphabet[Int(rng.next() % UInt64(alphabet.count))])
-                frame.setString(x: x, y: y, symbol, style: Style(fg: colors[Int(rng.next() % 6)]))
-            }
-            let start = clock.now
-            let updates = frame.diff(from: previous)
-            terminal.flush(updates, cursor: nil)
-            total += clock.now - start
-            cells += updates.count
-        }
-        terminal.stop()
-        let micros = total.milliseconds * 1000
-        print(String(format: "%dx%d, %d%% of cells changed: %.1f µs per frame (diff + flush), %.0f cells sent per frame, %d frames",
-                     width, height, changed, micros / Double(frames), Double(cells) / Double(frames), frames))
-    }
-}
-
-/// Opens the file or FIFO that tests read frame reports from. open(2), because Foundation's
-/// file handles refuse FIFOs.
-func openNotifier(_ path: String) -> FileHandle? {
-    let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-    return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
 }

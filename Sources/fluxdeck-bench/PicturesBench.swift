@@ -2,6 +2,7 @@ import Studio
 import StudioViews
 import StudioRuntime
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Foundation
 import Imaging

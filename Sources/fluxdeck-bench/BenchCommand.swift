@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import BFLSimulator
 import Foundation
@@ -7,12 +8,13 @@ import Imaging
 import Jobs
 import WebhookListener
 
-/// Benchmarks that measure the project's speed goals (not tests: they report figures).
+/// Benchmarks that measure the project's speed goals (not tests: they report figures). A
+/// program of its own, so the product binary ships none of it: `swift run fluxdeck-bench …`.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "fluxdeck-bench",
         abstract: "Measure fluxdeck's performance figures.",
-        shouldDisplay: false,
         subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self, SpendBench.self])
 }
 

@@ -1,8 +1,8 @@
-import Studio
-import BFL
-import Foundation
+public import Studio
+public import BFL
+public import Foundation
 import TOMLFiles
-import TerminalGraphics
+public import TerminalGraphics
 import BaseDirectories
 
 /// `config.toml`: the studio's defaults. Every key is optional; an unknown key or a bad value
@@ -33,42 +33,42 @@ import BaseDirectories
 ///     clusters = ["https://proxy.example/eu2"]   # where a webhook job is looked for (BFL's are built in)
 ///     [endpoint.regions]         # a proxy's region front doors (BFL's are built in)
 ///     eu = "https://proxy.example/eu"
-struct Config: Sendable, Equatable {
-    var region: Region?
-    var model: String?
-    var theme: String?
+public struct Config: Sendable, Equatable {
+    public var region: Region?
+    public var model: String?
+    public var theme: String?
     /// `graphics`: how the studio shows pictures.
-    var graphics: GraphicsChoice?
-    var outputDirectory: String?
-    var dailyBudget: Credits?
-    var sessionBudget: Credits?
+    public var graphics: GraphicsChoice?
+    public var outputDirectory: String?
+    public var dailyBudget: Credits?
+    public var sessionBudget: Credits?
     /// The most megapixels a preview decodes (default 50).
-    var maxDecodeMegapixels: Int?
+    public var maxDecodeMegapixels: Int?
     /// Nil: the default (`Budget.defaultConfirmAbove`); zero: never ask.
-    var confirmAbove: Credits?
+    public var confirmAbove: Credits?
     /// `[budget] warn_below`: the balance is low below this.
-    var warnBelow: Credits?
+    public var warnBelow: Credits?
     /// `[notify]`: how finished groups are announced.
-    var notify = NotifySettings()
+    public var notify = NotifySettings()
     /// `[webhook]`: the receiver's address, the public URL that reaches it, and its secret.
-    var webhookListen: String?
-    var webhookURL: String?
-    var webhookSecret: String?
+    public var webhookListen: String?
+    public var webhookURL: String?
+    public var webhookSecret: String?
     /// The studio's keys, with `[keys]` applied.
-    var keymap = Keymap.standard
+    public var keymap = Keymap.standard
     /// `[endpoint.regions]`: the region front doors of a custom endpoint.
-    var endpointRegions = RegionMap.none
+    public var endpointRegions = RegionMap.none
     /// `[endpoint] clusters`: the cluster hosts of a custom endpoint (where a task submitted
     /// without a polling URL is looked for).
-    var endpointClusters: [URL] = []
+    public var endpointClusters: [URL] = []
 
     /// `$XDG_CONFIG_HOME/fluxdeck/config.toml`, else `~/.config/fluxdeck/config.toml`.
-    static func defaultPath(environment: [String: String]) -> String {
+    public static func defaultPath(environment: [String: String]) -> String {
         BaseDirectory.config.path("config.toml", environment: environment)
     }
 
     /// Reads the file at `path`; a missing file is an empty configuration.
-    static func load(path: String) throws -> Config {
+    public static func load(path: String) throws -> Config {
         guard FileManager.default.fileExists(atPath: path) else { return Config() }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -79,7 +79,7 @@ struct Config: Sendable, Equatable {
         }
     }
 
-    static func parse(_ text: String) throws -> Config {
+    public static func parse(_ text: String) throws -> Config {
         let document = try TOMLDocument(text)
         var config = Config()
         for (key, value) in document.values {

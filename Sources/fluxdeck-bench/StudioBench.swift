@@ -1,6 +1,7 @@
 import Studio
 import StudioViews
 import ArgumentParser
+import FluxdeckApp
 import BFL
 import Foundation
 import Jobs

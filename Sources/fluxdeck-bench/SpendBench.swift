@@ -1,4 +1,5 @@
 import ArgumentParser
+import FluxdeckApp
 import Foundation
 import Jobs
 import TerminalCore
@@ -35,7 +36,7 @@ struct SpendBench: AsyncParsableCommand {
                 for _ in 0..<runs {
                     let start = clock.now
                     let report = try store.spend(grouping, since: since, until: until, calendar: calendar)
-                    let lines = SpendCommand.table(report, calendar: calendar)
+                    let lines = SpendTable.table(report, calendar: calendar)
                     samples.append(clock.now - start)
                     rows = report.total.jobs
                     guard lines.count > 2 else { throw CommandFailure.usage("the report is empty") }

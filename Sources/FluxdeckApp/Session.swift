@@ -1,49 +1,39 @@
-public import ArgumentParser
-import BFL
-import BFLSimulator
-import Foundation
-import Jobs
+public import BFL
+public import BFLSimulator
+public import Foundation
+public import Jobs
 import Synchronization
 import TerminalCore
-import WebhookListener
+public import WebhookListener
 #if canImport(Glibc)
 import Glibc
 #endif
 
-extension Region: ExpressibleByArgument {}
-extension OutputFormat: ExpressibleByArgument {}
+/// What every command that talks to the API is told (`ServiceOptions` in the executable
+/// parses it from the command line).
+public struct ServiceSettings: Sendable {
+    /// The BFL region (default global).
+    public var region: Region?
+    /// A custom API base URL (a proxy, or a running `fluxdeck simulate`).
+    public var endpoint: String?
+    /// Run against an in-process offline simulator.
+    public var simulator = false
+    /// Jobs active at once on the account.
+    public var maxActive: Int?
+    /// The service-time scale of the in-process simulator.
+    public var simulatorTimeScale: Double = 1
+    /// The configuration file (default `$XDG_CONFIG_HOME/fluxdeck/config.toml`).
+    public var config: String?
+    /// Webhook mode: the receiver's address, its public URL, and how long past a model's slow
+    /// end a job waits for its call.
+    public var webhookListen: String?
+    public var webhookURL: String?
+    public var webhookMargin: Double?
 
-/// The options every command that talks to the API shares.
-struct ServiceOptions: ParsableArguments {
-    @Option(help: "The BFL region: global, eu or us (default: global).")
-    var region: Region?
-
-    @Option(help: "A custom API base URL (a proxy, or a running `fluxdeck simulate`); also BFL_API_ENDPOINT.")
-    var endpoint: String?
-
-    @Flag(help: "Run against an in-process offline simulator (no credits spent).")
-    var simulator = false
-
-    @Option(name: .customLong("max-active"), help: "Jobs active at once on the account (default 24; Kontext [max] is held to 6).")
-    var maxActive: Int?
-
-    @Option(name: .customLong("sim-time-scale"), help: ArgumentHelp("Service-time scale of --simulator.", visibility: .hidden))
-    var simulatorTimeScale: Double = 1
-
-    @Option(help: "The configuration file (default $XDG_CONFIG_HOME/fluxdeck/config.toml).")
-    var config: String?
-
-    @Option(name: .customLong("webhook-listen"), help: "Receive BFL's webhooks on HOST:PORT (port 0: any free one); jobs then wait for their webhook and confirm it with one poll.")
-    var webhookListen: String?
-
-    @Option(name: .customLong("webhook-url"), help: "The public URL that forwards to --webhook-listen (default, on the simulator or a loopback endpoint: the receiver itself).")
-    var webhookURL: String?
-
-    @Option(name: .customLong("webhook-margin"), help: ArgumentHelp("Seconds a job waits for its webhook past its model's slow end (default 2).", visibility: .hidden))
-    var webhookMargin: Double?
+    public init() {}
 
     /// The configuration file's settings (a missing file is an empty configuration).
-    func settings(environment: [String: String]) throws -> Config {
+    public func configuration(environment: [String: String]) throws -> Config {
         try Config.load(path: config ?? Config.defaultPath(environment: environment))
     }
 }
@@ -51,41 +41,42 @@ struct ServiceOptions: ParsableArguments {
 /// Webhook mode as asked for: the receiver's address, the public URL that reaches it (nil: the
 /// receiver itself, on the simulator or a loopback endpoint), a fixed secret (nil: a random
 /// one), and how long past a model's slow end a job waits for its call (nil: the default).
-struct WebhookSetup {
-    var listen: String
-    var url: String?
-    var secret: String?
-    var margin: Duration?
+public struct WebhookSetup {
+    public var listen: String
+    public var url: String?
+    public var secret: String?
+    public var margin: Duration?
 }
 
 /// The engine, once there is one (the webhook receiver starts before it).
-actor EngineBox {
-    private(set) var engine: JobEngine?
-    func set(_ engine: JobEngine) { self.engine = engine }
+public actor EngineBox {
+    public private(set) var engine: JobEngine?
+    public init() {}
+    public func set(_ engine: JobEngine) { self.engine = engine }
 }
 
 /// What a command needs to talk to BFL and keep jobs: the client, the ledger, the engine, and
 /// an in-process simulator when asked for. `close()` releases all of it.
-struct Session {
-    let client: BFLClient
-    let engine: JobEngine
-    let store: JobStore
-    let endpointLabel: String
-    let transport: HTTPClientTransport
-    let simulator: SimulatorServer?
+public struct Session {
+    public let client: BFLClient
+    public let engine: JobEngine
+    public let store: JobStore
+    public let endpointLabel: String
+    public let transport: HTTPClientTransport
+    public let simulator: SimulatorServer?
     /// The webhook receiver, in webhook mode.
-    let webhooks: WebhookServer?
+    public let webhooks: WebhookServer?
     /// Where the key came from: `BFL_API_KEY` or `./.env` (nil on the built-in simulator).
-    var keySource: String?
+    public var keySource: String?
 
     /// Builds a session, or explains in one line what is missing.
     /// `settings`: the configuration when the caller has read it already (else it is read here,
     /// and only for a custom endpoint's `[endpoint.regions]`).
-    static func open(_ options: ServiceOptions, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false, settings: Config? = nil,
+    public static func open(_ options: ServiceSettings, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false, settings: Config? = nil,
                      environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
         // The configuration (its [webhook] table; a custom endpoint's regions): a bad file is
         // named here, before anything starts.
-        let settings = try settings ?? options.settings(environment: environment)
+        let settings = try settings ?? options.configuration(environment: environment)
         // Webhook mode, from the options or else the configuration.
         var margin: Duration?
         if let seconds = options.webhookMargin {
@@ -219,7 +210,7 @@ struct Session {
     }
 
     /// `HOST:PORT` (`[::1]:PORT` for IPv6).
-    static func hostAndPort(_ text: String) throws -> (String, Int) {
+    public static func hostAndPort(_ text: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
             throw CommandFailure.usage("--webhook-listen must be HOST:PORT, e.g. 127.0.0.1:0 (got \"\(TerminalText.sanitize(text))\")")
         }
@@ -233,7 +224,7 @@ struct Session {
     /// came from (`BFL_API_KEY` or `./.env`), so the user knows which account pays. A `.env` is
     /// read only when it is a regular file of this user's, not writable by others, and at most
     /// 64 KB; otherwise it is ignored with one warning.
-    static func findKey(environment: [String: String]) -> (key: APIKey, source: String)? {
+    public static func findKey(environment: [String: String]) -> (key: APIKey, source: String)? {
         if let value = environment["BFL_API_KEY"], let key = APIKey(value) { return (key, "BFL_API_KEY") }
         guard let text = readDotEnv(".env", warn: { Output.error("fluxdeck: \($0)") }) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) {
@@ -252,7 +243,7 @@ struct Session {
     /// The text of `.env` when it is safe to trust; nil (with a warning when one exists but is
     /// not) otherwise. Opened without following links and without blocking (a FIFO cannot hang
     /// start-up), then checked through the descriptor.
-    static func readDotEnv(_ path: String, warn: (String) -> Void) -> String? {
+    public static func readDotEnv(_ path: String, warn: (String) -> Void) -> String? {
         let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ELOOP { warn("ignoring \(path): it is a symbolic link") }
@@ -287,7 +278,7 @@ struct Session {
     /// Stops the engine, then the HTTP client and the simulator. The work that was paid for is
     /// already in the ledger, so closing never holds the process: each step has `limit`, and a
     /// step that overruns is named on standard error and left behind (the process is ending).
-    func close(limit: Duration = .seconds(5)) async {
+    public func close(limit: Duration = .seconds(5)) async {
         await engine.shutdown()
         if let webhooks, await !finishes(within: limit, { await webhooks.stop() }) {
             Output.error("fluxdeck: the webhook receiver did not stop within \(limit); leaving it")
@@ -321,7 +312,7 @@ struct Session {
     }
 
     /// Runs `body` with an open session and always closes it.
-    static func with<T>(_ options: ServiceOptions, outputDirectory: String? = nil,
+    public static func with<T>(_ options: ServiceSettings, outputDirectory: String? = nil,
                         _ body: (Session) async throws -> T) async throws -> T {
         let session = try await open(options, outputDirectory: outputDirectory)
         do {
@@ -337,7 +328,7 @@ struct Session {
 
 extension BFLError {
     /// The exit code of a command that failed with this error.
-    var exitCode: Output.Code {
+    public var exitCode: Output.Code {
         switch self {
         case .network: .network
         case .invalidRequest, .insecureEndpoint: .usage
@@ -351,11 +342,11 @@ extension BFLError {
 
 /// Ledger labels of jobs run on an in-process simulator: `simulator pid N`, so a later run can
 /// tell whether the process (and so the simulator) that ran them is still alive.
-enum SimulatorLabel {
-    static var current: String { "simulator pid \(getpid())" }
+public enum SimulatorLabel {
+    public static var current: String { "simulator pid \(getpid())" }
 
     /// True for simulator labels whose process has stopped (older labels carry no pid).
-    @Sendable static func isStopped(_ label: String) -> Bool {
+    @Sendable public static func isStopped(_ label: String) -> Bool {
         guard label.hasPrefix("simulator") else { return false }
         guard let pid = Int32(label.dropFirst("simulator pid ".count)), label.hasPrefix("simulator pid ") else { return true }
         if pid == getpid() { return false }

@@ -1,8 +1,8 @@
-import Studio
+public import Studio
 import BFL
 import Foundation
 import Jobs
-import Logging
+public import Logging
 import Synchronization
 import BaseDirectories
 
@@ -10,18 +10,18 @@ import BaseDirectories
 /// `$XDG_STATE_HOME/fluxdeck/fluxdeck.log`, default `~/.local/state`. It is kept under 5 MB by
 /// moving it to `fluxdeck.log.1` when it grows past that at start. Lines are stripped of
 /// control characters; requests, and so the key, are never logged.
-final class LogFile: Sendable {
-    static let rotateAt = 5 * 1_048_576
+public final class LogFile: Sendable {
+    public static let rotateAt = 5 * 1_048_576
     private let handle: Mutex<FileHandle?>
-    let path: String
+    public let path: String
 
-    static func defaultPath(environment: [String: String]) -> String {
+    public static func defaultPath(environment: [String: String]) -> String {
         BaseDirectory.state.path("fluxdeck.log", environment: environment)
     }
 
     /// Opens (creating) the file; a file that cannot be opened leaves logging off, silently:
     /// the studio works without it.
-    init(path: String) {
+    public init(path: String) {
         self.path = path
         let manager = FileManager.default
         try? PrivateFiles.makeFolder((path as NSString).deletingLastPathComponent)
@@ -37,13 +37,13 @@ final class LogFile: Sendable {
         self.handle = Mutex(handle)
     }
 
-    func write(_ line: String) {
+    public func write(_ line: String) {
         handle.withLock { handle in
             try? handle?.write(contentsOf: Data((line + "\n").utf8))
         }
     }
 
-    func close() {
+    public func close() {
         handle.withLock { handle in
             try? handle?.close()
             handle = nil
@@ -52,18 +52,18 @@ final class LogFile: Sendable {
 }
 
 /// swift-log's handler for `LogFile`: one line per message, ISO time, level, message, metadata.
-struct FileLogHandler: LogHandler {
-    let file: LogFile
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+public struct FileLogHandler: LogHandler {
+    public let file: LogFile
+    public let label: String
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let fields = merged.keys.sorted().map { "\($0)=\(merged[$0].map { "\($0)" } ?? "")" }.joined(separator: " ")
         let time = Date().formatted(.iso8601)
@@ -74,17 +74,17 @@ struct FileLogHandler: LogHandler {
 
 /// What the studio writes to its log, from the actions that reach it: job transitions (once
 /// per phase), failures and notices.
-final class StudioLogger: Sendable {
+public final class StudioLogger: Sendable {
     private let logger: Logger
     private let phases = Mutex<[String: JobPhase]>([:])
 
-    init(file: LogFile) {
+    public init(file: LogFile) {
         logger = Logger(label: "studio") { label in FileLogHandler(file: file, label: label) }
     }
 
-    func info(_ text: String) { logger.info("\(text)") }
+    public func info(_ text: String) { logger.info("\(text)") }
 
-    func observe(_ action: Action) {
+    public func observe(_ action: Action) {
         switch action {
         case .jobUpdated(let job):
             let changed = phases.withLock { phases in

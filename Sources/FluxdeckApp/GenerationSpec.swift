@@ -1,40 +1,40 @@
-import BFL
+public import BFL
 import Foundation
 import Imaging
-import Jobs
+public import Jobs
 
 /// One line of generation wishes, as flags or as a batch line: turned into job requests by one
 /// code path, so `generate` and `batch` cannot drift apart.
-struct GenerationSpec: Decodable {
-    var model: String?
-    var prompt: String?
-    var width: Int?
-    var height: Int?
-    var aspectRatio: String?
-    var seed: Int?
-    var format: String?
-    var safety: Int?
-    var inputs: [String] = []
-    var image: String?
-    var mask: String?
-    var raw: Bool?
-    var steps: Int?
-    var guidance: Double?
-    var upsample: Bool?
-    var count: Int?
+public struct GenerationSpec: Decodable {
+    public var model: String?
+    public var prompt: String?
+    public var width: Int?
+    public var height: Int?
+    public var aspectRatio: String?
+    public var seed: Int?
+    public var format: String?
+    public var safety: Int?
+    public var inputs: [String] = []
+    public var image: String?
+    public var mask: String?
+    public var raw: Bool?
+    public var steps: Int?
+    public var guidance: Double?
+    public var upsample: Bool?
+    public var count: Int?
     /// With a seed and a count of N: seeds seed, seed+1, …, seed+N−1 (for each prompt).
-    var seedSweep: Bool?
+    public var seedSweep: Bool?
 
-    init() {}
+    public init() {}
 
     /// The keys a batch line may use: the flag names, with `-` or `_`.
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, width, height, seed, format, safety, image, mask, raw, steps, guidance, upsample, count
         case seedSweep = "seed_sweep"
         case aspectRatio = "aspect_ratio", input
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decodeIfPresent(String.self, forKey: .model)
         prompt = try c.decodeIfPresent(String.self, forKey: .prompt)
@@ -60,7 +60,7 @@ struct GenerationSpec: Decodable {
     }
 
     /// The submission this spec asks for; every problem is one clear sentence.
-    func plan() throws -> SubmissionPlan {
+    public func plan() throws -> SubmissionPlan {
         guard let modelID = model else { throw CommandFailure.usage("a model is required (--model; see `fluxdeck models`)") }
         guard let model = Catalog.model(id: modelID) else {
             throw CommandFailure.usage("unknown model \"\(modelID)\"; known models: \(Catalog.knownIDsSentence)")
@@ -92,7 +92,7 @@ struct GenerationSpec: Decodable {
 
     /// The job requests this spec asks for; every problem is one clear sentence. What
     /// validation changed or warns about (a size snapped to the model's step) is said on stderr.
-    func requests(groupID: String, label: String = "") throws -> [JobRequest] {
+    public func requests(groupID: String, label: String = "") throws -> [JobRequest] {
         let plan = try plan()
         var said: Set<String> = []
         for warning in plan.targets.flatMap(\.warnings) where said.insert(warning.message).inserted {
@@ -102,12 +102,12 @@ struct GenerationSpec: Decodable {
     }
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.
-    static func reference(_ text: String) throws -> ImageReference {
+    public static func reference(_ text: String) throws -> ImageReference {
         do { return try LocalImages.reference(text) } catch { throw CommandFailure.usage(error.message) }
     }
 
     /// Reads a JSONL batch: one spec per non-empty line; errors name the line.
-    static func batch(_ text: String) throws -> [GenerationSpec] {
+    public static func batch(_ text: String) throws -> [GenerationSpec] {
         var specs: [GenerationSpec] = []
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -1,0 +1,242 @@
+import ArgumentParser
+import BFLSimulator
+public import BFL
+import Foundation
+public import Jobs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Submits, shows progress, reports, and picks the exit code.
+public enum JobRunner {
+    /// Refuses (exit 2, nothing sent) when the requests' estimate is above `maxSpend`.
+    public static func checkSpend(_ requests: [JobRequest], maxSpend: Double?) throws {
+        guard let maxSpend else { return }
+        guard maxSpend >= 0, let limit = Credits(serverValue: maxSpend) else {
+            throw CommandFailure.usage("--max-spend must be a number of credits, 0 or more")
+        }
+        var total = Credits.zero
+        for request in requests {
+            do { total = total + (try request.parameters.prepare(for: request.model)).estimate.credits } catch {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            }
+        }
+        if total > limit {
+            throw CommandFailure.usage(
+                "the estimate is \(total) credits (\(total.usdText)) for \(requests.count) job\(requests.count == 1 ? "" : "s"), above --max-spend \(limit); nothing was sent")
+        }
+    }
+
+    /// Prints what would be sent, body by body, and the estimate; opens no ledger and sends
+    /// nothing. Bodies are the exact bytes the client sends (keys sorted); a seed left to BFL
+    /// is absent, as it is on the wire.
+    public static func dryRun(_ requests: [JobRequest], json: Bool) throws {
+        var total = Credits.zero
+        for request in requests {
+            let prepared: PreparedRequest
+            do { prepared = try request.parameters.prepare(for: request.model) } catch {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            }
+            total += prepared.estimate.credits
+            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
+            if json {
+                print("{\"body\":\(body),\"estimate_credits\":\(prepared.estimate.credits),\"method\":\"POST\",\"path\":\"/v1/\(prepared.path)\"}")
+            } else {
+                print("POST /v1/\(prepared.path)")
+                print(body)
+            }
+        }
+        let summary = "\(requests.count) request\(requests.count == 1 ? "" : "s"), estimated \(total) credits (\(total.usdText)); dry run: nothing was sent"
+        if json { Output.error("fluxdeck: " + summary) } else { print(summary) }
+    }
+
+    public static func run(_ requests: [JobRequest], service: ServiceSettings, outputDir: String?, wait: Bool, json: Bool) async throws {
+        let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
+            if let simulator = session.simulator {
+                Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
+            }
+            // --region picks the front door where the endpoint has regions (BFL's, a proxy's
+            // declared in [endpoint.regions], the simulator's); the engine ignores it elsewhere.
+            let regional = requests.map { request in
+                var request = request
+                request.region = request.region ?? service.region
+                return request
+            }
+            let jobs: [JobRecord]
+            do { jobs = try await session.engine.enqueue(regional) } catch let error as BFLError {
+                throw CommandFailure(code: error.exitCode, message: error.message)
+            } catch let error as JobStoreError {
+                throw CommandFailure(code: .jobFailed, message: error.message)
+            }
+            return wait
+                ? await follow(session.engine, jobs)
+                : await follow(session.engine, jobs) { $0 != .queued && $0 != .submitting }
+        }
+        try report(results, json: json)
+    }
+
+    /// Waits for the jobs (until final, or until `until`) while drawing progress on stderr.
+    public static func follow(_ engine: JobEngine, _ jobs: [JobRecord],
+                       until: @escaping @Sendable (JobPhase) -> Bool = { $0.isFinal }) async -> [JobRecord] {
+        let progress = ProgressReporter(total: jobs.count)
+        let display = Task { await progress.follow(engine.events) }
+        let done = await engine.wait(for: jobs.map(\.id), until: until)
+        display.cancel()
+        await progress.finish()
+        return done
+    }
+
+    /// Prints each job (its file, or JSON), explains failures on stderr, and exits with the
+    /// code the jobs deserve.
+    public static func report(_ results: [JobRecord], json: Bool) throws {
+        for job in results {
+            if json {
+                try Output.jsonLine(JobReport(job))
+            } else if let path = job.outputPath {
+                Output.line(path)
+            } else if !job.phase.isFinal {
+                Output.line("\(job.shortID) submitted (\(job.model)); `fluxdeck jobs resume` finishes it")
+            }
+            if let message = job.errorMessage, job.phase.isFinal, job.phase != .done {
+                Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
+            }
+        }
+        let code = exitCode(results)
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+
+    public static func exitCode(_ jobs: [JobRecord]) -> Output.Code {
+        let kinds = Set(jobs.compactMap(\.errorKind))
+        if kinds.contains(.apiRefused) { return .apiRefused }
+        if kinds.contains(.network) { return .network }
+        if jobs.contains(where: { $0.phase.isFinal && $0.phase != .done }) { return .jobFailed }
+        return .ok
+    }
+}
+
+/// The JSON object printed per job.
+public struct JobReport: Encodable {
+    public var id: String
+    public var model: String
+    /// fluxdeck's phase (also under `phase`).
+    public var status: String
+    /// BFL's task id, and the last status BFL gave, verbatim ("Ready", "Request Moderated",
+    /// "Content Moderated", "Error", "Task not found", or one fluxdeck does not know).
+    public var taskID: String?
+    public var apiStatus: String?
+    public var outputDirectory: String?
+    /// The region it was sent to, the front door that took it and the cluster that holds it.
+    public var region: String?
+    public var apiHost: String?
+    public var clusterHost: String?
+    public var followedBy: String?
+    public var file: String?
+    public var seed: Int?
+    public var cost: Credits?
+    public var estimatedCost: Credits
+    public var inputMP: Double?
+    public var outputMP: Double?
+    public var error: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case id, model, status, phase, file, seed, cost, error
+        case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
+        case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
+        case region, apiHost = "api_host", clusterHost = "cluster_host", followedBy = "followed_by"
+    }
+
+    public init(_ job: JobRecord) {
+        id = job.id
+        model = job.model
+        status = job.phase.rawValue
+        taskID = job.taskID
+        apiStatus = job.serverStatus.map(TerminalText.sanitize)
+        outputDirectory = job.outputDirectory
+        region = job.region
+        apiHost = job.apiHost
+        clusterHost = job.clusterHost
+        followedBy = job.followedBy
+        file = job.outputPath
+        seed = job.seed
+        cost = job.chargedCredits
+        estimatedCost = job.estimate
+        inputMP = job.inputMP
+        outputMP = job.outputMP
+        error = job.errorMessage.map(TerminalText.sanitize)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(model, forKey: .model)
+        try c.encode(status, forKey: .status)
+        try c.encode(status, forKey: .phase)
+        try c.encode(taskID, forKey: .taskID)
+        try c.encode(apiStatus, forKey: .apiStatus)
+        try c.encode(outputDirectory, forKey: .outputDirectory)
+        try c.encode(region, forKey: .region)
+        try c.encode(apiHost, forKey: .apiHost)
+        try c.encode(clusterHost, forKey: .clusterHost)
+        try c.encode(followedBy ?? "polling", forKey: .followedBy)
+        try c.encode(file, forKey: .file)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(estimatedCost, forKey: .estimatedCost)
+        try c.encode(inputMP, forKey: .inputMP)
+        try c.encode(outputMP, forKey: .outputMP)
+        try c.encode(error, forKey: .error)
+    }
+}
+
+/// Progress on stderr: one line redrawn in place on a terminal, a line per change otherwise.
+public actor ProgressReporter {
+    private let total: Int
+    private let interactive = isatty(STDERR_FILENO) == 1
+    private var phases: [String: JobPhase] = [:]
+    private var progress: [String: Double] = [:]
+    private var drawn = false
+
+    public init(total: Int) { self.total = total }
+
+    public func follow(_ events: AsyncStream<JobEvent>) async {
+        for await event in events {
+            switch event {
+            case .updated(let job):
+                let changed = phases[job.id] != job.phase
+                phases[job.id] = job.phase
+                if !interactive, changed {
+                    Output.error("\(job.shortID) \(job.model): \(job.phase.rawValue)")
+                }
+            case .progress(let id, let value):
+                guard phases[id] != nil else { continue }
+                progress[id] = value
+            case .elsewhere:
+                continue
+            }
+            if interactive { draw() }
+        }
+    }
+
+    public func finish() {
+        if interactive, drawn { Output.errorRaw("\r\u{1B}[K") }
+    }
+
+    private func draw() {
+        var counts: [JobPhase: Int] = [:]
+        for phase in phases.values { counts[phase, default: 0] += 1 }
+        let running = phases.filter { $0.value == .running }.compactMap { progress[$0.key] }
+        let mean = running.isEmpty ? nil : running.reduce(0, +) / Double(running.count)
+        var parts: [String] = []
+        for phase in JobPhase.allCases {
+            guard let n = counts[phase], n > 0 else { continue }
+            if phase == .running, let mean {
+                parts.append("\(n) generating \(Int(mean * 100))%")
+            } else {
+                parts.append("\(n) \(phase.rawValue)")
+            }
+        }
+        Output.errorRaw("\r\u{1B}[K\(total) job\(total == 1 ? "" : "s"): " + parts.joined(separator: ", "))
+        drawn = true
+    }
+}

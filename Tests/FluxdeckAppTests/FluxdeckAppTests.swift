@@ -1,0 +1,111 @@
+import BFL
+import FluxdeckApp
+import Foundation
+import Jobs
+import Testing
+import TOMLFiles
+
+/// What the commands share, reached without spawning the binary.
+@Suite("The commands' shared room: configuration, .env, exit codes, batch files, sessions")
+struct FluxdeckAppTests {
+    @Test("config.toml: known keys read; an unknown key or a bad value names its line")
+    func configuration() throws {
+        let config = try Config.parse("""
+            region = "eu"
+            model = "flux-2-max"
+            [budget]
+            daily = 200
+            [endpoint.regions]
+            eu = "https://proxy.example/eu"
+            """)
+        #expect(config.region == .eu && config.model == "flux-2-max" && config.dailyBudget == Credits(200))
+        #expect(config.endpointRegions.regions == [.eu])
+        #expect(throws: TOMLError.self) { try Config.parse("model = \"flux-9\"") }
+        do {
+            _ = try Config.parse("region = \"eu\"\n\ncolour = \"red\"")
+            Issue.record("an unknown key was accepted")
+        } catch let error as TOMLError {
+            #expect(error.line == 3 && error.message.contains("unknown key colour"), "\(error)")
+        }
+    }
+
+    @Test(".env is trusted only as a private regular file of this user's; otherwise it is ignored with one warning")
+    func dotEnv() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-app-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent(".env").path
+        try Data("BFL_API_KEY=abcdefghijklmnopqrstuvwxyz\n".utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        var warnings: [String] = []
+        #expect(Session.readDotEnv(file, warn: { warnings.append($0) })?.contains("BFL_API_KEY=") == true)
+        #expect(warnings.isEmpty)
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: file)
+        #expect(Session.readDotEnv(file, warn: { warnings.append($0) }) == nil)
+        #expect(warnings.count == 1 && warnings[0].contains("others may write to it"), "\(warnings)")
+        let link = folder.appendingPathComponent("linked").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: file)
+        #expect(Session.readDotEnv(link, warn: { warnings.append($0) }) == nil)
+        #expect(warnings.last?.contains("symbolic link") == true)
+    }
+
+    @Test("exit codes: the API's refusal beats the network, which beats a failed job; all saved is 0")
+    func exitCodes() {
+        func job(_ phase: JobPhase, _ kind: JobErrorKind? = nil) -> JobRecord {
+            var record = JobRecord(id: UUID().uuidString, createdAt: Date(), model: "flux-2-pro", endpoint: "global", prompt: "p",
+                                   requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+            record.phase = phase
+            record.errorKind = kind
+            return record
+        }
+        #expect(JobRunner.exitCode([job(.done), job(.done)]) == .ok)
+        #expect(JobRunner.exitCode([job(.done), job(.failed)]) == .jobFailed)
+        #expect(JobRunner.exitCode([job(.failed), job(.failed, .network)]) == .network)
+        #expect(JobRunner.exitCode([job(.failed, .network), job(.failed, .apiRefused)]) == .apiRefused)
+        #expect(BFLError.invalidRequest(["x"]).exitCode == .usage)
+        #expect(BFLError.insufficientCredits(nil).exitCode == .apiRefused)
+    }
+
+    @Test("batch files: a line per job, comments and blank lines skipped; a bad line is named")
+    func batchFiles() throws {
+        let specs = try GenerationSpec.batch("""
+            # a comment
+            {"model":"flux-2-pro","prompt":"a {red|blue} kite","count":2}
+
+            {"model":"flux-2-klein-4b","prompt":"dusk","seed":5,"seed-sweep":true,"count":3}
+            """)
+        #expect(specs.count == 2)
+        #expect(try specs[0].plan().requestCount == 4)
+        #expect(try specs[1].plan().requests.map(\.parameters.seed) == [5, 6, 7])
+        #expect(throws: CommandFailure.self) { try GenerationSpec.batch("{\"model\":\"flux-2-pro\",\"colour\":1}") }
+        do {
+            _ = try GenerationSpec.batch("{\"model\":\"flux-2-pro\"}\nnot json")
+        } catch let failure as CommandFailure {
+            #expect(failure.message == "line 2: not a JSON object" && failure.code == .usage)
+        }
+    }
+
+    @Test("--webhook-listen takes HOST:PORT and [v6]:PORT; anything else says what it wants")
+    func listenAddress() throws {
+        #expect(try Session.hostAndPort("127.0.0.1:0") == ("127.0.0.1", 0))
+        #expect(try Session.hostAndPort("[::1]:8787") == ("::1", 8787))
+        #expect(throws: CommandFailure.self) { try Session.hostAndPort("localhost") }
+        #expect(throws: CommandFailure.self) { try Session.hostAndPort(":80") }
+    }
+
+    @Test("a session on the built-in simulator opens with its own ledger and closes leaving nothing running")
+    func simulatorSession() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-app-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        var settings = ServiceSettings()
+        settings.simulator = true
+        let environment = ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path,
+                           "XDG_CONFIG_HOME": home.appendingPathComponent("config").path]
+        let session = try await Session.open(settings, outputDirectory: home.appendingPathComponent("out").path, environment: environment)
+        #expect(session.simulator != nil && session.keySource == nil)
+        #expect(session.endpointLabel.hasPrefix("simulator pid "))
+        #expect(try await session.client.credits() == Credits(1000))
+        await session.close()
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("data/fluxdeck").path))
+    }
+}
