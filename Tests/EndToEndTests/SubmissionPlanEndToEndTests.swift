@@ -1,4 +1,5 @@
 import BFL
+import BFLSimulator
 import Foundation
 @testable import Studio
 import TerminalCore
@@ -56,7 +57,7 @@ struct SubmissionPlanEndToEndTests {
 
         var description: String { "\(model.id) \(prompt) ×\(count) seed \(seed.map(String.init) ?? "-")\(sweep ? " sweep" : "") \(size ?? "-") \(format?.rawValue ?? "-") \(safety.map(String.init) ?? "-")" }
 
-        init(_ rng: inout SeededGenerator) {
+        init(_ rng: inout SplitMix64) {
             let models = Catalog.all.filter { $0.family != .fill }
             model = models[Int(rng.next() % UInt64(models.count))]
             let words = ["a kite", "{red|blue} fox", #"a sign saying \{open\}"#, "{dawn|dusk|noon}", "owl {big|small}", "plain", #"a \| b"#]
@@ -117,7 +118,7 @@ struct SubmissionPlanEndToEndTests {
     func studioAndCLIAgree() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        var rng = SeededGenerator(seed: 0xF1_0DEC)
+        var rng = SplitMix64(seed: 0xF1_0DEC)
         var compared = 0
         var refused = 0
         for _ in 0..<24 {
@@ -149,15 +150,3 @@ struct SubmissionPlanEndToEndTests {
     }
 }
 
-/// SplitMix64: the same forms on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
