@@ -595,15 +595,19 @@ public actor JobEngine {
             pump()
             return nil
         } catch let error as BFLError {
-            switch error {
-            case .submitOutcomeUnknown:
-                guard transition(&job, .outcomeUnknown) == .finish else { return nil }
-                job.errorKind = .unknownOutcome
-                job.errorMessage = error.message + " " + error.hint + regionAdvice(job)
-            case .network:
-                guard fail(&job, .submitFailed, kind: .network, message: error.message + regionAdvice(job)) else { return nil }
-            default:
-                guard fail(&job, .submitFailed, kind: .apiRefused, message: error.message) else { return nil }
+            let (event, kind) = LifecycleEvent.submitFailure(error)
+            let message = switch kind {
+            case .unknownOutcome: error.message + " " + error.hint + regionAdvice(job)
+            case .network: error.message + regionAdvice(job)
+            default: error.message
+            }
+            if kind == .unknownOutcome {
+                // Not failed: it may have run (and be charged). It keeps no end time of its own.
+                guard transition(&job, event) == .finish else { return nil }
+                job.errorKind = kind
+                job.errorMessage = message
+            } else {
+                guard fail(&job, event, kind: kind, message: message) else { return nil }
             }
             try finish(job, detail: nil)
             return nil
@@ -688,11 +692,7 @@ public actor JobEngine {
                     }
                 }
             } catch let error as BFLError {
-                let event: LifecycleEvent = switch error {
-                case .notFound: .notFound
-                case .network, .serverError, .malformedResponse, .unexpectedStatus: .pollTrouble
-                default: .pollRefused
-                }
+                let event = LifecycleEvent.pollFailure(error)
                 switch transition(&job, event) {
                 case .finish:
                     // A 404 right after submission may be transient; several in a row are not.
@@ -720,16 +720,7 @@ public actor JobEngine {
                 if !resumed { readings.append(PollCadence.Reading(elapsed: elapsed, progress: progress)) }
                 emitProgress(job.id, progress)
             }
-            let status: LifecycleEvent.PollStatus = switch reply.status {
-            case .pending: .pending
-            case .generating, .reasoning: .generating
-            case .ready: .ready
-            case .error: .error
-            case .requestModerated, .contentModerated: .moderated
-            case .taskNotFound: .taskNotFound
-            case .unknown: .unknown
-            }
-            switch transition(&job, .polled(status)) {
+            switch transition(&job, .polled(LifecycleEvent.PollStatus(reply.status))) {
             case .ignore:
                 // The job ended meanwhile (abandoned by the user): nothing more to do.
                 return
@@ -948,21 +939,18 @@ public actor JobEngine {
             job.progress = 1
             job.errorKind = nil
             job.errorMessage = nil
-        } catch BFLError.resultExpired {
-            guard transition(&job, .resultExpired) == .finish else { return }
-            job.errorKind = .expired
-            job.errorMessage = "The result URL expired before the image was saved (BFL task \(job.taskID ?? "unknown")); the image cannot be fetched any more."
         } catch let error as BFLError {
-            if case .refusedURL = error {
-                guard fail(&job, .downloadFailed, kind: .apiRefused, message: error.message) else { return }
-            } else if case .fileSystem(let reason) = error {
-                guard transition(&job, .saveFailed) == .finish else { return }
-                job.errorKind = .local
-                job.errorMessage = "paid for, but not saved in \(destination.directory.path): \(reason). "
-                    + "Fix the folder, then press r on the job or run `fluxdeck jobs resume` (while the URL is valid, about 10 minutes)."
-            } else {
-                guard fail(&job, .downloadFailed, kind: .network, message: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)") else { return }
+            let (event, kind) = LifecycleEvent.downloadFailure(error)
+            let message = switch error {
+            case .resultExpired:
+                "The result URL expired before the image was saved (BFL task \(job.taskID ?? "unknown")); the image cannot be fetched any more."
+            case .fileSystem(let reason):
+                "paid for, but not saved in \(destination.directory.path): \(reason). "
+                    + "Fix the folder, then run the job again or `fluxdeck jobs resume` (while the URL is valid, about 10 minutes)."
+            case .refusedURL: error.message
+            default: error.message + " (`fluxdeck jobs resume` retries while the URL is valid)"
             }
+            guard fail(&job, event, kind: kind, message: message) else { return }
         }
         try finish(job, detail: nil)
     }

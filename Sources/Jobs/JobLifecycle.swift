@@ -1,3 +1,5 @@
+public import BFL
+
 /// What can happen to a job, as the engine sees it.
 public enum LifecycleEvent: Sendable, Hashable {
     /// The POST is about to leave (it is saved as `submitting` first).
@@ -46,6 +48,58 @@ public enum LifecycleEvent: Sendable, Hashable {
         case pending, generating, ready, error, moderated, taskNotFound
         /// A status this version does not know: keep polling.
         case unknown
+    }
+}
+
+/// How what the transfer heard (a poll's status, an error) becomes an event: the other half of
+/// the lifecycle's table, so every way a job can move is written down in this file.
+extension LifecycleEvent {
+    /// A failed POST: the event and, where it ends the job, the kind of error. A 429 requeues;
+    /// a POST that may have reached BFL is never sent again.
+    public static func submitFailure(_ error: BFLError) -> (event: LifecycleEvent, kind: JobErrorKind) {
+        switch error {
+        case .rateLimited: (.rateLimited, .apiRefused)
+        case .submitOutcomeUnknown: (.outcomeUnknown, .unknownOutcome)
+        case .network: (.submitFailed, .network)
+        default: (.submitFailed, .apiRefused)
+        }
+    }
+
+    /// A failed poll: a 404 counts towards the not-found limit, what may pass is polled again,
+    /// a refusal ends the job.
+    public static func pollFailure(_ error: BFLError) -> LifecycleEvent {
+        switch error {
+        case .notFound: .notFound
+        case .network, .serverError, .malformedResponse, .unexpectedStatus: .pollTrouble
+        default: .pollRefused
+        }
+    }
+
+    /// A failed download: an expired URL cannot be fetched again, a folder that cannot take the
+    /// file keeps the paid result for a later save, a refused URL is never fetched.
+    public static func downloadFailure(_ error: BFLError) -> (event: LifecycleEvent, kind: JobErrorKind) {
+        switch error {
+        case .resultExpired: (.resultExpired, .expired)
+        case .fileSystem: (.saveFailed, .local)
+        case .refusedURL: (.downloadFailed, .apiRefused)
+        default: (.downloadFailed, .network)
+        }
+    }
+}
+
+extension LifecycleEvent.PollStatus {
+    /// A task status as the lifecycle sees it (Reasoning is generating; a status this version
+    /// does not know keeps the job polling).
+    public init(_ status: TaskStatus) {
+        switch status {
+        case .pending: self = .pending
+        case .generating, .reasoning: self = .generating
+        case .ready: self = .ready
+        case .error: self = .error
+        case .requestModerated, .contentModerated: self = .moderated
+        case .taskNotFound: self = .taskNotFound
+        case .unknown: self = .unknown
+        }
     }
 }
 

@@ -33,7 +33,8 @@ func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     }
     guard record.phase.isFinal, !wasFinal else { return [] }
     if let error = record.errorMessage, record.phase != .done {
-        state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))", isError: true)
+        let advice = state.advice(for: record).map { " · " + $0 } ?? ""
+        state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))\(advice)", isError: true)
     }
     return [.refreshCredits] + previewEffects(state) + finishedGroupNotice(state, record)
 }
@@ -82,7 +83,7 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
     case .cancel:
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }
-        state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; a (abandon) stops following it", isError: false)
+        state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; \(state.keyName(.abandon, in: .jobs)) (abandon) stops following it", isError: false)
     case .abandon:
         guard let job = state.selectedJob else { return [] }
         if job.phase == .queued { return [.cancel(jobID: job.id)] }

@@ -1,4 +1,5 @@
 import BFL
+public import Jobs
 
 // What has the keys: one value, worked out in one place. The reducer routes keys and clicks by
 // it, the views draw by it (a full-screen view hides everything beneath it), and the status
@@ -118,5 +119,20 @@ extension AppState {
     /// "(y/n)" in the keys of the question.
     public var yesNo: String {
         "(\(keyName(.yes, in: .confirm))/\(keyName(.no, in: .confirm)))"
+    }
+}
+
+extension AppState {
+    /// What the user can do about a job that ended badly, in this studio's keys (the engine
+    /// says what happened; the advice names the key, so `[keys]` remapping shows here too).
+    public func advice(for job: JobRecord) -> String? {
+        let again = keyName(.again, in: .jobs)
+        switch (job.phase, job.errorKind) {
+        case (.saveFailed, _): return "\(again) on the job downloads it again, once the folder takes files (the URL lasts about 10 minutes)"
+        case (.timedOut, _): return "`fluxdeck jobs resume` polls it again; \(again) sends it anew (paid again)"
+        case (.failed, .network?): return "\(again) sends it again"
+        case (.unknown, _): return "it may have run and been charged; it is never sent again by itself (\(again) sends a new one)"
+        default: return nil
+        }
     }
 }

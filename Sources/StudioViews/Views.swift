@@ -555,6 +555,7 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("followed", job.followedBy.map { $0 == "webhook" ? "by its webhook" : "by polling" })
     field("file", job.outputPath)
     field("error", job.errorMessage)
+    field("what now", state.advice(for: job))
     if job.requestJSON.isEmpty {
         field("request", "too large to show here (it carries its input images)")
     } else {

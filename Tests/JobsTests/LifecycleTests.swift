@@ -1,3 +1,4 @@
+import BFL
 import Jobs
 import Testing
 
@@ -131,5 +132,61 @@ struct LifecycleTests {
         #expect(gate.highWater == 21 && gate.highWaterByModel["flux-kontext-max"] == 6)
         var full = AdmissionGate(accountLimit: 2)
         #expect(full.admit(queue, limit: limit) == ["j0", "j1"])
+    }
+}
+
+@Suite("What the transfer hears, as lifecycle events")
+struct TransferEventTests {
+    @Test("a failed POST: 429 requeues, a maybe-sent POST is unknown (never resent), the network and refusals fail it")
+    func submitFailures() {
+        let table: [(BFLError, LifecycleEvent, JobErrorKind)] = [
+            (.rateLimited(retryAfter: nil), .rateLimited, .apiRefused),
+            (.submitOutcomeUnknown("reset"), .outcomeUnknown, .unknownOutcome),
+            (.network("refused"), .submitFailed, .network),
+            (.insufficientCredits(nil), .submitFailed, .apiRefused),
+            (.validation(["width"]), .submitFailed, .apiRefused),
+            (.invalidKey, .submitFailed, .apiRefused),
+            (.serverError(status: 500, message: nil), .submitFailed, .apiRefused),
+        ]
+        for (error, event, kind) in table {
+            let mapped = LifecycleEvent.submitFailure(error)
+            #expect(mapped.event == event && mapped.kind == kind, "\(error)")
+        }
+    }
+
+    @Test("a failed poll: 404 counts, what may pass is polled again, a refusal ends it")
+    func pollFailures() {
+        let table: [(BFLError, LifecycleEvent)] = [
+            (.notFound(nil), .notFound),
+            (.network("timeout"), .pollTrouble), (.serverError(status: 502, message: nil), .pollTrouble),
+            (.malformedResponse("not JSON"), .pollTrouble), (.unexpectedStatus(status: 418, message: nil), .pollTrouble),
+            (.invalidKey, .pollRefused), (.permissionDenied(nil), .pollRefused), (.refusedURL("file://x"), .pollRefused),
+        ]
+        for (error, event) in table { #expect(LifecycleEvent.pollFailure(error) == event, "\(error)") }
+    }
+
+    @Test("a failed download: expired is final, a folder that cannot take it keeps the result, a refused URL is never fetched")
+    func downloadFailures() {
+        let table: [(BFLError, LifecycleEvent, JobErrorKind)] = [
+            (.resultExpired, .resultExpired, .expired),
+            (.fileSystem("read-only"), .saveFailed, .local),
+            (.refusedURL("http://elsewhere"), .downloadFailed, .apiRefused),
+            (.network("reset"), .downloadFailed, .network),
+            (.downloadTooLarge(limit: 1), .downloadFailed, .network),
+        ]
+        for (error, event, kind) in table {
+            let mapped = LifecycleEvent.downloadFailure(error)
+            #expect(mapped.event == event && mapped.kind == kind, "\(error)")
+        }
+    }
+
+    @Test("every task status has its lifecycle status; Reasoning generates, an unknown one keeps polling")
+    func statuses() {
+        let table: [(TaskStatus, LifecycleEvent.PollStatus)] = [
+            (.pending, .pending), (.reasoning, .generating), (.generating, .generating), (.ready, .ready), (.error, .error),
+            (.requestModerated, .moderated), (.contentModerated, .moderated), (.taskNotFound, .taskNotFound),
+            (.unknown("Queued"), .unknown), (TaskStatus(wire: "Paused"), .unknown),
+        ]
+        for (status, expected) in table { #expect(LifecycleEvent.PollStatus(status) == expected, "\(status)") }
     }
 }

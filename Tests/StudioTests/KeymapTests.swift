@@ -242,6 +242,21 @@ struct KeymapTests {
         #expect(screen.contains("E: type one") && screen.contains("(X: list)"), "\(screen)")
     }
 
+    @Test("a job that ended badly says what to do in this studio's keys; the engine's message names no key")
+    func advice() throws {
+        var state = AppState(keymap: try Keymap.standard.remapped([("jobs.again", ["R"])]))
+        var failed = job("saved-not", .saveFailed, prompt: "a kite")
+        failed.errorKind = .local
+        failed.errorMessage = "paid for, but not saved in /x: read-only. Fix the folder, then run the job again or `fluxdeck jobs resume`"
+        _ = reduce(&state, .jobsLoaded([job("saved-not", .downloading, prompt: "a kite")]))
+        _ = reduce(&state, .jobUpdated(failed))
+        #expect(state.message?.text.contains("R on the job downloads it again") == true, "\(state.message?.text ?? "")")
+        #expect(state.advice(for: failed)?.hasPrefix("R ") == true)
+        var done = failed
+        done.phase = .done
+        #expect(state.advice(for: done) == nil)
+    }
+
     @Test("? help lists every binding with all its keys")
     func help() {
         var state = richState()
