@@ -191,7 +191,7 @@ let package = Package(
             name: "FluxdeckApp",
             dependencies: [
                 "BaseDirectories", "BFL", "BFLSimulator", "Jobs", "WebhookListener", "TOMLFiles", "TerminalCore",
-                "TerminalGraphics", "Imaging", "Studio", "StudioRuntime",
+                "TerminalGraphics", "Imaging", "Studio", "StudioViews", "StudioRuntime", "NcursesBackend", "Theme",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
