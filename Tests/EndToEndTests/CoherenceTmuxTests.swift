@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// The coherence fixes through the real binary in tmux: a snapped size shown in the form and
+/// priced as sent, the charge equal to the estimate, and a click on the viewer changing nothing
+/// beneath it.
+@Suite("Studio in tmux: one size rule, one mode", .timeLimit(.minutes(2)))
+struct CoherenceTmuxTests {
+    @Test("1025x1024 shows its snap and costs 3 credits, which is what is charged; a click on the viewer leaves the panes alone",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func snapAndViewerClick() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-coherence-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["HOME": directory.path, "XDG_DATA_HOME": directory.appendingPathComponent("data").path,
+                           "XDG_CONFIG_HOME": directory.appendingPathComponent("config").path,
+                           "XDG_STATE_HOME": directory.appendingPathComponent("state").path,
+                           "XDG_CACHE_HOME": directory.appendingPathComponent("cache").path]
+        let rig = try await StudioRig.start(["--simulator", "--sim-time-scale", "0.05", "--graphics", "blocks",
+                                             "--output-dir", directory.appendingPathComponent("out").path],
+                                            in: directory, environment: environment)
+        defer { rig.stop() }
+        #expect(await rig.frame(containing: "frame 120x40") != nil)
+        try await rig.literal("a pier at dawn")
+        // The size row: type 1025x1024.
+        try await rig.keys("Tab", "Down", "Down", "e")
+        #expect(try await rig.screen(showing: "Enter done"))
+        try await rig.keys("C-u")
+        try await rig.literal("1025x1024")
+        #expect(try await rig.screen(showing: "1025x1024"))
+        try await rig.keys("Enter")
+        let snapped = try await rig.screen(showing: "1025x1024 → 1024x1024")
+        let snappedScreen = try await rig.screen()
+        #expect(snapped, "\(snappedScreen)")
+        let form = try await rig.screen()
+        #expect(form.contains("estimate  3 credits ($0.03)"), "\(form)")
+        #expect(form.contains("FLUX.2 sides are multiples of 16"), "\(form)")
+        // Enter on the size row submits; the job is saved and charged what was estimated.
+        try await rig.keys("Enter")
+        #expect(await rig.frame(containing: "done=1") != nil)
+        let charged = try await rig.screen(showing: "charged   3 session · 3 today")
+        let chargedScreen = try await rig.screen()
+        #expect(charged, "\(chargedScreen)")
+        // The viewer over Outputs: a click where the Jobs list is leaves the focus on Outputs.
+        try await rig.keys("Tab", "Tab")
+        #expect(await rig.frame(containing: "focus=outputs") != nil)
+        try await rig.keys("v")
+        #expect(try await rig.screen(showing: "Esc back"))
+        try await rig.literal("\u{1B}[<0;60;12M\u{1B}[<0;60;12m")
+        try await rig.keys("Escape")
+        let back = try await rig.screen(showing: "/ filter")
+        let backScreen = try await rig.screen()
+        #expect(back, "\(backScreen)")
+        let after = try await rig.screen()
+        #expect(after.contains("v view"), "the focus left Outputs: \(after)")
+        try await rig.keys("C-q")
+        #expect(try await rig.exited().contains("exit=0"))
+    }
+}
