@@ -11,14 +11,18 @@ import TestSupport
 struct OwnershipAndSaveTests {
     typealias Rig = EngineSimulatorTests.Rig
 
-    /// A second engine on the rig's ledger and simulator (another fluxdeck process).
-    static func secondEngine(_ rig: Rig, accountLimit: Int = 24) throws -> JobEngine {
+    /// A second engine on the rig's ledger and simulator (another fluxdeck process). `wallClock`
+    /// stamps its heartbeats and decides whether other runners look gone: a test that must not
+    /// see a runner go stale while a loaded machine runs it slowly gives every engine one clock
+    /// that stands still.
+    static func secondEngine(_ rig: Rig, accountLimit: Int = 24, wallClock: @escaping @Sendable () -> Date = { Date() }) throws -> JobEngine {
         var client = BFLClient.Configuration(endpoint: try #require(Endpoint(customURL: rig.server.apiURL)), apiKey: APIKey(rig.server.apiKey))
         client.retry = RetryPolicy(jitter: { 0.1 })
         var configuration = EngineConfiguration(endpointLabel: rig.server.apiURL)
         configuration.accountLimit = accountLimit
         return JobEngine(client: BFLClient(configuration: client, transport: rig.transport), store: rig.store,
-                         library: OutputLibrary(directory: rig.directory.appendingPathComponent("out")), configuration: configuration)
+                         library: OutputLibrary(directory: rig.directory.appendingPathComponent("out")), configuration: configuration,
+                         wallClock: wallClock)
     }
 
     static func posts(_ server: SimulatorServer) async -> Int {
@@ -35,9 +39,11 @@ struct OwnershipAndSaveTests {
     @Test("a live runner's queued jobs are left to it; once it is gone they are adopted and each is sent once")
     func adoptOnlyOrphans() async throws {
         let rig = try await Rig.start { $0.timeFactor = 0.05 }
-        let first = try Self.secondEngine(rig, accountLimit: 1)
+        // One wall clock that stands still: no runner goes stale however slowly this runs.
+        let now = Date()
+        let first = try Self.secondEngine(rig, accountLimit: 1, wallClock: { now })
         let jobs = try await first.enqueue((0..<6).map { try Self.request("owned \($0)") })
-        let second = try Self.secondEngine(rig)
+        let second = try Self.secondEngine(rig, wallClock: { now })
         // The first runner is alive (this process, its heartbeat fresh): nothing is taken.
         #expect(try await second.resume().isEmpty)
         #expect(try rig.store.jobs().allSatisfy { $0.ownerID == first.runner.id })
@@ -45,7 +51,7 @@ struct OwnershipAndSaveTests {
         await first.shutdown()
         let adopted = try await second.resume()
         #expect(!adopted.isEmpty)
-        #expect(try await Self.secondEngine(rig).resume().isEmpty, "a third runner finds nothing left")
+        #expect(try await Self.secondEngine(rig, wallClock: { now }).resume().isEmpty, "a third runner finds nothing left")
         let results = await second.wait(for: jobs.map(\.id))
         #expect(results.allSatisfy { $0.phase == .done || $0.phase == .unknown }, "\(results.map(\.phase))")
         // One POST per job at most: a job caught mid-POST when the first stopped is unknown, not resent.
