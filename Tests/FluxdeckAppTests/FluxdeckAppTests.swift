@@ -85,6 +85,24 @@ struct FluxdeckAppTests {
         }
     }
 
+    @Test("cost: the size priced is the size sent, said with its snap; a size outside the rule names one that fits")
+    func cost() throws {
+        let odd = try CostQuote.estimate(modelID: "flux-2-pro", width: 1025, height: 1024, aspectRatio: nil, inputSizes: [], count: 2)
+        #expect(odd.credits == Credits(6))
+        let lines = CostQuote.lines(odd, width: 1025, height: 1024, inputSizesGiven: false)
+        #expect(lines.first == "FLUX.2 [pro] (flux-2-pro), 1025x1024 → 1024x1024, 1 output MP")
+        #expect(lines.last == "Total: 6 credits ($0.06) for 2 images")
+        do {
+            _ = try CostQuote.estimate(modelID: "flux-2-pro", width: 4000, height: 1000, aspectRatio: nil, inputSizes: [], count: 1)
+            Issue.record("4000x1000 was priced")
+        } catch let failure as CommandFailure {
+            #expect(failure.code == .usage && failure.message.hasSuffix("2048x512 fits"), "\(failure.message)")
+        }
+        #expect(throws: CommandFailure.self) {
+            try CostQuote.estimate(modelID: "flux-9", width: nil, height: nil, aspectRatio: nil, inputSizes: [], count: 1)
+        }
+    }
+
     @Test("--webhook-listen takes HOST:PORT and [v6]:PORT; anything else says what it wants")
     func listenAddress() throws {
         #expect(try Session.hostAndPort("127.0.0.1:0") == ("127.0.0.1", 0))
