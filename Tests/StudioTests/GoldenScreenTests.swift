@@ -13,6 +13,11 @@ import Theme
 struct GoldenScreenTests {
     static let start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18, a fixed moment
 
+    /// Snapshots are written anew only with `UPDATE_SNAPSHOTS=1` exactly: any other value (0,
+    /// empty) compares, so a stray variable cannot turn the goldens into tests that pass
+    /// whatever is drawn.
+    static let recording = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] == "1"
+
     static func base() -> AppState {
         var state = AppState(modeLabel: "SIMULATOR — no credits spent", now: start.addingTimeInterval(95))
         var calendar = Calendar(identifier: .gregorian)
@@ -247,7 +252,7 @@ struct GoldenScreenTests {
     @Test("without colours (the mono theme) focus, selection and errors still show, by modifiers alone")
     func mono() throws {
         let theme = Self.testMono
-        let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
+        let update = Self.recording
         for (name, scenario) in Self.scenarios() where ["running", "errors", "filtered"].contains(name) {
             var state = scenario
             _ = reduce(&state, .resize(width: 80, height: 24))
@@ -295,7 +300,7 @@ struct GoldenScreenTests {
     @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
     func golden(size: (Int, Int)) throws {
         let theme = Self.testTheme
-        let update = ProcessInfo.processInfo.environment["UPDATE_SNAPSHOTS"] != nil
+        let update = Self.recording
         for (name, scenario) in Self.scenarios() {
             var state = scenario
             _ = reduce(&state, .resize(width: size.0, height: size.1))
