@@ -79,6 +79,12 @@ struct StudioRig {
         return try await screen().contains(text)
     }
 
+    /// The screen once it shows `text`, or as it is when frames stop first (for the message).
+    func screenAfter(showing text: String, frames: Int = 40) async throws -> String {
+        _ = try await screen(showing: text, frames: frames)
+        return try await screen()
+    }
+
     func stop() {
         _ = try? smoke.tmuxBlocking(["-L", socket, "kill-server"], capture: false)
     }
