@@ -52,7 +52,9 @@ public enum JobRunner {
     }
 
     public static func run(_ requests: [JobRequest], service: ServiceSettings, outputDir: String?, wait: Bool, json: Bool) async throws {
+        var regions: [Region] = []
         let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
+            regions = session.client.configuration.regions.regions
             if let simulator = session.simulator {
                 Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
             }
@@ -73,7 +75,14 @@ public enum JobRunner {
                 ? await follow(session.engine, jobs)
                 : await follow(session.engine, jobs) { $0 != .queued && $0 != .submitting }
         }
-        try report(results, json: json)
+        try report(results, json: json, regions: regions)
+    }
+
+    /// What the user can do about a job that ended badly, in the command line's terms.
+    public static func advice(for job: JobRecord, regions: [Region]) -> String? {
+        let others = job.otherRegions(among: regions)
+        guard let sent = job.region, !others.isEmpty else { return nil }
+        return "The \(sent) region may be down: try \(others.map(\.rawValue).joined(separator: " or ")) (--region)."
     }
 
     /// Waits for the jobs (until final, or until `until`) while drawing progress on stderr.
@@ -89,17 +98,18 @@ public enum JobRunner {
 
     /// Prints each job (its file, or JSON), explains failures on stderr, and exits with the
     /// code the jobs deserve.
-    public static func report(_ results: [JobRecord], json: Bool) throws {
+    public static func report(_ results: [JobRecord], json: Bool, regions: [Region] = []) throws {
         for job in results {
+            let advice = Self.advice(for: job, regions: regions)
             if json {
-                try Output.jsonLine(JobReport(job))
+                try Output.jsonLine(JobReport(job, advice: advice))
             } else if let path = job.outputPath {
                 Output.line(path)
             } else if !job.phase.isFinal {
                 Output.line("\(job.shortID) submitted (\(job.model)); `fluxdeck jobs resume` finishes it")
             }
             if let message = job.errorMessage, job.phase.isFinal, job.phase != .done {
-                Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))")
+                Output.error("fluxdeck: job \(job.shortID) \(job.phase.rawValue): \(TerminalText.sanitize(message))" + (advice.map { " " + $0 } ?? ""))
             }
         }
         let code = exitCode(results)
@@ -138,15 +148,18 @@ public struct JobReport: Encodable {
     public var inputMP: Double?
     public var outputMP: Double?
     public var error: String?
+    /// What to do about it, in the command line's terms (another region, say).
+    public var advice: String?
 
     public enum CodingKeys: String, CodingKey {
-        case id, model, status, phase, file, seed, cost, error
+        case id, model, status, phase, file, seed, cost, error, advice
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
         case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
         case region, apiHost = "api_host", clusterHost = "cluster_host", followedBy = "followed_by"
     }
 
-    public init(_ job: JobRecord) {
+    public init(_ job: JobRecord, advice: String? = nil) {
+        self.advice = advice
         id = job.id
         model = job.model
         status = job.phase.rawValue
@@ -186,6 +199,7 @@ public struct JobReport: Encodable {
         try c.encode(inputMP, forKey: .inputMP)
         try c.encode(outputMP, forKey: .outputMP)
         try c.encode(error, forKey: .error)
+        try c.encodeIfPresent(advice, forKey: .advice)
     }
 }
 

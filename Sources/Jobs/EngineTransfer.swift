@@ -316,12 +316,11 @@ extension JobEngine {
         return url.port.map { "\(host):\($0)" } ?? host
     }
 
-    /// For a job sent to a region that did not answer: which region, and the others to try.
+    /// For a job sent to a region that did not answer: which region it was (what to do about
+    /// it is worded by the CLI and the studio, from `JobRecord.otherRegions`).
     private func regionAdvice(_ job: JobRecord) -> String {
-        guard let name = job.region, let region = Region(rawValue: name) else { return "" }
-        let others = client.configuration.regions.regions.filter { $0 != region }.map(\.rawValue)
-        guard !others.isEmpty else { return "" }
-        return " It was sent to the \(name) region, which may be down: try \(others.joined(separator: " or ")) (the region row, or --region)."
+        guard let name = job.region, Region(rawValue: name) != nil else { return "" }
+        return " It was sent to the \(name) region."
     }
 
     /// The endpoint under which timings are learned: every built-in simulator run is one

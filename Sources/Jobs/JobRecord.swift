@@ -224,3 +224,14 @@ enum ProcessStart {
         #endif
     }
 }
+
+extension JobRecord {
+    /// For a job whose region did not answer (the network failed, or the POST's outcome is
+    /// unknown): the other regions of `available` it could be sent to instead; empty when that
+    /// is not what went wrong. The CLI and the studio each word the advice in their own terms.
+    public func otherRegions(among available: [Region]) -> [Region] {
+        guard errorKind == .network || errorKind == .unknownOutcome,
+              let name = region, let sent = Region(rawValue: name) else { return [] }
+        return available.filter { $0 != sent }
+    }
+}

@@ -127,6 +127,10 @@ extension AppState {
     /// says what happened; the advice names the key, so `[keys]` remapping shows here too).
     public func advice(for job: JobRecord) -> String? {
         let again = keyName(.again, in: .jobs)
+        let others = job.otherRegions(among: regions)
+        if let sent = job.region, !others.isEmpty {
+            return "the \(sent) region may be down: try \(others.map(\.rawValue).joined(separator: " or ")) on the region row, then \(again)"
+        }
         switch (job.phase, job.errorKind) {
         case (.saveFailed, _): return "\(again) on the job downloads it again, once the folder takes files (the URL lasts about 10 minutes)"
         case (.timedOut, _): return "`fluxdeck jobs resume` polls it again; \(again) sends it anew (paid again)"

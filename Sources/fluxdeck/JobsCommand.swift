@@ -70,7 +70,9 @@ struct JobsResume: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
+            var regions: [Region] = []
             let results: [JobRecord] = try await Session.with(service.settings, outputDirectory: outputDir) { session in
+                regions = session.client.configuration.regions.regions
                 let resumed: [JobRecord]
                 do { resumed = try await session.engine.resume() } catch let error as JobStoreError {
                     throw CommandFailure(code: .jobFailed, message: error.message)
@@ -94,7 +96,7 @@ struct JobsResume: AsyncParsableCommand {
                 return await JobRunner.follow(session.engine, resumed)
             }
             if results.isEmpty, !json { Output.line("Nothing to resume.") }
-            try JobRunner.report(results, json: json)
+            try JobRunner.report(results, json: json, regions: regions)
         }
     }
 }

@@ -69,7 +69,9 @@ struct RegionEndToEndTests {
         let (eu, euJob) = try await generate("eu", sandbox, server, environment, config: config)
         #expect(eu.status == 1)
         let message = euJob["error"] as? String ?? ""
-        #expect(message.contains("eu region") && message.contains("try global or us"), "\(message)")
+        let advice = euJob["advice"] as? String ?? ""
+        #expect(message.contains("eu region"), "\(message)")
+        #expect(advice == "The eu region may be down: try global or us (--region).", "\(euJob)")
         #expect(euJob["status"] as? String == "unknown")
         for region in ["us", "global"] {
             let (outcome, job) = try await generate(region, sandbox, server, environment, config: config)

@@ -255,6 +255,14 @@ struct KeymapTests {
         var done = failed
         done.phase = .done
         #expect(state.advice(for: done) == nil)
+        // A region that did not answer: the others the endpoint has, on the region row.
+        var regional = AppState(region: .eu)
+        var lost = job("lost", .failed, prompt: "a kite")
+        lost.region = "eu"
+        lost.errorKind = .network
+        #expect(regional.advice(for: lost) == "the eu region may be down: try global or us on the region row, then r")
+        regional.regions = [.eu]
+        #expect(regional.advice(for: lost) == "r sends it again")
     }
 
     @Test("? help lists every binding with all its keys")
