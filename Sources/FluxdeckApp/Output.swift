@@ -1,6 +1,9 @@
 import ArgumentParser
 import BFL
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writing to stdout/stderr and failing with the project's exit codes.
 public enum Output {
@@ -18,12 +21,29 @@ public enum Output {
     }
 
     public static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(Array((text + "\n").utf8), to: STDERR_FILENO)
     }
 
     /// Writes to stderr without a newline (progress lines redrawn in place).
     public static func errorRaw(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        write(Array(text.utf8), to: STDERR_FILENO)
+    }
+
+    /// Writes `bytes` to `descriptor` with write(2). A reader that went away (EPIPE: `| head`)
+    /// or any other failure ends this write, never the process: the jobs go on and are saved.
+    /// (Foundation's `FileHandle.write` traps on EPIPE, and SIGPIPE is ignored.)
+    public static func write(_ bytes: [UInt8], to descriptor: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     /// Prints a value as one line of key-sorted JSON on stdout.

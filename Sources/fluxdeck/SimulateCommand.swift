@@ -4,6 +4,9 @@ import BFL
 import BFLSimulator
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,7 +67,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 throw CommandFailure(code: .usage, message: "\(error)")
             }
             // Written unbuffered, so a pipe or a log file sees it at once.
-            FileHandle.standardOutput.write(Data("""
+            Output.write(Array("""
                 fluxdeck simulator: an offline BFL API (no real credits are spent)
                   api global  \(server.urls[.api] ?? "")   (api.bfl.ai: tasks go to the clusters that are up, in turn)
                   api eu      \(server.urls[.apiEU] ?? "")   (api.eu.bfl.ai: tasks stay on the EU cluster)
@@ -88,7 +91,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
                 Ctrl-C stops it.
 
-                """.utf8))
+                """.utf8), to: STDOUT_FILENO)
             await waitForInterrupt()
             await server.stop()
             Output.error("simulator stopped")
