@@ -18,6 +18,23 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         secret = text
     }
 
+    /// Why this key cannot travel in a header (a newline, a tab, a DEL or a non-ASCII character,
+    /// as a pasted file may bring), naming the position and never the key; nil when it can.
+    public var headerProblem: String? {
+        for (index, scalar) in secret.unicodeScalars.enumerated() where !(0x21...0x7E).contains(scalar.value) {
+            let what = switch scalar.value {
+            case 0x0A, 0x0D: "a line break"
+            case 0x09: "a tab"
+            case 0x20: "a space"
+            case 0x7F: "a DEL byte"
+            case 0..<0x20: "a control character"
+            default: "a non-ASCII character"
+            }
+            return "the API key (\(masked)) has \(what) at character \(index + 1), which no HTTP header can carry; copy it again from the BFL dashboard"
+        }
+        return nil
+    }
+
     /// The value for the `x-key` header. Internal on purpose: only the client sends it.
     var headerValue: String { secret }
 

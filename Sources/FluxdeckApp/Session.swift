@@ -136,6 +136,9 @@ public struct Session {
         } else {
             endpoint = .region(options.region ?? .global)
         }
+        if let problem = key?.headerProblem {
+            throw CommandFailure.usage(problem + (found.map { " (it comes from \($0.source))" } ?? ""))
+        }
         guard key != nil else {
             throw CommandFailure.usage(
                 "no BFL_API_KEY is set: export BFL_API_KEY=<your key> (or put it in a .env file), or add --simulator to try the offline simulator")

@@ -103,6 +103,29 @@ struct FluxdeckAppTests {
         }
     }
 
+    @Test("a key with a byte no header can carry is refused at start (usage), masked, before anything is sent or written")
+    func badKey() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-app-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        var settings = ServiceSettings()
+        settings.endpoint = "http://127.0.0.1:9"
+        for key in ["abcd\nefgh_ijklmnop_1234", "abcdefgh\u{7F}ijklmnop_1234", "abcdefgh\tijkl_1234"] {
+            let environment = ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path, "BFL_API_KEY": key]
+            do {
+                let session = try await Session.open(settings, environment: environment)
+                await session.close()
+                Issue.record("a key with a control character was accepted")
+            } catch let failure as CommandFailure {
+                #expect(failure.code == .usage && failure.message.contains("no HTTP header can carry"), "\(failure.message)")
+                #expect(failure.message.contains("••••_1234") || failure.message.contains("••••1234"), "\(failure.message)")
+                #expect(!failure.message.contains("abcd"), "the key leaked: \(failure.message)")
+            }
+        }
+        // Nothing was written: no ledger was opened.
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("data/fluxdeck").path))
+        #expect(APIKey("abcdefgh_ijklmnop-1234")?.headerProblem == nil)
+    }
+
     @Test("--webhook-listen takes HOST:PORT and [v6]:PORT; anything else says what it wants")
     func listenAddress() throws {
         #expect(try Session.hostAndPort("127.0.0.1:0") == ("127.0.0.1", 0))
