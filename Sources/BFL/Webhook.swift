@@ -48,6 +48,7 @@ public enum WebhookReceiver {
         guard let id = (json["task_id"] ?? json["id"])?.stringValue, !id.isEmpty else {
             throw .malformedResponse("the webhook body has no task id")
         }
+        if let problem = TaskID.problem(id) { throw .malformedResponse("the webhook body: \(problem)") }
         let statusText = json["status"]?.stringValue ?? ""
         let status: TaskStatus = switch statusText.uppercased() {
         case "SUCCESS": .ready

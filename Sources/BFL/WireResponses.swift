@@ -185,6 +185,9 @@ public struct SubmitResponse: Sendable, Hashable, Decodable {
         guard let id = c.lenientString(.id), !id.isEmpty else {
             throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: [], debugDescription: "the reply has no task id"))
         }
+        if let problem = TaskID.problem(id) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.id], debugDescription: problem))
+        }
         self.id = id
         pollingURL = c.lenientString(.pollingURL)
         status = c.lenientString(.status).map(TaskStatus.init(wire:))
@@ -347,6 +350,23 @@ public struct ErrorBody: Sendable, Hashable {
 
 /// Bounds for numbers that arrive from the network. A value outside them is dropped where it is
 /// decoded, never converted: `Int64(1e300)` and `Decimal(Double.infinity)` stop the process.
+/// What a task id from the server may look like before fluxdeck stores it, files it in a
+/// sidecar, writes it into an image's metadata or shows it: 1 to 256 visible ASCII characters
+/// (BFL's are UUIDs). Anything else is a malformed answer.
+public enum TaskID {
+    public static let maxLength = 256
+
+    /// Why `text` is not an acceptable task id, or nil when it is.
+    public static func problem(_ text: String) -> String? {
+        if text.isEmpty { return "the task id is empty" }
+        if text.utf8.count > maxLength { return "the task id is \(text.utf8.count) bytes long (at most \(maxLength))" }
+        if text.unicodeScalars.contains(where: { !(0x21...0x7E).contains($0.value) }) {
+            return "the task id has spaces, control or non-ASCII characters"
+        }
+        return nil
+    }
+}
+
 public enum WireNumber {
     /// Credits of one job or one reply.
     public static let costRange: ClosedRange<Double> = 0...1_000_000

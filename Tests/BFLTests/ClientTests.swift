@@ -44,6 +44,26 @@ struct ClientTests {
         #expect(request.bodyText == #"{"prompt":"a lighthouse"}"#)
     }
 
+    @Test("a task id too long or with control characters is a malformed answer: the outcome is unknown, nothing is kept of it")
+    func hostileTaskIDs() async throws {
+        for id in [String(repeating: "a", count: 257), "abc\u{1B}]0;pwned\u{07}", "a b", "ä-task", ""] {
+            let json = try JSONEncoder().encode(["id": id, "polling_url": Self.pollURL])
+            let transport = ScriptedTransport([.json(200, String(decoding: json, as: UTF8.self))])
+            do {
+                _ = try await client(transport).submit(try prepared())
+                Issue.record("task id \(id.prefix(20).debugDescription) was taken")
+            } catch let error as BFLError {
+                guard case .submitOutcomeUnknown(let message) = error else { Issue.record("\(error)"); continue }
+                #expect(!message.contains("pwned") && message.utf8.count < 400, "\(message)")
+            }
+            #expect(await transport.requests.count == 1, "never resent")
+        }
+        let longest = String(repeating: "f", count: TaskID.maxLength)
+        let json = try JSONEncoder().encode(["id": longest, "polling_url": Self.pollURL])
+        #expect(try await client(ScriptedTransport([.json(200, String(decoding: json, as: UTF8.self))])).submit(try prepared()).id == longest)
+        #expect(throws: BFLError.self) { try WebhookReceiver.parse(Array(#"{"task_id":"x\u001b[2J","status":"SUCCESS"}"#.utf8)) }
+    }
+
     @Test("a POST answered 500 is not replayed: the outcome is unknown")
     func submit500() async throws {
         let transport = ScriptedTransport([.json(500, #"{"detail":"boom"}"#), .json(200, #"{"id":"x","polling_url":"https://api.bfl.ai/v1/get_result?id=x"}"#)])
