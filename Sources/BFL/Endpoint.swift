@@ -40,6 +40,11 @@ public struct RegionMap: Sendable, Hashable {
             guard case .custom(let url)? = Endpoint(customURL: text) else {
                 throw BFLError.invalidRequest(["the \(region.rawValue) region's URL is not an absolute http(s) URL: \(text)"])
             }
+            // The prompt, the images and the key go to a front door: never in clear text beyond
+            // this machine (as a plain-http endpoint is refused).
+            guard KeyPolicy.isSecureTransport(url) else {
+                throw BFLError.invalidRequest(["the \(region.rawValue) region's URL \(text) is plain http to another machine: prompts and the key would travel in clear; use https (plain http only on loopback)"])
+            }
             urls[region] = url
         }
         self.init(urls: urls)

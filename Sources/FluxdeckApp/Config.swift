@@ -211,6 +211,12 @@ public struct Config: Sendable, Equatable {
                             }
                             texts[region] = text
                         }
+                        // Each front door on its own first, so a problem names its line.
+                        for (region, text) in texts.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                            do { _ = try RegionMap(texts: [region: text]) } catch {
+                                throw document.error("[endpoint.regions] \(error.message)", key: region.rawValue)
+                            }
+                        }
                         do { config.endpointRegions = try RegionMap(texts: texts) } catch {
                             throw document.error("[endpoint.regions] \(error.message)", key: "regions")
                         }
@@ -221,6 +227,9 @@ public struct Config: Sendable, Equatable {
                         config.endpointClusters = try texts.map { text in
                             guard let url = ClusterHosts.url(text) else {
                                 throw document.error("endpoint.clusters: \"\(TerminalText.sanitize(text))\" is not an absolute http(s) URL", key: name)
+                            }
+                            guard KeyPolicy.isSecureTransport(url) else {
+                                throw document.error("endpoint.clusters: \"\(TerminalText.sanitize(text))\" is plain http to another machine (the key would travel in clear); use https", key: name)
                             }
                             return url
                         }

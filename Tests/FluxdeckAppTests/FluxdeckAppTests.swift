@@ -21,6 +21,16 @@ struct FluxdeckAppTests {
         #expect(config.region == .eu && config.model == "flux-2-max" && config.dailyBudget == Credits(200))
         #expect(config.endpointRegions.regions == [.eu])
         #expect(throws: TOMLError.self) { try Config.parse("model = \"flux-9\"") }
+        // A region or cluster host in plain http beyond this machine would carry prompts and the key in clear.
+        for text in ["[endpoint.regions]\neu = \"http://proxy.example/eu\"", "[endpoint]\nclusters = [\"http://proxy.example/eu2\"]"] {
+            do {
+                _ = try Config.parse(text)
+                Issue.record("accepted: \(text)")
+            } catch let error as TOMLError {
+                #expect(error.message.contains("plain http") && error.line != nil, "\(error)")
+            }
+        }
+        #expect(try Config.parse("[endpoint.regions]\neu = \"http://127.0.0.1:8703\"").endpointRegions.regions == [.eu])
         do {
             _ = try Config.parse("region = \"eu\"\n\ncolour = \"red\"")
             Issue.record("an unknown key was accepted")
