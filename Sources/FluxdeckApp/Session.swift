@@ -212,6 +212,18 @@ public struct Session {
                        simulator: simulator, webhooks: webhooks)
     }
 
+    /// Refuses a region the endpoint cannot keep: users pick EU or US for where their data
+    /// goes, so a job is never sent elsewhere in its place. Nil `asked` asks nothing.
+    public func check(region asked: Region?) throws {
+        guard let asked else { return }
+        let available = client.configuration.regions.regions
+        guard !available.contains(asked) else { return }
+        let has = available.isEmpty ? "no regions of its own" : "only " + available.map(\.rawValue).joined(separator: ", ")
+        throw CommandFailure.usage(
+            "region \(asked.rawValue) was asked for, but \(endpointLabel) has \(has); nothing was sent. "
+                + "Map its front door in config.toml ([endpoint.regions] \(asked.rawValue) = \"https://…\"), or leave the region out")
+    }
+
     /// `HOST:PORT` (`[::1]:PORT` for IPv6).
     public static func hostAndPort(_ text: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {

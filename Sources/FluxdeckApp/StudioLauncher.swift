@@ -70,6 +70,11 @@ public enum StudioLauncher {
         if service.region == nil { service.region = settings.region }
         let session = try await Session.open(service, outputDirectory: options.outputDirectory ?? settings.outputDirectory, simulatorWithoutKey: true,
                                              settings: settings, environment: environment)
+        // A region asked for (--region, or region in config.toml) is a region kept.
+        do { try session.check(region: service.region) } catch {
+            await session.close()
+            throw error
+        }
         // Which account pays is on screen: the key's source (never the key) beside the endpoint.
         let label = session.simulator != nil ? "SIMULATOR — no credits spent"
             : session.endpointLabel + (session.keySource.map { " · key from \($0)" } ?? "")

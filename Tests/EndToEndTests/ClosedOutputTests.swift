@@ -1,3 +1,4 @@
+import BFLSimulator
 import Foundation
 import Jobs
 import Testing
@@ -20,5 +21,22 @@ struct ClosedOutputTests {
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 4 && jobs.allSatisfy { $0.phase == .done }, "\(jobs.map(\.phase))")
         #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 4)
+    }
+}
+
+@Suite("fluxdeck binary: a region asked for is a region kept", .timeLimit(.minutes(2)))
+struct RegionKeptTests {
+    @Test("generate --endpoint URL --region eu, where the endpoint maps no eu: exit 2, nothing sent, nothing queued")
+    func refused() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.02)
+        let outcome = try await BinaryRunner.run(["generate", "--endpoint", server.apiURL, "--region", "eu", "--model", "flux-2-klein-4b",
+                                                  "--prompt", "a harbour", "--output-dir", sandbox.output.path], environment: environment)
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("region eu was asked for") && outcome.stderr.contains("[endpoint.regions] eu"), "\(outcome.stderr)")
+        #expect(await server.core.requests.filter { $0.method == "POST" }.isEmpty)
+        #expect(try sandbox.store().jobs().isEmpty)
+        await server.stop()
     }
 }

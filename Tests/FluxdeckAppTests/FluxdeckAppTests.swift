@@ -136,6 +136,31 @@ struct FluxdeckAppTests {
         #expect(APIKey("abcdefgh_ijklmnop-1234")?.headerProblem == nil)
     }
 
+    @Test("a region asked for is a region kept: an endpoint without it is refused, naming what it has and how to map one")
+    func regionKept() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-app-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        var settings = ServiceSettings()
+        settings.endpoint = "http://127.0.0.1:9"
+        let environment = ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path,
+                           "XDG_CONFIG_HOME": home.appendingPathComponent("config").path, "BFL_API_KEY": "abcdefgh_ijklmnop_1234"]
+        let proxy = try await Session.open(settings, environment: environment)
+        #expect(throws: Never.self) { try proxy.check(region: nil) }
+        do {
+            try proxy.check(region: .eu)
+            Issue.record("eu was accepted by an endpoint without regions")
+        } catch let failure as CommandFailure {
+            #expect(failure.code == .usage, "\(failure)")
+            #expect(failure.message.contains("has no regions of its own") && failure.message.contains("[endpoint.regions] eu ="), "\(failure.message)")
+        }
+        await proxy.close()
+        var simulated = ServiceSettings()
+        simulated.simulator = true
+        let simulator = try await Session.open(simulated, environment: environment)
+        #expect(throws: Never.self) { try simulator.check(region: .eu) }
+        await simulator.close()
+    }
+
     @Test("--webhook-listen takes HOST:PORT and [v6]:PORT; anything else says what it wants")
     func listenAddress() throws {
         #expect(try Session.hostAndPort("127.0.0.1:0") == ("127.0.0.1", 0))
