@@ -71,8 +71,8 @@ public struct Config: Sendable, Equatable {
     public static func load(path: String) throws -> Config {
         guard FileManager.default.fileExists(atPath: path) else { return Config() }
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CommandFailure.usage("cannot read \(path): \((error as NSError).localizedDescription)")
+        do { text = try TOMLDocument.read(path: path) } catch {
+            throw CommandFailure.usage(error.message)
         }
         do { return try parse(text) } catch let error as TOMLError {
             throw CommandFailure.usage("\(path): \(error)")

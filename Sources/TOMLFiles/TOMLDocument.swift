@@ -44,6 +44,30 @@ public struct TOMLDocument {
         return number
     }
 
+    /// The largest file read (configuration and themes are a few KB).
+    public static let maxBytes = 1_048_576
+    /// The deepest nesting (arrays and inline tables) and the most parts of a dotted key or
+    /// table header: the TOML library recurses on them, and thousands end the process.
+    public static let maxDepth = 32
+
+    /// The text of the file at `path`, refused before it is read when it is larger than
+    /// `maxBytes` or not a regular file (a FIFO, a device).
+    public static func read(path: String) throws(TOMLError) -> String {
+        let attributes: [FileAttributeKey: Any]
+        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
+            throw TOMLError(message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw TOMLError(message: "\(path) is not a regular file")
+        }
+        if let size = attributes[.size] as? Int, size > maxBytes {
+            throw TOMLError(message: "\(path) is \(size) bytes; fluxdeck reads TOML files of at most 1 MB")
+        }
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw TOMLError(message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+
     public init(_ text: String) throws(TOMLError) {
         values = try Self.parse(text)
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -66,6 +90,10 @@ public struct TOMLDocument {
 
     /// TOML → a dictionary, through TOMLKit's parser (syntax errors carry line and column).
     static func parse(_ text: String) throws(TOMLError) -> [String: Any] {
+        guard text.utf8.count <= maxBytes else {
+            throw TOMLError(message: "the text is \(text.utf8.count) bytes; fluxdeck reads TOML files of at most 1 MB")
+        }
+        try checkDepth(text)
         try checkTableHeaders(text)
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
@@ -80,10 +108,70 @@ public struct TOMLDocument {
         return object
     }
 
+    /// Refuses nesting deeper than `maxDepth` and dotted keys or table headers of more parts,
+    /// naming the line, before the TOML library sees them. Strings and comments are skipped;
+    /// a dot between two digits is a number's, not a key's.
+    static func checkDepth(_ text: String) throws(TOMLError) {
+        let characters = Array(text.unicodeScalars)
+        var index = 0
+        var line = 1
+        var depth = 0
+        var dots = 0
+        func at(_ offset: Int) -> Unicode.Scalar? { index + offset < characters.count ? characters[index + offset] : nil }
+        func isDigit(_ scalar: Unicode.Scalar?) -> Bool { scalar.map { ("0"..."9").contains($0) } ?? false }
+        while index < characters.count {
+            let c = characters[index]
+            switch c {
+            case "\n":
+                line += 1
+                dots = 0
+            case "#":
+                while index + 1 < characters.count, characters[index + 1] != "\n" { index += 1 }
+            case "\"", "'":
+                // A string: basic (escapes) or literal, on one line or (tripled) several.
+                let triple = at(1) == c && at(2) == c
+                index += triple ? 3 : 1
+                while index < characters.count {
+                    let s = characters[index]
+                    if s == "\n" { line += 1; if !triple { break } }
+                    if c == "\"", s == "\\" { index += 2; continue }
+                    if s == c, !triple || (at(1) == c && at(2) == c) {
+                        if triple { index += 2 }
+                        break
+                    }
+                    index += 1
+                }
+            case "[", "{":
+                depth += 1
+                if depth > maxDepth {
+                    throw TOMLError(message: "arrays or tables nested more than \(maxDepth) deep; fluxdeck reads at most \(maxDepth)", line: line)
+                }
+            case "]", "}":
+                depth = max(0, depth - 1)
+            case ".":
+                if !(isDigit(index > 0 ? characters[index - 1] : nil) && isDigit(at(1))) {
+                    dots += 1
+                    if dots >= maxDepth {
+                        throw TOMLError(message: "a dotted key or table header of more than \(maxDepth) parts; fluxdeck reads at most \(maxDepth)", line: line)
+                    }
+                }
+            default:
+                break
+            }
+            index += 1
+        }
+    }
+
     /// Refuses table headers without a name (`[`, `[ ]`, `[[`): the TOML library's debug build
     /// asserts on them and would end the process (found by fuzzing).
     static func checkTableHeaders(_ text: String) throws(TOMLError) {
+        var inMultiLineString = false
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // Lines inside a multi-line string are text, not headers.
+            let wasInString = inMultiLineString
+            let delimiters = line.components(separatedBy: "\"\"\"").count - 1 + line.components(separatedBy: "\'\'\'").count - 1
+            if delimiters % 2 == 1 { inMultiLineString.toggle() }
+            if wasInString { continue }
             var rest = line.drop { $0 == " " || $0 == "\t" }
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()

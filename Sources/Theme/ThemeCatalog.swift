@@ -1,5 +1,6 @@
 import Foundation
 import BaseDirectories
+import TOMLFiles
 
 /// Where themes come from: the shipped ones, built into the binary from `themes/`, and the
 /// user's own `.toml` files in `$XDG_CONFIG_HOME/fluxdeck/themes/`. A user theme overrides a
@@ -103,11 +104,11 @@ public struct ThemeCatalog: Sendable {
         return files
     }
 
+    /// The file's text, refused before reading when it is not a regular file or larger than
+    /// `TOMLDocument.maxBytes`.
     private static func read(_ path: String) throws(ThemeError) -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ThemeError(message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        do { return try TOMLDocument.read(path: path) } catch {
+            throw ThemeError(message: error.message)
         }
     }
 }
