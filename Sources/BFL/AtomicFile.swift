@@ -13,7 +13,7 @@ import Darwin
 /// The temporary file has a random name (`.<name>.<pid>-<random>.part`), is created with
 /// `O_CREAT|O_EXCL|O_NOFOLLOW` (nobody can plant a link or a file there first), and is read
 /// back only through its own descriptor (`read(at:count:)`), never by path. Temporaries left
-/// by a killed process (its pid gone, or older than an hour) are removed by
+/// by a killed fluxdeck (exactly that name, and its pid gone) are removed by
 /// `removeLeftovers(in:)`, which the job engine runs on the folders it resumes work in.
 public final class AtomicFileWriter {
     public let destination: URL
@@ -22,8 +22,9 @@ public final class AtomicFileWriter {
     private var finished = false
     public private(set) var bytesWritten = 0
 
-    /// Leftover temporaries older than this are removed.
-    static let staleAfter: TimeInterval = 3600
+    /// The random part of a temporary's name: this many of these characters.
+    static let randomLength = 12
+    static let randomAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
     /// Creates the temporary file beside `destination`.
     public init(destination: URL, mode: mode_t = 0o644) throws(BFLError) {
@@ -33,7 +34,7 @@ public final class AtomicFileWriter {
         var fd: Int32 = -1
         var candidate = directory
         for _ in 0..<8 {
-            let random = (0..<12).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement() ?? "x" }
+            let random = (0..<Self.randomLength).map { _ in Self.randomAlphabet.randomElement() ?? "x" }
             candidate = directory.appendingPathComponent(".\(name).\(getpid())-\(String(random)).part")
             fd = open(candidate.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             if fd >= 0 || errno != EEXIST { break }
@@ -45,23 +46,32 @@ public final class AtomicFileWriter {
         descriptor = fd
     }
 
-    /// Removes temporaries (`.<name>.<pid>-<random>.part`, and any other hidden `.part`) from
-    /// `directory` when their process is gone or they are older than `staleAfter`. One listing
-    /// of the folder: run it when work resumes there, not for every file written.
+    /// Removes the temporaries a killed fluxdeck left in `directory`: only names exactly of
+    /// the form `.<name>.<pid>-<12 random>.part`, regular files, whose process is gone. Any
+    /// other file, however it is named or however old, is the user's and stays. One listing of
+    /// the folder: run it when work resumes there, not for every file written.
     public static func removeLeftovers(in directory: URL) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        let now = Date()
-        for entry in entries where entry.hasPrefix(".") && entry.hasSuffix(".part") {
-            // The tag between the last dot before ".part" and ".part": "<pid>-<random>".
-            let stem = entry.dropLast(".part".count)
-            let pid = stem.lastIndex(of: ".").flatMap { Int32(stem[stem.index(after: $0)...].prefix { $0 != "-" }) }
+        for entry in entries {
+            guard let pid = leftoverPID(entry), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
             let path = directory.appendingPathComponent(entry).path
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
-            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
-            let ownerGone = pid.map { $0 != getpid() && kill($0, 0) != 0 && errno == ESRCH } ?? false
-            if ownerGone || now.timeIntervalSince(modified) > staleAfter { unlink(path) }
+            unlink(path)
         }
+    }
+
+    /// The pid in a temporary's name, when `entry` is exactly such a name.
+    static func leftoverPID(_ entry: String) -> Int32? {
+        guard entry.hasPrefix("."), entry.hasSuffix(".part") else { return nil }
+        let stem = entry.dropFirst().dropLast(".part".count)
+        guard let dot = stem.lastIndex(of: "."), dot > stem.startIndex else { return nil }
+        let tag = stem[stem.index(after: dot)...]
+        let parts = tag.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count == randomLength, parts[1].allSatisfy({ randomAlphabet.contains($0) }),
+              (1...10).contains(parts[0].count), parts[0].allSatisfy(\.isASCII), let pid = Int32(parts[0]), pid > 0
+        else { return nil }
+        return pid
     }
 
     /// Empties the file (a download that starts again).

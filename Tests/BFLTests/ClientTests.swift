@@ -313,20 +313,26 @@ struct ClientTests {
         }
     }
 
-    @Test("temporary files have random names that nothing can claim first; old leftovers of killed writes are removed")
+    @Test("temporary files have random names that nothing can claim first; only a dead fluxdeck's leftovers are removed, never the user's files")
     func temporaries() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let destination = directory.appendingPathComponent("image.jpg")
-        // Leftovers of a write killed two hours ago and of a process that is gone, and a fresh
-        // one of a live process (this one: another writer's, maybe).
-        let stale = directory.appendingPathComponent(".image.jpg.killed000000.part")
-        let orphan = directory.appendingPathComponent(".image.jpg.\(Int32.max - 7)-orphan00000.part")
-        let fresh = directory.appendingPathComponent(".image.jpg.\(getpid())-working0000.part")
-        for file in [stale, orphan, fresh] { try Data(repeating: 7, count: 100).write(to: file) }
+        // A leftover of a process that is gone (removed); a fresh one of a live process (this
+        // one: another writer's, maybe); and the user's hidden .part files, old or with numbers
+        // in their names, which are not fluxdeck's to remove.
+        let orphan = directory.appendingPathComponent(".image.jpg.\(Int32.max - 7)-orphan000000.part")
+        let fresh = directory.appendingPathComponent(".image.jpg.\(getpid())-working00000.part")
+        let users = [".notes.2024.part", ".image.jpg.killed000000.part", ".draft.\(Int32.max - 7)-short.part",
+                     ".video.\(Int32.max - 7)-ABCDEFGHIJKL.part", ".\(Int32.max - 7)-orphan000000.part"]
+            .map { directory.appendingPathComponent($0) }
+        for file in [orphan, fresh] + users { try Data(repeating: 7, count: 100).write(to: file) }
         var old = [timespec(tv_sec: time(nil) - 7200, tv_nsec: 0), timespec(tv_sec: time(nil) - 7200, tv_nsec: 0)]
-        #expect(utimensat(AT_FDCWD, stale.path, &old, 0) == 0)
+        for file in users + [fresh] { #expect(utimensat(AT_FDCWD, file.path, &old, 0) == 0) }
         AtomicFileWriter.removeLeftovers(in: directory)
+        #expect(!FileManager.default.fileExists(atPath: orphan.path))
+        for file in users { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent) was removed") }
+        for file in users { try FileManager.default.removeItem(at: file) }
         let writer = try AtomicFileWriter(destination: destination)
         #expect(writer.temporary.lastPathComponent.hasPrefix(".image.jpg."))
         #expect(writer.temporary.lastPathComponent.hasSuffix(".part"))
