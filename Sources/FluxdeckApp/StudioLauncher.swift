@@ -139,7 +139,23 @@ public enum StudioLauncher {
         if ending == .hangUp { log.info("the terminal hung up; stopping") }
         terminal.stop()
         log.info("studio stopped; \(driver.state.runningCount) job(s) still running")
+        // As a headless command on a signal: no new request leaves, and those already sent get
+        // a few seconds to be answered and recorded (a signal now skips the wait).
+        await session.engine.stopAdmitting()
         await driver.cancelEffects()
+        let sent = await session.engine.sending.count
+        if sent > 0 {
+            print("fluxdeck: waiting up to \(Int(Interrupts.grace.seconds)) s for the \(sent) request(s) already sent to be answered (Ctrl-C skips)…")
+            let interrupts = Interrupts()
+            let engine = session.engine
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { _ = await engine.waitForSending(upTo: Interrupts.grace) }
+                group.addTask { _ = await interrupts.first() }
+                _ = await group.next()
+                group.cancelAll()
+            }
+            interrupts.stop()
+        }
         await session.close()
         notifier?.write(Data("stopped\n".utf8))
         let running = driver.state.runningCount

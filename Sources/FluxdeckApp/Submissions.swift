@@ -52,6 +52,9 @@ public enum JobRunner {
     }
 
     public static func run(_ requests: [JobRequest], service: ServiceSettings, outputDir: String?, wait: Bool, json: Bool) async throws {
+        // Watched from the start: a signal never ends the process between a POST and its record.
+        let interrupts = Interrupts()
+        defer { interrupts.stop() }
         var regions: [Region] = []
         let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
             regions = session.client.configuration.regions.regions
@@ -74,11 +77,47 @@ public enum JobRunner {
             } catch let error as JobStoreError {
                 throw CommandFailure(code: .jobFailed, message: error.message)
             }
-            return wait
-                ? await follow(session.engine, jobs)
-                : await follow(session.engine, jobs) { $0 != .queued && $0 != .submitting }
+            let sentOrDone: @Sendable (JobPhase) -> Bool = { $0 != .queued && $0 != .submitting }
+            let final: @Sendable (JobPhase) -> Bool = { $0.isFinal }
+            return try await followStoppably(session.engine, jobs, interrupts: interrupts, until: wait ? final : sentOrDone)
         }
         try report(results, json: json, regions: regions)
+    }
+
+    /// `follow`, until the jobs are done or the first signal: then no new request leaves, the
+    /// requests already sent get `Interrupts.grace` to be answered and recorded, and the
+    /// command ends with 128 + the signal (the second signal ends it at once).
+    public static func followStoppably(_ engine: JobEngine, _ jobs: [JobRecord], interrupts: Interrupts,
+                                       until: @escaping @Sendable (JobPhase) -> Bool = { $0.isFinal }) async throws -> [JobRecord] {
+        enum Outcome: Sendable {
+            case done([JobRecord])
+            case signal(Int32)
+        }
+        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome? in
+            group.addTask { .done(await follow(engine, jobs, until: until)) }
+            group.addTask { await interrupts.first().map(Outcome.signal) }
+            var first: Outcome?
+            while let next = await group.next() {
+                if let next { first = next; break }
+            }
+            group.cancelAll()
+            return first
+        }
+        guard case .signal(let number)? = outcome else {
+            if case .done(let results)? = outcome { return results }
+            return []
+        }
+        await engine.stopAdmitting()
+        let sent = await engine.sending.count
+        let grace = Int(Interrupts.grace.seconds)
+        Output.error("\nfluxdeck: \(Interrupts.name(number)): stopping. No new request is sent"
+            + (sent > 0 ? "; waiting up to \(grace) s for the \(sent) already sent to be answered (a second signal ends at once)" : "") + ".")
+        let unanswered = await engine.waitForSending(upTo: Interrupts.grace)
+        if unanswered > 0 {
+            Output.error("fluxdeck: \(unanswered) request(s) got no answer in time: they may be charged; `fluxdeck jobs resume` marks them unknown and never sends them again.")
+        }
+        Output.error("fluxdeck: the other jobs are in the ledger: `fluxdeck jobs resume` finishes them (queued ones are sent then).")
+        throw ExitCode(128 + number)
     }
 
     /// What the user can do about a job that ended badly, in the command line's terms.

@@ -138,6 +138,9 @@ public actor JobEngine {
     /// The slots jobs hold under the account's and each model's limits.
     var gate: AdmissionGate
     var isShutDown = false
+    /// False once the process is stopping (`stopAdmitting`): queued jobs stay queued in the
+    /// ledger for the next run, and no new POST leaves.
+    var admitting = true
     /// Heartbeats, adoption and watching other runners (see `startRunnerDuties`).
     var duties = RunnerDuties()
 
@@ -340,12 +343,44 @@ public actor JobEngine {
         emitter.finish()
     }
 
+    /// The first step of a graceful stop (a signal, the studio's quit): no job is admitted from
+    /// now on, so no new POST leaves; what is queued stays queued in the ledger for the next run
+    /// (`jobs resume`). Jobs already sent go on until `shutdown`.
+    public func stopAdmitting() {
+        admitting = false
+    }
+
+    /// The jobs whose POST is out and not yet answered (their task id is not known yet).
+    public var sending: [String] {
+        followed.values.filter { $0.record.phase == .submitting }.map(\.record.id)
+    }
+
+    /// Waits until every POST already sent has its answer recorded (the job has a task id, or
+    /// has ended), or `limit` has passed: a stop that waits this long loses no paid task. Returns
+    /// how many were still unanswered (they become `unknown` on the next resume, never resent).
+    public func waitForSending(upTo limit: Duration) async -> Int {
+        let ids = sending
+        guard !ids.isEmpty else { return 0 }
+        let stopwatch = self.stopwatch
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await self.wait(for: ids, until: { $0 != .submitting }) }
+            group.addTask {
+                // A deadline, not a wait for work: cancelled when the answers come first.
+                try? await stopwatch.sleep(limit)
+            }
+            _ = await group.next()
+            group.cancelAll()
+        }
+        return sending.count
+    }
+
     /// The most jobs that held slots at once, in all and per model (for tests and benchmarks).
     public var peakActive: (total: Int, byModel: [String: Int]) { (gate.highWater, gate.highWaterByModel) }
 
     // MARK: admission
 
     func pump() {
+        guard admitting else { return }
         queue.removeAll { followed[$0] == nil }
         let waiting = queue.compactMap { id in live(id).map { (id: id, model: $0.model) } }
         let admitted = gate.admit(waiting, limit: configuration.limit(for:))

@@ -70,6 +70,8 @@ struct JobsResume: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFailures {
+            let interrupts = Interrupts()
+            defer { interrupts.stop() }
             var regions: [Region] = []
             let results: [JobRecord] = try await Session.with(service.settings, outputDirectory: outputDir) { session in
                 regions = session.client.configuration.regions.regions
@@ -93,7 +95,7 @@ struct JobsResume: AsyncParsableCommand {
                 }
                 if resumed.isEmpty { return [] }
                 Output.error("fluxdeck: resuming \(resumed.count) job(s)")
-                return await JobRunner.follow(session.engine, resumed)
+                return try await JobRunner.followStoppably(session.engine, resumed, interrupts: interrupts)
             }
             if results.isEmpty, !json { Output.line("Nothing to resume.") }
             try JobRunner.report(results, json: json, regions: regions)

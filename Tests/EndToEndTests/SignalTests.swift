@@ -1,0 +1,78 @@
+import BFLSimulator
+import Foundation
+import Jobs
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A signal while requests are out: nothing paid for is lost.
+@Suite("fluxdeck binary: signals during submission", .timeLimit(.minutes(2)))
+struct SignalTests {
+    @Test("SIGTERM while 24 POSTs wait 1.5 s for their answers: it waits for them, records every task, exits 143; resume saves 24 images, 24 POSTs in all",
+          arguments: [SIGTERM, SIGINT])
+    func signalWhileSending(_ number: Int32) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.1)
+        await server.core.setFaults(try Faults(spec: "latency=1500ms"))
+        let file = sandbox.root.appendingPathComponent("jobs.jsonl")
+        try Data((1...24).map { #"{"model":"flux-2-klein-4b","prompt":"pier \#($0)"}"# }.joined(separator: "\n").utf8).write(to: file)
+        let child = try BinaryRunner.start(["batch", file.path, "--endpoint", server.apiURL, "--output-dir", sandbox.output.path],
+                                           environment: environment)
+        defer { child.send(SIGKILL) }
+        // Every POST has arrived (each task exists and is charged); their answers are 1.5 s away.
+        #expect(await server.core.waitForSubmissions(atLeast: 24, within: .seconds(60)))
+        child.send(number)
+        let status = await child.wait()
+        #expect(status == 128 + number, "exit status \(status)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 24)
+        #expect(jobs.allSatisfy { $0.taskID != nil && $0.phase != .submitting && $0.phase != .unknown }, "\(jobs.map(\.phase))")
+        // What is left, a resume finishes: each image once, nothing sent again.
+        await server.core.setFaults(try Faults(spec: ""))
+        let resumed = try await BinaryRunner.run(["jobs", "resume", "--endpoint", server.apiURL, "--output-dir", sandbox.output.path],
+                                                 environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try sandbox.store().jobs().allSatisfy { $0.phase == .done })
+        #expect(sandbox.files().filter { $0.hasSuffix(".jpg") }.count == 24)
+        #expect(await server.core.acceptedSubmissions == 24)
+        await server.stop()
+    }
+}
+
+@Suite("Studio in tmux: quitting while requests are out", .timeLimit(.minutes(2)))
+struct StudioQuitTests {
+    @Test("quit (y) while 4 POSTs wait 2 s for their answers: the studio waits for them and records every task; none is left unknown",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func quitWhileSending() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let (server, key) = try await sandbox.simulator(timeFactor: 0.1)
+        await server.core.setFaults(try Faults(spec: "latency=2s"))
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = key["BFL_API_KEY"]
+        environment["XDG_CONFIG_HOME"] = sandbox.root.appendingPathComponent("config").path
+        environment["XDG_STATE_HOME"] = sandbox.root.appendingPathComponent("state").path
+        let rig = try await StudioRig.start(["--endpoint", server.apiURL, "--output-dir", sandbox.output.path, "--graphics", "blocks"],
+                                            in: sandbox.root, environment: environment)
+        defer { rig.stop() }
+        #expect(await rig.frame(containing: "frame 120x40") != nil)
+        try await rig.literal("a quiet harbour")
+        try await rig.keys("Tab", "Down", "Down", "Down", "+", "+", "+")
+        #expect(await rig.frame(containing: "count=4") != nil)
+        try await rig.keys("Enter")
+        #expect(await server.core.waitForSubmissions(atLeast: 4, within: .seconds(60)))
+        try await rig.keys("C-q")
+        #expect(await rig.frame(containing: "confirming=true") != nil)
+        try await rig.keys("y")
+        let screen = try await rig.exited()
+        #expect(screen.contains("exit=0"), "\(screen)")
+        #expect(screen.contains("waiting up to 5 s for the 4 request(s) already sent"), "\(screen)")
+        let jobs = try sandbox.store().jobs()
+        #expect(jobs.count == 4 && jobs.allSatisfy { $0.taskID != nil && $0.phase != .submitting }, "\(jobs.map(\.phase))")
+        #expect(await server.core.acceptedSubmissions == 4)
+        await server.stop()
+    }
+}
