@@ -1,4 +1,5 @@
 public import Studio
+public import StudioRuntime
 import BFL
 import Foundation
 import Jobs
@@ -113,5 +114,21 @@ public final class StudioLogger: Sendable {
         default:
             break
         }
+    }
+}
+
+/// Hands lines said before the studio's inbox exists (or from another thread) to the studio as
+/// notices, once it is attached; earlier ones are only in the log.
+public final class NoticeRelay: Sendable {
+    private let inbox = Mutex<Inbox?>(nil)
+
+    public init() {}
+
+    public func attach(_ inbox: Inbox) {
+        self.inbox.withLock { $0 = inbox }
+    }
+
+    public func push(_ line: String) {
+        inbox.withLock { $0 }?.push(.notice(TerminalText.sanitize(line), isError: false))
     }
 }

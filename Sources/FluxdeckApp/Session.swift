@@ -72,8 +72,11 @@ public struct Session {
     /// Builds a session, or explains in one line what is missing.
     /// `settings`: the configuration when the caller has read it already (else it is read here,
     /// and only for a custom endpoint's `[endpoint.regions]`).
+    /// `log` hears what the webhook receiver has to say (refused calls): stderr for a headless
+    /// command; the studio, whose screen curses owns, sends it to its log file.
     public static func open(_ options: ServiceSettings, outputDirectory: String? = nil, simulatorWithoutKey: Bool = false, settings: Config? = nil,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Session {
+                     environment: [String: String] = ProcessInfo.processInfo.environment,
+                     log: @escaping @Sendable (String) -> Void = { Output.error("fluxdeck: " + $0) }) async throws -> Session {
         // The configuration (its [webhook] table; a custom endpoint's regions): a bad file is
         // named here, before anything starts.
         let settings = try settings ?? options.configuration(environment: environment)
@@ -112,7 +115,7 @@ public struct Session {
                                              clusters: server.clusterURLs.compactMap(ClusterHosts.url), simulator: server,
                                              label: SimulatorLabel.current, maxActive: options.maxActive,
                                              outputDirectory: outputDirectory, environment: environment,
-                                             webhook: webhook)
+                                             webhook: webhook, log: log)
                 // A simulator that stopped took its tasks with it; one still running (another
                 // fluxdeck) keeps its own.
                 _ = try? await session.engine.retireSentJobs(
@@ -157,14 +160,14 @@ public struct Session {
         }
         var session = try await make(endpoint: endpoint, key: key, regions: regions, clusters: clusters, simulator: nil, label: label, maxActive: options.maxActive,
                                      outputDirectory: outputDirectory, environment: environment,
-                                     webhook: webhook)
+                                     webhook: webhook, log: log)
         session.keySource = found?.source
         return session
     }
 
     private static func make(endpoint: Endpoint, key: APIKey?, regions: RegionMap? = nil, clusters: [URL]? = nil, simulator: SimulatorServer?, label: String,
                              maxActive: Int?, outputDirectory: String?, environment: [String: String],
-                             webhook: WebhookSetup?) async throws -> Session {
+                             webhook: WebhookSetup?, log: @escaping @Sendable (String) -> Void) async throws -> Session {
         if let maxActive, !(1...24).contains(maxActive) {
             throw CommandFailure.usage("--max-active must be between 1 and 24 (got \(maxActive))")
         }
@@ -189,10 +192,28 @@ public struct Session {
             guard webhook.url != nil || loopback else {
                 throw CommandFailure.usage("--webhook-listen needs --webhook-url: the public URL that forwards to \(listen) (BFL cannot call a local address)")
             }
+            // Every interface: its own address is no URL anybody can call, and anyone who
+            // reaches this machine can knock (the secret is still checked).
+            if ["0.0.0.0", "::", "*"].contains(host) {
+                guard webhook.url != nil else {
+                    throw CommandFailure.usage("--webhook-listen \(listen) listens on every interface: give --webhook-url, the address BFL should call")
+                }
+                log("webhook: listening on every interface (\(listen)); anyone who reaches this machine can call it, and calls without the secret are refused")
+            }
+            // The secret travels with every call: never in clear beyond this machine.
+            if let url = webhook.url {
+                guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
+                      parsed.host?.isEmpty == false else {
+                    throw CommandFailure.usage("--webhook-url must be an absolute https URL (got \"\(TerminalText.sanitize(url))\")")
+                }
+                guard KeyPolicy.isSecureTransport(parsed) else {
+                    throw CommandFailure.usage("--webhook-url \(TerminalText.sanitize(url)) is plain http to another machine: BFL would send the webhook secret in clear; use https (a tunnel gives one)")
+                }
+            }
             let secret = webhook.secret ?? WebhookGate.randomSecret()
             do {
                 let gate = try WebhookGate(path: "/fluxdeck/webhook", secret: secret, isKnown: { id in await engineBox.engine?.follows(taskID: id) ?? false })
-                webhooks = try await WebhookServer.start(host: host, port: port, gate: gate, log: { Output.error("fluxdeck: \($0)") },
+                webhooks = try await WebhookServer.start(host: host, port: port, gate: gate, log: log,
                                                          deliver: { event in await engineBox.engine?.webhookArrived(event) })
             } catch {
                 throw CommandFailure.usage(error.message)

@@ -68,8 +68,17 @@ public enum StudioLauncher {
         }
         var service = asked
         if service.region == nil { service.region = settings.region }
+        // Nothing may be written to the terminal once curses owns it: what the webhook receiver
+        // says goes to the log file, and a one-line notice to the studio.
+        let logFile = LogFile(path: LogFile.defaultPath(environment: environment))
+        defer { logFile.close() }
+        let notices = NoticeRelay()
         let session = try await Session.open(service, outputDirectory: options.outputDirectory ?? settings.outputDirectory, simulatorWithoutKey: true,
-                                             settings: settings, environment: environment)
+                                             settings: settings, environment: environment,
+                                             log: { line in
+                                                 logFile.write(TerminalText.sanitize(line))
+                                                 notices.push(line + " (more in the log)")
+                                             })
         // A region asked for (--region, or region in config.toml) is a region kept.
         do { try session.check(region: service.region) } catch {
             await session.close()
@@ -78,8 +87,6 @@ public enum StudioLauncher {
         // Which account pays is on screen: the key's source (never the key) beside the endpoint.
         let label = session.simulator != nil ? "SIMULATOR — no credits spent"
             : session.endpointLabel + (session.keySource.map { " · key from \($0)" } ?? "")
-        let logFile = LogFile(path: LogFile.defaultPath(environment: environment))
-        defer { logFile.close() }
         let log = StudioLogger(file: logFile)
         log.info("studio started on \(session.simulator != nil ? "the built-in simulator" : session.endpointLabel)")
         let recent = (try? session.store.recentJobs(limit: JobStore.displayPage)) ?? []
@@ -125,6 +132,7 @@ public enum StudioLauncher {
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe),
             maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000,
             thumbnailCache: ThumbnailCache(directory: ThumbnailCache.defaultDirectory(environment: environment)))
+        notices.attach(driver.inbox)
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = options.notify.flatMap(openNotifier)

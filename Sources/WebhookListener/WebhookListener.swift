@@ -106,7 +106,8 @@ public final class WebhookServer: Sendable {
             switch verdict {
             case .accept(let event): await deliver(event)
             case .replay: log("webhook: a repeated delivery, acknowledged and ignored")
-            case .refuse(let status, let reason): log("webhook: refused (\(status)): \(reason)")
+            // Whatever of the call the reason quotes is stripped of control characters.
+            case .refuse(let status, let reason): log(TerminalText.sanitize("webhook: refused (\(status)): \(reason)"))
             }
             return Response(status: .init(code: verdict.status))
         }

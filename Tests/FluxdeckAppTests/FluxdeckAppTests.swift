@@ -2,6 +2,7 @@ import BFL
 import FluxdeckApp
 import Foundation
 import Jobs
+import Synchronization
 import Testing
 import TOMLFiles
 
@@ -161,6 +162,29 @@ struct FluxdeckAppTests {
         await simulator.close()
     }
 
+    @Test("webhook mode: a wildcard bind needs --webhook-url and is said in the log; a plain-http URL beyond this machine is refused")
+    func webhookAddresses() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-app-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let environment = ["HOME": home.path, "XDG_DATA_HOME": home.appendingPathComponent("data").path,
+                           "XDG_CONFIG_HOME": home.appendingPathComponent("config").path]
+        func open(_ listen: String, _ url: String?) async throws -> [String] {
+            let said = LinesHeard()
+            var settings = ServiceSettings()
+            settings.simulator = true
+            settings.webhookListen = listen
+            settings.webhookURL = url
+            let session = try await Session.open(settings, environment: environment, log: { said.add($0) })
+            await session.close()
+            return said.lines
+        }
+        await #expect(throws: CommandFailure.self) { _ = try await open("0.0.0.0:0", nil) }
+        await #expect(throws: CommandFailure.self) { _ = try await open("127.0.0.1:0", "http://tunnel.example/fluxdeck/webhook") }
+        let wide = try await open("0.0.0.0:0", "https://tunnel.example/fluxdeck/webhook")
+        #expect(wide.contains { $0.contains("every interface") }, "\(wide)")
+        #expect(try await open("127.0.0.1:0", nil).isEmpty)
+    }
+
     @Test("--webhook-listen takes HOST:PORT and [v6]:PORT; anything else says what it wants")
     func listenAddress() throws {
         #expect(try Session.hostAndPort("127.0.0.1:0") == ("127.0.0.1", 0))
@@ -184,4 +208,11 @@ struct FluxdeckAppTests {
         await session.close()
         #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("data/fluxdeck").path))
     }
+}
+
+/// Lines a log closure heard, for tests.
+final class LinesHeard: Sendable {
+    private let store = Mutex<[String]>([])
+    func add(_ line: String) { store.withLock { $0.append(line) } }
+    var lines: [String] { store.withLock { $0 } }
 }
