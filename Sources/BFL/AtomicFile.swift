@@ -169,13 +169,19 @@ public enum PrivateFiles {
     }
 
     /// Creates an empty file 0600 if there is none (never following a link); an existing one is
-    /// made 0600.
+    /// made 0600. A symbolic link there (dangling or not) is refused: whatever opens the path
+    /// next would follow it and create or use a file elsewhere, with its own permissions.
     public static func makeFile(_ path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 {
             close(fd)
         } else if errno != EEXIST {
             throw BFLError.fileSystem("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "somewhere else"
+            throw BFLError.fileSystem("\(path) is a symbolic link (to \(target)); fluxdeck keeps this file private in a file of its own: remove the link, or point XDG_DATA_HOME elsewhere")
         }
         restrict(path)
     }

@@ -272,4 +272,26 @@ struct LedgerPermissionTests {
         #expect(mode(folder.path) == 0o700)
         #expect(mode(path) == 0o600)
     }
+
+    @Test("a symbolic link at the ledger's path, dangling or to a readable file, is refused with a sentence; nothing is made at its target")
+    func symlinkedLedger() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("data/fluxdeck")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("fluxdeck.sqlite").path
+        let target = directory.appendingPathComponent("elsewhere.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+        do {
+            _ = try JobStore(path: path)
+            Issue.record("a dangling link was opened")
+        } catch {
+            #expect(error.message.contains("is a symbolic link") && error.message.contains(target), "\(error.message)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target), "a file was made at the link's target")
+        // A link to an existing world-readable file: refused too, and the file left as it is.
+        #expect(FileManager.default.createFile(atPath: target, contents: Data(), attributes: [.posixPermissions: 0o644]))
+        #expect(throws: JobStoreError.self) { try JobStore(path: path) }
+        #expect(mode(target) == 0o644)
+    }
 }
