@@ -125,14 +125,17 @@ public struct BFLClient: Sendable {
     /// hosts). Retries 5xx, timeouts and connection failures with backoff, honouring Retry-After.
     public func poll(_ pollingURL: String) async throws -> PollResponse {
         let shown = TerminalText.capped(TerminalText.sanitize(pollingURL), bytes: 200)
-        guard let url = URL(string: pollingURL), url.scheme != nil, url.host != nil else {
-            throw BFLError.malformedResponse("the polling URL \"\(shown)\" is not a URL")
+        // A polling URL that is not an http(s) URL (file://, a bare path) can never be polled:
+        // refused at once, not retried.
+        guard let url = URL(string: pollingURL), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              url.host?.isEmpty == false else {
+            throw BFLError.refusedURL("the polling URL \"\(shown)\" (not an http(s) URL)")
         }
         guard keyPolicy.allowsPolling(url) else {
             throw BFLError.refusedURL("the polling URL \"\(shown)\" (not a BFL API host over https, nor the configured endpoint)")
         }
         let request = try apiRequest(.get, url, body: nil)
-        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.pollRetries)
+        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.pollRetries, allows: keyPolicy.allowsPolling)
         // A failed task can come back as HTTP 422 with a poll body.
         if status == 200 || (status == 422 && Self.looksLikePoll(bytes)) {
             do {
@@ -161,7 +164,7 @@ public struct BFLClient: Sendable {
     /// The account's credit balance.
     public func credits() async throws -> Credits {
         let request = try apiRequest(.get, configuration.endpoint.url(path: "v1/credits"), body: nil)
-        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.getRetries)
+        let (status, headers, bytes) = try await getBuffered(request, retries: configuration.retry.getRetries, allows: keyPolicy.allowsPolling)
         guard status == 200 else { throw Self.error(status: status, body: bytes, headers: headers) }
         do {
             return try JSONDecoder().decode(CreditsResponse.self, from: Data(bytes)).credits
@@ -204,7 +207,7 @@ public struct BFLClient: Sendable {
             method: .get, url: url,
             headers: [HeaderField("User-Agent", configuration.userAgent), HeaderField("Accept", "image/*")],
             timeout: configuration.downloadTimeout)
-        return try await getWithRetries(request, retries: configuration.retry.getRetries) { response in
+        return try await getWithRetries(request, retries: configuration.retry.getRetries, allows: KeyPolicy.allowsDownload) { response in
             switch response.status {
             case 200:
                 return try await save(response, into: writer)
@@ -236,8 +239,8 @@ public struct BFLClient: Sendable {
     }
 
     /// A GET whose whole (JSON-sized) reply is read, with retries.
-    private func getBuffered(_ request: TransportRequest, retries: Int) async throws -> (Int, [HeaderField], [UInt8]) {
-        try await getWithRetries(request, retries: retries) { response in
+    private func getBuffered(_ request: TransportRequest, retries: Int, allows: (URL) -> Bool) async throws -> (Int, [HeaderField], [UInt8]) {
+        try await getWithRetries(request, retries: retries, allows: allows, replyLimit: configuration.maxReplyBytes) { response in
             (response.status, response.headers, try await response.collect(upTo: configuration.maxReplyBytes))
         }
     }
@@ -247,7 +250,7 @@ public struct BFLClient: Sendable {
     /// `read` consumes the final response inside the retry loop, so a body cut off mid-way is
     /// fetched again.
     private func getWithRetries<T: Sendable>(
-        _ request: TransportRequest, retries maxRetries: Int,
+        _ request: TransportRequest, retries maxRetries: Int, allows: (URL) -> Bool, replyLimit: Int? = nil,
         read: (TransportResponse) async throws -> T
     ) async throws -> T {
         var retries = 0
@@ -256,14 +259,27 @@ public struct BFLClient: Sendable {
         while true {
             do {
                 let response = try await transport.execute(current)
-                if let next = redirectTarget(response, from: current.url), redirects < 5 {
-                    redirects += 1
+                if let next = redirectTarget(response, from: current.url) {
                     await discard(response)
-                    if current.url.scheme?.lowercased() == "https", next.scheme?.lowercased() != "https" {
-                        throw BFLError.refusedURL("a redirect from https to \(TerminalText.sanitize(String(next.absoluteString.prefix(200))))")
+                    let shown = TerminalText.sanitize(String(next.absoluteString.prefix(200)))
+                    // Each hop passes the rule the first URL passed; a loop ends at once.
+                    guard redirects < Self.maxRedirects else {
+                        throw BFLError.refusedURL("a redirect to \(shown) after \(Self.maxRedirects) already (a loop?)")
                     }
+                    if current.url.scheme?.lowercased() == "https", next.scheme?.lowercased() != "https" {
+                        throw BFLError.refusedURL("a redirect from https to \(shown)")
+                    }
+                    guard allows(next) else {
+                        throw BFLError.refusedURL("a redirect to \(shown), which the first URL's rule does not allow")
+                    }
+                    redirects += 1
                     current = redirected(current, to: next)
                     continue
+                }
+                if Self.redirectStatuses.contains(response.status), let location = response.header("Location") {
+                    // A redirect to something that is not an http(s) URL can never be followed.
+                    await discard(response)
+                    throw BFLError.refusedURL("a redirect to \"\(TerminalText.sanitize(String(location.prefix(200))))\" (not an http(s) URL)")
                 }
                 if (500...599).contains(response.status), retries < maxRetries {
                     retries += 1
@@ -274,7 +290,10 @@ public struct BFLClient: Sendable {
                 }
                 return try await read(response)
             } catch let error as TransportError {
-                if error.kind == .bodyTooLarge { throw BFLError.malformedResponse(error.message) }
+                if error.kind == .bodyTooLarge {
+                    if let replyLimit { throw BFLError.replyTooLarge(limit: replyLimit) }
+                    throw BFLError.malformedResponse(error.message)
+                }
                 guard retries < maxRetries else { throw BFLError.network(error.message) }
                 retries += 1
                 try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: nil))
@@ -282,8 +301,12 @@ public struct BFLClient: Sendable {
         }
     }
 
+    /// Redirects followed for one request at most.
+    static let maxRedirects = 5
+    static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+
     private func redirectTarget(_ response: TransportResponse, from url: URL) -> URL? {
-        guard [301, 302, 303, 307, 308].contains(response.status),
+        guard Self.redirectStatuses.contains(response.status),
               let location = response.header("Location"),
               let target = URL(string: location, relativeTo: url)?.absoluteURL,
               let scheme = target.scheme?.lowercased(), scheme == "https" || scheme == "http"

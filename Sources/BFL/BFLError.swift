@@ -41,6 +41,9 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
     case downloadTooLarge(limit: Int)
     /// The server's reply could not be read.
     case malformedResponse(String)
+    /// An API reply larger than fluxdeck reads (a poll or credits answer is a few KB): asking
+    /// again would only fetch it again, so it is final.
+    case replyTooLarge(limit: Int)
     /// The endpoint would send the key in clear text to a non-loopback host.
     case insecureEndpoint(String)
     /// A local file could not be written or read.
@@ -71,6 +74,7 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .submitOutcomeUnknown(let m): "The submission may or may not have reached BFL (\(m))."
         case .resultExpired: "The result URL has expired (results can be downloaded for 10 minutes)."
         case .downloadTooLarge(let limit): "The image is larger than the \(limit / 1_048_576) MiB download limit."
+        case .replyTooLarge(let limit): "The API's reply is larger than the \(limit / 1024) KiB an answer may be."
         case .malformedResponse(let m): "The server's reply could not be read: \(m)."
         case .insecureEndpoint(let url): "Refusing to send the API key in clear text to \(url)."
         case .fileSystem(let m): "File error: \(m)."
@@ -104,6 +108,7 @@ public enum BFLError: Error, Sendable, Hashable, CustomStringConvertible {
         case .resultExpired: "Submit the job again to get a new image (this costs credits again)."
         case .downloadTooLarge: "Raise the download limit if this image is expected to be this large."
         case .malformedResponse: "The API may have changed; please report this with the log file."
+        case .replyTooLarge: "If you use a proxy, check what it returns; fluxdeck does not ask again."
         case .insecureEndpoint: "Use an https:// endpoint, or a loopback address for a local proxy or the simulator."
         case .fileSystem: "Check that the output folder exists, is writable and has free space."
         case .refusedURL: "The server answered with a URL outside BFL's API hosts (or in clear text); if you use a proxy, check what it returns."

@@ -232,18 +232,52 @@ struct ClientTests {
         await #expect(throws: BFLError.malformedResponse("poll reply: the reply has no status")) { try await c.poll(Self.pollURL) }
     }
 
-    @Test("a redirect to another host drops the key")
+    @Test("a redirect to another API host drops the key; one to a host the polling rule does not allow is refused, never followed")
     func redirectDropsKey() async throws {
         let transport = ScriptedTransport([
-            .respond(status: 307, headers: [HeaderField("Location", "https://elsewhere.test/v1/get_result?id=x")]),
+            .respond(status: 307, headers: [HeaderField("Location", "https://api.us1.bfl.ai/v1/get_result?id=x")]),
             .json(200, #"{"status":"Pending"}"#),
         ])
         _ = try await client(transport).poll(Self.pollURL)
         let requests = await transport.requests
         #expect(requests.count == 2)
         #expect(requests[0].header("x-key") != nil)
-        #expect(requests[1].url.host == "elsewhere.test")
+        #expect(requests[1].url.host == "api.us1.bfl.ai")
         #expect(requests[1].header("x-key") == nil)
+
+        let elsewhere = ScriptedTransport([
+            .respond(status: 307, headers: [HeaderField("Location", "https://elsewhere.test/v1/get_result?id=x")]),
+            .json(200, #"{"status":"Ready","result":{"sample":"https://elsewhere.test/x.jpg"}}"#),
+        ])
+        await #expect(throws: BFLError.self) { try await client(elsewhere).poll(Self.pollURL) }
+        #expect(await elsewhere.requests.count == 1, "the refused hop was not requested")
+    }
+
+    @Test("what can never succeed fails at once, not for 300 s: a file:// polling URL, a redirect loop, a poll answer over the reply cap")
+    func hopeless() async throws {
+        let none = ScriptedTransport([])
+        await #expect(throws: BFLError.refusedURL("the polling URL \"file:///etc/passwd\" (not an http(s) URL)")) {
+            try await client(none).poll("file:///etc/passwd")
+        }
+        let loop = ScriptedTransport(Array(repeating: .respond(status: 302, headers: [HeaderField("Location", Self.pollURL)]), count: 7))
+        do {
+            _ = try await client(loop).poll(Self.pollURL)
+            Issue.record("a redirect loop was followed to the end")
+        } catch let error as BFLError {
+            guard case .refusedURL(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.contains("a loop"), "\(message)")
+        }
+        #expect(await loop.requests.count == 6)
+        let scheme = ScriptedTransport([.respond(status: 301, headers: [HeaderField("Location", "file:///etc/passwd")])])
+        await #expect(throws: BFLError.self) { try await client(scheme).poll(Self.pollURL) }
+        let huge = ScriptedTransport([.respond(status: 200, body: Array(repeating: UInt8(ascii: " "), count: 10 * 1_048_576))])
+        do {
+            _ = try await client(huge).poll(Self.pollURL)
+            Issue.record("a 10 MB poll answer was read")
+        } catch let error as BFLError {
+            guard case .replyTooLarge = error else { Issue.record("\(error)"); return }
+        }
+        #expect(await huge.requests.count == 1, "asked once")
     }
 
     // MARK: credits
@@ -302,6 +336,20 @@ struct ClientTests {
             }
             #expect(await transport.requests.count == 1)
         }
+    }
+
+    @Test("a download redirected to plain http off this machine is refused before the hop; nothing is saved")
+    func downloadRedirectRefused() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let destination = directory.appendingPathComponent("x.jpg")
+        let transport = ScriptedTransport([
+            .respond(status: 302, headers: [HeaderField("Location", "http://elsewhere.test/x.jpg")]),
+            .respond(status: 200, body: [0xFF, 0xD8, 0xFF]),
+        ])
+        await #expect(throws: BFLError.self) { try await client(transport).download(Self.sampleURL, to: destination) }
+        #expect(await transport.requests.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: destination.path))
     }
 
     @Test("an unwritable destination is a file error naming the folder")

@@ -161,6 +161,7 @@ struct TransferEventTests {
             (.network("timeout"), .pollTrouble), (.serverError(status: 502, message: nil), .pollTrouble),
             (.malformedResponse("not JSON"), .pollTrouble), (.unexpectedStatus(status: 418, message: nil), .pollTrouble),
             (.invalidKey, .pollRefused), (.permissionDenied(nil), .pollRefused), (.refusedURL("file://x"), .pollRefused),
+            (.replyTooLarge(limit: 1_048_576), .pollRefused),
         ]
         for (error, event) in table { #expect(LifecycleEvent.pollFailure(error) == event, "\(error)") }
     }

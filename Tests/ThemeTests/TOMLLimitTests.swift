@@ -33,7 +33,7 @@ struct TOMLLimitTests {
             literal = '\(dots)'
             long = \"\"\"
             \(dots)
-            [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
+            x [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
             \"\"\"
             """)
         #expect((document.values["a"] as? [String: Any])?["b"] != nil)
