@@ -62,8 +62,9 @@ public struct BFLClient: Sendable {
 
     // MARK: - API calls
 
-    /// Submits a validated request. Resent only when nothing reached the server or on 429;
-    /// after a 5xx, a timeout or a lost connection it throws `.submitOutcomeUnknown`.
+    /// Submits a validated request. Resent only when nothing reached the server; a 429 throws
+    /// `.rateLimited` at once (the engine decides how long to wait, and shows it); after a 5xx,
+    /// a timeout or a lost connection it throws `.submitOutcomeUnknown`.
     public func submit(_ request: PreparedRequest) async throws -> SubmitResponse {
         let body: Data
         do { body = try request.jsonBody() } catch {
@@ -91,13 +92,6 @@ public struct BFLClient: Sendable {
                 }
                 if error.nothingWasSent { throw BFLError.network(error.message) }
                 throw BFLError.submitOutcomeUnknown(error.message)
-            }
-            if response.status == 429, retries < configuration.retry.submitRetries {
-                retries += 1
-                let after = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                await discard(response)
-                try await clock.sleep(for: configuration.retry.delay(forRetry: retries, retryAfter: after))
-                continue
             }
             let bytes: [UInt8]
             do {

@@ -3,7 +3,9 @@ public import Foundation
 /// When and how often requests are tried again (`bfl-api.md` §5).
 ///
 /// - GETs (poll, credits, download) are retried after 5xx, timeouts and connection failures.
-/// - A POST is retried only when nothing was sent (connect failure) or on 429.
+/// - A POST is retried only when nothing was sent (connect failure). A 429 is not waited out
+///   here: it surfaces as `rateLimited` at once, and the job engine puts the job back in its
+///   queue (its slot freed, the wait capped and shown, cut short when a slot frees).
 /// - Delays grow as `base · 2^(n-1)`, capped, with full jitter; a `Retry-After` header wins.
 public struct RetryPolicy: Sendable {
     public var baseDelay: Duration = .milliseconds(500)
@@ -14,7 +16,7 @@ public struct RetryPolicy: Sendable {
     public var pollRetries = 8
     /// Retries of other GETs (credits, downloads).
     public var getRetries = 3
-    /// Retries of a POST that certainly was not sent, or that was answered 429.
+    /// Retries of a POST that certainly was not sent.
     public var submitRetries = 3
     /// A number in 0…1 that scales each backoff delay (full jitter); injectable for tests.
     public var jitter: @Sendable () -> Double

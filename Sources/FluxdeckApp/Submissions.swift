@@ -251,6 +251,8 @@ public actor ProgressReporter {
     private let interactive = isatty(STDERR_FILENO) == 1
     private var phases: [String: JobPhase] = [:]
     private var progress: [String: Double] = [:]
+    /// The rate-limit waits already said, by job.
+    private var waitsSaid: [String: Date] = [:]
     private var drawn = false
 
     public init(total: Int) { self.total = total }
@@ -263,6 +265,13 @@ public actor ProgressReporter {
                 phases[job.id] = job.phase
                 if !interactive, changed {
                     Output.error("\(job.shortID) \(job.model): \(job.phase.rawValue)")
+                }
+                // A 429 is said, with its wait, once per wait (the line stays above the progress).
+                if job.phase == .queued, let retryAt = job.retryAt, waitsSaid[job.id] != retryAt {
+                    waitsSaid[job.id] = retryAt
+                    let seconds = max(0, Int(retryAt.timeIntervalSinceNow.rounded(.up)))
+                    if interactive, drawn { Output.errorRaw("\r\u{1B}[K") }
+                    Output.error("fluxdeck: \(job.shortID) rate limited (HTTP 429); retrying in \(seconds) s at the latest")
                 }
             case .progress(let id, let value):
                 guard phases[id] != nil else { continue }

@@ -82,6 +82,7 @@ extension JobEngine {
             let reply = try await client.submit(path: model.path, body: body, region: region)
             // Abandoned while the POST was out: it stays abandoned.
             guard transition(&job, .accepted) == .record else { return nil }
+            job.retryAt = nil
             job.taskID = reply.id
             if configuration.webhook != nil, reply.pollingURL == nil { followed[job.id]?.webhookOnly = true }
             job.pollingURL = reply.pollingURL ?? client.rebuiltPollingURL(taskID: reply.id)
@@ -96,9 +97,10 @@ extension JobEngine {
             return job
         } catch BFLError.rateLimited(let retryAfter) {
             guard transition(&job, .rateLimited) == .requeue else { return nil }
-            try record(job, detail: "rate limited (HTTP 429); queued again")
+            let delay = min(retryAfter ?? configuration.rateLimitBackoff, configuration.rateLimitWaitCap)
+            job.retryAt = wallClock().addingTimeInterval(delay.seconds)
+            try record(job, detail: "rate limited (HTTP 429); sent again in \(Int(delay.seconds.rounded(.up))) s at the latest")
             release(job)
-            let delay = retryAfter ?? configuration.rateLimitBackoff
             followed[job.id]?.retryTimer = Task {
                 guard (try? await self.stopwatch.sleep(delay)) != nil else { return }
                 self.requeue(job.id)
@@ -125,7 +127,7 @@ extension JobEngine {
         }
     }
 
-    private func requeue(_ id: String) {
+    func requeue(_ id: String) {
         followed[id]?.retryTimer = nil
         guard let job = live(id), job.phase == .queued, !queue.contains(id) else { return }
         queue.insert(id, at: 0)
@@ -277,7 +279,7 @@ extension JobEngine {
             // The task no longer counts against BFL's active limit: admit the next job
             // while this one downloads.
             release(job)
-            pump()
+            slotFreed()
             job.settledCost = reply.cost?.description ?? job.submitCost
             job.seed = reply.result?.seed ?? job.seed
             let served = reply.result?.duration ?? elapsed.seconds

@@ -32,6 +32,9 @@ public struct EngineConfiguration: Sendable {
     public var progressInterval: Duration = .milliseconds(100)
     /// Backoff for a submission answered 429 without `Retry-After`.
     public var rateLimitBackoff: Duration = .seconds(2)
+    /// The longest a rate-limited job waits before it is sent again, whatever `Retry-After`
+    /// says (a huge one would leave it silent for an hour).
+    public var rateLimitWaitCap: Duration = .seconds(60)
     /// What the ledger records as the endpoint ("global", "eu", "us" or a URL).
     public var endpointLabel: String
     /// Webhook mode: tasks are sent with this URL and secret (never written to the ledger), and
@@ -476,9 +479,19 @@ public actor JobEngine {
         defer {
             release(job)
             followed[job.id]?.lastProgress = nil
-            pump()
+            slotFreed()
         }
         try record(job, detail: detail)
+    }
+
+    /// One of this run's jobs gave its slot back: rate-limited jobs are sent again now rather
+    /// than at the end of their wait, then the queue moves.
+    func slotFreed() {
+        for (id, job) in followed where job.retryTimer != nil {
+            followed[id]?.retryTimer?.cancel()
+            requeue(id)
+        }
+        pump()
     }
 
     /// A progress event, at most every `progressInterval` per job (the last one always).

@@ -119,6 +119,9 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     public var clusterHost: String?
     /// How its end was learned in this run: "webhook" or "polling" (nil: polled, before webhooks).
     public var followedBy: String?
+    /// A rate-limited job (HTTP 429) is sent again at this time at the latest (sooner when one
+    /// of this run's own jobs frees a slot); nil otherwise.
+    public var retryAt: Date?
     /// Curation: a star, and tags (lowercase words), set by the user on saved images.
     public var starred: Bool = false
     public var tags: [String] = []

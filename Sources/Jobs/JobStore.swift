@@ -130,6 +130,9 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v7: webhooks") { db in
             try db.alter(table: "job") { t in t.add(column: "followedBy", .text) }
         }
+        migrator.registerMigration("v8: rate-limit waits") { db in
+            try db.alter(table: "job") { t in t.add(column: "retryAt", .datetime) }
+        }
         return migrator
     }
 

@@ -316,6 +316,7 @@ func phaseText(_ job: JobRecord) -> String {
         }
     case .saveFailed: "save failed"
     case .timedOut: "timed out"
+    case .queued where job.retryAt != nil: "429 wait"
     default: job.phase.rawValue
     }
 }
@@ -555,6 +556,9 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
     field("followed", job.followedBy.map { $0 == "webhook" ? "by its webhook" : "by polling" })
     field("file", job.outputPath)
     field("error", job.errorMessage)
+    if job.phase == .queued, let retryAt = job.retryAt {
+        field("429", "rate limited; sent again by \(dayTime(retryAt, state.calendar)) at the latest, sooner when a slot frees")
+    }
     field("what now", state.advice(for: job))
     if job.requestJSON.isEmpty {
         field("request", "too large to show here (it carries its input images)")

@@ -215,7 +215,39 @@ struct EngineTests {
         rig.clock.advance(by: .seconds(1))
         #expect(await rig.engine.wait(for: [job.id]).first?.phase == .done)
         #expect(await rig.api.postPaths.count == 2)
-        #expect(try rig.store.history(id: job.id).contains { $0.detail == "rate limited (HTTP 429); queued again" })
+        #expect(try rig.store.history(id: job.id).contains { $0.detail == "rate limited (HTTP 429); sent again in 3 s at the latest" })
+        #expect(try rig.store.job(id: job.id)?.retryAt == nil, "the wait is over once it is accepted")
+        await rig.cleanUp()
+    }
+
+    @Test("a 429 with Retry-After: 1e300 waits 60 s at most, says so in the job, and is sent at once when one of our jobs frees a slot")
+    func hugeRetryAfter() async throws {
+        let rig = try FakeRig()
+        await rig.api.script(submit: { n, _ in
+            n == 2 ? (429, #"{"detail":"Too many active tasks"}"#, [HeaderField("Retry-After", "1e300")]) : nil
+        }, poll: { id, n in n >= 2 ? FakeAPI.ready(id) : #"{"id":"\#(id)","status":"Pending"}"# })
+        let jobs = try await rig.engine.enqueue(rig.requests("flux-2-pro", 2))
+        await rig.api.waitForPosts(2)
+        // The one answered 429 waits 60 s at most, not the hour the header asks for, and says so.
+        let waits = await rig.clock.sleeps(atLeast: 2)
+        #expect(waits.contains(.seconds(60)), "\(waits)")
+        let limited = try #require(try jobs.compactMap { try rig.store.job(id: $0.id) }.first { $0.retryAt != nil })
+        #expect(limited.phase == .queued)
+        // The other finishes (Ready frees its slot): the limited one is sent then, not in 60 s.
+        // Time moves to each next wake-up of the polls (never to the 60 s one); then the test
+        // waits for the engine to ask for its next sleep.
+        while await rig.api.postPaths.count < 3 {
+            let before = rig.clock.requestedSleeps.count
+            guard let next = rig.clock.pendingDeadlines.first(where: { $0 < .seconds(59) }) else {
+                _ = await rig.clock.sleeps(atLeast: before + 1, limit: .seconds(10))
+                if rig.clock.requestedSleeps.count == before { break }
+                continue
+            }
+            rig.clock.advance(by: next - rig.clock.now.offset)
+            _ = await rig.clock.sleeps(atLeast: before + 1, limit: .seconds(10))
+        }
+        #expect(await rig.api.postPaths.count == 3, "sent again after \(rig.clock.now.offset)")
+        #expect(rig.clock.now.offset < .seconds(59))
         await rig.cleanUp()
     }
 

@@ -42,6 +42,9 @@ public final class TestClock: Clock, Sendable {
     /// Every sleep requested so far, in order, as durations from the time of the request.
     public var requestedSleeps: [Duration] { state.withLock { $0.requested } }
 
+    /// When the sleepers waiting now wake, as offsets from the start, earliest first.
+    public var pendingDeadlines: [Duration] { state.withLock { $0.sleepers.map(\.deadline.offset).sorted() } }
+
     public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { s in
             s.nextID += 1
