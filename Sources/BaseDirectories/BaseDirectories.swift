@@ -35,6 +35,12 @@ public enum BaseDirectory: Sendable, CaseIterable {
 
     /// `<base>/fluxdeck`, then `components` below it, as a path.
     public func path(_ components: String..., environment: [String: String]) -> String {
+        ([base(environment: environment), "fluxdeck"] + components).joined(separator: "/")
+    }
+
+    /// The base directory itself (`$XDG_DATA_HOME`, …), for what is shared with other programs
+    /// (the freedesktop Trash lives in `$XDG_DATA_HOME/Trash`).
+    public func base(environment: [String: String]) -> String {
         var base: String
         if let value = environment[variable], value.hasPrefix("/") {
             base = value
@@ -42,6 +48,6 @@ public enum BaseDirectory: Sendable, CaseIterable {
             base = (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/" + fallback
         }
         while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-        return ([base, "fluxdeck"] + components).joined(separator: "/")
+        return base
     }
 }

@@ -181,6 +181,8 @@ public struct Session {
             ?? OutputLibrary.defaultDirectory(environment: environment)
         var configuration = EngineConfiguration(endpointLabel: label)
         if let maxActive { configuration.accountLimit = maxActive }
+        // A deleted image (paid for) goes to the freedesktop Trash, from where it can be restored.
+        configuration.trash = Trash.home(environment: environment)
         // Webhook mode: the receiver starts first (its port may be chosen by the system), and
         // hands calls to the engine once there is one.
         var webhooks: WebhookServer?

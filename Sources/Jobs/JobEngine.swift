@@ -42,6 +42,8 @@ public struct EngineConfiguration: Sendable {
     /// model's 95th-percentile time plus `webhookMargin`, it is polled as usual.
     public var webhook: (url: String, secret: String)?
     public var webhookMargin: Duration = .seconds(2)
+    /// Where a deleted image and its sidecar go (the freedesktop Trash); nil deletes for good.
+    public var trash: Trash?
 
     public init(endpointLabel: String) { self.endpointLabel = endpointLabel }
 
@@ -319,11 +321,11 @@ public actor JobEngine {
     @discardableResult
     public func deleteOutput(_ id: String) throws -> Bool {
         guard var job = try live(id) ?? store.job(id: id) else { return false }
-        try library.delete(image: job.outputPath, sidecar: job.sidecarPath)
+        try library.delete(image: job.outputPath, sidecar: job.sidecarPath, trash: configuration.trash)
         job.outputPath = nil
         job.sidecarPath = nil
         if followed[id] != nil { followed[id]?.record = job }
-        try store.save(job, detail: "image deleted by the user")
+        try store.save(job, detail: configuration.trash == nil ? "image deleted by the user" : "image moved to the Trash by the user")
         return true
     }
 

@@ -142,10 +142,15 @@ public struct OutputLibrary: Sendable {
         }
     }
 
-    /// Deletes an image and its sidecar (either may already be gone). The first file that
-    /// cannot be removed is named in the error.
-    public func delete(image: String?, sidecar: String?) throws(EngineError) {
+    /// Deletes an image and its sidecar (either may already be gone): into `trash` when there
+    /// is one (a paid image can be restored), else for good. The first file that cannot be
+    /// moved or removed is named in the error.
+    public func delete(image: String?, sidecar: String?, trash: Trash? = nil) throws(EngineError) {
         for path in [image, sidecar].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
+            if let trash {
+                try trash.put(path)
+                continue
+            }
             do { try FileManager.default.removeItem(atPath: path) } catch {
                 throw EngineError(message: "\(path): \((error as NSError).localizedDescription)")
             }

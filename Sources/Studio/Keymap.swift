@@ -326,7 +326,7 @@ extension Keymap {
         Binding(.outputs, .copyPath, [.char("y")], "copy the path", hint: "copy"),
         Binding(.outputs, .again, [.char("r")], "run again with the same seed"),
         Binding(.outputs, .againNewSeed, [.char("n")], "run again with a new seed"),
-        Binding(.outputs, .delete, [.char("d")], "delete the image and its sidecar (asks first)", hint: "delete"),
+        Binding(.outputs, .delete, [.char("d")], "move the image and its sidecar to the Trash (asks first)", hint: "delete"),
         Binding(.outputs, .view, [.char("v"), Key(.enter)], "view the image full-screen with its settings", hint: "view"),
         Binding(.outputs, .gallery, [.char("g")], "the gallery: a grid of the (filtered) images"),
         Binding(.outputs, .mark, [.char(" ")], "mark for comparison (up to four; again unmarks)"),

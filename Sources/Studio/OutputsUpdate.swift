@@ -34,7 +34,7 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
         case .copyPath: return [.copy(text: path)]
         case .delete:
             state.confirming = .delete(jobID: job.id)
-            state.message = .init(text: "Delete \(URL(fileURLWithPath: path).lastPathComponent) and its sidecar? \(state.yesNo)", isError: false)
+            state.message = .init(text: "Move \(URL(fileURLWithPath: path).lastPathComponent) and its sidecar to the Trash? \(state.yesNo)", isError: false)
             return []
         case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
         case .useAsReference: return useAsReference(&state, path)

@@ -105,7 +105,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.jobs[index].sidecarPath = nil
         }
         clampSelections(&state)
-        state.message = .init(text: "deleted", isError: false)
+        state.message = .init(text: "moved to the Trash (restore it from there)", isError: false)
         return previewEffects(state)
     case .jobCurated(let record):
         guard let index = state.jobs.firstIndex(where: { $0.id == record.id }) else { return [] }

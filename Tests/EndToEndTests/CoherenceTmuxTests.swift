@@ -47,6 +47,20 @@ struct CoherenceTmuxTests {
         try await rig.keys("Escape")
         let after = try await rig.screenAfter(showing: "/ filter")
         #expect(after.contains("v view"), "the focus left Outputs: \(after)")
+        // Deleting the paid image moves it, and its sidecar, to the freedesktop Trash.
+        try await rig.keys("d")
+        let asked = try await rig.screenAfter(showing: "to the Trash?")
+        #expect(asked.contains("and its sidecar to the Trash? (y/n)"), "\(asked)")
+        try await rig.keys("y")
+        let moved = try await rig.screenAfter(showing: "moved to the Trash")
+        #expect(moved.contains("moved to the Trash"), "\(moved)")
+        let trash = directory.appendingPathComponent("data/Trash")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: trash.appendingPathComponent("files").path)) ?? []
+        let infos = (try? FileManager.default.contentsOfDirectory(atPath: trash.appendingPathComponent("info").path)) ?? []
+        #expect(files.contains { $0.hasSuffix(".jpg") } && files.contains { $0.hasSuffix(".json") }, "\(files)")
+        #expect(infos.count == 2 && infos.allSatisfy { $0.hasSuffix(".trashinfo") }, "\(infos)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out").path)) ?? []
+        #expect(!left.contains { $0.hasSuffix(".jpg") }, "\(left)")
         try await rig.keys("C-q")
         #expect(try await rig.exited().contains("exit=0"))
     }

@@ -441,7 +441,7 @@ struct ReducerTests {
         #expect(press(.char("o"), in: &state) == [.open(path: "/o/a.jpg")])
         #expect(press(.char("y"), in: &state) == [.copy(text: "/o/a.jpg")])
         #expect(press(.char("d"), in: &state).isEmpty)
-        #expect(state.message?.text == "Delete a.jpg and its sidecar? (y/n)")
+        #expect(state.message?.text == "Move a.jpg and its sidecar to the Trash? (y/n)")
         #expect(press(.char("n"), in: &state).isEmpty)
         _ = press(.char("d"), in: &state)
         #expect(press(.char("y"), in: &state) == [.deleteOutput(jobID: "a")])
