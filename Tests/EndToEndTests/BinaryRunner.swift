@@ -26,11 +26,15 @@ struct BinaryRunner {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "fluxdeck binary not found near \(Bundle.main.bundleURL.path)"])
     }
 
-    /// The environment a run sees: this process's, without a real key, plus `environment`.
+    /// What a child must not inherit from whoever runs the tests: a real key or endpoint, the
+    /// runner's XDG folders (a test names its own), and the binary override.
+    static let notInherited = ["BFL_API_KEY", "BFL_API_ENDPOINT", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                               "XDG_CACHE_HOME", "FLUXDECK_BINARY"]
+
+    /// The environment a run sees: this process's, without `notInherited`, plus `environment`.
     static func environment(_ environment: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "BFL_API_KEY")
-        env.removeValue(forKey: "BFL_API_ENDPOINT")
+        for name in notInherited { env.removeValue(forKey: name) }
         for (key, value) in environment { env[key] = value }
         return env
     }

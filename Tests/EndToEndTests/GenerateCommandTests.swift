@@ -13,7 +13,10 @@ struct Sandbox {
     let root: URL
     var output: URL { root.appendingPathComponent("out") }
     var environment: [String: String] {
-        ["HOME": root.path, "XDG_DATA_HOME": root.appendingPathComponent("data").path]
+        // Every place fluxdeck reads or writes is inside the sandbox, whatever the runner has set.
+        ["HOME": root.path, "XDG_DATA_HOME": root.appendingPathComponent("data").path,
+         "XDG_CONFIG_HOME": root.appendingPathComponent("config").path, "XDG_STATE_HOME": root.appendingPathComponent("state").path,
+         "XDG_CACHE_HOME": root.appendingPathComponent("cache").path]
     }
 
     init() throws {

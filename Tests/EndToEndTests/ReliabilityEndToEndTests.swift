@@ -63,7 +63,7 @@ struct ReliabilityEndToEndTests {
 
         // The key in no file written: ledger, WAL, log, images, sidecars; never at delivery.
         var written: [URL] = []
-        for folder in ["data/fluxdeck", ".local/state/fluxdeck", "out"] {
+        for folder in ["data/fluxdeck", "state/fluxdeck", "out"] {
             let url = sandbox.root.appendingPathComponent(folder)
             written += ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).map { url.appendingPathComponent($0) }
         }
@@ -80,7 +80,7 @@ struct ReliabilityEndToEndTests {
         let screen = try await studio.screen()
         #expect(!screen.contains(server.apiKey))
         #expect(screen.contains("kill point test"))
-        let log = sandbox.root.appendingPathComponent(".local/state/fluxdeck/fluxdeck.log")
+        let log = sandbox.root.appendingPathComponent("state/fluxdeck/fluxdeck.log")
         try await studio.keys("C-q")
         #expect(await studio.frame(containing: "stopped") != nil)
         #expect(try Data(contentsOf: log).range(of: Data(server.apiKey.utf8)) == nil)

@@ -21,7 +21,8 @@ struct StudioRig {
         let socket = "fluxdeck-rig-\(UUID().uuidString.prefix(8))"
         let variables = environment.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
         let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
-        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+        let unset = (["NO_COLOR"] + BinaryRunner.notInherited).map { "-u \($0)" }.joined(separator: " ")
+        let command = "cd '\(directory.path)' && env \(unset) LANG=C.UTF-8 LC_ALL=C.UTF-8 "
             + "TERM=tmux-256color \(variables) '\(binary)' \(quoted) --notify '\(fifo)'; echo \"exit=$?\"; "
             + "tmux -L \(socket) wait-for -S finished; read x"
         let rig = StudioRig(socket: socket, lines: try Self.open(fifo))

@@ -36,7 +36,8 @@ struct StudioTmuxTests {
         _ = script.withCString { write(scriptFile, $0, strlen($0)) }
         close(scriptFile)
         // A key is set, and --simulator still wins: helpers must not inherit the key.
-        let command = "cd '\(directory.path)' && env -u NO_COLOR -u BFL_API_KEY -u BFL_API_ENDPOINT -u DISPLAY -u WAYLAND_DISPLAY HOME='\(directory.path)' "
+        let unset = (["NO_COLOR", "DISPLAY", "WAYLAND_DISPLAY"] + BinaryRunner.notInherited).map { "-u \($0)" }.joined(separator: " ")
+        let command = "cd '\(directory.path)' && env \(unset) HOME='\(directory.path)' "
             + "XDG_DATA_HOME='\(directory.path)/data' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color "
             + "BFL_API_KEY=test_key_never_shown_0123456789 PATH='\(bin.path)':\"$PATH\" "
             + "'\(binary)' --simulator --sim-time-scale 0.05 --notify '\(fifo)'; echo \"exit=$?\"; tmux -L \(socket) wait-for -S finished; read x"
