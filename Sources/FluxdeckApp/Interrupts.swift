@@ -1,52 +1,32 @@
-import Dispatch
 import Foundation
-import Synchronization
+import StudioRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// SIGINT, SIGTERM and SIGHUP as events for a headless command: the first is handed over (a
 /// graceful stop: no new request leaves, those already sent are given a few seconds to be
-/// answered and recorded), the second ends the process at once. Unchecked: the dispatch
-/// sources it keeps alive are touched only under its lock.
-public final class Interrupts: @unchecked Sendable {
+/// answered and recorded), the second ends the process at once. Built on the studio's
+/// `StopFlag`, which watches the same signals.
+public final class Interrupts: Sendable {
     private let stream: AsyncStream<Int32>
     private let continuation: AsyncStream<Int32>.Continuation
-    private let count = Mutex(0)
-    private let lock = NSLock()
-    private var sources: [any DispatchSourceSignal] = []
+    private let flag: StopFlag
 
-    /// The signals watched.
-    public static let watched = [SIGINT, SIGTERM, SIGHUP]
     /// How long a graceful stop waits for the answers of requests already sent.
     public static let grace: Duration = .seconds(5)
 
     /// Starts watching (their default actions, which end the process at once, are off until
-    /// `stop`). Created outside any actor: a closure made in main-actor code and run on a
-    /// dispatch queue traps under Swift 6.
+    /// `stop`).
     public nonisolated init() {
-        (stream, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        for number in Self.watched {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.received(number) }
-            source.resume()
-            lock.withLock { sources.append(source) }
-        }
-    }
-
-    private func received(_ number: Int32) {
-        let seen = count.withLock { value -> Int in
-            value += 1
-            return value
-        }
-        if seen == 1 {
-            continuation.yield(number)
-        } else {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (self.stream, self.continuation) = (stream, continuation)
+        flag = StopFlag(onSignal: { number, count in
             // The second: at once (the ledger already holds every job; what was not answered
             // becomes unknown on the next resume, never resent).
-            Glibc._exit(128 + number)
-        }
+            if count == 1 { continuation.yield(number) } else { Glibc._exit(128 + number) }
+        })
+        flag.watchSignals()
     }
 
     /// The first signal, when it comes (nil when watching stopped first).
@@ -58,11 +38,7 @@ public final class Interrupts: @unchecked Sendable {
     /// Stops watching and gives the signals their default actions back.
     public func stop() {
         continuation.finish()
-        lock.withLock {
-            for source in sources { source.cancel() }
-            sources.removeAll()
-        }
-        for number in Self.watched { signal(number, SIG_DFL) }
+        flag.stop()
     }
 
     /// "SIGTERM" and the like.

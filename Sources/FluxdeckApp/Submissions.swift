@@ -58,9 +58,8 @@ public enum JobRunner {
         var regions: [Region] = []
         let results: [JobRecord] = try await Session.with(service, outputDirectory: outputDir) { session in
             regions = session.client.configuration.regions.regions
-            // A region asked for is a region kept (a batch line may ask too).
+            // A region asked for is a region kept.
             try session.check(region: service.region)
-            for region in Set(requests.compactMap(\.region)) { try session.check(region: region) }
             if let simulator = session.simulator {
                 Output.error("fluxdeck: using the offline simulator at \(simulator.apiURL) (no credits spent)")
             }

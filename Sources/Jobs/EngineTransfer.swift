@@ -110,8 +110,8 @@ extension JobEngine {
         } catch let error as BFLError {
             let (event, kind) = LifecycleEvent.submitFailure(error)
             let message = switch kind {
-            case .unknownOutcome: error.message + " " + error.hint + regionAdvice(job)
-            case .network: error.message + regionAdvice(job)
+            case .unknownOutcome: error.message + " " + error.hint + regionNote(job)
+            case .network: error.message + regionNote(job)
             default: error.message
             }
             if kind == .unknownOutcome {
@@ -320,7 +320,7 @@ extension JobEngine {
 
     /// For a job sent to a region that did not answer: which region it was (what to do about
     /// it is worded by the CLI and the studio, from `JobRecord.otherRegions`).
-    private func regionAdvice(_ job: JobRecord) -> String {
+    private func regionNote(_ job: JobRecord) -> String {
         guard let name = job.region, Region(rawValue: name) != nil else { return "" }
         return " It was sent to the \(name) region."
     }

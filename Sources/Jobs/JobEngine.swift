@@ -102,6 +102,14 @@ struct FollowedJob {
 
     init(record: JobRecord) { self.record = record }
 
+    /// Stops its task and its retry wait (the ledger keeps its phase).
+    mutating func stopWork() {
+        task?.cancel()
+        task = nil
+        retryTimer?.cancel()
+        retryTimer = nil
+    }
+
     struct Waiter {
         var token: UUID
         /// The job as it was when the wait began (what a cancelled wait returns at worst).
@@ -275,10 +283,7 @@ public actor JobEngine {
     @discardableResult
     public func abandon(_ id: String) throws -> Bool {
         guard var job = live(id), transition(&job, .abandoned) == .finish else { return false }
-        followed[id]?.task?.cancel()
-        followed[id]?.task = nil
-        followed[id]?.retryTimer?.cancel()
-        followed[id]?.retryTimer = nil
+        followed[id]?.stopWork()
         job.errorMessage = "abandoned after it was sent; BFL may still charge for it"
         job.finishedAt = wallClock()
         try finish(job, detail: "abandoned by the user")
@@ -336,10 +341,7 @@ public actor JobEngine {
         // Jobs still in flight are free for the next runner at once.
         try? store.unregister(runnerID: runner.id)
         for id in followed.keys {
-            followed[id]?.task?.cancel()
-            followed[id]?.task = nil
-            followed[id]?.retryTimer?.cancel()
-            followed[id]?.retryTimer = nil
+            followed[id]?.stopWork()
             // Whoever still waits hears the phase the job stopped in.
             let waiters = followed[id]?.waiters ?? []
             followed[id]?.waiters = []
@@ -463,10 +465,9 @@ public actor JobEngine {
     /// Stops following a job that another runner took over: its slot is freed, waiters hear
     /// the ledger's state, listeners an `.elsewhere` event.
     func letGo(_ id: String) {
-        guard let gone = followed.removeValue(forKey: id) else { return }
+        guard var gone = followed.removeValue(forKey: id) else { return }
         let job = gone.record
-        gone.task?.cancel()
-        gone.retryTimer?.cancel()
+        gone.stopWork()
         queue.removeAll { $0 == id }
         release(job)
         let current = (try? store.job(id: id)) ?? job

@@ -89,12 +89,8 @@ extension AppState {
             case .submit:
                 return row == .model ? "models" : row.isText ? "edit" : binding.hint
             case .edit:
-                switch row {
-                case .model: return nil  // Enter says it
-                case .size where model.sizeRule != .sameAsImage: return binding.hint
-                case .seed, .reference: return nil  // Enter says it
-                default: return nil
-                }
+                // Only the size row needs `e`; on the model and typed rows Enter says it.
+                return row == .size && model.sizeRule != .sameAsImage ? binding.hint : nil
             case .reset:
                 switch row {
                 case .model, .region, .count: return nil

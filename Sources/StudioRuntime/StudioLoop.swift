@@ -11,11 +11,19 @@ import Glibc
 /// dispatch sources it keeps alive are touched only under its lock.
 public final class StopFlag: @unchecked Sendable {
     private let state = Mutex(false)
+    private let received = Mutex(0)
     private let lock = NSLock()
     private var sources: [any DispatchSourceSignal] = []
     private let onSet: @Sendable () -> Void
+    private let onSignal: @Sendable (_ number: Int32, _ count: Int) -> Void
 
-    public init(onSet: @escaping @Sendable () -> Void = {}) { self.onSet = onSet }
+    /// `onSet` runs each time the flag is set; `onSignal` each time a watched signal comes,
+    /// with its number and how many have come so far.
+    public init(onSet: @escaping @Sendable () -> Void = {},
+                onSignal: @escaping @Sendable (_ number: Int32, _ count: Int) -> Void = { _, _ in }) {
+        self.onSet = onSet
+        self.onSignal = onSignal
+    }
 
     public var isSet: Bool { state.withLock { $0 } }
     public func set() {
@@ -38,10 +46,28 @@ public final class StopFlag: @unchecked Sendable {
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.set() }
+            source.setEventHandler { [weak self] in self?.signalled(number) }
             source.resume()
             lock.withLock { sources.append(source) }
         }
+    }
+
+    private func signalled(_ number: Int32) {
+        let count = received.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        set()
+        onSignal(number, count)
+    }
+
+    /// Stops watching signals and gives them their default actions back.
+    public func stop() {
+        lock.withLock {
+            for source in sources { source.cancel() }
+            sources.removeAll()
+        }
+        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
     }
 }
 

@@ -191,11 +191,7 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     let b = estimate.breakdown
     // The submission as it would be sent, worked out once for the whole pane.
     let plan = state.plan
-    let comparison: (targets: [ModelTarget], skipped: [String])?
-    switch plan {
-    case .success(let plan) where plan.isComparison: comparison = (plan.targets, plan.skipped)
-    default: comparison = nil
-    }
+    let comparison = (try? plan.get()).flatMap { $0.isComparison ? $0 : nil }
     let total = (try? plan.get().total) ?? estimate.credits
     let over = budgetProblem(state, adding: total) != nil
     var breakdown: String
@@ -215,12 +211,12 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     if comparison == nil, !state.comparedModels.isEmpty, case .failure(let problem) = plan {
         lines.insert(Line([Span("models    "), Span("\(state.comparedModels.count) marked · " + (problem.messages.first ?? ""), style: theme.style(.messageWarning))]), at: 1)
     }
-    if let (targets, skipped) = comparison {
-        let names = targets.map { target in
+    if let comparison {
+        let names = comparison.targets.map { target in
             target.model.id.replacingOccurrences(of: "flux-", with: "") + (target.notes.isEmpty ? "" : " (\(target.notes.joined(separator: ", ")))")
         }
         var spans = [Span("models    "), Span(names.joined(separator: " · ") + " = \(total) credits", style: theme.style(.costEstimate))]
-        if !skipped.isEmpty { spans.append(Span(" · left out: " + skipped.joined(separator: "; "), style: theme.style(.messageWarning))) }
+        if !comparison.skipped.isEmpty { spans.append(Span(" · left out: " + comparison.skipped.joined(separator: "; "), style: theme.style(.messageWarning))) }
         lines.insert(Line(spans), at: 1)
     }
     switch (state.matrix, plan) {

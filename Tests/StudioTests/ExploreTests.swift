@@ -193,13 +193,14 @@ struct CompareModelsTests {
     }
 
     @Test("Space in the model list marks models (the current one with the first); a submission goes to each, sizes in its own terms")
-    func submission() {
+    func submission() throws {
         var state = AppState(budget: Budget(confirmAbove: nil))
         state.customSize = "1920x1080"
         typed("a heron in the reeds", into: &state)
         mark(["flux-kontext-max", "flux-pro-1.1"], in: &state)
         #expect(state.comparedModels == ["flux-2-pro", "flux-kontext-max", "flux-pro-1.1"])
-        let targets = state.targets.targets
+        let plan = try state.plan.get()
+        let targets = plan.targets
         #expect(targets.map(\.model.id) == ["flux-2-pro", "flux-kontext-max", "flux-pro-1.1"])
         #expect(targets[1].parameters.aspectRatio == "16:9" && targets[1].parameters.width == nil)
         #expect(targets[2].parameters.width == 1440 && targets[2].parameters.height == 800)
@@ -208,9 +209,9 @@ struct CompareModelsTests {
         let each = targets.map { target in
             PriceEstimator.estimate(model: target.model, outputSize: target.parameters.size, inputSizes: [], count: 1).credits
         }
-        #expect(state.submissionCredits == each.reduce(Credits.zero, +))
+        #expect(plan.total == each.reduce(Credits.zero, +))
         let screen = render(state, theme: .builtIn, area: Rect(width: 160, height: 40)).buffer.lines.joined(separator: "\n")
-        #expect(screen.contains("models    2-pro · kontext-max (16:9) · pro-1.1 (1440x800) = \(state.submissionCredits) credits"), "\(screen)")
+        #expect(screen.contains("models    2-pro · kontext-max (16:9) · pro-1.1 (1440x800) = \(plan.total) credits"), "\(screen)")
         let effects = reduce(&state, .key(Key(.enter)))
         let sent = effects.compactMap { effect -> String? in
             guard case .submit(let id, let parameters, _, _) = effect else { return nil }
@@ -272,11 +273,12 @@ struct CompareModelsTests {
     }
 
     @Test("a model that cannot take the submission is left out, and said; unmarking everything goes back to one model")
-    func leftOut() {
+    func leftOut() throws {
         var state = AppState(budget: Budget(confirmAbove: nil))
         typed("a kite", into: &state)
         mark(["flux-pro-1.0-fill"], in: &state)
-        let (targets, skipped) = state.targets
+        let plan = try state.plan.get()
+        let (targets, skipped) = (plan.targets, plan.skipped)
         #expect(targets.map(\.model.id) == ["flux-2-pro"])
         #expect(skipped.count == 1 && skipped[0].contains("repaints an image"))
         let effects = reduce(&state, .key(Key(.enter)))
@@ -288,10 +290,10 @@ struct CompareModelsTests {
 
     @Test("ratios: lowest terms, within 21:9 … 9:21, an awkward one rounded to small terms")
     func ratios() {
-        #expect(AppState.ratio(PixelSize(width: 1920, height: 1080)) == "16:9")
-        #expect(AppState.ratio(PixelSize(width: 4000, height: 1000)) == "21:9")
-        #expect(AppState.ratio(PixelSize(width: 1000, height: 1000)) == "1:1")
-        #expect(AppState.ratio(PixelSize(width: 1031, height: 769)) == "4:3")
+        #expect(GenerationParameters.ratio(PixelSize(width: 1920, height: 1080)) == "16:9")
+        #expect(GenerationParameters.ratio(PixelSize(width: 4000, height: 1000)) == "21:9")
+        #expect(GenerationParameters.ratio(PixelSize(width: 1000, height: 1000)) == "1:1")
+        #expect(GenerationParameters.ratio(PixelSize(width: 1031, height: 769)) == "4:3")
     }
 }
 
