@@ -16,8 +16,9 @@ public struct BFLClient: Sendable {
         public var userAgent = "fluxdeck/0.1"
         /// Deadline of one API request (submit, poll, credits).
         public var requestTimeout: Duration = .seconds(30)
-        /// Deadline of a download's response head.
-        public var downloadTimeout: Duration = .seconds(120)
+        /// Deadline of a download, for its head and then for its body (the transport's pace
+        /// ends a body dripped slowly long before).
+        public var downloadTimeout: Duration = .seconds(300)
         /// Largest image accepted.
         public var maxDownloadBytes = 64 * 1_048_576
         /// Largest JSON reply accepted.

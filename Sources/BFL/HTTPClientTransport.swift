@@ -12,9 +12,13 @@ import Synchronization
 /// use `withTransport`.
 public final class HTTPClientTransport: Transport {
     private let client: HTTPClient
+    private let pace: BodyPace
 
     /// `tls` replaces the default TLS settings (tests trust their own certificate with it).
-    public init(connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60), tls: TLSConfiguration? = nil) {
+    /// A body must arrive in full within its request's timeout, and at `pace`.
+    public init(connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60), tls: TLSConfiguration? = nil,
+                pace: BodyPace = BodyPace()) {
+        self.pace = pace
         var configuration = HTTPClient.Configuration()
         if let tls { configuration.tlsConfiguration = tls }
         configuration.redirectConfiguration = .disallow
@@ -28,9 +32,9 @@ public final class HTTPClientTransport: Transport {
 
     /// Runs `body` with a transport and shuts it down afterwards, whatever happens.
     public static func withTransport<T: Sendable>(
-        _ body: (HTTPClientTransport) async throws -> T
+        pace: BodyPace = BodyPace(), _ body: (HTTPClientTransport) async throws -> T
     ) async throws -> T {
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: pace)
         do {
             let value = try await body(transport)
             try? await transport.shutdown()
@@ -70,7 +74,7 @@ public final class HTTPClientTransport: Transport {
         let stream = AsyncThrowingStream<[UInt8], any Error> {
             do { return try await source.next() } catch { throw Self.classify(error) }
         }
-        return TransportResponse(status: Int(response.status.code), headers: headers, body: stream)
+        return TransportResponse(status: Int(response.status.code), headers: headers, body: stream).paced(pace, deadline: request.timeout)
     }
 
     /// Sorts an AsyncHTTPClient/NIO error by whether the request can have been sent. Whatever

@@ -81,6 +81,88 @@ public struct TransportResponse: Sendable {
     }
 }
 
+/// How slowly a reply's body may arrive: in full within a deadline counted from its head, and,
+/// after a short grace, at no less than a minimum average rate. A body dripped a byte at a time
+/// ends at the grace, not at the deadline; a slow but honest link has the whole deadline.
+public struct BodyPace: Sendable, Hashable {
+    public var grace: Duration
+    public var minimumBytesPerSecond: Int
+
+    public init(grace: Duration = .seconds(10), minimumBytesPerSecond: Int = 16_384) {
+        self.grace = grace
+        self.minimumBytesPerSecond = max(1, minimumBytesPerSecond)
+    }
+
+    /// How long after the head the next byte may come, with `received` bytes in hand: the
+    /// rate would fall below the minimum after that (never sooner than the grace), and never
+    /// past `deadline`.
+    public func allowance(received: Int, deadline: Duration) -> Duration {
+        let byRate = Duration.seconds(Double(received) / Double(minimumBytesPerSecond))
+        return min(deadline, max(grace, byRate))
+    }
+}
+
+extension TransportResponse {
+    /// The same response, whose body fails with a `.timeout` transport error once it arrives
+    /// slower than `pace` allows or past `deadline` (counted from now, when the head is in).
+    public func paced(_ pace: BodyPace, deadline: Duration) -> TransportResponse {
+        let reader = PacedReader(body, pace: pace, deadline: deadline)
+        return TransportResponse(status: status, headers: headers, body: AsyncThrowingStream { try await reader.next() })
+    }
+}
+
+/// Reads a body one chunk at a time, each raced against the time it is due. Unchecked: the
+/// stream calls `next()` for one consumer, one call at a time.
+private final class PacedReader: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+    private let pace: BodyPace
+    private let deadline: Duration
+    private let start = ContinuousClock.now
+    private var received = 0
+    private var ended = false
+
+    init(_ body: AsyncThrowingStream<[UInt8], any Error>, pace: BodyPace, deadline: Duration) {
+        iterator = body.makeAsyncIterator()
+        self.pace = pace
+        self.deadline = deadline
+    }
+
+    private enum Step: Sendable {
+        case chunk([UInt8]?)
+        case late
+    }
+
+    func next() async throws -> [UInt8]? {
+        guard !ended else { return nil }
+        let due = start + pace.allowance(received: received, deadline: deadline)
+        let step = try await withThrowingTaskGroup(of: Step.self) { group in
+            group.addTask { .chunk(try await self.pull()) }
+            group.addTask {
+                try await Task.sleep(until: due, clock: .continuous)
+                return .late
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? .late
+        }
+        switch step {
+        case .chunk(let chunk?):
+            received += chunk.count
+            return chunk
+        case .chunk(nil):
+            ended = true
+            return nil
+        case .late:
+            ended = true
+            let seconds = (ContinuousClock.now - start).seconds
+            throw TransportError(.timeout, "the reply came too slowly (\(received) bytes in \(String(format: "%.0f", seconds)) s)")
+        }
+    }
+
+    private func pull() async throws -> [UInt8]? {
+        try await iterator.next()
+    }
+}
+
 /// A transport failure, classified by whether the request can have reached the server.
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {

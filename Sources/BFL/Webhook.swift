@@ -27,17 +27,39 @@ public enum WebhookReceiver {
     /// constant time. Without a secret every call is accepted.
     public static func verify(headers: [HeaderField], body: [UInt8], secret: String?) -> Bool {
         guard let secret, !secret.isEmpty else { return true }
-        if let given = headers.value(for: "X-Webhook-Secret"),
-           constantTimeEqual(Array(given.utf8), Array(secret.utf8)) {
-            return true
-        }
-        if let signature = headers.value(for: "X-BFL-Signature") {
-            let hex = signature.lowercased().hasPrefix("sha256=") ? String(signature.dropFirst(7)) : signature
+        switch credential(headers: headers, secret: secret) {
+        case .secret: return true
+        case .missing: return false
+        case .signature(let hex):
             let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
             let expected = mac.map { String(format: "%02x", $0) }.joined()
-            return constantTimeEqual(Array(hex.lowercased().utf8), Array(expected.utf8))
+            return constantTimeEqual(Array(hex.utf8), Array(expected.utf8))
         }
-        return false
+    }
+
+    /// What a call's headers prove before its body is read.
+    public enum Credential: Sendable, Hashable {
+        /// `X-Webhook-Secret` is the secret: the call is the sender's.
+        case secret
+        /// A signature in the right form (64 hex digits, lower-cased here) to check against the body.
+        case signature(String)
+        /// Neither: refuse without reading the body.
+        case missing
+    }
+
+    /// Reads the headers only, so a stranger's call is refused before its body costs anything.
+    public static func credential(headers: [HeaderField], secret: String) -> Credential {
+        if let given = headers.value(for: "X-Webhook-Secret"),
+           constantTimeEqual(Array(given.utf8), Array(secret.utf8)) {
+            return .secret
+        }
+        if let signature = headers.value(for: "X-BFL-Signature") {
+            let hex = (signature.lowercased().hasPrefix("sha256=") ? String(signature.dropFirst(7)) : signature).lowercased()
+            if hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+                return .signature(hex)
+            }
+        }
+        return .missing
     }
 
     /// Reads either payload shape.

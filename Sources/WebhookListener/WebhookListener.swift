@@ -2,7 +2,7 @@ public import BFL
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HTTPListening
+public import HTTPListening
 import Logging
 import NIOCore
 
@@ -57,15 +57,29 @@ public actor WebhookGate {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    /// `body` is nil when it was not read because it is over `maxBody`.
-    public func decide(method: String, path: String, headers: [HeaderField], body: [UInt8]?) async -> WebhookVerdict {
+    /// What the request line and headers alone decide: a refusal, or nil when the body is to
+    /// be read. A call without the secret or a well-formed signature, or announcing a body over
+    /// 1 MB, is refused here, before any of its body is read.
+    public func screen(method: String, path: String, headers: [HeaderField]) -> WebhookVerdict? {
         guard path == self.path else { return .refuse(status: 404, reason: "a call to \(TerminalText.capped(TerminalText.sanitize(path), bytes: 80)), not the webhook path") }
         guard method == "POST" else { return .refuse(status: 405, reason: "a \(TerminalText.capped(TerminalText.sanitize(method), bytes: 16)) call; only POST is taken") }
+        if let length = headers.value(for: "Content-Length").flatMap({ Int($0) }), length > Self.maxBody {
+            return .refuse(status: 413, reason: "a body of \(length) bytes, over 1 MB")
+        }
+        if WebhookReceiver.credential(headers: headers, secret: secret) == .missing {
+            return .refuse(status: 401, reason: "neither the secret nor a signature")
+        }
+        return nil
+    }
+
+    /// `body` is nil when it was not read because it is over `maxBody`.
+    public func decide(method: String, path: String, headers: [HeaderField], body: [UInt8]?) async -> WebhookVerdict {
+        if let refusal = screen(method: method, path: path, headers: headers) { return refusal }
         guard let body, body.count <= Self.maxBody else {
             return .refuse(status: 413, reason: body.map { "a body of \($0.count) bytes, over 1 MB" } ?? "a body over 1 MB")
         }
         guard WebhookReceiver.verify(headers: headers, body: body, secret: secret) else {
-            return .refuse(status: 401, reason: "neither the secret nor a valid signature")
+            return .refuse(status: 401, reason: "a signature that does not match the body")
         }
         let event: WebhookEvent
         do { event = try WebhookReceiver.parse(body) } catch {
@@ -95,14 +109,27 @@ public final class WebhookServer: Sendable {
         self.listener = listener
     }
 
-    public static func start(host: String, port: Int, gate: WebhookGate, log: @escaping @Sendable (String) -> Void,
+    /// The bounds that keep one stranger from starving the engine: 64 connections at once (of a
+    /// process's 1,024 descriptors, the rest stay the engine's), and 5 s for a request to
+    /// arrive. BFL's call is one small POST sent at once.
+    public static let standardGuards = ListenerGuards(connections: 64, requestDeadline: .seconds(5))
+
+    public static func start(host: String, port: Int, gate: WebhookGate, guards: ListenerGuards = standardGuards,
+                             log: @escaping @Sendable (String) -> Void,
                              deliver: @escaping @Sendable (WebhookEvent) async -> Void) async throws(WebhookSetupError) -> WebhookServer {
         let responder = CallbackResponder<WebhookContext> { request, _ in
             var request = request
-            // One byte over the limit is enough to know it is too large.
-            let body = (try? await request.collectBody(upTo: WebhookGate.maxBody + 1)).map { Array($0.readableBytesView) }
+            let method = request.method.rawValue, path = request.uri.path
             let headers = request.headers.map { HeaderField($0.name.rawName, $0.value) }
-            let verdict = await gate.decide(method: request.method.rawValue, path: request.uri.path, headers: headers, body: body)
+            let verdict: WebhookVerdict
+            if let refusal = await gate.screen(method: method, path: path, headers: headers) {
+                // The body is never kept: it passes unread, within the request deadline.
+                verdict = refusal
+            } else {
+                // One byte over the limit is enough to know it is too large.
+                let body = (try? await request.collectBody(upTo: WebhookGate.maxBody + 1)).map { Array($0.readableBytesView) }
+                verdict = await gate.decide(method: method, path: path, headers: headers, body: body)
+            }
             switch verdict {
             case .accept(let event): await deliver(event)
             case .replay: log("webhook: a repeated delivery, acknowledged and ignored")
@@ -111,7 +138,7 @@ public final class WebhookServer: Sendable {
             }
             return Response(status: .init(code: verdict.status))
         }
-        guard let listener = await RunningListener.start(host: host, port: port, label: "fluxdeck.webhook", responder: responder) else {
+        guard let listener = await RunningListener.start(host: host, port: port, label: "fluxdeck.webhook", guards: guards, responder: responder) else {
             throw WebhookSetupError(message: "cannot listen for webhooks on \(host):\(port); is the port in use?")
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host

@@ -137,4 +137,78 @@ struct HTTPTransportTests {
             #expect(!received[1].headers.contains { Self.key?.occurs(in: $0.value) == true })
         }
     }
+
+    /// A client without retries.
+    func once(_ transport: any Transport, _ base: String) throws -> BFLClient {
+        let endpoint = try #require(Endpoint(customURL: base))
+        var configuration = BFLClient.Configuration(endpoint: endpoint, apiKey: Self.key)
+        configuration.retry = RetryPolicy(jitter: { 0 })
+        configuration.retry.getRetries = 0
+        configuration.retry.pollRetries = 0
+        return BFLClient(configuration: configuration, transport: transport)
+    }
+
+    /// Like `withServer`, with a transport whose bodies must keep up `pace`.
+    func withPacedServer(_ pace: BodyPace, _ answer: @escaping @Sendable (LoopbackHTTPServer.Received) -> LoopbackHTTPServer.Reply,
+                         _ body: (LoopbackHTTPServer, BFLClient) async throws -> Void) async throws {
+        let server = try await LoopbackHTTPServer(answer)
+        try await HTTPClientTransport.withTransport(pace: pace) { transport in
+            try await body(server, try once(transport, server.baseURL))
+        }
+        await server.stop()
+    }
+
+    @Test("a download or a poll answer dripped a byte at a time ends at the grace with a sentence; the download leaves no file")
+    func slowDrip() async throws {
+        let image = [UInt8](repeating: 7, count: 25_000)
+        // Padded to 2,000 bytes: 80 s at this pace.
+        let poll = Array((#"{"id":"t","status":"Pending","result":null,"progress":0.5}"# + String(repeating: " ", count: 1_940)).utf8)
+        // 1,000 bytes/s after a 300 ms grace.
+        try await withPacedServer(BodyPace(grace: .milliseconds(300), minimumBytesPerSecond: 1_000)) { request in
+            request.uri.hasPrefix("/results") ? .drip(status: 200, body: image, every: .milliseconds(40))
+                                               : .drip(status: 200, body: poll, every: .milliseconds(40))
+        } _: { server, c in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let started = ContinuousClock.now
+            do {
+                _ = try await c.download(server.baseURL + "/results/ab/sample.png", to: directory.appendingPathComponent("a.png"))
+                Issue.record("a dripped download was accepted")
+            } catch let error as BFLError {
+                #expect("\(error)".contains("too slowly"), "\(error)")
+            }
+            // The 25,000 bytes would take 1,000 s at this pace; it ended at the grace (300 ms,
+            // and whatever a loaded machine adds).
+            #expect(ContinuousClock.now - started < .seconds(120))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+            do {
+                _ = try await c.poll(server.baseURL + "/v1/get_result?id=t")
+                Issue.record("a dripped poll answer was accepted")
+            } catch let error as BFLError {
+                #expect("\(error)".contains("too slowly"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a slow body above the minimum rate is read whole, past the grace")
+    func slowButSteady() async throws {
+        let poll = Array(#"{"id":"t","status":"Pending","result":null}"#.utf8)
+        // 200 bytes/s arrive; 100 are asked for, after a grace shorter than the body takes.
+        try await withPacedServer(BodyPace(grace: .milliseconds(100), minimumBytesPerSecond: 100)) { _ in
+            .drip(status: 200, body: poll, every: .milliseconds(5))
+        } _: { server, c in
+            let answer = try await c.poll(server.baseURL + "/v1/get_result?id=t")
+            #expect(answer.status == .pending)
+        }
+    }
+
+    @Test("the pace allowance: the grace first, then what the minimum rate allows, never past the deadline")
+    func allowance() {
+        let pace = BodyPace(grace: .seconds(10), minimumBytesPerSecond: 1_000)
+        #expect(pace.allowance(received: 0, deadline: .seconds(300)) == .seconds(10))
+        #expect(pace.allowance(received: 50_000, deadline: .seconds(300)) == .seconds(50))
+        #expect(pace.allowance(received: 10_000_000, deadline: .seconds(300)) == .seconds(300))
+    }
 }
+

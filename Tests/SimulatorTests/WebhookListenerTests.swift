@@ -2,6 +2,7 @@ import BFL
 import BFLSimulator
 import Crypto
 import Foundation
+import HTTPListening
 import Synchronization
 import Testing
 import TestSupport
@@ -98,5 +99,83 @@ struct WebhookListenerTests {
         let lines = logged.withLock { $0 }
         #expect(lines.contains { $0.contains("refused (401)") })
         #expect(!lines.contains { $0.contains(Self.secret) })
+    }
+
+    /// A request in full, with `headers` and `body`, closing the connection after the answer.
+    static func request(_ body: [UInt8], headers: [String]) -> String {
+        (["POST /hook HTTP/1.1", "Host: 127.0.0.1", "Content-Length: \(body.count)", "Connection: close"] + headers)
+            .joined(separator: "\r\n") + "\r\n\r\n" + String(decoding: body, as: UTF8.self)
+    }
+
+    /// Runs `body` with a receiver on a free port, stopped afterwards whatever happens.
+    func withReceiver(guards: ListenerGuards = WebhookServer.standardGuards, log: @escaping @Sendable (String) -> Void = { _ in },
+                      deliver: @escaping @Sendable (WebhookEvent) async -> Void = { _ in },
+                      _ body: (Int) async throws -> Void) async throws {
+        let server = try await WebhookServer.start(host: "127.0.0.1", port: 0, gate: try gate(), guards: guards, log: log, deliver: deliver)
+        let port = Int(server.url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
+        do {
+            try await body(port)
+            await server.stop()
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    @Test("a call without the secret is answered 401 from its headers: a body it announces is not waited for, and the connection ends at the deadline")
+    func refusedBeforeTheBody() async throws {
+        let logged = Mutex<[String]>([])
+        let guards = ListenerGuards(connections: 8, requestDeadline: .milliseconds(300))
+        try await withReceiver(guards: guards, log: { line in logged.withLock { $0.append(line) } }) { port in
+            // 1 MB announced, none of it sent: only an answer from the headers can come back. The
+            // body never comes: the server closes the connection at the deadline (the read ends).
+            let stranger = try #require(RawSocket(port: port))
+            stranger.send("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nX-Webhook-Secret: guess\r\n\r\n")
+            let answer = try #require(await stranger.readToEnd(), "\(stranger.lastError.withLock { $0 } ?? "")")
+            #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+            // A body announced over 1 MB is refused before it is read, even with the secret.
+            let large = try #require(RawSocket(port: port))
+            large.send("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nX-Webhook-Secret: \(Self.secret)\r\n\r\n")
+            let tooLarge = try #require(await large.readToEnd())
+            #expect(tooLarge.hasPrefix("HTTP/1.1 413"), "\(tooLarge)")
+        }
+        #expect(logged.withLock { $0 }.contains("webhook: refused (401): neither the secret nor a signature"))
+    }
+
+    @Test("a flood of headers and bodies dripped a byte at a time holds at most the connection cap, each is closed at the deadline, and a real call still arrives")
+    func flood() async throws {
+        let (events, sink) = AsyncStream<WebhookEvent>.makeStream()
+        let guards = ListenerGuards(connections: 8, requestDeadline: .seconds(1))
+        try await withReceiver(guards: guards, deliver: { sink.yield($0) }) { port in
+            let flood = (0..<24).compactMap { _ in RawSocket(port: port) }
+            try #require(flood.count == 24)
+            // Half send a header a byte at a time; half send the whole head, with the secret, and
+            // then their body a byte at a time. Never idle: only the request deadline ends them.
+            for (index, socket) in flood.enumerated() {
+                socket.send(index.isMultiple(of: 2) ? "POST /hook HTTP/1.1\r\nHost: x\r\nX-Webh"
+                    : "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nX-Webhook-Secret: \(Self.secret)\r\n\r\n{")
+            }
+            let stopDripping = RawSocket.drip("a", on: flood, everyMilliseconds: 100)
+            defer { stopDripping() }
+
+            // The real call queues behind the flood: it is taken as the deadline frees places.
+            let real = try #require(RawSocket(port: port))
+            real.send(Self.request(Self.body("known-real"), headers: ["X-Webhook-Secret: \(Self.secret)"]))
+            let answer = try #require(await real.readToEnd(), "\(real.lastError.withLock { $0 } ?? "")")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+            var iterator = events.makeAsyncIterator()
+            #expect(await iterator.next()?.taskID == "known-real")
+            // Taken in order, every flood connection was accepted by now: had they been held
+            // together, the server would have counted 25 at once (each lives a second). NIO
+            // accepts up to 4 in one read before the cap is asked again: 3 over at most.
+            #expect(guards.gauge.peak <= guards.connections + 3, "the server held \(guards.gauge.peak) connections at once")
+            // Every flood connection was closed by the server (reset, when bytes it did not read
+            // were still coming), none answered.
+            for socket in flood {
+                let rest = await socket.readToEnd()
+                let error = socket.lastError.withLock { $0 } ?? ""
+                #expect(rest == "" || error.hasPrefix("Connection reset"), "a flood connection was answered or left open: \(String(describing: rest)) \(error)")
+            }
+        }
     }
 }

@@ -25,6 +25,8 @@ public final class LoopbackHTTPServer: Sendable {
         case close
         /// Never answer.
         case hang
+        /// A head announcing `body`, then the body one byte every `every` (a hostile slow drip).
+        case drip(status: Int, headers: [HeaderField] = [], body: [UInt8], every: Duration)
     }
 
     /// The shared record of requests, and tests waiting for more of them.
@@ -100,6 +102,20 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        /// Writes the first byte of `rest` after `every`, then the next, until the body is out or
+        /// the client has gone.
+        static func drip(_ rest: ArraySlice<UInt8>, every: TimeAmount, channel: any Channel) {
+            channel.eventLoop.scheduleTask(in: every) {
+                guard channel.isActive else { return }
+                guard let byte = rest.first else {
+                    channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+                    return
+                }
+                channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: [byte]))), promise: nil)
+                drip(rest.dropFirst(), every: every, channel: channel)
+            }
+        }
+
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
 
@@ -128,6 +144,13 @@ public final class LoopbackHTTPServer: Sendable {
                     context.close(promise: nil)
                 case .hang:
                     break
+                case .drip(let status, let headers, let body, let every):
+                    var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+                    for header in headers { head.headers.add(name: header.name, value: header.value) }
+                    head.headers.add(name: "Content-Length", value: String(body.count))
+                    context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+                    let nanoseconds = every.components.seconds * 1_000_000_000 + every.components.attoseconds / 1_000_000_000
+                    Self.drip(body[...], every: .nanoseconds(nanoseconds), channel: context.channel)
                 case .respond(let status, let headers, let body, let chunkSize):
                     var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
                     for header in headers { head.headers.add(name: header.name, value: header.value) }
