@@ -302,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["fluxdeck", "BFLSimulator", "BFL", "Jobs", "Studio"],
+            dependencies: ["fluxdeck", "BFLSimulator", "BFL", "Jobs", "Studio", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -152,10 +152,15 @@ struct HTTPTransportTests {
     func withPacedServer(_ pace: BodyPace, _ answer: @escaping @Sendable (LoopbackHTTPServer.Received) -> LoopbackHTTPServer.Reply,
                          _ body: (LoopbackHTTPServer, BFLClient) async throws -> Void) async throws {
         let server = try await LoopbackHTTPServer(answer)
-        try await HTTPClientTransport.withTransport(pace: pace) { transport in
-            try await body(server, try once(transport, server.baseURL))
+        do {
+            try await HTTPClientTransport.withTransport(pace: pace) { transport in
+                try await body(server, try once(transport, server.baseURL))
+            }
+            await server.stop()
+        } catch {
+            await server.stop()
+            throw error
         }
-        await server.stop()
     }
 
     @Test("a download or a poll answer dripped a byte at a time ends at the grace with a sentence; the download leaves no file")

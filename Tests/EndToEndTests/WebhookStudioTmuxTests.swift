@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The webhook receiver inside the studio: what it says goes to the log file and a notice,
+/// never over the screen, and nothing a caller sends reaches the terminal raw.
+@Suite("Studio in tmux: the webhook receiver", .timeLimit(.minutes(2)))
+struct WebhookStudioTmuxTests {
+    @Test("a stranger's call with escape sequences in its path: a sanitized notice and a log line, nothing painted over the studio, the title untouched",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func hostileCall() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-hook-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["HOME": directory.path, "XDG_DATA_HOME": directory.appendingPathComponent("data").path,
+                           "XDG_CONFIG_HOME": directory.appendingPathComponent("config").path,
+                           "XDG_STATE_HOME": directory.appendingPathComponent("state").path,
+                           "XDG_CACHE_HOME": directory.appendingPathComponent("cache").path]
+        let port = try #require(RawSocket.freePort())
+        let rig = try await StudioRig.start(["--simulator", "--graphics", "blocks", "--webhook-listen", "127.0.0.1:\(port)",
+                                             "--output-dir", directory.appendingPathComponent("out").path],
+                                            in: directory, environment: environment)
+        defer { rig.stop() }
+        #expect(await rig.frame(containing: "frame 120x40") != nil)
+        // A window title (OSC 0) and a clipboard write (OSC 52) in the path: raw, the HTTP
+        // parser refuses them (400, nothing said); percent-encoded, they stay text.
+        let caller = try #require(RawSocket(port: port))
+        caller.send("POST /%1B]0;PWNED%07%1B]52;c;cHduZWQ=%07 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        let answer = try #require(await caller.readToEnd())
+        #expect(answer.hasPrefix("HTTP/1.1 404"), "\(answer)")
+        let screen = try await rig.screenAfter(showing: "refused (404)")
+        #expect(screen.contains("webhook: refused (404)"), "\(screen)")
+        // Not printed on stderr over the panes.
+        #expect(!screen.contains("fluxdeck: webhook"), "\(screen)")
+        let title = try await rig.smoke.tmux(["-L", rig.socket, "display-message", "-p", "-t", "t", "#{pane_title}"])
+        #expect(!title.contains("PWNED"), "\(title)")
+        let log = try String(contentsOf: directory.appendingPathComponent("state/fluxdeck/fluxdeck.log"), encoding: .utf8)
+        #expect(log.contains("webhook: refused (404)"), "\(log)")
+        #expect(!log.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "the log holds control characters")
+    }
+}
