@@ -4,7 +4,7 @@ receiving process's descriptors and memory, and whether the job still ends well.
 
     swift build -c release && python3 scripts/webhook-flood.py .build/release/fluxdeck
 
-It starts the simulator (webhooks sent 20 s late), runs `generate --webhook-listen`, then
+It starts the simulator (its webhook sent late, after both floods), runs `generate --webhook-listen`, then
 opens 1,100 connections that send half a header, a byte at a time, and 400 that announce and
 send 1 MB bodies without the secret. Figures are sampled from /proc every 100 ms.
 """
@@ -21,7 +21,7 @@ env = dict(os.environ, HOME=work, XDG_DATA_HOME=f"{work}/data", XDG_STATE_HOME=f
            XDG_CONFIG_HOME=f"{work}/config", XDG_CACHE_HOME=f"{work}/cache", BFL_API_KEY=key)
 env.pop("BFL_API_ENDPOINT", None)
 simulator = subprocess.Popen([binary, "simulate", "--port", str(api_port), "--key", key, "--time-scale", "0.1",
-                              "--faults", "webhook=late=20s"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              "--faults", "webhook-late=150s"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 def wait_port(port):
     for _ in range(200):
@@ -35,7 +35,7 @@ def wait_port(port):
 wait_port(api_port)
 started = time.monotonic()
 job = subprocess.Popen([binary, "generate", "--endpoint", f"http://127.0.0.1:{api_port}",
-                        "--webhook-listen", f"127.0.0.1:{hook_port}", "--webhook-margin", "120",
+                        "--webhook-listen", f"127.0.0.1:{hook_port}", "--webhook-margin", "300",
                         "--model", "flux-2-klein-4b", "--prompt", "a gull", "--width", "256", "--height", "256",
                         "--output-dir", f"{work}/out"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 wait_port(hook_port)
@@ -77,7 +77,7 @@ def drip():
     while time.monotonic() < t_end:
         for s in half:
             try:
-                s.send(b"POST /fluxdeck/hook HTTP/1.1\r\nHost: x\r\nX-Pad: " if first else b"a")
+                s.send(b"POST /fluxdeck/webhook HTTP/1.1\r\nHost: x\r\nX-Pad: " if first else b"a")
             except OSError:
                 pass
         first = False
@@ -93,7 +93,7 @@ answers = {}
 def stranger(_):
     try:
         s = socket.create_connection(("127.0.0.1", hook_port), timeout=20)
-        s.sendall(b"POST /fluxdeck/hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
+        s.sendall(b"POST /fluxdeck/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
         try:
             s.sendall(body)
         except OSError:
@@ -109,6 +109,7 @@ for start in range(0, 400, 50):
     for t in threads: t.join()
 print(f"400 bodies of 1 MB without the secret: peak {peaks['fds']} descriptors, {peaks['rss']} MB; answers {answers}")
 
+print(f"the floods are over after {time.monotonic() - started:.1f} s; the job is still waiting: {job.poll() is None}")
 out, err = job.communicate(timeout=300)
 stop.set()
 print(f"the job: exit {job.returncode} after {time.monotonic() - started:.1f} s; "
