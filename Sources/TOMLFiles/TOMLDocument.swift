@@ -103,9 +103,20 @@ public struct TOMLDocument {
         }
         let json = table.convert(to: .json)
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            throw TOMLError(message: "the file holds a value that cannot be read (inf and nan are not numbers here)")
+            throw TOMLError(message: "the file holds a value that cannot be read (inf and nan are not numbers here)",
+                            line: lineOfInfiniteValue(text) ?? 1)
         }
         return object
+    }
+
+    /// The first line with an `inf` or `nan` value (TOML has them; fluxdeck's files do not).
+    static func lineOfInfiniteValue(_ text: String) -> Int? {
+        let value = /(^|[=\[,{])\s*[+-]?(inf|nan)\s*($|[\],}#])/
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.contains(value) {
+            return index + 1
+        }
+        return nil
     }
 
     /// Refuses nesting deeper than `maxDepth` and dotted keys or table headers of more parts,

@@ -114,13 +114,18 @@ struct ReliabilityEndToEndTests {
         #expect(screen.contains("prompt ]0;PWNED[2J[31mvisible"), "\(screen)")
         #expect(screen.contains("server said ]0;PWNED[2J[31mboom"))
         #expect(screen.contains("file]0;PWNED[2J[31mname.jpg"))
-        #expect(!screen.contains("\u{1B}"))
+        // With its attributes (-e), the capture shows only the studio's own SGR sequences: no
+        // OSC, no clear, never the server's red.
+        let raw = try await studio.smoke.tmux(["-L", studio.socket, "capture-pane", "-p", "-e", "-t", "t"])
+        #expect(!raw.contains("\u{1B}]") && !raw.contains("\u{1B}[2J"), "\(raw.debugDescription)")
         let titleAfter = try await studio.smoke.tmux(["-L", studio.socket, "display-message", "-p", "-t", "t", "#{pane_title}"])
         #expect(titleAfter == title)
         #expect(!titleAfter.contains("PWNED"))
         let colours = try await studio.smoke.tmux(["-L", studio.socket, "capture-pane", "-p", "-e", "-t", "t"])
-        let boomLine = colours.split(separator: "\n").first { $0.contains("boom") }.map(String.init) ?? ""
-        #expect(!boomLine.contains("[31m"), "\(boomLine.debugDescription)")
+        // The line that shows the error, found by its text once the studio's own SGR is taken out.
+        let boomLine = try #require(colours.split(separator: "\n").first { $0.replacing(/\u{1B}\[[0-9;]*m/, with: "").contains("boom") }
+            .map(String.init), "no line shows the error: \(colours.debugDescription)")
+        #expect(!boomLine.contains("\u{1B}[31m"), "\(boomLine.debugDescription)")
         try await studio.keys("Escape")
         #expect(await studio.frame(containing: " details=false ") != nil)
         try await studio.keys("C-q")

@@ -36,6 +36,8 @@ struct WebhookEndToEndTests {
         let attempts = await server.core.webhookAttempts(atLeast: 4)
         #expect(attempts.count == 4 && attempts.allSatisfy { $0.status == 200 })
         let written = FileManager.default.enumerator(at: sandbox.root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        // The ledger, four images and their sidecars at least.
+        #expect(written.count >= 9, "\(written)")
         for file in written where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
             let bytes = try Data(contentsOf: file)
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file.lastPathComponent)")
@@ -132,8 +134,10 @@ struct WebhookFaultTests {
         // No call was refused; a repeat that reached the receiver before fluxdeck exited was
         // acknowledged and ignored (one that came after it exited found nobody listening).
         #expect(attempts.count >= 6 && attempts.allSatisfy { $0.status == 200 || $0.status == nil }, "\(attempts)")
+        // Both copies are sent at once, while the first is being acted on: at least one repeat
+        // reached the receiver and was recognised as one (the log line counted below).
         let acknowledged = attempts.filter { $0.status == 200 }.count
-        #expect(acknowledged >= 3)
+        #expect(acknowledged > 3, "no repeat reached the receiver: \(attempts)")
         #expect(run.stderr.components(separatedBy: "a repeated delivery, acknowledged and ignored").count - 1 == acknowledged - 3, "\(run.stderr)")
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 3 && jobs.allSatisfy { $0.phase == .done && $0.followedBy == "webhook" })

@@ -253,7 +253,9 @@ struct GoldenScreenTests {
     func mono() throws {
         let theme = Self.testMono
         let update = Self.recording
-        for (name, scenario) in Self.scenarios() where ["running", "errors", "filtered"].contains(name) {
+        let chosen = Self.scenarios().filter { ["running", "errors", "filtered"].contains($0.0) }
+        #expect(chosen.count == 3, "a scenario was renamed: \(chosen.map(\.0))")
+        for (name, scenario) in chosen {
             var state = scenario
             _ = reduce(&state, .resize(width: 80, height: 24))
             let (buffer, _) = render(state, theme: theme, area: Rect(width: 80, height: 24))

@@ -102,6 +102,9 @@ struct StudioPilotTests {
         _ = reduce(&state, .submitFailed("bad \u{1B}[31mthing\u{7}"))
         let (buffer, _) = render(state, theme: try theme(), area: Rect(width: 80, height: 24))
         #expect(buffer.cells.allSatisfy { !$0.symbol.unicodeScalars.contains { $0.value < 0x20 } })
+        // The message is shown, its escapes taken out.
+        let shown = buffer.lines.joined(separator: "\n")
+        #expect(shown.contains("bad [31mthing"), "\(shown)")
     }
 
     @MainActor

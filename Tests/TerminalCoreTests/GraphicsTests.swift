@@ -385,6 +385,10 @@ struct CursesPictureTests {
         #expect(sentAt.upperBound <= shownAt.lowerBound)
         #expect(written.contains("38;5;16m"))
         #expect(written.contains("hello"))
-        #expect(written.hasSuffix(text(KittyGraphics.delete(id: 16))) || written.contains(text(KittyGraphics.delete(id: 16))))
+        // Deleted once the studio stops: after the last thing drawn, and nothing shown after it.
+        let deletedAt = try #require(written.range(of: text(KittyGraphics.delete(id: 16)), options: .backwards))
+        let helloAt = try #require(written.range(of: "hello", options: .backwards))
+        #expect(helloAt.upperBound <= deletedAt.lowerBound)
+        #expect(!written[deletedAt.upperBound...].contains(placeholder))
     }
 }

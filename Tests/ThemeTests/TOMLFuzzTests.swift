@@ -31,8 +31,16 @@ struct TOMLFuzzTests {
             }
             if next() % 10 == 0 { lines.append(String(repeating: "[", count: next() % 5000)) }
             let text = lines.joined(separator: "\n")
-            _ = try? TOMLDocument(text)
-            _ = try? ThemeLoader().load(text)
+            let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            // A value, or the typed error RELIABILITY.md promises, naming a line of the file.
+            do throws(TOMLError) { _ = try TOMLDocument(text) } catch {
+                #expect(error.line.map { (1...lineCount).contains($0) } == true, "\(error.message) at line \(String(describing: error.line)) of \(lineCount)")
+                #expect(!error.message.isEmpty)
+            }
+            do throws(ThemeError) { _ = try ThemeLoader().load(text) } catch {
+                #expect(!error.message.isEmpty)
+                if let line = error.line { #expect((1...lineCount).contains(line), "\(error.message) at line \(line) of \(lineCount)") }
+            }
         }
     }
 }
