@@ -169,8 +169,8 @@ public struct JobEventRecord: Sendable, Hashable, Codable, FetchableRecord, Pers
 }
 
 /// A fluxdeck process that runs jobs, as the ledger knows it. Every unfinished job names its
-/// runner; another process takes a job over only when its runner is gone: no heartbeat for
-/// `RunnerRecord.staleAfter`, or (on this host) no process with its pid and start time.
+/// runner; another process takes a job over only when its runner is gone: on this host, no
+/// process with its pid and start time; on another, no heartbeat for `RunnerRecord.staleAfter`.
 public struct RunnerRecord: Sendable, Hashable, Codable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "runner"
     public var id: String
@@ -198,22 +198,30 @@ public struct RunnerRecord: Sendable, Hashable, Codable, FetchableRecord, Persis
     /// This process, as a new runner.
     public static func current(now: Date) -> RunnerRecord {
         let pid = getpid()
-        return RunnerRecord(id: UUID().uuidString.lowercased(), pid: pid, processStart: ProcessStart.of(pid) ?? "?",
+        return RunnerRecord(id: UUID().uuidString.lowercased(), pid: pid, processStart: ProcessStart.of(pid) ?? ProcessStart.unknown,
                             host: ProcessInfo.processInfo.hostName, startedAt: now, heartbeatAt: now)
     }
 
-    /// Whether the runner has stopped: silent for `staleAfter`, or on this host with no
-    /// process of that pid and start time.
+    /// Whether the runner has stopped. On this host the process decides: gone when no process
+    /// has its pid and start time (a reused pid is another process), alive otherwise however old
+    /// its heartbeat looks, so a wall clock that jumps (a laptop waking from sleep, an NTP step)
+    /// never hands a live runner's paid jobs to another. Elsewhere (a ledger shared between
+    /// hosts), or when its start time could not be read, the heartbeat decides: gone once it is
+    /// `staleAfter` old.
     public func isGone(now: Date, localHost: String = ProcessInfo.processInfo.hostName) -> Bool {
-        if now.timeIntervalSince(heartbeatAt) > Self.staleAfter { return true }
-        guard host == localHost else { return false }
-        guard let start = ProcessStart.of(pid) else { return true }
-        return start != processStart
+        if host == localHost, processStart != ProcessStart.unknown {
+            guard let start = ProcessStart.of(pid) else { return true }
+            return start != processStart
+        }
+        return now.timeIntervalSince(heartbeatAt) > Self.staleAfter
     }
 }
 
 /// When a process started, to tell a live process from a later one that reuses its pid.
 enum ProcessStart {
+    /// Recorded when the start time could not be read: the heartbeat alone then decides.
+    static let unknown = "?"
+
     /// Field 22 of `/proc/<pid>/stat` on Linux; elsewhere "alive" when the pid exists.
     static func of(_ pid: Int32) -> String? {
         #if os(Linux)

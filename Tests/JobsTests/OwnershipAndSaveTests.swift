@@ -62,6 +62,30 @@ struct OwnershipAndSaveTests {
         await rig.stop()
     }
 
+    @Test("an adopter whose wall clock is an hour ahead leaves alone a live owner inside its POST: the job is sent once and done")
+    func ownerInsidePost() async throws {
+        // Every answer takes a second of real time: the owner's POST is still out when the
+        // adopter looks.
+        let rig = try await Rig.start {
+            $0.timeFactor = 0.05
+            $0.faults.latency = .seconds(1)
+        }
+        let owner = try Self.secondEngine(rig)
+        let jobs = try await owner.enqueue([try Self.request("inside its post")])
+        #expect(await rig.server.core.waitForSubmissions(atLeast: 1))
+        // The adopter's clock says the owner's heartbeat is an hour old (a laptop waking up).
+        let later = Date().addingTimeInterval(3_600)
+        let adopter = try Self.secondEngine(rig, wallClock: { later })
+        #expect(try await adopter.resume().isEmpty, "a live owner's job was taken")
+        #expect(try rig.store.job(id: jobs[0].id)?.ownerID == owner.runner.id)
+        let results = await owner.wait(for: jobs.map(\.id))
+        #expect(results.first?.phase == .done, "\(results.map(\.phase))")
+        #expect(await Self.posts(rig.server) == 1)
+        await adopter.shutdown()
+        await owner.shutdown()
+        await rig.stop()
+    }
+
     @Test("a runner whose queued jobs were taken over lets them go without sending them")
     func lostOwnership() async throws {
         let rig = try await Rig.start { $0.timeFactor = 0.05 }
