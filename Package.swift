@@ -292,7 +292,8 @@ let package = Package(
         ),
         .testTarget(
             name: "JobsTests",
-            dependencies: ["Jobs", "BFL", "BFLSimulator", "Imaging", "TestSupport"],
+            dependencies: ["Jobs", "BFL", "BFLSimulator", "Imaging", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

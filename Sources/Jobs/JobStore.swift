@@ -23,7 +23,18 @@ public final class JobStore: Sendable {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             pool = try DatabasePool(path: path, configuration: configuration)
+            // A ledger a newer fluxdeck has migrated is not this version's to change.
+            // (On the writer: a reader that saw the old schema would keep it after the migration.)
+            let unknown = try pool.write { db in
+                try Self.migrator.appliedIdentifiers(db).subtracting(Self.migrator.migrations)
+            }
+            guard unknown.isEmpty else {
+                throw JobStoreError(message: "the job ledger at \(path) was written by a newer fluxdeck (\(unknown.sorted().joined(separator: ", "))); "
+                    + "this version cannot use it: update fluxdeck, or point it at another ledger")
+            }
             try Self.migrator.migrate(pool)
+        } catch let error as JobStoreError {
+            throw error
         } catch {
             throw JobStoreError(message: "cannot open the job ledger at \(path): \(Self.describe(error))")
         }
