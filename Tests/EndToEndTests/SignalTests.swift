@@ -2,6 +2,7 @@ import BFLSimulator
 import Foundation
 import Jobs
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -74,5 +75,56 @@ struct StudioQuitTests {
         #expect(jobs.count == 4 && jobs.allSatisfy { $0.taskID != nil && $0.phase != .submitting }, "\(jobs.map(\.phase))")
         #expect(await server.core.acceptedSubmissions == 4)
         await server.stop()
+    }
+}
+
+@Suite("fluxdeck simulate: stopped as a user stops it", .timeLimit(.minutes(1)))
+struct SimulateSignalTests {
+    @Test("Ctrl-C (SIGINT) or SIGTERM: it answers until then, then stops listening, says so and exits 0", arguments: [SIGINT, SIGTERM])
+    func stop(_ number: Int32) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-sim-\(UUID().uuidString.prefix(8)).err")
+        defer { try? FileManager.default.removeItem(at: errors) }
+        let errorFile = open(errors.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try #require(errorFile >= 0)
+        let child = try ChildProcess.start(try BinaryRunner.binaryURL().path, ["simulate", "--port", "0", "--key", "signal_test_key_0123456789"],
+                                           environment: BinaryRunner.environment(sandbox.environment), stdout: ends[1], stderr: errorFile)
+        close(ends[1])
+        close(errorFile)
+        defer { child.send(SIGKILL) }
+        // Its banner, read as it comes, names the API's address.
+        let reader = ends[0]
+        let banner = await Self.onThread { () -> String in
+            var text = ""
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !text.contains("Ctrl-C stops it.") {
+                let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                guard n > 0 else { break }
+                text += String(decoding: buffer[..<n], as: UTF8.self)
+            }
+            return text
+        }
+        let line = try #require(banner.split(separator: "\n").first { $0.contains("export BFL_API_ENDPOINT=") }, "\(banner)")
+        let api = String(line.split(separator: "=").last ?? "")
+        let port = try #require(Int(api.split(separator: ":").last ?? ""))
+        var environment = sandbox.environment
+        environment["BFL_API_KEY"] = "signal_test_key_0123456789"
+        let credits = try await BinaryRunner.run(["credits", "--endpoint", api], environment: environment)
+        #expect(credits.status == 0 && credits.stdout.contains("1000"), "\(credits.stderr)")
+        child.send(number)
+        #expect(await child.wait() == 0)
+        #expect(try String(contentsOf: errors, encoding: .utf8).contains("simulator stopped"))
+        // Nothing listens there any more.
+        #expect(RawSocket(port: port) == nil, "the API port still accepts connections")
+    }
+
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
     }
 }
