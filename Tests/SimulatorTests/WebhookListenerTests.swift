@@ -138,8 +138,17 @@ struct WebhookListenerTests {
             large.send("POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nX-Webhook-Secret: \(Self.secret)\r\n\r\n")
             let tooLarge = try #require(await large.readToEnd())
             #expect(tooLarge.hasPrefix("HTTP/1.1 413"), "\(tooLarge)")
+            // Chunked, with no length to read first, a body with the secret is read to 1 MB and
+            // one byte more, then refused.
+            let chunked = try #require(RawSocket(port: port))
+            let chunk = String(repeating: "x", count: 65_536)
+            chunked.send("POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nX-Webhook-Secret: \(Self.secret)\r\n\r\n"
+                + String(repeating: "10000\r\n\(chunk)\r\n", count: 17) + "0\r\n\r\n")
+            let overLimit = try #require(await chunked.readToEnd(), "\(chunked.lastError.withLock { $0 } ?? "")")
+            #expect(overLimit.hasPrefix("HTTP/1.1 413"), "\(overLimit.prefix(200))")
         }
         #expect(logged.withLock { $0 }.contains("webhook: refused (401): neither the secret nor a signature"))
+        #expect(logged.withLock { $0 }.contains("webhook: refused (413): a body over 1 MB"), "\(logged.withLock { $0 })")
     }
 
     @Test("a flood of headers and bodies dripped a byte at a time holds at most the connection cap, each is closed at the deadline, and a real call still arrives")
