@@ -236,11 +236,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers shared by the test targets: a manual clock and a scripted transport.
+        // Helpers shared by the test targets: a manual clock, a scripted transport, loopback
+        // servers and sockets, job records and typing into the studio.
         .target(
             name: "TestSupport",
             dependencies: [
-                "BFL",
+                "BFL", "Jobs", "Studio", "TerminalCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -286,7 +287,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StudioTests",
-            dependencies: ["Studio", "StudioViews", "StudioRuntime", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets"],
+            dependencies: ["Studio", "StudioViews", "StudioRuntime", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
@@ -298,7 +299,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxdeckAppTests",
-            dependencies: ["FluxdeckApp", "BFL", "Jobs", "TOMLFiles"],
+            dependencies: ["FluxdeckApp", "BFL", "Jobs", "TOMLFiles", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

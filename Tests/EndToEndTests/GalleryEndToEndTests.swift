@@ -89,4 +89,42 @@ struct ExploreEndToEndTests {
         try await studio.keys("C-q")  // in the prompt, q is text
         #expect(try await studio.exited().contains("exit=0"))
     }
+
+    @Test("max_decode_megapixels in config.toml reaches the previews: a 1.4 MP image is refused at 1 MP, shown at 2", .enabled(if: MoneyTests.hasTmux),
+          arguments: [1, 2])
+    func decodeLimit(_ megapixels: Int) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let made = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", "a wide harbour",
+            "--width", "1184", "--height", "1184", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        let config = sandbox.root.appendingPathComponent("config.toml")
+        try Data("max_decode_megapixels = \(megapixels)\n".utf8).write(to: config)
+        let studio = try await StudioRig.start(["--simulator", "--graphics", "blocks", "--output-dir", sandbox.output.path, "--config", config.path],
+                                               in: sandbox.root, environment: sandbox.environment)
+        defer { studio.stop() }
+        #expect(await studio.frame(containing: "frame 120x40 jobs=1 ") != nil)
+        try await studio.keys("Tab", "Tab", "Tab")
+        #expect(await studio.frame(containing: "focus=outputs") != nil)
+        try await studio.keys("Enter")
+        #expect(try await studio.screen(showing: "· 1/1"))
+        // The refusal, read across the lines it wraps over.
+        let refused = "over the 1 MP limit"
+        var words = ""
+        for _ in 0..<20 {
+            words = try await studio.screen().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "│" }).joined(separator: " ")
+            if words.contains(refused) || megapixels > 1 { break }
+            _ = await studio.lines.next()
+        }
+        if megapixels == 1 {
+            #expect(words.contains(refused), "\(words)")
+        } else {
+            // Shown: the picture's blocks, no refusal.
+            let screen = try await studio.screenAfter(showing: "▀")
+            #expect(screen.contains("▀") && !words.contains("MP limit"), "\(screen)")
+        }
+    }
 }
+

@@ -190,8 +190,10 @@ struct MoneyTests {
     func hangUp() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let (server, environment) = try await sandbox.simulator(timeFactor: 3)
-        // klein-4b: about 1.2 s × 3 of service, long enough to hang up while it runs.
+        let (server, environment) = try await sandbox.simulator(timeFactor: 0.1)
+        // Every poll is answered 503 until the studio is gone: the job cannot end before the
+        // hang-up, however slowly this machine runs the test.
+        await server.core.setFaults(try Faults(spec: "5xx=1"))
         let config = sandbox.root.appendingPathComponent("config.toml")
         try Data("model = \"flux-2-klein-4b\"\n".utf8).write(to: config)
         let studio = try await StudioRig.start(["--endpoint", server.apiURL, "--output-dir", sandbox.output.path, "--config", config.path],
@@ -213,6 +215,7 @@ struct MoneyTests {
         let left = try #require(try sandbox.store().jobs().first)
         #expect(!left.phase.isFinal, "\(left.phase)")
         #expect(try sandbox.store().runners().isEmpty, "a clean stop leaves its jobs free to resume")
+        await server.core.setFaults(try Faults(spec: ""))
         let resumed = try await BinaryRunner.run(["jobs", "resume", "--endpoint", server.apiURL], environment: environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming 1 job"), "\(resumed.stderr)")

@@ -4,6 +4,7 @@ import Foundation
 import Jobs
 import Synchronization
 import Testing
+import TestSupport
 import TOMLFiles
 
 /// What the commands share, reached without spawning the binary.
@@ -63,11 +64,7 @@ struct FluxdeckAppTests {
     @Test("exit codes: the API's refusal beats the network, which beats a failed job; all saved is 0")
     func exitCodes() {
         func job(_ phase: JobPhase, _ kind: JobErrorKind? = nil) -> JobRecord {
-            var record = JobRecord(id: UUID().uuidString, createdAt: Date(), model: "flux-2-pro", endpoint: "global", prompt: "p",
-                                   requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
-            record.phase = phase
-            record.errorKind = kind
-            return record
+            fixtureJob(UUID().uuidString, phase, endpoint: "global") { $0.errorKind = kind }
         }
         #expect(JobRunner.exitCode([job(.done), job(.done)]) == .ok)
         #expect(JobRunner.exitCode([job(.done), job(.failed)]) == .jobFailed)

@@ -185,10 +185,7 @@ struct EngineTests {
     func retire() async throws {
         let rig = try FakeRig()
         func record(_ id: String, _ phase: JobPhase, endpoint: String) -> JobRecord {
-            var job = JobRecord(id: id, createdAt: Date(), model: "flux-2-pro", endpoint: endpoint, prompt: "p", requestJSON: "{}",
-                                estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
-            job.phase = phase
-            return job
+            fixtureJob(id, phase, endpoint: endpoint)
         }
         try rig.store.insert([record("a", .pending, endpoint: "simulator"), record("b", .queued, endpoint: "simulator"),
                               record("c", .running, endpoint: "global"), record("d", .done, endpoint: "simulator")])

@@ -19,10 +19,17 @@ struct DesktopSystemTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
+    /// Writes an executable helper through a close-on-exec descriptor: a child spawned by
+    /// another test meanwhile must not inherit it open for writing, or running the helper
+    /// fails with ETXTBSY.
     func helper(_ name: String, _ script: String) throws {
         let file = folder.appendingPathComponent(name)
-        try Data("#!/bin/sh\n\(script)\n".utf8).write(to: file)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
+        let descriptor = Glibc.open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(.EACCES) }
+        defer { close(descriptor) }
+        let bytes = Array("#!/bin/sh\n\(script)\n".utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw POSIXError(.EIO) }
     }
 
     /// The first line written to `fifo`, waiting at most 10 s (the helper writes it).

@@ -5,14 +5,11 @@ import Foundation
 import Jobs
 import TerminalCore
 import Testing
+import TestSupport
 import Theme
 
 @Suite("Exploring: prompt matrices, seed sweeps, previews")
 struct ExploreTests {
-    func typed(_ text: String, into state: inout AppState) {
-        for character in text { _ = reduce(&state, .key(.char(character))) }
-    }
-
     func prompts(_ effects: [Effect]) -> [String?] {
         effects.compactMap { if case .submit(_, let parameters, _, _) = $0 { parameters.prompt } else { nil } }
     }
@@ -101,11 +98,9 @@ struct NotifyTests {
     static let start = Date(timeIntervalSince1970: 1_795_000_000)
 
     func job(_ id: String, group: String, _ phase: JobPhase, seconds: Double) -> JobRecord {
-        var record = JobRecord(id: id, createdAt: Self.start, model: "flux-2-pro", endpoint: "e", prompt: "a kite over the dunes",
-                               requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: group)
-        record.phase = phase
-        if phase.isFinal { record.finishedAt = Self.start.addingTimeInterval(seconds) }
-        return record
+        fixtureJob(id, phase, endpoint: "e", prompt: "a kite over the dunes", group: group, created: Self.start) {
+            if phase.isFinal { $0.finishedAt = Self.start.addingTimeInterval(seconds) }
+        }
     }
 
     func notices(_ effects: [Effect]) -> [String] {
@@ -180,10 +175,6 @@ struct GroupKeyTests {
 
 @Suite("Comparing models")
 struct CompareModelsTests {
-    func typed(_ text: String, into state: inout AppState) {
-        for character in text { _ = reduce(&state, .key(.char(character))) }
-    }
-
     func mark(_ ids: [String], in state: inout AppState) {
         for id in ids {
             state.picker = Catalog.all.firstIndex { $0.id == id }
@@ -300,11 +291,9 @@ struct CompareModelsTests {
 @Suite("Groups in the jobs pane")
 struct GroupRowTests {
     func job(_ id: String, group: String?, _ phase: JobPhase, model: String = "flux-2-pro", cost: String? = nil) -> JobRecord {
-        var record = JobRecord(id: id, createdAt: Date(timeIntervalSince1970: 1_795_000_000), model: model, endpoint: "e", prompt: "a lantern",
-                               requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: group)
-        record.phase = phase
-        record.settledCost = cost
-        return record
+        fixtureJob(id, phase, model: model, endpoint: "e", prompt: "a lantern", group: group, created: Date(timeIntervalSince1970: 1_795_000_000)) {
+            $0.settledCost = cost
+        }
     }
 
     func grouped() -> AppState {

@@ -5,6 +5,7 @@ import Foundation
 import Jobs
 import TerminalCore
 import Testing
+import TestSupport
 import Theme
 
 /// Whole screens compared with text files in `Snapshots/`. Run with UPDATE_SNAPSHOTS=1 to
@@ -29,10 +30,8 @@ struct GoldenScreenTests {
 
     static func record(_ n: Int, _ phase: JobPhase, model: String = "flux-2-pro", prompt: String, cost: String? = nil,
                        error: String? = nil) -> JobRecord {
-        var record = JobRecord(id: String(format: "%08x-0000-4000-8000-000000000000", n), createdAt: start.addingTimeInterval(Double(n)),
-                               model: model, endpoint: "simulator", prompt: prompt, requestJSON: #"{"prompt":"x","seed":\#(n)}"#,
-                               estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
-        record.phase = phase
+        var record = fixtureJob(String(format: "%08x-0000-4000-8000-000000000000", n), phase, model: model, prompt: prompt,
+                                requestJSON: #"{"prompt":"x","seed":\#(n)}"#, created: start.addingTimeInterval(Double(n)))
         record.seed = 1000 + n
         record.settledCost = cost
         record.errorMessage = error

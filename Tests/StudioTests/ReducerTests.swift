@@ -4,27 +4,22 @@ import Foundation
 import Jobs
 import TerminalCore
 import Testing
+import TestSupport
 import Widgets
 
 /// A job record for reducer tests.
 func job(_ id: String, _ phase: JobPhase, model: String = "flux-2-pro", prompt: String = "p", output: String? = nil,
          error: String? = nil, cost: String? = nil, seed: Int? = nil, created: Date = Date(timeIntervalSince1970: 1000)) -> JobRecord {
-    var record = JobRecord(id: id, createdAt: created, model: model, endpoint: "simulator",
-                           prompt: prompt, requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
-    record.phase = phase
-    record.outputPath = output
-    record.errorMessage = error
-    record.settledCost = cost
-    record.seed = seed
-    return record
+    fixtureJob(id, phase, model: model, prompt: prompt, created: created) {
+        $0.outputPath = output
+        $0.errorMessage = error
+        $0.settledCost = cost
+        $0.seed = seed
+    }
 }
 
 @Suite("Studio reducer")
 struct ReducerTests {
-    func typed(_ text: String, into state: inout AppState) {
-        for character in text { _ = reduce(&state, .key(.char(character))) }
-    }
-
     func press(_ keys: Key..., in state: inout AppState) -> [Effect] {
         keys.flatMap { reduce(&state, .key($0)) }
     }

@@ -4,13 +4,10 @@ import Foundation
 import Jobs
 import TerminalCore
 import Testing
+import TestSupport
 
 @Suite("Spending in the studio")
 struct SpendViewTests {
-    func typed(_ text: String, into state: inout AppState) {
-        for character in text { _ = reduce(&state, .key(.char(character))) }
-    }
-
     @Test("warn_below: the balance is low below it; a submission that would leave less says so once a session, and still goes")
     func lowBalance() {
         var state = AppState(budget: Budget(confirmAbove: nil, warnBelow: Credits(100)))

@@ -391,4 +391,56 @@ struct CursesPictureTests {
         #expect(helloAt.upperBound <= deletedAt.lowerBound)
         #expect(!written[deletedAt.upperBound...].contains(placeholder))
     }
+
+    /// Draws the picture at (1, 1), then text below it, then text beside it, through the
+    /// curses backend, and returns what reached the terminal.
+    func drawn(_ graphics: GraphicsProtocol) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-\(graphics)-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let terminal = try NcursesTerminal(outputPath: path, term: "xterm-256color", width: 20, height: 6, graphics: graphics)
+        let screen = Screen(backend: terminal)
+        var buffer = Buffer(area: Rect(width: 20, height: 6))
+        buffer.place(quadPicture, key: "q", in: Rect(x: 1, y: 1, width: 4, height: 2))
+        screen.draw(buffer)
+        // A change in other rows leaves the picture alone; one in its rows paints it again.
+        buffer.setString(x: 10, y: 4, "hello", style: .plain)
+        screen.draw(buffer)
+        buffer.setString(x: 10, y: 1, "world", style: .plain)
+        screen.draw(buffer)
+        terminal.stop()
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    @Test("sixel: drawn at its cell with the cursor saved and restored, after the text; again only when its rows change")
+    func sixelBytes() throws {
+        let written = try drawn(.sixel)
+        let opening = "\u{1B}7\u{1B}[2;2H\u{1B}P"
+        let pictures = written.components(separatedBy: opening).dropFirst()
+        #expect(pictures.count == 2, "drawn \(pictures.count) times")
+        for picture in pictures {
+            #expect(picture.contains("\u{1B}\\\u{1B}8"), "a sixel picture that does not end and restore the cursor")
+        }
+        // The first comes after the first frame's text was written, the second after "world".
+        let worldAt = try #require(written.range(of: "world"))
+        let secondAt = try #require(written.range(of: opening, options: .backwards))
+        #expect(worldAt.upperBound <= secondAt.lowerBound)
+        let helloAt = try #require(written.range(of: "hello"))
+        #expect(!written[helloAt.upperBound..<worldAt.lowerBound].contains(opening), "redrawn for a change in other rows")
+    }
+
+    @Test("iTerm2: an inline PNG sized to its cells, at its cell, the cursor saved and restored")
+    func iterm2Bytes() throws {
+        let written = try drawn(.iterm2)
+        let opening = "\u{1B}7\u{1B}[2;2H\u{1B}]1337;File=inline=1;"
+        let pictures = written.components(separatedBy: opening).dropFirst()
+        #expect(pictures.count == 2, "drawn \(pictures.count) times")
+        for picture in pictures {
+            #expect(picture.contains(";width=4;height=2;preserveAspectRatio=1:"))
+            let payload = try #require(picture.split(separator: ":", maxSplits: 1).last?.split(separator: "\u{07}").first)
+            let png = try #require(Data(base64Encoded: String(payload)))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "not a PNG")
+            #expect(picture.contains("\u{07}\u{1B}8"))
+        }
+    }
 }
+
