@@ -9,17 +9,12 @@ struct WebhookStudioTmuxTests {
     @Test("a stranger's call with escape sequences in its path: a sanitized notice and a log line, nothing painted over the studio, the title untouched",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
     func hostileCall() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-hook-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let environment = ["HOME": directory.path, "XDG_DATA_HOME": directory.appendingPathComponent("data").path,
-                           "XDG_CONFIG_HOME": directory.appendingPathComponent("config").path,
-                           "XDG_STATE_HOME": directory.appendingPathComponent("state").path,
-                           "XDG_CACHE_HOME": directory.appendingPathComponent("cache").path]
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
         let port = try #require(RawSocket.freePort())
         let rig = try await StudioRig.start(["--simulator", "--graphics", "blocks", "--webhook-listen", "127.0.0.1:\(port)",
-                                             "--output-dir", directory.appendingPathComponent("out").path],
-                                            in: directory, environment: environment)
+                                             "--output-dir", sandbox.output.path],
+                                            in: sandbox.root, environment: sandbox.environment)
         defer { rig.stop() }
         #expect(await rig.frame(containing: "frame 120x40") != nil)
         // A window title (OSC 0) and a clipboard write (OSC 52) in the path: raw, the HTTP
@@ -34,7 +29,7 @@ struct WebhookStudioTmuxTests {
         #expect(!screen.contains("fluxdeck: webhook"), "\(screen)")
         let title = try await rig.smoke.tmux(["-L", rig.socket, "display-message", "-p", "-t", "t", "#{pane_title}"])
         #expect(!title.contains("PWNED"), "\(title)")
-        let log = try String(contentsOf: directory.appendingPathComponent("state/fluxdeck/fluxdeck.log"), encoding: .utf8)
+        let log = try String(contentsOf: sandbox.root.appendingPathComponent("state/fluxdeck/fluxdeck.log"), encoding: .utf8)
         #expect(log.contains("webhook: refused (404)"), "\(log)")
         #expect(!log.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "the log holds control characters")
     }

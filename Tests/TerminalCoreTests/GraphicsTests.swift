@@ -363,32 +363,23 @@ struct ScreenPictureTests {
     }
 }
 
-@Suite("The curses backend's picture bytes")
+// Curses is one per process: these run one at a time.
+@Suite("The curses backend's picture bytes", .serialized)
 struct CursesPictureTests {
     @Test("kitty: the picture is sent once, before its placeholders, and deleted at the end")
     func kittyBytes() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-kitty-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let terminal = try NcursesTerminal(outputPath: path, term: "xterm-256color", width: 20, height: 6, graphics: .kitty)
-        let screen = Screen(backend: terminal)
-        var buffer = Buffer(area: Rect(width: 20, height: 6))
-        buffer.place(quadPicture, key: "q", in: Rect(x: 1, y: 1, width: 4, height: 2))
-        screen.draw(buffer)
-        buffer.setString(x: 10, y: 4, "hello", style: .plain)
-        screen.draw(buffer)
-        terminal.stop()
-        let written = try String(contentsOfFile: path, encoding: .utf8)
+        let written = try drawn(.kitty)
         let transmit = text(KittyGraphics.transmit(quadPicture, id: 16, columns: 4, rows: 2))
         #expect(written.components(separatedBy: transmit).count == 2, "sent exactly once")
         let placeholder = KittyPlaceholder.glyph(row: 0, column: 0).string
         let sentAt = try #require(written.range(of: transmit)), shownAt = try #require(written.range(of: placeholder))
         #expect(sentAt.upperBound <= shownAt.lowerBound)
         #expect(written.contains("38;5;16m"))
-        #expect(written.contains("hello"))
+        #expect(written.contains("hello") && written.contains("world"))
         // Deleted once the studio stops: after the last thing drawn, and nothing shown after it.
         let deletedAt = try #require(written.range(of: text(KittyGraphics.delete(id: 16)), options: .backwards))
-        let helloAt = try #require(written.range(of: "hello", options: .backwards))
-        #expect(helloAt.upperBound <= deletedAt.lowerBound)
+        let lastAt = try #require(written.range(of: "world", options: .backwards))
+        #expect(lastAt.upperBound <= deletedAt.lowerBound)
         #expect(!written[deletedAt.upperBound...].contains(placeholder))
     }
 
