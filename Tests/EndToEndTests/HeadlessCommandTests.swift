@@ -3,6 +3,27 @@ import Testing
 
 @Suite("fluxdeck binary: models and cost")
 struct HeadlessCommandTests {
+    @Test("a command line it cannot take exits 2 with one fluxdeck: line, as a local validation error does; help and version exit 0",
+          arguments: [["generate", "--bogus"], ["generate", "--prompt", "x", "--count", "-1"], ["cost", "--model"], ["--no-such-flag"],
+                      ["jobs", "frobnicate"]])
+    func usageErrors(_ arguments: [String]) async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let outcome = try await BinaryRunner.run(arguments, environment: sandbox.environment)
+        #expect(outcome.status == 2, "\(arguments): exit \(outcome.status), \(outcome.stderr)")
+        let lines = outcome.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.hasPrefix("fluxdeck: ") == true, "\(outcome.stderr)")
+        #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test("--help and --version still exit 0 with their text")
+    func helpAndVersion() async throws {
+        let help = try await BinaryRunner.run(["generate", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--prompt"), "\(help.stderr)")
+        let version = try await BinaryRunner.run(["--version"])
+        #expect(version.status == 0 && version.stdout.contains("0.1.0"))
+    }
+
     @Test("cost reports 4.5 credits ($0.045) for flux-2-pro at 1920x1080")
     func costText() async throws {
         let outcome = try await BinaryRunner.run(["cost", "--model", "flux-2-pro", "--width", "1920", "--height", "1080"])
