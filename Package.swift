@@ -302,7 +302,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FluxdeckAppTests",
-            dependencies: ["FluxdeckApp", "BFL", "Jobs", "TOMLFiles", "TestSupport"],
+            dependencies: ["FluxdeckApp", "BFL", "Jobs", "TOMLFiles", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

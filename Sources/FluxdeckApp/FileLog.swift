@@ -5,6 +5,9 @@ import Foundation
 import Jobs
 public import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import BaseDirectories
 
 /// A log file for the studio (nothing may be printed while curses owns the terminal):
@@ -13,7 +16,9 @@ import BaseDirectories
 /// control characters; requests, and so the key, are never logged.
 public final class LogFile: Sendable {
     public static let rotateAt = 5 * 1_048_576
-    private let handle: Mutex<FileHandle?>
+    /// Opened for appending: every line is one write(2) at the end of the file, so studios and
+    /// commands writing at once (another terminal) never overwrite or split each other's lines.
+    private let descriptor: Mutex<Int32>
     public let path: String
 
     public static func defaultPath(environment: [String: String]) -> String {
@@ -33,31 +38,38 @@ public final class LogFile: Sendable {
         // The log names prompts and jobs: the owner's alone.
         try? PrivateFiles.makeFile(path)
         PrivateFiles.restrict(path + ".1")
-        let handle = FileHandle(forWritingAtPath: path)
-        _ = try? handle?.seekToEnd()
-        self.handle = Mutex(handle)
+        descriptor = Mutex(open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW))
     }
 
+    /// Appends `line` and a line end in one write.
     public func write(_ line: String) {
-        handle.withLock { handle in
-            try? handle?.write(contentsOf: Data((line + "\n").utf8))
+        let bytes = Array((line + "\n").utf8)
+        descriptor.withLock { fd in
+            guard fd >= 0 else { return }
+            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         }
     }
 
     public func close() {
-        handle.withLock { handle in
-            try? handle?.close()
-            handle = nil
+        descriptor.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
         }
     }
 }
 
-/// swift-log's handler for `LogFile`: one line per message, ISO time, level, message, metadata.
+/// swift-log's handler for `LogFile`: one line per message: ISO time, pid, level, label,
+/// message, metadata.
 public struct FileLogHandler: LogHandler {
     public let file: LogFile
     public let label: String
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
+
+    public init(file: LogFile, label: String) {
+        self.file = file
+        self.label = label
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -69,7 +81,8 @@ public struct FileLogHandler: LogHandler {
         let fields = merged.keys.sorted().map { "\($0)=\(merged[$0].map { "\($0)" } ?? "")" }.joined(separator: " ")
         let time = Date().formatted(.iso8601)
         let text = TerminalText.sanitize("\(event.message)")
-        file.write("\(time) \(event.level) [\(label)] \(text)\(fields.isEmpty ? "" : " " + TerminalText.sanitize(fields))")
+        // The pid tells apart the lines of fluxdecks writing the same log at once.
+        file.write("\(time) \(getpid()) \(event.level) [\(label)] \(text)\(fields.isEmpty ? "" : " " + TerminalText.sanitize(fields))")
     }
 }
 

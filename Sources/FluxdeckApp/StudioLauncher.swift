@@ -1,5 +1,6 @@
 public import BFL
 public import Foundation
+import Logging
 import Imaging
 import Jobs
 import NcursesBackend
@@ -73,10 +74,11 @@ public enum StudioLauncher {
         let logFile = LogFile(path: LogFile.defaultPath(environment: environment))
         defer { logFile.close() }
         let notices = NoticeRelay()
+        let receiverLog = Logger(label: "webhook") { label in FileLogHandler(file: logFile, label: label) }
         let session = try await Session.open(service, outputDirectory: options.outputDirectory ?? settings.outputDirectory, simulatorWithoutKey: true,
                                              settings: settings, environment: environment,
                                              log: { line in
-                                                 logFile.write(TerminalText.sanitize(line))
+                                                 receiverLog.info("\(line)")
                                                  notices.push(line + " (more in the log)")
                                              })
         // A region asked for (--region, or region in config.toml) is a region kept.

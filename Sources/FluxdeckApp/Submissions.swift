@@ -52,6 +52,12 @@ public enum JobRunner {
     }
 
     public static func run(_ requests: [JobRequest], service: ServiceSettings, outputDir: String?, wait: Bool, json: Bool) async throws {
+        // The built-in simulator ends with this command, and its tasks with it: nothing would
+        // be left for a resume to finish.
+        if !wait && service.simulator {
+            throw CommandFailure.usage("--no-wait cannot be used with --simulator: the built-in simulator stops when this command ends, "
+                + "and its jobs with it; leave out --no-wait, or run `fluxdeck simulate` and point --endpoint at it")
+        }
         // Watched from the start: a signal never ends the process between a POST and its record.
         let interrupts = Interrupts()
         defer { interrupts.stop() }

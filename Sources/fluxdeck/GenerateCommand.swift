@@ -3,6 +3,7 @@ import FluxdeckApp
 import BFL
 import BFLSimulator
 import Foundation
+import Imaging
 import Jobs
 
 #if canImport(Glibc)
@@ -89,7 +90,7 @@ struct BatchCommand: AsyncParsableCommand {
         try await runReportingFailures {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw CommandFailure.usage("cannot read \(file): \((error as NSError).localizedDescription)")
+                throw CommandFailure.usage("\(readFailure(error)): \(file)")
             }
             let group = UUID().uuidString.lowercased()
             var requests: [JobRequest] = []

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import Testing
 
 @Suite("fluxdeck binary: models and cost")
@@ -14,6 +15,21 @@ struct HeadlessCommandTests {
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines.first?.hasPrefix("fluxdeck: ") == true, "\(outcome.stderr)")
         #expect(outcome.stdout.isEmpty)
+    }
+
+    @Test("a missing batch file says no such file: PATH; --no-wait with the built-in simulator is refused before anything is sent")
+    func fileAndNoWait() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let missing = sandbox.root.appendingPathComponent("nowhere.jsonl").path
+        let batch = try await BinaryRunner.run(["batch", missing], environment: sandbox.environment)
+        #expect(batch.status == 2 && batch.stderr == "fluxdeck: no such file: \(missing)\n", "\(batch.stderr)")
+        let noWait = try await BinaryRunner.run(["generate", "--simulator", "--no-wait", "--model", "flux-2-klein-4b", "--prompt", "x",
+                                                 "--output-dir", sandbox.output.path], environment: sandbox.environment)
+        #expect(noWait.status == 2 && noWait.stderr.contains("--no-wait cannot be used with --simulator"), "\(noWait.stderr)")
+        // Nothing was made: no ledger job, no file.
+        #expect(try sandbox.store().jobs().isEmpty)
+        #expect(sandbox.files().isEmpty)
     }
 
     @Test("--help and --version still exit 0 with their text")

@@ -2,6 +2,7 @@ import BFL
 import FluxdeckApp
 import Foundation
 import Jobs
+import Logging
 import Synchronization
 import Testing
 import TestSupport
@@ -212,4 +213,36 @@ final class LinesHeard: Sendable {
     private let store = Mutex<[String]>([])
     func add(_ line: String) { store.withLock { $0.append(line) } }
     var lines: [String] { store.withLock { $0 } }
+}
+
+@Suite("The log file")
+struct LogFileTests {
+    @Test("two writers on one log (two fluxdecks) append whole lines: none lost, none split; each line names its pid")
+    func concurrentWriters() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-log-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("fluxdeck.log").path
+        let first = LogFile(path: path), second = LogFile(path: path)
+        let line = String(repeating: "x", count: 300)
+        await withTaskGroup(of: Void.self) { group in
+            for (name, file) in [("a", first), ("b", second)] {
+                group.addTask {
+                    for n in 0..<2_000 { file.write("\(name) \(n) \(line)") }
+                }
+            }
+        }
+        first.close()
+        second.close()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4_000)
+        #expect(lines.allSatisfy { $0.hasSuffix(line) && ($0.hasPrefix("a ") || $0.hasPrefix("b ")) })
+        #expect(Set(lines).count == 4_000)
+        // Through the logger: time, pid, level, label, text.
+        let log = LogFile(path: path)
+        let logger = Logger(label: "studio") { label in FileLogHandler(file: log, label: label) }
+        logger.info("hello")
+        log.close()
+        let last = try #require(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last)
+        #expect(last.contains(" \(ProcessInfo.processInfo.processIdentifier) info [studio] hello"), "\(last)")
+    }
 }
