@@ -57,6 +57,16 @@ public struct BFLClient: Sendable {
 
     /// Where a submit for `region` goes: the region's front door when the endpoint has one,
     /// else the endpoint.
+    /// The region a request asking for `asked` goes to: that one, where the endpoint has it;
+    /// without one, the region whose front door is the endpoint itself (BFL's global door, a
+    /// proxy's declared `global`), so a job says `global` wherever it went through it.
+    public func region(for asked: Region?) -> Region? {
+        if let asked, configuration.regions[asked] != nil { return asked }
+        guard asked == nil else { return nil }
+        let base = configuration.endpoint.baseURL.absoluteString
+        return configuration.regions.regions.first { configuration.regions[$0]?.absoluteString == base }
+    }
+
     public func frontDoor(for region: Region?) -> URL {
         region.flatMap { configuration.regions[$0] } ?? configuration.endpoint.baseURL
     }

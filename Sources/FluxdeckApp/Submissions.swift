@@ -178,6 +178,10 @@ public struct JobReport: Encodable {
     public var model: String
     /// fluxdeck's phase (also under `phase`).
     public var status: String
+    /// The prompt (control characters taken out), and when the job was made and ended (ISO 8601).
+    public var prompt: String
+    public var createdAt: String
+    public var finishedAt: String?
     /// BFL's task id, and the last status BFL gave, verbatim ("Ready", "Request Moderated",
     /// "Content Moderated", "Error", "Task not found", or one fluxdeck does not know).
     public var taskID: String?
@@ -199,7 +203,8 @@ public struct JobReport: Encodable {
     public var advice: String?
 
     public enum CodingKeys: String, CodingKey {
-        case id, model, status, phase, file, seed, cost, error, advice
+        case id, model, status, phase, file, seed, cost, error, advice, prompt
+        case createdAt = "created_at", finishedAt = "finished_at"
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
         case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
         case region, apiHost = "api_host", clusterHost = "cluster_host", followedBy = "followed_by"
@@ -210,6 +215,9 @@ public struct JobReport: Encodable {
         id = job.id
         model = job.model
         status = job.phase.rawValue
+        prompt = TerminalText.sanitize(job.prompt)
+        createdAt = job.createdAt.formatted(.iso8601)
+        finishedAt = job.finishedAt?.formatted(.iso8601)
         taskID = job.taskID
         apiStatus = job.serverStatus.map(TerminalText.sanitize)
         outputDirectory = job.outputDirectory
@@ -232,6 +240,9 @@ public struct JobReport: Encodable {
         try c.encode(model, forKey: .model)
         try c.encode(status, forKey: .status)
         try c.encode(status, forKey: .phase)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
         try c.encode(taskID, forKey: .taskID)
         try c.encode(apiStatus, forKey: .apiStatus)
         try c.encode(outputDirectory, forKey: .outputDirectory)

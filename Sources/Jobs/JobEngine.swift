@@ -195,7 +195,7 @@ public actor JobEngine {
                 estimatedCredits: prepared.estimate.credits, fileExtension: format.fileExtension,
                 groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
             // The region it goes to, where the endpoint has regions (BFL's, a proxy's, the simulator's).
-            if let region = request.region, client.configuration.regions[region] != nil { record.region = region.rawValue }
+            record.region = client.region(for: request.region)?.rawValue
             // What validation changed or warned about (a snapped size) stays in the job's history.
             if !prepared.warnings.isEmpty { details[record.id] = prepared.warnings.map(\.message).joined(separator: "; ") }
             records.append(record)

@@ -46,6 +46,7 @@ struct JobsList: AsyncParsableCommand {
             }
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyy-MM-dd HH:mm"
+            Output.line([pad("job", 8), pad("created", 16), pad("status", 11), pad("model", 22), pad("cost", 6), "prompt"].joined(separator: "  "))
             for job in jobs {
                 let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
                 let prompt = TerminalText.sanitize(job.prompt)
