@@ -116,6 +116,7 @@ public enum StudioLauncher {
             await session.close()
             throw CommandFailure.usage("\(error)")
         }
+        if let note = terminal.typeNote { log.info(note) }
         let state = AppState(
             modelID: settings.model ?? "flux-2-pro", modeLabel: label,
             // The region row is live where the endpoint has regions (BFL's, a proxy's, the simulator's).

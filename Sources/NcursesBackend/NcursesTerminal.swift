@@ -34,17 +34,27 @@ public final class NcursesTerminal: InteractiveTerminal {
     private var sentImages: Set<Int> = []
     /// Sixel and iTerm2 pictures are drawn again after a full repaint.
     private var repaintPictures = false
+    /// Said once in the log when the terminal type was replaced (`TerminalType`), else nil.
+    public let typeNote: String?
 
     /// Takes over the terminal. Set `noColor` for `NO_COLOR`; `graphics` is how pictures are
     /// shown, through tmux's passthrough when `passthrough` is set.
     public init(noColor: Bool = false, graphics: GraphicsProtocol = .blocks, passthrough: Bool = false) throws(TerminalError) {
-        switch cnc_start() {
+        let term: String
+        switch TerminalType.choose(getenv("TERM").map { String(cString: $0) }) {
+        case .use(let name):
+            term = name
+            typeNote = nil
+        case .fallback(let missing, let instead):
+            term = instead
+            typeNote = "TERM=\(missing) has no terminfo entry here; drawing as \(instead)"
+        case .refuse(let message):
+            throw TerminalError(message: message)
+        }
+        switch term.withCString({ cnc_start($0) }) {
         case 0: break
         case -2:
-            let term = getenv("TERM").map { String(cString: $0) } ?? ""
-            throw TerminalError(message: term.isEmpty
-                ? "TERM is not set, so the terminal cannot be driven; set it (for example TERM=xterm-256color)"
-                : "the terminal type \"\(term.filter { $0.isLetter || $0.isNumber || "-_.+".contains($0) })\" is unknown here; try TERM=xterm-256color")
+            throw TerminalError(message: "the terminal type \"\(term)\" cannot be loaded; try TERM=xterm-256color")
         default:
             throw TerminalError(message: "cannot start the terminal interface (is this a terminal?)")
         }
@@ -65,6 +75,7 @@ public final class NcursesTerminal: InteractiveTerminal {
         }
         let status = term.withCString { cnc_start_on(output, input, $0, Int32(height), Int32(width)) }
         guard status == 0 else { throw TerminalError(message: "cannot start a screen for \(term)") }
+        typeNote = nil
         interactive = false
         isUTF8 = cnc_utf8() != 0
         colorDepth = Self.depth(colors: Int(cnc_colors()))

@@ -34,3 +34,36 @@ struct WebhookStudioTmuxTests {
         #expect(!log.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "the log holds control characters")
     }
 }
+
+@Suite("Studio in tmux: terminal types", .timeLimit(.minutes(2)))
+struct TerminalTypeTmuxTests {
+    @Test("TERM=xterm-kitty without its terminfo entry: the studio runs, drawn as xterm-256color, and says so once in the log",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func kittyOverSSH() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var environment = sandbox.environment
+        environment["TERM"] = "xterm-kitty"
+        let rig = try await StudioRig.start(["--simulator", "--graphics", "blocks"], in: sandbox.root, environment: environment)
+        defer { rig.stop() }
+        #expect(await rig.frame(containing: "frame 120x40") != nil)
+        #expect(try await rig.screen(showing: "SIMULATOR"))
+        try await rig.keys("C-q")
+        _ = try await rig.exited()
+        let log = try String(contentsOf: sandbox.root.appendingPathComponent("state/fluxdeck/fluxdeck.log"), encoding: .utf8)
+        #expect(log.components(separatedBy: "TERM=xterm-kitty has no terminfo entry here; drawing as xterm-256color").count == 2, "\(log)")
+    }
+
+    @Test("TERM=dumb: refused with a sentence, exit 2, the screen untouched",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func dumb() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        var environment = sandbox.environment
+        environment["TERM"] = "dumb"
+        let rig = try await StudioRig.start(["--simulator"], in: sandbox.root, environment: environment)
+        defer { rig.stop() }
+        let screen = try await rig.exited()
+        #expect(screen.contains("TERM=dumb cannot move the cursor") && screen.contains("exit=2"), "\(screen)")
+    }
+}

@@ -25,11 +25,11 @@ void cnc_save_terminal(void);
 void cnc_install_fatal_handlers(void);
 
 /* Starts curses on the terminal: raw mode (Ctrl-C arrives as a key), no echo, keypad, short
-   Esc delay, default colours, mouse clicks and wheel. newterm, not initscr: an unknown TERM
-   returns -2 instead of ncurses ending the process; -1 when the terminal cannot be used. */
-static inline int cnc_start(void) {
+   Esc delay, default colours, mouse clicks and wheel, drawing as terminal type `term`.
+   newterm, not initscr: an unknown type returns -2 instead of ncurses ending the process; -1
+   when the terminal cannot be used. */
+static inline int cnc_start(const char *term) {
     setlocale(LC_ALL, "");
-    const char *term = getenv("TERM");
     if (term == NULL || term[0] == 0) return -2;
     cnc_save_terminal();
     /* newterm returns NULL for a terminal type it cannot find (initscr would exit). */
