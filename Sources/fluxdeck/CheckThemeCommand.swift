@@ -10,7 +10,7 @@ struct CheckThemeCommand: AsyncParsableCommand {
         abstract: "Check a theme: TOML syntax, known keys and roles, colours, inheritance.",
         discussion: "Give a path to a .toml file, or the name of a theme (`fluxdeck themes` lists them).")
 
-    @Argument(help: "A theme file (.toml) or a theme's name.") var theme: String
+    @Argument(help: "A theme file (.toml) or a theme's name.", completion: Completions.themes) var theme: String
 
     func run() async throws {
         try await runReportingFailures {

@@ -13,7 +13,7 @@ struct CostCommand: AsyncParsableCommand {
             charged cost is authoritative; this is the estimate fluxdeck shows before you submit.
             """)
 
-    @Option(help: "The model id (see `fluxdeck models`).")
+    @Option(help: "The model id (see `fluxdeck models`).", completion: Completions.models)
     var model: String
 
     @Option(help: "Output width in pixels.")

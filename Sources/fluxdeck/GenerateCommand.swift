@@ -20,13 +20,13 @@ struct GenerateCommand: AsyncParsableCommand {
             validation; 3 the API refused; 4 network failure after retries.
             """)
 
-    @Option(help: "The model id (see `fluxdeck models`).") var model: String
+    @Option(help: "The model id (see `fluxdeck models`).", completion: Completions.models) var model: String
     @Option(help: "The prompt.") var prompt: String?
     @Option(help: "Output width in pixels.") var width: Int?
     @Option(help: "Output height in pixels.") var height: Int?
     @Option(name: .customLong("aspect-ratio"), help: "Aspect ratio W:H (Kontext, Ultra).") var aspectRatio: String?
     @Option(help: "A fixed seed.") var seed: Int?
-    @Option(help: "jpeg, png or webp.") var format: String?
+    @Option(help: "jpeg, png or webp.", completion: Completions.formats) var format: String?
     @Option(help: "Safety tolerance (0 strictest).") var safety: Int?
     @Option(name: .customLong("input"), help: "A reference image: a path or an http(s) URL; repeat for more.") var inputs: [String] = []
     @Option(help: "Fill: the image to repaint.") var image: String?

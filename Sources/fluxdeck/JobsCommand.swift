@@ -17,7 +17,7 @@ struct JobsList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first.")
 
     @Flag(help: "One JSON object per job.") var json = false
-    @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled, abandoned, save_failed).")
+    @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled, abandoned, save_failed).", completion: Completions.statuses)
     var status: [String] = []
     @Option(help: "At most this many jobs.") var limit: Int = 50
 

@@ -10,7 +10,8 @@ struct StudioCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck, or output_dir in config.toml).") var outputDir: String?
-    @Option(help: "A theme by name (see `fluxdeck themes`) or a path to a .toml file (default: theme in config.toml, else default).") var theme: String?
+    @Option(help: "A theme by name (see `fluxdeck themes`) or a path to a .toml file (default: theme in config.toml, else default).",
+            completion: Completions.themes) var theme: String?
     @Option(help: "How pictures are shown: auto (ask the terminal), kitty, iterm2, sixel or blocks (default: graphics in config.toml, else auto).")
     var graphics: String?
     @Option(help: ArgumentHelp("Write a line per frame to this file or FIFO (tests).", visibility: .hidden)) var notify: String?

@@ -32,6 +32,26 @@ struct HeadlessCommandTests {
         #expect(sandbox.files().isEmpty)
     }
 
+    @Test("shell completions offer model ids, formats, regions, statuses, and theme names (the user's too)")
+    func completions() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try await BinaryRunner.run(["--generate-completion-script", shell], environment: sandbox.environment)
+            #expect(script.status == 0)
+            for word in ["flux-2-pro", "flux-kontext-max", "webp", "eu", "timed_out"] {
+                #expect(script.stdout.contains(word), "\(shell) completes no \(word)")
+            }
+        }
+        let themes = sandbox.root.appendingPathComponent("config/fluxdeck/themes")
+        try FileManager.default.createDirectory(at: themes, withIntermediateDirectories: true)
+        try Data("name = \"harbour\"\nvariant = \"dark\"\ninherits = \"frost\"\n".utf8).write(to: themes.appendingPathComponent("harbour.toml"))
+        let offered = try await BinaryRunner.run(["---completion", "studio", "--", "--theme", "2", "0", "fluxdeck", "studio", "--theme"],
+                                                 environment: sandbox.environment)
+        let names = offered.stdout.split(separator: "\n").map(String.init)
+        #expect(names.contains("frost") && names.contains("mono") && names.contains("harbour"), "\(offered.stdout) \(offered.stderr)")
+    }
+
     @Test("--help and --version still exit 0 with their text")
     func helpAndVersion() async throws {
         let help = try await BinaryRunner.run(["generate", "--help"])
