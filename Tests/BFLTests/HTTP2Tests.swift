@@ -7,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 import Testing
+import TestSupport
 
 /// A TLS server on loopback that offers only HTTP/2 (ALPN `h2`), as BFL's front door very likely
 /// does, and answers each request as its script says: normally, with a stream reset, or with a
@@ -185,10 +186,10 @@ struct HTTP2Tests {
 
     @Test("a refused connection is \"not sent\": a network error, never an unknown outcome")
     func refused() async throws {
-        // A port that was free a moment ago: nothing listens there.
-        let server = try await HTTP2LoopbackServer { _, _ in .reset }
-        let port = server.port
-        await server.stop()
+        // Bound by this test and never listened on: refused, and no other test's server can
+        // take the port meanwhile (one freed and reused answered with a reset once).
+        let refusing = try #require(RefusingPort())
+        let port = refusing.port
         let transport = try Self.trusting()
         let endpoint = try #require(Endpoint(customURL: "https://127.0.0.1:\(port)"))
         var configuration = BFLClient.Configuration(endpoint: endpoint, apiKey: Self.key)
@@ -198,6 +199,7 @@ struct HTTP2Tests {
         var outcome: BFLError?
         do { _ = try await client.submit(path: "flux-2-pro", body: Array("{}".utf8)) } catch let error as BFLError { outcome = error }
         try? await transport.shutdown()
+        withExtendedLifetime(refusing) {}
         guard case .network? = outcome else {
             Issue.record("expected a network error (nothing sent), got \(String(describing: outcome))")
             return
