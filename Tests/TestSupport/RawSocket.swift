@@ -81,19 +81,7 @@ public final class RawSocket: @unchecked Sendable {
     public let lastError = Mutex<String?>(nil)
 
     /// A port on 127.0.0.1 that was free a moment ago (bound, read, released).
-    public static func freePort() -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
-    }
+    public static func freePort() -> Int? { RefusingPort()?.port }
 
     /// Runs blocking `work` on a new thread and returns its result.
     static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
