@@ -315,7 +315,9 @@ public final class JobStore: Sendable {
     /// Saved images made before `cursor` (a page's last), newest first, that `query` matches,
     /// searched in SQL. Large request bodies are left out as in `recentJobs`.
     public func outputs(before cursor: Date?, query: OutputQuery, limit: Int, maxRequestBytes: Int = 65_536) throws(JobStoreError) -> [JobRecord] {
-        try read { db in
+        // A filter that cannot be read matches nothing, here as in memory.
+        guard query.problems.isEmpty else { return [] }
+        return try read { db in
             var request = JobRecord.filter(Column("outputPath") != nil)
             if let cursor { request = request.filter(Column("createdAt") < cursor) }
             func like(_ text: String) -> String {

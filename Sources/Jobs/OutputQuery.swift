@@ -16,12 +16,22 @@ public struct OutputQuery: Sendable, Hashable {
     public var before: Date?
     /// A submission's group id, or its beginning.
     public var group: String?
+    /// What could not be read, a sentence each (`colour:red`, `after:2026-13-45`): such a
+    /// filter matches nothing, and the studio says the first instead of "nothing matches".
+    public var problems: [String] = []
 
-    /// Parses the filter line; a token whose value cannot be read (`seed:x`, `after:soon`) is
-    /// searched for as a word. Dates are days of `calendar`.
+    /// Every form the filter takes, for the help and for the sentence about an unknown key.
+    public static let forms = "words -word model: status: is:starred tag: seed: after: before: group:"
+    static let keys: Set<String> = ["model", "status", "tag", "is", "seed", "after", "before", "group"]
+
+    /// Parses the filter line. Dates are days of `calendar`.
     public init(_ text: String, calendar: Calendar = .current) {
         for token in text.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) {
             let (name, value) = Self.split(token)
+            if let problem = Self.problem(name: name, value: value, calendar: calendar) {
+                problems.append(problem)
+                continue
+            }
             switch name {
             case "model" where !value.isEmpty: models.append(value)
             case "status" where !value.isEmpty: statuses.append(value)
@@ -38,11 +48,33 @@ public struct OutputQuery: Sendable, Hashable {
     }
 
     public var isEmpty: Bool {
-        words.isEmpty && excluded.isEmpty && models.isEmpty && statuses.isEmpty && !starred && tags.isEmpty
+        problems.isEmpty && words.isEmpty && excluded.isEmpty && models.isEmpty && statuses.isEmpty && !starred && tags.isEmpty
             && seed == nil && after == nil && before == nil && group == nil
     }
 
+    /// Why `name:value` cannot be read, or nil when it can (or is not a `key:` at all).
+    static func problem(name: String, value: String, calendar: Calendar) -> String? {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter }) else { return nil }
+        let shown = String(value.prefix(40))
+        guard keys.contains(name) else { return "unknown filter \(String(name.prefix(20))): (? help lists the forms)" }
+        // (A `where` in a case of several patterns binds only the last: one condition a case.)
+        switch name {
+        case "is":
+            return value == "starred" || value == "star" ? nil : "is: takes starred (got \(shown))"
+        case "seed":
+            return Int(value).map({ $0 >= 0 }) == true ? nil : "seed: needs a whole number (got \(shown))"
+        case "after", "before":
+            return day(value, calendar) != nil ? nil : "\(name): needs a date as YYYY-MM-DD (got \(shown))"
+        case "group":
+            return !value.isEmpty && value.allSatisfy({ $0.isHexDigit || $0 == "-" }) ? nil : "group: needs a group id (got \(shown))"
+        default:
+            return value.isEmpty ? "\(name): needs a value" : nil
+        }
+    }
+
+    /// A filter it cannot read matches nothing: the studio then says why.
     public func matches(_ job: JobRecord) -> Bool {
+        if !problems.isEmpty { return false }
         if !models.isEmpty, !models.contains(where: { job.model.lowercased().contains($0) }) { return false }
         if !statuses.isEmpty, !statuses.contains(where: { job.phase.rawValue.hasPrefix($0) }) { return false }
         if starred, !job.starred { return false }

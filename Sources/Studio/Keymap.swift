@@ -319,7 +319,7 @@ extension Keymap {
         Binding(.outputs, .pageDown, [Key(.pageDown)], "ten images down"),
         Binding(.outputs, .first, [Key(.home)], "newest image"),
         Binding(.outputs, .last, [Key(.end)], "oldest image loaded"),
-        Binding(.outputs, .filter, [.char("/")], "filter (words, model:, status:)", hint: "filter"),
+        Binding(.outputs, .filter, [.char("/")], "filter (its forms are listed below)", hint: "filter"),
         Binding(.outputs, .details, [.char("i")], "details"),
         Binding(.outputs, .open, [.char("o")], "open in the system viewer", hint: "open"),
         Binding(.outputs, .useAsReference, [.char("u")], "use as a reference image", hint: "as ref"),

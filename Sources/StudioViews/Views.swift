@@ -421,7 +421,9 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
         }
     }
     guard !outputs.isEmpty else {
-        let text = total == 0 ? "Saved images appear here." : "Nothing matches the filter (Esc in the filter clears it)."
+        let problem = OutputQuery(state.outputsFilter, calendar: state.calendar).problems.first
+        let text = total == 0 ? "Saved images appear here."
+            : problem.map { "The filter: \($0)" } ?? "Nothing matches the filter (Esc in the filter clears it)."
         buffer.setString(x: body.x, y: body.y, text, style: theme.style(.uiTextDim), maxWidth: body.width)
         return cursor
     }
@@ -499,6 +501,8 @@ private func helpOverlay(_ buffer: inout Buffer, _ area: Rect, _ state: AppState
             lines.append(Line([Span("  " + pad(row.keys, keysWidth), style: theme.style(.statusKey)), Span(row.help)]))
         }
     }
+    lines.append(Line("The outputs filter (/) takes:", style: theme.style(.uiTextDim)))
+    lines.append(Line("  " + OutputQuery.forms, style: theme.style(.uiTextDim)))
     lines.append(Line("Mouse: click a pane or a row; the wheel scrolls.", style: theme.style(.uiTextDim)))
     let inner = overlayBox(&buffer, area, "Help", width: 84, height: lines.count + 3, theme)
     guard inner.height > 1 else { return }

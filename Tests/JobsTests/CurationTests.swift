@@ -11,15 +11,21 @@ struct CurationTests {
         return calendar
     }()
 
-    @Test("the filter line parses into a query; values that cannot be read are searched as words")
+    @Test("the filter line parses into a query; a key it does not know or a value it cannot read is named, and filters nothing")
     func parsing() {
         let query = OutputQuery("Fox -red model:pro status:do is:starred tag:Best seed:42 after:2026-11-01 before:2026-12-01", calendar: Self.utc)
         #expect(query.words == ["fox"] && query.excluded == ["red"] && query.models == ["pro"] && query.statuses == ["do"])
         #expect(query.starred && query.tags == ["best"] && query.seed == 42)
         #expect(query.after == Date(timeIntervalSince1970: 1_793_491_200))  // 2026-11-01T00:00:00Z
         #expect(query.before == Date(timeIntervalSince1970: 1_796_083_200))  // 2026-12-01T00:00:00Z
-        let odd = OutputQuery("seed:x after:soon before:2026-02-30 tag: - is:odd", calendar: Self.utc)
-        #expect(odd.words == ["seed:x", "after:soon", "before:2026-02-30", "tag:", "-", "is:odd"])
+        let odd = OutputQuery("seed:x after:soon before:2026-02-30 tag: - is:odd colour:red after:2026-13-45 16:9", calendar: Self.utc)
+        #expect(odd.problems == [
+            "seed: needs a whole number (got x)", "after: needs a date as YYYY-MM-DD (got soon)",
+            "before: needs a date as YYYY-MM-DD (got 2026-02-30)", "tag: needs a value", "is: takes starred (got odd)",
+            "unknown filter colour: (? help lists the forms)", "after: needs a date as YYYY-MM-DD (got 2026-13-45)",
+        ])
+        // A lone dash, and a colon after a number (an aspect ratio), are words.
+        #expect(odd.words == ["-", "16:9"])
         #expect(odd.seed == nil && odd.after == nil && odd.before == nil && odd.tags.isEmpty && !odd.starred)
         #expect(OutputQuery("").isEmpty && !OutputQuery("is:starred").isEmpty)
         #expect(OutputQuery.tag(" Golden Hour, \"x\"") == "golden-hour--x")

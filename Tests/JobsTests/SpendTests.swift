@@ -176,7 +176,7 @@ struct SpendTests {
 
 @Suite("Finding a submission's images")
 struct GroupQueryTests {
-    @Test("group:ID (or its beginning) finds one submission's jobs, in SQL as in memory; a non-hex value is a word")
+    @Test("group:ID (or its beginning) finds one submission's jobs, in SQL as in memory; a non-hex value is named and matches nothing")
     func group() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-group-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -198,7 +198,9 @@ struct GroupQueryTests {
             let inSQL = try store.outputs(before: nil, query: query, limit: 100).map(\.id)
             #expect(inMemory.count == expected && Set(inSQL) == Set(inMemory), "\(text)")
         }
-        #expect(OutputQuery("group:x%y").group == nil)
-        #expect(OutputQuery("group:x%y").words == ["group:x%y"])
+        // A value that is no group id is named, and matches nothing, in SQL as in memory.
+        let odd = OutputQuery("group:x%y")
+        #expect(odd.group == nil && odd.problems == ["group: needs a group id (got x%y)"])
+        #expect(try store.outputs(before: nil, query: odd, limit: 100).isEmpty && !jobs.contains(where: odd.matches))
     }
 }

@@ -283,6 +283,8 @@ struct KeymapTests {
             #expect(shown.contains(binding.keys.map(\.description).joined(separator: " ")), "\(binding.keys)")
         }
         for context in KeyContext.allCases { #expect(shown.contains(context.title)) }
+        // Every form of the outputs filter is listed.
+        #expect(shown.contains(OutputQuery.forms))
     }
 
     @Test("[keys] remaps a command everywhere or in one place; hints and matching follow; bad entries say what is wrong")

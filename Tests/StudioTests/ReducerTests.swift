@@ -5,6 +5,8 @@ import Jobs
 import TerminalCore
 import Testing
 import TestSupport
+import StudioViews
+import Theme
 import Widgets
 
 /// A job record for reducer tests.
@@ -400,6 +402,26 @@ struct ReducerTests {
         _ = press(Key(.escape), in: &state)
         #expect(state.outputsFilter.isEmpty)
         #expect(state.filteredOutputs.count == 3)
+    }
+
+    @Test("a filter it cannot read matches nothing and says why: an unknown key, a bad date")
+    func filterProblems() throws {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobUpdated(job("a", .done, prompt: "a red fox", output: "/o/a.jpg")))
+        state.focus = .outputs
+        for (text, said) in [("colour:red", "The filter: unknown filter colour: (? help lists the forms)"),
+                             ("fox after:2026-13-45", "The filter: after: needs a date as YYYY-MM-DD (got 2026-13-45)")] {
+            _ = press(.char("/"), in: &state)
+            typed(text, into: &state)
+            _ = press(Key(.enter), in: &state)
+            #expect(state.filteredOutputs.isEmpty)
+            let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+            #expect(screen.contains(said), "\(screen.split(separator: "\n").filter { $0.contains("Outputs") || $0.contains("filter") || $0.contains("Nothing") }.joined(separator: "\n"))")
+            _ = press(.char("/"), in: &state)
+            _ = press(Key(.escape), in: &state)
+        }
+        #expect(state.filteredOutputs.count == 1)
     }
 
     @Test("older images are read a page at a time near the end of the list, and the filter searches the ledger")
