@@ -32,15 +32,16 @@ public struct OutputQuery: Sendable, Hashable {
                 problems.append(problem)
                 continue
             }
+            // `problem` has checked the value of every key.
             switch name {
-            case "model" where !value.isEmpty: models.append(value)
-            case "status" where !value.isEmpty: statuses.append(value)
-            case "tag" where !value.isEmpty: tags.append(Self.tag(value))
-            case "is" where value == "starred" || value == "star": starred = true
-            case "seed" where Int(value).map({ $0 >= 0 }) == true: seed = Int(value)
-            case "after" where Self.day(value, calendar) != nil: after = Self.day(value, calendar)
-            case "before" where Self.day(value, calendar) != nil: before = Self.day(value, calendar)
-            case "group" where !value.isEmpty && value.allSatisfy({ $0.isHexDigit || $0 == "-" }): group = value
+            case "model": models.append(value)
+            case "status": statuses.append(value)
+            case "tag": tags.append(Self.tag(value))
+            case "is": starred = true
+            case "seed": seed = Int(value)
+            case "after": after = Self.day(value, calendar)
+            case "before": before = Self.day(value, calendar)
+            case "group": group = value
             default:
                 if token.hasPrefix("-"), token.count > 1 { excluded.append(String(token.dropFirst())) } else { words.append(token) }
             }

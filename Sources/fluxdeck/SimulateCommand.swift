@@ -2,7 +2,6 @@ import ArgumentParser
 import FluxdeckApp
 import BFL
 import BFLSimulator
-import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -92,45 +91,12 @@ struct SimulateCommand: AsyncParsableCommand {
                 Ctrl-C stops it.
 
                 """.utf8), to: STDOUT_FILENO)
-            await waitForInterrupt()
+            // Ctrl-C, SIGTERM or SIGHUP stops it (a second one at once), as it does a command.
+            let interrupts = Interrupts()
+            _ = await interrupts.first()
+            interrupts.stop()
             await server.stop()
             Output.error("simulator stopped")
         }
-    }
-}
-
-/// Waits for SIGINT or SIGTERM. The handlers are made here, outside any actor, because a
-/// closure formed in main-actor code and run on a dispatch queue traps under Swift 6.
-nonisolated func waitForInterrupt() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = ResumeOnce(continuation)
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { once.resume() }
-            source.resume()
-            once.keep(source)
-        }
-    }
-}
-
-/// Resumes a continuation at most once and keeps the signal sources alive until then.
-final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
-    }
-
-    func resume() {
-        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -71,7 +72,7 @@ struct RealTerminalTests {
             _ = display.waitBlocking()
         }
         let reader = ends[0]
-        let number = await SimulateSignalTests.onThread { () -> String in
+        let number = await RawSocket.onThread { () -> String in
             var text = ""
             var byte: UInt8 = 0
             while read(reader, &byte, 1) == 1, byte != 10 { text.append(Character(UnicodeScalar(byte))) }

@@ -101,7 +101,7 @@ struct SimulateSignalTests {
         defer { child.send(SIGKILL) }
         // Its banner, read as it comes, names the API's address.
         let reader = ends[0]
-        let banner = await Self.onThread { () -> String in
+        let banner = await RawSocket.onThread { () -> String in
             var text = ""
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !text.contains("Ctrl-C stops it.") {
@@ -123,11 +123,5 @@ struct SimulateSignalTests {
         #expect(try String(contentsOf: errors, encoding: .utf8).contains("simulator stopped"))
         // Nothing listens there any more.
         #expect(RawSocket(port: port) == nil, "the API port still accepts connections")
-    }
-
-    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: work()) }.start()
-        }
     }
 }

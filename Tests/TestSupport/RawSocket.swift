@@ -83,8 +83,8 @@ public final class RawSocket: @unchecked Sendable {
     /// A port on 127.0.0.1 that was free a moment ago (bound, read, released).
     public static func freePort() -> Int? { RefusingPort()?.port }
 
-    /// Runs blocking `work` on a new thread and returns its result.
-    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    /// Runs blocking `work` on a new thread and returns its result (never on Swift's pool).
+    public static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: work()) }.start()
         }
