@@ -66,7 +66,24 @@ public struct SubmissionPlan: Sendable {
         public var model: Model
         public var parameters: GenerationParameters
         public var count: Int
+        /// In a comparison without a seed: this image's place in its variant (0, 1, …). The
+        /// seed is the submission's shared one plus this, drawn when it is sent.
+        public var sharedSeedOffset: Int?
+
+        /// The parameters as sent, with the submission's shared seed (`seed`) applied.
+        public func parameters(sharedSeed seed: Int) -> GenerationParameters {
+            var each = parameters
+            if let sharedSeedOffset { each.seed = seed + sharedSeedOffset }
+            return each
+        }
     }
+
+    /// The seeds a shared seed is drawn from (below BFL's and every model's limit, with room
+    /// for the largest count added).
+    public static let sharedSeeds = 0..<1_000_000_000
+
+    /// A fresh shared seed, for a submission whose `sharesSeed` is true.
+    public static func drawSharedSeed() -> Int { Int.random(in: sharedSeeds) }
 
     public let form: SubmissionForm
     /// The prompts the matrix makes (the prompt unescaped when it has no group; `[nil]`
@@ -86,19 +103,30 @@ public struct SubmissionPlan: Sendable {
     /// Whether this is a comparison of several models.
     public var isComparison: Bool { !form.compared.isEmpty }
 
-    /// The requests in the order they are sent: by model, then prompt, then image.
-    public var requests: [Request] {
+    /// Whether the requests share one seed drawn when they are sent: a comparison (prompt
+    /// variants or models) without a seed or a sweep. Image n of every variant gets the shared
+    /// seed + n, so each difference is the variant's, not the seed's.
+    public var sharesSeed: Bool {
+        form.parameters.seed == nil && !form.seedSweep && (prompts.count > 1 || targets.count > 1)
+    }
+
+    /// The requests in the order they are sent: by model, then prompt, then image. `sharedSeed`:
+    /// the seed drawn for a submission that `sharesSeed` (ignored otherwise).
+    public func requests(sharedSeed: Int) -> [Request] {
         batches.flatMap { batch in
             let target = targets.first { $0.model == batch.model }
-            let estimate = target?.perImage ?? PriceEstimator.estimate(model: batch.model, parameters: batch.parameters)
-            return Array(repeating: Request(model: batch.model, parameters: batch.parameters, estimate: estimate), count: batch.count)
+            let parameters = batch.parameters(sharedSeed: sharedSeed)
+            let estimate = target?.perImage ?? PriceEstimator.estimate(model: batch.model, parameters: parameters)
+            return Array(repeating: Request(model: batch.model, parameters: parameters, estimate: estimate), count: batch.count)
         }
     }
 
-    /// The requests grouped: one batch per model and prompt, or per image in a seed sweep.
+    /// The requests grouped: one batch per model and prompt, or per image in a seed sweep or a
+    /// comparison that shares a seed.
     public var batches: [Batch] {
         var batches: [Batch] = []
         let sweep = form.seedSweep ? form.parameters.seed : nil
+        let shared = sharesSeed
         for target in targets {
             for prompt in prompts {
                 var each = target.parameters
@@ -107,6 +135,10 @@ public struct SubmissionPlan: Sendable {
                     for n in 0..<count {
                         each.seed = sweep + n
                         batches.append(Batch(model: target.model, parameters: each, count: 1))
+                    }
+                } else if shared {
+                    for n in 0..<count {
+                        batches.append(Batch(model: target.model, parameters: each, count: 1, sharedSeedOffset: n))
                     }
                 } else {
                     batches.append(Batch(model: target.model, parameters: each, count: count))

@@ -92,13 +92,14 @@ public struct GenerationSpec: Decodable {
 
     /// The job requests this spec asks for; every problem is one clear sentence. What
     /// validation changed or warns about (a size snapped to the model's step) is said on stderr.
-    public func requests(groupID: String, label: String = "") throws -> [JobRequest] {
+    /// `sharedSeed`: the seed a comparison without one shares (see `SubmissionPlan.sharesSeed`).
+    public func requests(groupID: String, label: String = "", sharedSeed: Int = SubmissionPlan.drawSharedSeed()) throws -> [JobRequest] {
         let plan = try plan()
         var said: Set<String> = []
         for warning in plan.targets.flatMap(\.warnings) where said.insert(warning.message).inserted {
             Output.error("fluxdeck: \(label)\(warning.message)")
         }
-        return plan.requests.map { JobRequest(model: $0.model, parameters: $0.parameters, groupID: groupID) }
+        return plan.requests(sharedSeed: sharedSeed).map { JobRequest(model: $0.model, parameters: $0.parameters, groupID: groupID) }
     }
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.

@@ -145,7 +145,7 @@ public enum StudioLauncher {
             let message = s.message.map { " message=" + TerminalText.sanitize($0.text) } ?? ""
             let prompt = s.editor.text
             let lines = prompt.isEmpty ? 0 : prompt.split(separator: "\n", omittingEmptySubsequences: false).count
-            notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil) focus=\(s.focus) details=\(s.details != nil) pids=\(Set(s.elsewherePIDs.values).count)\(message)\n".utf8))
+            notifier.write(Data("frame \(s.width)x\(s.height) jobs=\(s.jobs.count) running=\(s.runningCount) done=\(done) count=\(s.count) lines=\(lines) confirming=\(s.confirming != nil) focus=\(s.focus) details=\(s.details != nil) pids=\(Set(s.elsewherePIDs.values).count) mode=\(s.mode.keyContext.rawValue)\(message)\n".utf8))
         }
         if ending == .hangUp { log.info("the terminal hung up; stopping") }
         terminal.stop()

@@ -577,7 +577,9 @@ public enum Action: Sendable {
 /// What the studio asks the outside world to do; results come back as actions.
 public enum Effect: Sendable, Hashable {
     /// Submit `count` jobs; reference values in `parameters` are paths the driver reads.
-    case submit(modelID: String, parameters: GenerationParameters, count: Int, region: Region?)
+    /// `sharedSeedOffset`: in a comparison without a seed, the seed is the submission's shared
+    /// one (drawn when sent) plus this (`SubmissionPlan.Batch`).
+    case submit(modelID: String, parameters: GenerationParameters, count: Int, region: Region?, sharedSeedOffset: Int? = nil)
     case cancel(jobID: String)
     case abandon(jobID: String)
     case rerun(jobID: String, newSeed: Bool)

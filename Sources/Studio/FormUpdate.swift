@@ -105,6 +105,9 @@ func reduceForm(_ state: inout AppState, _ command: Command?, _ key: Key) -> [Ef
                 }
             }
             let path = plan.targets.count == 1 ? "POST /v1/\(plan.targets[0].model.path)" : "the first body for each of \(plan.targets.count) models"
+            if plan.sharesSeed {
+                lines.append("seed: one for every variant, drawn when sent (image n of each: that seed + n)")
+            }
             let title = plan.requestCount > 1 ? "\(path) (the first of \(plan.requestCount) requests)" : path
             state.textOverlay = TextOverlay(title: title, lines: lines)
         }

@@ -24,7 +24,9 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: blocked, isError: true)
         return []
     }
-    let effects = plan.batches.map { Effect.submit(modelID: $0.model.id, parameters: $0.parameters, count: $0.count, region: state.region) }
+    let effects = plan.batches.map {
+        Effect.submit(modelID: $0.model.id, parameters: $0.parameters, count: $0.count, region: state.region, sharedSeedOffset: $0.sharedSeedOffset)
+    }
     state.editor.commitToHistory()
     var what = plan.summary
     if !plan.skipped.isEmpty { what += " (left out: \(plan.skipped.joined(separator: "; ")))" }

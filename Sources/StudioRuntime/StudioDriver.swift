@@ -97,22 +97,14 @@ public final class StudioDriver<Backend: TerminalBackend> {
     /// together and in order.
     private func submit(_ effects: [Effect], group: String) {
         let engine = self.engine
-        // Models compared in one submission share one seed: BFL's random one would differ per
-        // model, and the comparison would not be of the same image.
-        var models: Set<String> = []
-        var seeded = false
-        for effect in effects {
-            if case .submit(let modelID, let parameters, _, _) = effect {
-                models.insert(modelID)
-                seeded = seeded || parameters.seed != nil
-            }
-        }
-        let sharedSeed = models.count > 1 && !seeded ? Int.random(in: 0..<1_000_000_000) : nil
+        // A comparison (models or prompt variants) without a seed shares one drawn here, so
+        // its images differ by what is compared, not by BFL's random seeds (SubmissionPlan).
+        let sharedSeed = SubmissionPlan.drawSharedSeed()
         reportingFailure("submit") {
             var requests: [JobRequest] = []
             for effect in effects {
-                guard case .submit(let modelID, var parameters, let count, let region) = effect, let model = Catalog.model(id: modelID) else { continue }
-                if let sharedSeed { parameters.seed = sharedSeed }
+                guard case .submit(let modelID, var parameters, let count, let region, let offset) = effect, let model = Catalog.model(id: modelID) else { continue }
+                if let offset { parameters.seed = sharedSeed + offset }
                 let loaded = try loadingReferences(parameters)
                 requests += (0..<count).map { _ in JobRequest(model: model, parameters: loaded, groupID: group, region: region) }
             }

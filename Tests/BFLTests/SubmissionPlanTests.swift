@@ -17,13 +17,38 @@ struct SubmissionPlanTests {
         parameters.width = 1025
         parameters.height = 1024
         let plan = try SubmissionPlan.make(SubmissionForm(model: model, parameters: parameters))
-        let request = try #require(plan.requests.first)
+        let request = try #require(plan.requests(sharedSeed: 0).first)
         let sent = try body(request)
         #expect(sent["width"] as? Int == 1024 && sent["height"] as? Int == 1024)
         let square = PriceEstimator.estimate(model: model, outputSize: PixelSize(width: 1024, height: 1024))
         #expect(request.estimate.credits == square.credits)
         #expect(plan.total == square.credits)
         #expect(plan.targets[0].warnings.map(\.message).contains { $0.hasPrefix("1025x1024 → 1024x1024") })
+    }
+
+    @Test("the variants of a matrix share one seed: image n of each gets the drawn seed + n, unless a seed or a sweep is given")
+    func matrixSharesSeed() throws {
+        let model = try #require(Catalog.model(id: "flux-2-pro"))
+        let matrix = try SubmissionPlan.make(SubmissionForm(model: model, parameters: GenerationParameters(prompt: "a {red|blue} kite"), count: 2))
+        #expect(matrix.sharesSeed)
+        let sent = matrix.requests(sharedSeed: 500)
+        #expect(sent.map(\.parameters.prompt) == ["a red kite", "a red kite", "a blue kite", "a blue kite"])
+        #expect(sent.map(\.parameters.seed) == [500, 501, 500, 501])
+        #expect(matrix.requestCount == sent.count && matrix.total == sent.reduce(.zero) { $0 + $1.estimate.credits })
+        // Compared models too, in their own terms.
+        let compared = try SubmissionPlan.make(SubmissionForm(model: model, parameters: GenerationParameters(prompt: "a kite"),
+                                                              compared: [model, try #require(Catalog.model(id: "flux-2-klein-4b"))]))
+        #expect(compared.requests(sharedSeed: 9).map(\.parameters.seed) == [9, 9])
+        // A given seed is kept as it is; a sweep sweeps; one prompt on one model is left to BFL.
+        var seeded = GenerationParameters(prompt: "a {red|blue} kite")
+        seeded.seed = 42
+        let fixed = try SubmissionPlan.make(SubmissionForm(model: model, parameters: seeded, count: 2))
+        #expect(!fixed.sharesSeed && fixed.requests(sharedSeed: 500).map(\.parameters.seed) == [42, 42, 42, 42])
+        let sweep = try SubmissionPlan.make(SubmissionForm(model: model, parameters: seeded, count: 2, seedSweep: true))
+        #expect(sweep.requests(sharedSeed: 500).map(\.parameters.seed) == [42, 43, 42, 43])
+        let single = try SubmissionPlan.make(SubmissionForm(model: model, parameters: GenerationParameters(prompt: "a kite"), count: 3))
+        #expect(!single.sharesSeed && single.requests(sharedSeed: 500).map(\.parameters.seed) == [nil, nil, nil])
+        #expect(SubmissionPlan.sharedSeeds.upperBound + SubmissionPlan.counts.upperBound <= Int(Int32.max))
     }
 
     @Test("each size rule refuses a side one step past its limit, names a size that fits, and says its limits in one summary")
@@ -72,9 +97,9 @@ struct SubmissionPlanTests {
     func escapes() throws {
         let pro = try #require(Catalog.model(id: "flux-2-pro"))
         let plain = try SubmissionPlan.make(SubmissionForm(model: pro, parameters: GenerationParameters(prompt: #"a \{b\} c"#)))
-        #expect(plain.requests.map(\.parameters.prompt) == ["a {b} c"])
+        #expect(plain.requests(sharedSeed: 0).map(\.parameters.prompt) == ["a {b} c"])
         let grouped = try SubmissionPlan.make(SubmissionForm(model: pro, parameters: GenerationParameters(prompt: #"a \{b\} {c|d}"#)))
-        #expect(grouped.requests.map(\.parameters.prompt) == ["a {b} c", "a {b} d"])
+        #expect(grouped.requests(sharedSeed: 0).map(\.parameters.prompt) == ["a {b} c", "a {b} d"])
     }
 
     @Test("one cap: 1,000 requests a submission, whatever multiplies them")
@@ -87,7 +112,7 @@ struct SubmissionPlanTests {
             try SubmissionPlan.make(form)
         }
         let under = try SubmissionPlan.make(SubmissionForm(model: klein, parameters: GenerationParameters(prompt: "{\(choices)}"), count: 2))
-        #expect(under.requestCount == 800 && under.requests.count == 800)
+        #expect(under.requestCount == 800 && under.requests(sharedSeed: 0).count == 800)
         let compared = SubmissionForm(model: klein, parameters: GenerationParameters(prompt: prompt), count: 1,
                                       compared: [klein, try #require(Catalog.model(id: "flux-2-pro"))])
         #expect(throws: SubmissionProblem.self) { try SubmissionPlan.make(compared) }
@@ -100,11 +125,11 @@ struct SubmissionPlanTests {
         parameters.width = 1920
         parameters.height = 1080
         let plan = try SubmissionPlan.make(SubmissionForm(model: models[0], parameters: parameters, count: 4, compared: models))
-        #expect(plan.requestCount == 12 && plan.requests.count == 12)
+        #expect(plan.requestCount == 12 && plan.requests(sharedSeed: 0).count == 12)
         #expect(plan.requestTitle == "1 prompt × 4 × 3 models = 12 requests")
-        #expect(Set(plan.requests.map(\.model.id)) == Set(models.map(\.id)))
-        #expect(plan.total == plan.requests.reduce(Credits.zero) { $0 + $1.estimate.credits })
-        let pro11 = try #require(plan.requests.first { $0.model.id == "flux-pro-1.1" })
+        #expect(Set(plan.requests(sharedSeed: 0).map(\.model.id)) == Set(models.map(\.id)))
+        #expect(plan.total == plan.requests(sharedSeed: 0).reduce(Credits.zero) { $0 + $1.estimate.credits })
+        let pro11 = try #require(plan.requests(sharedSeed: 0).first { $0.model.id == "flux-pro-1.1" })
         #expect(pro11.parameters.width == 1440 && pro11.parameters.height == 800)
         #expect(pro11.estimate.credits == Credits(4))
     }

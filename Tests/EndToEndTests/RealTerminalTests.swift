@@ -13,6 +13,8 @@ import Glibc
 struct RealTerminalTests {
     static let tools = ["/usr/bin/Xvfb", "/usr/bin/xterm", "/usr/bin/xwd"]
     static var available: Bool { tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) } }
+    /// Keys reach a terminal on the display through xdotool.
+    static var canPress: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/xdotool") }
 
     /// An X screenshot (xwd's ZPixmap, 32 bits a pixel, as Xvfb writes it) as RGB.
     struct Screenshot {
@@ -48,92 +50,178 @@ struct RealTerminalTests {
         abs(a.0 - b.0) <= tolerance && abs(a.1 - b.1) <= tolerance && abs(a.2 - b.2) <= tolerance
     }
 
-    @Test("xterm as a VT340: the Outputs preview is drawn in sixel with the image's colours where the image is, and the text beside it stays",
-          .enabled(if: RealTerminalTests.available))
-    func sixelInXterm() async throws {
-        let sandbox = try Sandbox()
-        defer { sandbox.remove() }
-        let made = try await BinaryRunner.run([
-            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", "a red lantern",
-            "--width", "512", "--height", "512", "--output-dir", sandbox.output.path,
-        ], environment: sandbox.environment)
-        #expect(made.status == 0, "\(made.stderr)")
-        let file = try #require(sandbox.files().first { $0.hasSuffix(".jpg") })
-        let image = try ImageCodec.decode(Array(try Data(contentsOf: sandbox.output.appendingPathComponent(file))))
+    /// A virtual X display (Xvfb), with the number it took.
+    struct Display {
+        let name: String
+        let server: ChildProcess
 
-        // A virtual display; Xvfb names the number it took on its standard output.
-        var ends: [Int32] = [0, 0]
-        try #require(pipe(&ends) == 0)
-        let display = try ChildProcess.start("/usr/bin/Xvfb", ["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-                                             environment: [:], stdout: ends[1])
-        close(ends[1])
-        defer {
-            display.send(SIGTERM)
-            _ = display.waitBlocking()
+        static func start() async throws -> Display {
+            // Xvfb names the number it took on its standard output.
+            var ends: [Int32] = [0, 0]
+            try #require(pipe(&ends) == 0)
+            let server = try ChildProcess.start("/usr/bin/Xvfb", ["-displayfd", "1", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+                                                environment: [:], stdout: ends[1])
+            close(ends[1])
+            let reader = ends[0]
+            let number = await RawSocket.onThread { () -> String in
+                var text = ""
+                var byte: UInt8 = 0
+                while read(reader, &byte, 1) == 1, byte != 10 { text.append(Character(UnicodeScalar(byte))) }
+                return text
+            }
+            close(reader)
+            guard let display = Int(number) else {
+                server.send(SIGTERM)
+                _ = server.waitBlocking()
+                throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "Xvfb gave no display number"])
+            }
+            return Display(name: ":\(display)", server: server)
         }
-        let reader = ends[0]
-        let number = await RawSocket.onThread { () -> String in
-            var text = ""
-            var byte: UInt8 = 0
-            while read(reader, &byte, 1) == 1, byte != 10 { text.append(Character(UnicodeScalar(byte))) }
-            return text
+
+        func stop() {
+            server.send(SIGTERM)
+            _ = server.waitBlocking()
         }
-        close(reader)
-        let screen = ":\(try #require(Int(number), "Xvfb gave no display number"))"
-        let fifo = sandbox.root.appendingPathComponent("frames").path
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
-        try #require(descriptor >= 0)
-        let frames = TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true))
-        var environment = BinaryRunner.environment(sandbox.environment)
-        environment["DISPLAY"] = screen
-        // Colours on: a picture in shades (NO_COLOR's) would not be the image's colours.
-        environment.removeValue(forKey: "NO_COLOR")
-        let binary = try BinaryRunner.binaryURL().path
-        let terminal = try ChildProcess.start("/usr/bin/xterm", [
-            "-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
-            "-geometry", "120x40+0+0", "-fa", "Mono", "-fs", "10",
-            "-e", "env", "TERM=xterm-256color", binary, "--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path,
-            "--notify", fifo,
-        ], environment: environment)
-        defer {
+
+        /// Presses `keys` (xdotool's names) as a keyboard would: XTEST events, which xterm
+        /// takes as real ones (it ignores events other clients send unless told to accept them).
+        func press(_ keys: String...) async throws {
+            // With no window manager, keys go to the window under the pointer.
+            _ = try await ChildProcess.run("/usr/bin/xdotool", ["mousemove", "200", "200"], environment: ["DISPLAY": name], deadline: .seconds(10))
+            let pressed = try await ChildProcess.run("/usr/bin/xdotool", ["key", "--delay", "80"] + keys, environment: ["DISPLAY": name], deadline: .seconds(10))
+            try #require(pressed.status == 0, "xdotool: \(pressed.stderr)")
+        }
+    }
+
+    /// A studio on `display` in `terminal` (its path and arguments, the studio's command line
+    /// last), reporting its frames on a FIFO.
+    struct Studio {
+        let terminal: ChildProcess
+        let frames: TerminalSmokeTests.Lines
+
+        static func start(in sandbox: Sandbox, on display: Display, terminal: String, _ arguments: [String], studio: [String]) throws -> Studio {
+            let fifo = sandbox.root.appendingPathComponent("frames-\(UUID().uuidString.prefix(6))").path
+            try #require(mkfifo(fifo, 0o600) == 0)
+            let descriptor = open(fifo, O_RDWR | O_CLOEXEC)
+            try #require(descriptor >= 0)
+            var environment = BinaryRunner.environment(sandbox.environment)
+            environment["DISPLAY"] = display.name
+            // Colours on: a picture in shades (NO_COLOR's) would not be the image's colours.
+            environment.removeValue(forKey: "NO_COLOR")
+            let binary = try BinaryRunner.binaryURL().path
+            let process = try ChildProcess.start(terminal, arguments + [binary] + studio + ["--notify", fifo], environment: environment)
+            return Studio(terminal: process, frames: TerminalSmokeTests.Lines(FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)))
+        }
+
+        func stop() {
             terminal.send(SIGKILL)
             _ = terminal.waitBlocking()
         }
 
-        // Frame by frame, until the screen holds the picture (its preview is decoded after the
-        // first frames): a box in the screenshot whose samples are the image's colours.
-        var found: (box: (x: Int, y: Int, width: Int, height: Int), shot: Screenshot)?
-        frames: for _ in 0..<30 {
-            guard await frames.next() != nil else { break }
-            // xterm paints what it read on its own time: a few screenshots a frame (each
-            // takes xwd a tenth of a second) give it that time.
-            for _ in 0..<5 {
-                let shot = try Screenshot(xwd: try await Self.screenshot(screen))
-                if let box = Self.pictureBox(in: shot, like: image) {
-                    found = (box, shot)
-                    break frames
-                }
+        /// Reads frames until one contains `text` (nil when none does within `frames`).
+        func frame(containing text: String, within count: Int = 60) async -> String? {
+            for _ in 0..<count {
+                guard let line = await frames.next() else { return nil }
+                if line.contains(text) { return line }
             }
+            return nil
         }
-        let (box, shot) = try #require(found, "no part of the screen shows the image")
-        // 36 samples across the box match the image at the same relative places.
+
+        /// Frame by frame, until the screen holds the picture: a box at least `minimum` pixels
+        /// wide whose samples are the image's colours. Returns it with its screenshot.
+        func picture(of image: RGBImage, on display: Display, minimum: Int = 60, frames count: Int = 30) async throws -> (box: Box, shot: Screenshot)? {
+            for _ in 0..<count {
+                // The terminal paints what it read on its own time: a few screenshots a frame
+                // (each takes xwd a tenth of a second) give it that time.
+                for _ in 0..<5 {
+                    let shot = try Screenshot(xwd: try await RealTerminalTests.screenshot(display.name))
+                    if let box = RealTerminalTests.pictureBox(in: shot, like: image), box.width >= minimum { return (box, shot) }
+                }
+                guard await frames.next() != nil else { break }
+            }
+            return nil
+        }
+    }
+
+    typealias Box = (x: Int, y: Int, width: Int, height: Int)
+
+    /// A simulator image made by the binary, decoded.
+    static func madeImage(in sandbox: Sandbox, prompt: String) async throws -> RGBImage {
+        let made = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-pro", "--prompt", prompt,
+            "--width", "512", "--height", "512", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = try #require(sandbox.files().first { $0.hasSuffix(".jpg") })
+        return try ImageCodec.decode(Array(try Data(contentsOf: sandbox.output.appendingPathComponent(file))))
+    }
+
+    /// How many of 36 samples across `box` match the image at the same relative places.
+    static func matchingSamples(_ box: Box, in shot: Screenshot, of image: RGBImage) -> Int {
         var matching = 0
         for row in 0..<6 {
             for column in 0..<6 {
                 let fx = (Double(column) + 0.5) / 6, fy = (Double(row) + 0.5) / 6
                 let expected = image.pixel(x: Int(fx * Double(image.width)), y: Int(fy * Double(image.height)))
                 let seen = shot.pixel(box.x + Int(fx * Double(box.width)), box.y + Int(fy * Double(box.height)))
-                if Self.near((Int(expected.0), Int(expected.1), Int(expected.2)), seen, within: 48) { matching += 1 }
+                if near((Int(expected.0), Int(expected.1), Int(expected.2)), seen, within: 48) { matching += 1 }
             }
         }
+        return matching
+    }
+
+    /// Light (text) pixels in the `rows` of `shot` between columns `columns`.
+    static func lightPixels(in shot: Screenshot, rows: Range<Int>, columns: Range<Int>) -> Int {
+        rows.clamped(to: 0..<shot.height).reduce(0) { count, y in
+            count + columns.clamped(to: 0..<shot.width).filter { x in let p = shot.pixel(x, y); return p.0 > 180 && p.1 > 180 && p.2 > 180 }.count
+        }
+    }
+
+    static let xterm = ["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
+                        "-geometry", "120x40+0+0", "-fa", "Mono", "-fs", "10", "-e", "env", "TERM=xterm-256color"]
+
+    @Test("xterm as a VT340: the Outputs preview is drawn in sixel with the image's colours where the image is, and the text beside it stays",
+          .enabled(if: RealTerminalTests.available))
+    func sixelInXterm() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let image = try await Self.madeImage(in: sandbox, prompt: "a red lantern")
+        let display = try await Display.start()
+        defer { display.stop() }
+        let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
+                                      studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
+        defer { studio.stop() }
+        let (box, shot) = try #require(try await studio.picture(of: image, on: display), "no part of the screen shows the image")
+        let matching = Self.matchingSamples(box, in: shot, of: image)
         #expect(matching >= 30, "\(matching) of 36 samples match the image")
         // Beside it, the Outputs row's text is still drawn: light pixels left of the picture.
-        let textRow = (box.y..<min(shot.height, box.y + 20))
-        let light = textRow.reduce(0) { count, y in
-            count + (max(0, box.x - 380)..<max(0, box.x - 10)).filter { x in let p = shot.pixel(x, y); return p.0 > 180 && p.1 > 180 && p.2 > 180 }.count
-        }
+        let light = Self.lightPixels(in: shot, rows: box.y..<(box.y + 20), columns: (box.x - 380)..<(box.x - 10))
         #expect(light > 40, "the text beside the picture is gone (\(light) light pixels)")
+    }
+
+    @Test("xterm as a VT340: Enter on an output opens the viewer, whose large sixel picture has the image's colours, with its caption beside it",
+          .enabled(if: RealTerminalTests.available && RealTerminalTests.canPress))
+    func viewerInXterm() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let image = try await Self.madeImage(in: sandbox, prompt: "a blue harbour at dusk")
+        let display = try await Display.start()
+        defer { display.stop() }
+        let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
+                                      studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
+        defer { studio.stop() }
+        #expect(await studio.frame(containing: "frame 120x40 ") != nil)
+        try await display.press("Tab", "Tab", "Tab")
+        #expect(await studio.frame(containing: "focus=outputs") != nil)
+        try await display.press("Return")
+        #expect(await studio.frame(containing: "mode=viewer") != nil)
+        // The viewer's picture is far larger than the 192-pixel preview.
+        let (box, shot) = try #require(try await studio.picture(of: image, on: display, minimum: 300), "the viewer shows no large picture of the image")
+        let matching = Self.matchingSamples(box, in: shot, of: image)
+        #expect(matching >= 30, "\(matching) of 36 samples match the image")
+        // Its caption (position, prompt, seed) is text right of the picture.
+        let light = Self.lightPixels(in: shot, rows: box.y..<(box.y + 200), columns: (box.x + box.width + 8)..<shot.width)
+        #expect(light > 200, "no caption beside the viewer's picture (\(light) light pixels)")
     }
 
     static func screenshot(_ display: String) async throws -> [UInt8] {
@@ -147,7 +235,7 @@ struct RealTerminalTests {
 
     /// The largest box whose rows and columns are mostly the image's own colours: found from
     /// the pixels close to the image's top-left, top-right and bottom-left corners.
-    static func pictureBox(in shot: Screenshot, like image: RGBImage) -> (x: Int, y: Int, width: Int, height: Int)? {
+    static func pictureBox(in shot: Screenshot, like image: RGBImage) -> Box? {
         let corner = image.pixel(x: 2, y: 2)
         let target = (Int(corner.0), Int(corner.1), Int(corner.2))
         // The first pixel (in reading order) of the corner's colour with 20 more to its right.

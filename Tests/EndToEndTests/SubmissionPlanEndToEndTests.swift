@@ -135,11 +135,18 @@ struct SubmissionPlanEndToEndTests {
                 refused += 1
                 continue
             }
+            var firstSeed: Int?
             let printed = try dry.stdout.split(separator: "\n").map { line in
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                return "\(object["path"] ?? "") " + (try Self.canonical(try #require(object["body"])))
+                let body = try #require(object["body"] as? [String: Any])
+                firstSeed = firstSeed ?? (body["seed"] as? Int)
+                return "\(object["path"] ?? "") " + (try Self.canonical(body))
             }
-            let studio = try plan.get().requests.map { request in
+            // A comparison without a seed shares the one the CLI drew: the first request's
+            // (image 0 of the first variant), the same for every variant.
+            let made = try plan.get()
+            let shared = made.sharesSeed ? try #require(firstSeed) : -1
+            let studio = try made.requests(sharedSeed: shared).map { request in
                 let prepared = try request.parameters.prepare(for: request.model)
                 return "/v1/\(prepared.path) " + (try Self.canonical(try JSONSerialization.jsonObject(with: prepared.jsonBody())))
             }

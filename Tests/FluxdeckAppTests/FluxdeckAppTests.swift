@@ -85,7 +85,7 @@ struct FluxdeckAppTests {
             """)
         #expect(specs.count == 2)
         #expect(try specs[0].plan().requestCount == 4)
-        #expect(try specs[1].plan().requests.map(\.parameters.seed) == [5, 6, 7])
+        #expect(try specs[1].plan().requests(sharedSeed: 0).map(\.parameters.seed) == [5, 6, 7])
         #expect(throws: CommandFailure.self) { try GenerationSpec.batch("{\"model\":\"flux-2-pro\",\"colour\":1}") }
         do {
             _ = try GenerationSpec.batch("{\"model\":\"flux-2-pro\"}\nnot json")

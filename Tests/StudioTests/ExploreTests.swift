@@ -11,7 +11,7 @@ import Theme
 @Suite("Exploring: prompt matrices, seed sweeps, previews")
 struct ExploreTests {
     func prompts(_ effects: [Effect]) -> [String?] {
-        effects.compactMap { if case .submit(_, let parameters, _, _) = $0 { parameters.prompt } else { nil } }
+        effects.compactMap { if case .submit(_, let parameters, _, _, _) = $0 { parameters.prompt } else { nil } }
     }
 
     @Test("a matrix in the prompt: the estimate counts every request, the cost pane says how many, Enter sends each prompt")
@@ -61,10 +61,35 @@ struct ExploreTests {
         state.focus = .prompt
         let effects = reduce(&state, .key(Key(.enter)))
         let sent = effects.compactMap { effect -> String? in
-            guard case .submit(_, let parameters, let count, _) = effect else { return nil }
+            guard case .submit(_, let parameters, let count, _, _) = effect else { return nil }
             return "\(parameters.prompt ?? "") \(parameters.seed ?? -1) ×\(count)"
         }
         #expect(sent == ["a red kite 10 ×1", "a red kite 11 ×1", "a red kite 12 ×1", "a blue kite 10 ×1", "a blue kite 11 ×1", "a blue kite 12 ×1"])
+    }
+
+    @Test("a matrix without a seed: image n of every variant is sent with the same shared seed (its offset n), and the body preview says so")
+    func matrixSharesSeed() {
+        var state = AppState()
+        typed("a {red|blue} kite", into: &state)
+        state.count = 2
+        let effects = reduce(&state, .key(Key(.enter)))
+        let sent = effects.compactMap { effect -> String? in
+            guard case .submit(_, let parameters, let count, _, let offset) = effect else { return nil }
+            return "\(parameters.prompt ?? "") \(parameters.seed ?? -1) +\(offset ?? -1) ×\(count)"
+        }
+        #expect(sent == ["a red kite -1 +0 ×1", "a red kite -1 +1 ×1", "a blue kite -1 +0 ×1", "a blue kite -1 +1 ×1"])
+        // One prompt on one model leaves the seed to BFL: no offset, one batch.
+        var single = AppState()
+        typed("a kite", into: &single)
+        single.count = 2
+        let one = reduce(&single, .key(Key(.enter))).compactMap { effect -> Int?? in
+            guard case .submit(_, _, let count, _, let offset) = effect else { return nil }
+            return count == 2 ? offset : .some(-1)
+        }
+        #expect(one == [nil])
+        state.focus = .model
+        _ = reduce(&state, .key(.char("p")))
+        #expect(state.textOverlay?.lines.last?.hasPrefix("seed: one for every variant") == true, "\(String(describing: state.textOverlay))")
     }
 
     @Test("x lists the prompts, p shows the body the form would send; any key closes")
@@ -205,7 +230,7 @@ struct CompareModelsTests {
         #expect(screen.contains("models    2-pro · kontext-max (16:9) · pro-1.1 (1440x800) = \(plan.total) credits"), "\(screen)")
         let effects = reduce(&state, .key(Key(.enter)))
         let sent = effects.compactMap { effect -> String? in
-            guard case .submit(let id, let parameters, _, _) = effect else { return nil }
+            guard case .submit(let id, let parameters, _, _, _) = effect else { return nil }
             return "\(id) \(parameters.prompt ?? "")"
         }
         #expect(sent == ["flux-2-pro a heron in the reeds", "flux-kontext-max a heron in the reeds", "flux-pro-1.1 a heron in the reeds"])
@@ -240,7 +265,7 @@ struct CompareModelsTests {
         #expect(reduce(&state, .key(Key(.enter))).isEmpty)
         #expect(state.message?.text.contains("Send 12 requests (1 prompt × 4 × 3 models) of 3 models for \(total) credits") == true, "\(state.message?.text ?? "")")
         let sent = reduce(&state, .key(.char("y"))).reduce(0) { count, effect in
-            if case .submit(_, _, let n, _) = effect { count + n } else { count }
+            if case .submit(_, _, let n, _, _) = effect { count + n } else { count }
         }
         #expect(sent == 12)
     }
@@ -249,7 +274,7 @@ struct CompareModelsTests {
     func unescaped() {
         var state = AppState(budget: Budget(confirmAbove: nil))
         typed(#"a \{b\} c"#, into: &state)
-        let sent = reduce(&state, .key(Key(.enter))).compactMap { if case .submit(_, let parameters, _, _) = $0 { parameters.prompt } else { nil } }
+        let sent = reduce(&state, .key(Key(.enter))).compactMap { if case .submit(_, let parameters, _, _, _) = $0 { parameters.prompt } else { nil } }
         #expect(sent == ["a {b} c"])
     }
 

@@ -41,7 +41,7 @@ struct MoneyReducerTests {
         _ = press(Key(.enter), in: &state)
         let sent = press(.char("y"), in: &state)
         #expect(sent.count == 1)
-        guard case .submit(let model, _, let count, _)? = sent.first else {
+        guard case .submit(let model, _, let count, _, _)? = sent.first else {
             Issue.record("expected a submission, got \(sent)")
             return
         }

@@ -107,7 +107,7 @@ struct ReducerTests {
         #expect(state.steps == 49)
         #expect(state.guidance == 5)
         #expect(state.settings.upsampling == true)
-        guard case .submit(_, let parameters, _, let region) = press(Key(.enter), in: &state).first else {
+        guard case .submit(_, let parameters, _, let region, _) = press(Key(.enter), in: &state).first else {
             Issue.record("no submission")
             return
         }
@@ -213,7 +213,7 @@ struct ReducerTests {
         _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/in.png", size: PixelSize(width: 2048, height: 1024), problem: nil))
         #expect(state.estimate.breakdown.inputs.count == 1)
         #expect(state.estimate.credits == Credits("3") + Credits("1.5") * 2)
-        guard case .submit(_, let parameters, _, _) = press(Key(.enter), in: &state).first else {
+        guard case .submit(_, let parameters, _, _, _) = press(Key(.enter), in: &state).first else {
             Issue.record("no submission")
             return
         }
