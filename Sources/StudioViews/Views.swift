@@ -31,6 +31,8 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
     let screen = modes.lastIndex(where: \.isFullScreen)
     let full = Rect(x: 0, y: 0, width: area.width, height: max(0, area.height - 1))
     for (index, modal) in modes.enumerated() where index >= (screen ?? 0) {
+        // A full-screen view starts from blank cells: the panes' colours stay beneath it.
+        if index == screen { buffer.clear(full) }
         switch modal {
         case .spend: spendScreen(&buffer, full, state, theme)
         case .compare: compareScreen(&buffer, state, theme)

@@ -172,6 +172,21 @@ public struct Buffer: Sendable, Hashable {
         }
     }
 
+    /// Resets `rect` to blank cells with no style, withdrawing the pictures it overlaps: what
+    /// is drawn there next starts from nothing (a full-screen view over the panes, whose
+    /// colours and reversed rows would otherwise show through its blanks).
+    public mutating func clear(_ rect: Rect) {
+        let clipped = rect.intersection(area)
+        guard !clipped.isEmpty else { return }
+        drawing(over: clipped)
+        for y in clipped.y..<clipped.bottom {
+            clearWide(at: clipped.x, y: y)
+            clearWide(at: clipped.right - 1, y: y)
+            let start = (y - area.y) * area.width + (clipped.x - area.x)
+            cells.replaceSubrange(start..<start + clipped.width, with: repeatElement(Cell.blank, count: clipped.width))
+        }
+    }
+
     /// Fills `rect` with a symbol (one column wide) over the style already there patched with
     /// `style`. A wide character cut by the edge of `rect` loses its other half.
     public mutating func fill(_ rect: Rect, symbol: String = " ", style: Style = .plain) {

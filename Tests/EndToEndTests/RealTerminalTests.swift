@@ -178,7 +178,8 @@ struct RealTerminalTests {
     }
 
     static let xterm = ["-ti", "vt340", "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256",
-                        "-geometry", "120x40+0+0", "-fa", "Mono", "-fs", "10", "-e", "env", "TERM=xterm-256color"]
+                        "-geometry", "120x40+0+0", "-fa", "Mono", "-fs", "10", "-bg", "black", "-fg", "white",
+                        "-e", "env", "TERM=xterm-256color"]
 
     @Test("xterm as a VT340: the Outputs preview is drawn in sixel with the image's colours where the image is, and the text beside it stays",
           .enabled(if: RealTerminalTests.available))
@@ -210,7 +211,8 @@ struct RealTerminalTests {
         let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
                                       studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
         defer { studio.stop() }
-        #expect(await studio.frame(containing: "frame 120x40 ") != nil)
+        // First the Outputs preview, where the viewer must not leave it.
+        let (preview, _) = try #require(try await studio.picture(of: image, on: display), "no preview of the image")
         try await display.press("Tab", "Tab", "Tab")
         #expect(await studio.frame(containing: "focus=outputs") != nil)
         try await display.press("Return")
@@ -219,6 +221,10 @@ struct RealTerminalTests {
         let (box, shot) = try #require(try await studio.picture(of: image, on: display, minimum: 300), "the viewer shows no large picture of the image")
         let matching = Self.matchingSamples(box, in: shot, of: image)
         #expect(matching >= 30, "\(matching) of 36 samples match the image")
+        // Nothing of the preview is left where it was (a picture that left is rubbed out;
+        // erasing the line under it would leave it on xterm's screen).
+        let leftOver = Self.matchingSamples(preview, in: shot, of: image)
+        #expect(preview.x > box.x + box.width && leftOver < 10, "the preview is still drawn: \(leftOver) of 36 samples at \(preview)")
         // Its caption (position, prompt, seed) is text right of the picture.
         let light = Self.lightPixels(in: shot, rows: box.y..<(box.y + 200), columns: (box.x + box.width + 8)..<shot.width)
         #expect(light > 200, "no caption beside the viewer's picture (\(light) light pixels)")

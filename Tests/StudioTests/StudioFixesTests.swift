@@ -228,6 +228,31 @@ struct StudioFixesTests {
         #expect(state.viewer == nil && state.focus == .outputs && state.outputsList.selected == 2)
     }
 
+    @Test("a full-screen view starts from blank cells: the panes' reversed rows and pictures' colours do not show through its blanks")
+    func fullScreenIsClean() throws {
+        var state = withOutputs(4)
+        state.focus = .outputs
+        let selected = try #require(state.selectedOutput)
+        _ = reduce(&state, .previewLoaded(path: selected.outputPath ?? "", Picture(width: 4, height: 4, pixels: Array(repeating: 200, count: 48)), large: false))
+        let panes = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer
+        // Beneath: the selected row is reversed or coloured, and the preview has colours.
+        let styled = { (buffer: Buffer, rect: Rect) -> Int in
+            var count = 0
+            for y in rect.y..<rect.bottom {
+                for x in rect.x..<rect.right where buffer[x, y].symbol == " " {
+                    let style = buffer[x, y].style
+                    if style.modifiers.contains(.reverse) || style.bg != .default { count += 1 }
+                }
+            }
+            return count
+        }
+        let right = Rect(x: 84, y: 12, width: 35, height: 26)
+        #expect(styled(panes, right) > 0, "the panes beneath have no styled blanks to show through")
+        _ = reduce(&state, .key(.char("v")))
+        let viewer = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer
+        #expect(styled(viewer, right) == 0, "\(styled(viewer, right)) styled blanks of the panes show through the viewer")
+    }
+
     @Test("g opens the gallery: arrows move through the grid by cells and rows, its page's thumbnails are asked for, Enter views, a click picks, Esc returns")
     func gallery() throws {
         var state = withOutputs(30)
