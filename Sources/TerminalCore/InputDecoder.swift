@@ -71,6 +71,18 @@ public struct InputDecoder: Sendable {
             }
             switch unit {
             case .scalar(27):
+                switch Self.reply(in: input, at: index) {
+                case .whole(let length):
+                    Self.flush(&run, into: &output)
+                    index += length
+                    continue
+                case .prefix where !final:
+                    Self.flush(&run, into: &output)
+                    carry = Self.scalars(input[index...])
+                    return output
+                case .prefix, .none:
+                    break
+                }
                 switch Self.match(Self.pasteStart, in: input, after: index, loneEsc: false) {
                 case .whole:
                     Self.flush(&run, into: &output)
@@ -112,6 +124,46 @@ public struct InputDecoder: Sendable {
             paste = []
         }
         return output
+    }
+
+    private enum Reply { case whole(Int), prefix, none }
+
+    /// The longest terminal reply looked for; anything longer is taken as keys.
+    private static let replyLimit = 4096
+
+    /// A terminal's answer to a query, which is never keys: a string sequence (APC `ESC _`,
+    /// DCS `ESC P`, OSC `ESC ]`) up to its terminator (ST, or BEL for OSC), or device
+    /// attributes `ESC [ ? digits ; … c`. A late answer to the startup query (a slow terminal)
+    /// would otherwise be typed into the prompt. `.prefix`: it may be one, unfinished.
+    private static func reply(in input: [InputUnit], at index: Int) -> Reply {
+        guard index + 1 < input.count, case .scalar(let kind) = input[index + 1] else { return .none }
+        var at = index + 2
+        switch kind {
+        case 0x5F, 0x50, 0x5D:  // _ P ]
+            while at < input.count, at - index < replyLimit {
+                guard case .scalar(let value) = input[at] else { return .none }
+                if value == 7, kind == 0x5D { return .whole(at - index + 1) }
+                if value == 27 {
+                    guard at + 1 < input.count else { return .prefix }
+                    guard case .scalar(0x5C) = input[at + 1] else { return .none }
+                    return .whole(at - index + 2)
+                }
+                at += 1
+            }
+            return at - index < replyLimit ? .prefix : .none
+        case 0x5B:  // [
+            guard at < input.count, case .scalar(0x3F) = input[at] else { return .none }
+            at += 1
+            while at < input.count, at - index < 64 {
+                guard case .scalar(let value) = input[at] else { return .none }
+                if value == 0x63 { return at > index + 3 ? .whole(at - index + 1) : .none }  // c
+                guard (0x30...0x39).contains(value) || value == 0x3B else { return .none }
+                at += 1
+            }
+            return at < input.count ? .none : .prefix
+        default:
+            return .none
+        }
     }
 
     /// Text, tabs and line ends: what a paste without brackets is made of.

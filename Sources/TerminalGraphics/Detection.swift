@@ -25,11 +25,30 @@ public struct TerminalAnswers: Sendable, Hashable {
     public var sixel = false
     /// It answered the device attributes request at all (so it has finished answering).
     public var answered = false
+    /// Its name and version, as it answered XTVERSION (`kitty(0.26.5)`, `XTerm(379)`), with
+    /// control characters removed; nil when it did not.
+    public var version: String?
 
-    public init(kitty: Bool = false, sixel: Bool = false, answered: Bool = false) {
+    public init(kitty: Bool = false, sixel: Bool = false, answered: Bool = false, version: String? = nil) {
         self.kitty = kitty
         self.sixel = sixel
         self.answered = answered
+        self.version = version
+    }
+
+    /// The first kitty that draws Unicode placeholders, the only way fluxdeck shows kitty
+    /// pictures (kitty's changelog, 0.28.0).
+    public static let placeholderKitty = [0, 28, 0]
+
+    /// The version of a kitty older than `placeholderKitty` (it answers the graphics query,
+    /// then rejects the placement fluxdeck sends), else nil.
+    public var kittyWithoutPlaceholders: String? {
+        guard let version, version.hasPrefix("kitty("), let close = version.firstIndex(of: ")") else { return nil }
+        let number = version[version.index(version.startIndex, offsetBy: 6)..<close]
+        let parts = number.split(separator: ".").map { Int($0) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        let numbers = parts.compactMap { $0 } + [0, 0]
+        return numbers.prefix(3).lexicographicallyPrecedes(Self.placeholderKitty) ? String(number) : nil
     }
 
     /// Reads the replies: a kitty graphics reply `ESC _ G i=31;OK ESC \` and a primary device
@@ -40,6 +59,11 @@ public struct TerminalAnswers: Sendable, Hashable {
         let text = String(decoding: bytes, as: UTF8.self)
         if let range = text.range(of: "\u{1B}_Gi=31;") {
             kitty = text[range.upperBound...].hasPrefix("OK")
+        }
+        // XTVERSION: DCS > | text ST.
+        if let start = text.range(of: "\u{1B}P>|"), let end = text[start.upperBound...].range(of: "\u{1B}\\") {
+            version = String(String.UnicodeScalarView(text[start.upperBound..<end.lowerBound].unicodeScalars
+                .filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(64)))
         }
         if let start = text.range(of: "\u{1B}[?") {
             let rest = text[start.upperBound...]
@@ -81,9 +105,10 @@ public struct TmuxFacts: Sendable, Hashable {
 
 /// Chooses how pictures are shown.
 public enum GraphicsDetection {
-    /// The startup query: the kitty graphics query, then primary device attributes, which
-    /// every terminal answers, so the answer to both is complete when the second arrives.
-    public static let query: [UInt8] = KittyGraphics.query + Array("\u{1B}[c".utf8)
+    /// The startup query: the kitty graphics query, the terminal's name and version
+    /// (XTVERSION), then primary device attributes, which every terminal answers, so the
+    /// answers are complete when the last arrives.
+    public static let query: [UInt8] = KittyGraphics.query + Array("\u{1B}[>q\u{1B}[c".utf8)
 
     /// How long to wait for the answers before deciding from the environment alone.
     public static let timeoutMilliseconds = 300
@@ -119,6 +144,10 @@ public enum GraphicsDetection {
         // images work. iTerm2 itself speaks its own protocol.
         if program == "wezterm" || program == "iterm.app" { return (.iterm2, "TERM_PROGRAM is \(environment["TERM_PROGRAM"] ?? "")") }
         if let answers {
+            if answers.kitty, let old = answers.kittyWithoutPlaceholders {
+                let first = TerminalAnswers.placeholderKitty.map(String.init).joined(separator: ".")
+                return (.blocks, "kitty \(old) draws no Unicode placeholders (kitty \(first) and later do)")
+            }
             if answers.kitty, colors256 { return (.kitty, "the terminal answered the kitty graphics query") }
             if answers.sixel { return (.sixel, "the terminal lists sixel graphics") }
             if answers.answered { return (.blocks, "the terminal lists no image protocol") }

@@ -112,6 +112,7 @@ struct DetectionTests {
     static let kittyAnswer = "\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[?62;22c"
     static let sixelAnswer = "\u{1B}[?62;4;6;22c"
     static let plainAnswer = "\u{1B}[?62;22c"
+    static let oldKittyAnswer = "\u{1B}_Gi=31;OK\u{1B}\\\u{1B}P>|kitty(0.26.5)\u{1B}\\\u{1B}[?62;c"
 
     @Test("answers are read from the bytes, whatever else arrived")
     func parsing() {
@@ -124,6 +125,20 @@ struct DetectionTests {
         #expect(TerminalAnswers(parsing: []) == TerminalAnswers())
         // "4" as the terminal class (first parameter) is not the sixel feature.
         #expect(!TerminalAnswers(parsing: Array("\u{1B}[?4;6c".utf8)).sixel)
+        // XTVERSION, as Debian 12's kitty and xterm answer it; control characters dropped.
+        #expect(TerminalAnswers(parsing: Array(Self.oldKittyAnswer.utf8)).version == "kitty(0.26.5)")
+        #expect(TerminalAnswers(parsing: Array("\u{1B}P>|XTerm(379)\u{1B}\\\u{1B}[?63;4c".utf8)).version == "XTerm(379)")
+        #expect(TerminalAnswers(parsing: Array("\u{1B}P>|ev\u{07}il\u{1B}\\\u{1B}[?63c".utf8)).version == "evil")
+    }
+
+    @Test("a kitty older than 0.28 (no Unicode placeholders) is told apart by its version")
+    func oldKitty() {
+        let versions: [(String, String?)] = [("kitty(0.26.5)", "0.26.5"), ("kitty(0.27)", "0.27"), ("kitty(0.28.0)", nil),
+                                            ("kitty(0.35.2)", nil), ("kitty(1.0)", nil), ("kitty(x)", nil), ("XTerm(379)", nil)]
+        for (version, old) in versions {
+            #expect(TerminalAnswers(version: version).kittyWithoutPlaceholders == old, "\(version)")
+        }
+        #expect(GraphicsDetection.query.suffix(7) == Array("\u{1B}[>q\u{1B}[c".utf8))
     }
 
     struct Case: Sendable, CustomStringConvertible {
@@ -138,6 +153,8 @@ struct DetectionTests {
 
     static let cases: [Case] = [
         Case(name: "kitty answers", environment: ["TERM": "xterm-kitty"], answer: kittyAnswer, expected: .kitty),
+        Case(name: "kitty 0.26 answers, but cannot draw placeholders", environment: ["TERM": "xterm-kitty", "KITTY_WINDOW_ID": "1"],
+             answer: oldKittyAnswer, expected: .blocks),
         Case(name: "Ghostty answers", environment: ["TERM": "xterm-ghostty", "TERM_PROGRAM": "ghostty"], answer: kittyAnswer, expected: .kitty),
         Case(name: "foot lists sixel", environment: ["TERM": "foot"], answer: sixelAnswer, expected: .sixel),
         Case(name: "xterm without sixel", environment: ["TERM": "xterm-256color"], answer: plainAnswer, expected: .blocks),

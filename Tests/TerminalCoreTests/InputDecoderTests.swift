@@ -8,6 +8,28 @@ struct InputDecoderTests {
     static let start = "\u{1B}[200~"
     static let end = "\u{1B}[201~"
 
+    @Test("a terminal's late answers (kitty's graphics reply, XTVERSION, device attributes, a background colour) are never keys, however split")
+    func lateAnswers() {
+        // What Debian 12's kitty answered the startup query with, after the studio stopped
+        // waiting for it; it used to be typed into the prompt as "Gi=31;OK>|kitty(0.26.5)?62;c".
+        let answer = "\u{1B}_Gi=31;OK\u{1B}\\\u{1B}P>|kitty(0.26.5)\u{1B}\\\u{1B}[?62;c\u{1B}]11;rgb:0000/0000/0000\u{07}"
+        let whole = Array(Self.units("a" + answer + "b"))
+        // Not right after an Esc: a read that ends in Esc is the Esc key (as above).
+        for cut in 1..<whole.count where whole[cut - 1] != .scalar(27) {
+            var decoder = InputDecoder()
+            var events = decoder.decode(Array(whole[..<cut]))
+            events += decoder.decode(Array(whole[cut...]))
+            if decoder.awaitsMore { events += decoder.decode([], final: true) }
+            #expect(events == [.key(.char("a")), .key(.char("b"))], "cut at \(cut)")
+        }
+        // Alt with a letter is still Alt, and Alt-P that nothing follows is Alt-P.
+        var decoder = InputDecoder()
+        #expect(decoder.decode(Self.units("\u{1B}x")) == [.key(Key(.char("x"), .alt))])
+        var events = decoder.decode(Self.units("\u{1B}P"))
+        if decoder.awaitsMore { events += decoder.decode([], final: true) }
+        #expect(events == [.key(Key(.char("P"), .alt))])
+    }
+
     @Test("a bracketed paste of three lines is one paste with its line breaks")
     func bracketed() {
         var decoder = InputDecoder()
