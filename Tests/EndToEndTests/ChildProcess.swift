@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -80,6 +81,27 @@ struct ChildProcess: Sendable {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: self.waitBlocking()) }
         }
+    }
+
+    /// Its status as `waitBlocking`, or nil when it has not ended within `seconds` (a broken
+    /// build fails the test instead of hanging it; the child is reaped when it does end).
+    func wait(within seconds: Double) async -> Int32? {
+        let once = Once()
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let status = self.waitBlocking()
+                if once.claim() { continuation.resume(returning: status) }
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                if once.claim() { continuation.resume(returning: nil) }
+            }
+        }
+    }
+
+    /// True for the first caller only.
+    private final class Once: Sendable {
+        private let taken = Mutex(false)
+        func claim() -> Bool { taken.withLock { done in defer { done = true }; return !done } }
     }
 
     /// Blocks until the child ends; returns its status (128 + signal when a signal ended it).

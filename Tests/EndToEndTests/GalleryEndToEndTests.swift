@@ -113,11 +113,11 @@ struct ExploreEndToEndTests {
         // The refusal, read across the lines it wraps over.
         let refused = "over the 1 MP limit"
         var words = ""
-        for _ in 0..<20 {
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
             words = try await studio.screen().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "│" }).joined(separator: " ")
             if words.contains(refused) || megapixels > 1 { break }
-            _ = await studio.lines.next()
-        }
+        } while await studio.lines.next(before: deadline) != nil
         if megapixels == 1 {
             #expect(words.contains(refused), "\(words)")
         } else {

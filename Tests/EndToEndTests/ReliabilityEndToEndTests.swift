@@ -104,7 +104,8 @@ struct ReliabilityEndToEndTests {
         #expect(await studio.frame(containing: "frame 120x40 jobs=1 ") != nil)
         let title = try await studio.smoke.tmux(["-L", studio.socket, "display-message", "-p", "-t", "t", "#{pane_title}"])
         // The details of the job show its prompt, error and file in full.
-        while let line = await studio.lines.next(), !line.contains(" focus=jobs ") {
+        for _ in 0..<8 {
+            guard let line = await studio.lines.next(within: 20), !line.contains(" focus=jobs ") else { break }
             try await studio.keys("Tab")
         }
         try await studio.keys("i")

@@ -26,7 +26,7 @@ struct SignalTests {
         // Every POST has arrived (each task exists and is charged); their answers are 1.5 s away.
         #expect(await server.core.waitForSubmissions(atLeast: 24, within: .seconds(60)))
         child.send(number)
-        let status = await child.wait()
+        let status = try #require(await child.wait(within: 60), "still running a minute after the signal")
         #expect(status == 128 + number, "exit status \(status)")
         let jobs = try sandbox.store().jobs()
         #expect(jobs.count == 24)
@@ -119,7 +119,7 @@ struct SimulateSignalTests {
         let credits = try await BinaryRunner.run(["credits", "--endpoint", api], environment: environment)
         #expect(credits.status == 0 && credits.stdout.contains("1000"), "\(credits.stderr)")
         child.send(number)
-        #expect(await child.wait() == 0)
+        #expect(await child.wait(within: 20) == 0)
         #expect(try String(contentsOf: errors, encoding: .utf8).contains("simulator stopped"))
         // Nothing listens there any more.
         #expect(RawSocket(port: port) == nil, "the API port still accepts connections")

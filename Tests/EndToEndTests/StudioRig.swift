@@ -57,9 +57,12 @@ struct StudioRig {
         try await smoke.tmux(["-L", socket, "capture-pane", "-p", "-t", "t"])
     }
 
-    /// Reads frame lines until one contains every piece.
-    func frame(containing pieces: String...) async -> String? {
-        while let line = await lines.next() {
+    /// Reads frame lines until one contains every piece; nil when frames stop or none has
+    /// come within `seconds` (a broken studio fails the test in bounded time, even one that
+    /// keeps drawing).
+    func frame(containing pieces: String..., within seconds: Double = 90) async -> String? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while let line = await lines.next(before: deadline) {
             if pieces.allSatisfy(line.contains) { return line }
         }
         return nil
@@ -71,11 +74,13 @@ struct StudioRig {
         return try await screen()
     }
 
-    /// Waits, frame by frame, until the screen shows `text` (false when frames stop first).
-    func screen(showing text: String, frames: Int = 40) async throws -> Bool {
+    /// Waits, frame by frame, until the screen shows `text` (false when frames stop first, or
+    /// after `frames` frames or `seconds`).
+    func screen(showing text: String, frames: Int = 40, within seconds: Double = 60) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         for _ in 0..<frames {
             if try await screen().contains(text) { return true }
-            guard await lines.next() != nil else { return false }
+            guard await lines.next(before: deadline) != nil else { break }
         }
         return try await screen().contains(text)
     }

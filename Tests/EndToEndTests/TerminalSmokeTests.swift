@@ -15,15 +15,22 @@ struct TerminalSmokeTests {
         private var pending = ""
         init(_ handle: FileHandle) { self.handle = handle }
 
-        func next() async -> String? {
+        /// The next line, or nil at end of file or when nothing comes for `seconds` (so a
+        /// broken program fails the test instead of hanging the run).
+        func next(within seconds: Double = 60) async -> String? {
             await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: self.readLine()) }
+                DispatchQueue.global().async { continuation.resume(returning: self.readLine(within: seconds)) }
             }
         }
 
-        /// The next line, or nil at end of file or when nothing comes for a minute (so a
-        /// broken program fails the test instead of hanging the run).
-        private func readLine() -> String? {
+        /// The next line before `deadline` (nil after it).
+        func next(before deadline: ContinuousClock.Instant) async -> String? {
+            let left = deadline - .now
+            guard left > .zero else { return nil }
+            return await next(within: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
+        }
+
+        private func readLine(within seconds: Double) -> String? {
             while true {
                 if let newline = pending.firstIndex(of: "\n") {
                     let line = String(pending[..<newline])
@@ -31,7 +38,7 @@ struct TerminalSmokeTests {
                     return line
                 }
                 var wait = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
-                guard poll(&wait, 1, 60_000) > 0 else { return nil }
+                guard poll(&wait, 1, Int32(max(1, min(600_000, seconds * 1000)))) > 0 else { return nil }
                 let data = handle.availableData
                 if data.isEmpty { return nil }
                 pending += String(decoding: data, as: UTF8.self)
