@@ -48,6 +48,8 @@ public struct Config: Sendable, Equatable {
     public var confirmAbove: Credits?
     /// `[budget] warn_below`: the balance is low below this.
     public var warnBelow: Credits?
+    /// `[budget] repeat_guard`: the same submission twice within two seconds asks first.
+    public var repeatGuard = true
     /// `[notify]`: how finished groups are announced.
     public var notify = NotifySettings()
     /// `[webhook]`: the receiver's address, the public URL that reaches it, and its secret.
@@ -114,8 +116,13 @@ public struct Config: Sendable, Equatable {
             case "budget":
                 guard let table = value as? [String: Any] else { throw document.error("budget must be a table ([budget])", key: key) }
                 for (name, limit) in table {
-                    guard ["daily", "session", "confirm_above", "warn_below"].contains(name) else {
-                        throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above, warn_below)", key: name)
+                    guard ["daily", "session", "confirm_above", "warn_below", "repeat_guard"].contains(name) else {
+                        throw document.error("unknown key budget.\(name) (known: daily, session, confirm_above, warn_below, repeat_guard)", key: name)
+                    }
+                    if name == "repeat_guard" {
+                        guard let on = TOMLDocument.boolean(limit) else { throw document.error("budget.repeat_guard must be true or false", key: name) }
+                        config.repeatGuard = on
+                        continue
                     }
                     let zeroAllowed = name == "confirm_above"
                     guard let number = TOMLDocument.number(limit),

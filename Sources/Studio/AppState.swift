@@ -152,11 +152,20 @@ public struct Budget: Sendable, Hashable {
     /// `confirmAbove` unless the configuration says otherwise: 100 credits ($1.00).
     public static let defaultConfirmAbove = Credits(100)
 
-    public init(daily: Credits? = nil, session: Credits? = nil, confirmAbove: Credits? = Budget.defaultConfirmAbove, warnBelow: Credits? = nil) {
+    /// The same submission (prompt, settings, models, region) again within
+    /// `repeatWindow` asks first (`[budget] repeat_guard`, on unless set false).
+    public var repeatGuard: Bool
+
+    /// How soon a repeat counts as a second Enter rather than a choice.
+    public static let repeatWindow: TimeInterval = 2
+
+    public init(daily: Credits? = nil, session: Credits? = nil, confirmAbove: Credits? = Budget.defaultConfirmAbove, warnBelow: Credits? = nil,
+                repeatGuard: Bool = true) {
         self.daily = daily
         self.session = session
         self.confirmAbove = confirmAbove
         self.warnBelow = warnBelow
+        self.repeatGuard = repeatGuard
     }
 }
 
@@ -221,6 +230,10 @@ public struct AppState: Sendable {
     public internal(set) var spending: SpendOverview?
     /// The low-balance notice was shown this session (it is shown once).
     public internal(set) var lowBalanceWarned = false
+    /// The last submission sent, and when: what the repeat guard compares.
+    var lastSubmission: (form: SubmissionForm, region: Region?, at: Date)?
+    /// The submission a question (the repeat guard, confirm_above) holds until answered.
+    var askedSubmission: (form: SubmissionForm, region: Region?)?
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.
@@ -572,6 +585,8 @@ public enum Action: Sendable {
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
     case tick(Date)
+    /// The time, as input arrives (the repeat guard measures between two Enters).
+    case clock(Date)
 }
 
 /// What the studio asks the outside world to do; results come back as actions.

@@ -18,6 +18,10 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.now = now
         if state.derived.isOtherDay(now) { state.refreshDerived() }
         return []
+    case .clock(let now):
+        state.now = now
+        if state.derived.isOtherDay(now) { state.refreshDerived() }
+        return []
     case .resize(let width, let height):
         state.width = width
         state.height = height
@@ -161,7 +165,11 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
             let mine = state.jobs.filter { $0.groupID == id && !$0.phase.isFinal && !state.detachedJobIDs.contains($0.id) }
             return mine.map { $0.phase == .queued ? .cancel(jobID: $0.id) : .abandon(jobID: $0.id) }
         case .delete(let id): return [.deleteOutput(jobID: id)]
-        case .spend(let effects): return effects
+        case .spend(let effects):
+            if let asked = state.askedSubmission, effects.contains(where: { if case .submit = $0 { true } else { false } }) {
+                state.lastSubmission = (asked.form, asked.region, state.now)
+            }
+            return effects
         }
     case .help:
         switch command {

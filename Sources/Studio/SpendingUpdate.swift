@@ -30,11 +30,21 @@ func submit(_ state: inout AppState) -> [Effect] {
     state.editor.commitToHistory()
     var what = plan.summary
     if !plan.skipped.isEmpty { what += " (left out: \(plan.skipped.joined(separator: "; ")))" }
+    // A second Enter on the same submission is more often a slip than a wish for copies.
+    state.askedSubmission = (plan.form, state.region)
+    if state.budget.repeatGuard, let previous = state.lastSubmission, previous.form == plan.form, previous.region == state.region,
+       case let since = state.now.timeIntervalSince(previous.at), since >= 0, since < Budget.repeatWindow {
+        state.confirming = .spend(effects)
+        state.message = .init(text: String(format: "Submit the same request again (sent %.1f s ago): \(what), ~\(credits) credits? ", since) + state.yesNo,
+                              isError: false)
+        return []
+    }
     let warning = lowBalanceWarning(&state, spending: credits)
     if asksFirst(&state, effects, credits: credits, what: what) {
         if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }
         return []
     }
+    state.lastSubmission = (plan.form, state.region, state.now)
     if let warning {
         state.message = .init(text: "submitting \(what) · \(warning)", isError: false)
     } else {

@@ -132,6 +132,8 @@ public enum StudioLoop {
             // spinner ticks on deadlines, however busy input is.
             var waits = [pollfd(fd: input, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
             _ = poll(&waits, 2, ticks.timeout(now: clock.now, active: driver.state.runningCount > 0))
+            // Keys know when they were pressed (the repeat guard); idle, nothing else ticks.
+            if waits[0].revents & Int16(POLLIN) != 0 { driver.send(.clock(Date())) }
             if ticks.due(now: clock.now, active: driver.state.runningCount > 0) { driver.send(.tick(Date())) }
             // The terminal hung up or failed: nobody is there any more. The jobs stay in the
             // ledger for the next start or `jobs resume`.

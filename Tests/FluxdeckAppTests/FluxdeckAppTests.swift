@@ -23,6 +23,14 @@ struct FluxdeckAppTests {
             """)
         #expect(config.region == .eu && config.model == "flux-2-max" && config.dailyBudget == Credits(200))
         #expect(config.endpointRegions.regions == [.eu])
+        #expect(config.repeatGuard)
+        #expect(try !Config.parse("[budget]\nrepeat_guard = false").repeatGuard)
+        do {
+            _ = try Config.parse("[budget]\nrepeat_guard = 2")
+            Issue.record("repeat_guard = 2 was accepted")
+        } catch let error as TOMLError {
+            #expect(error.line == 2 && error.message == "budget.repeat_guard must be true or false", "\(error)")
+        }
         #expect(throws: TOMLError.self) { try Config.parse("model = \"flux-9\"") }
         // A region or cluster host in plain http beyond this machine would carry prompts and the key in clear.
         for text in ["[endpoint.regions]\neu = \"http://proxy.example/eu\"", "[endpoint]\nclusters = [\"http://proxy.example/eu2\"]"] {

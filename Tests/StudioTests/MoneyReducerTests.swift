@@ -63,6 +63,42 @@ struct MoneyReducerTests {
         #expect(press(Key(.enter), in: &exact).isEmpty, "at the threshold it asks")
     }
 
+    @Test("the same submission again within two seconds asks first; later, changed, declined first, or with repeat_guard off, it sends")
+    func repeatGuard() throws {
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        var state = AppState(modelID: "flux-2-pro", now: start)
+        _ = reduce(&state, .paste("a heron"))
+        #expect(press(Key(.enter), in: &state).count == 1)
+        _ = reduce(&state, .clock(start.addingTimeInterval(1.2)))
+        #expect(press(Key(.enter), in: &state).isEmpty)
+        let question = try #require(state.message?.text)
+        #expect(question.hasPrefix("Submit the same request again (sent 1.2 s ago): 1 × FLUX.2 [pro]"), "\(question)")
+        #expect(state.confirming != nil)
+        // y sends it, and the clock starts again from there.
+        #expect(press(.char("y"), in: &state).count == 1)
+        _ = reduce(&state, .clock(start.addingTimeInterval(2.0)))
+        #expect(press(Key(.enter), in: &state).isEmpty && state.confirming != nil)
+        #expect(press(.char("n"), in: &state).isEmpty)
+        // Two seconds after the last one sent, it is a choice.
+        _ = reduce(&state, .clock(start.addingTimeInterval(3.3)))
+        #expect(press(Key(.enter), in: &state).count == 1)
+        // Another prompt is another request.
+        _ = reduce(&state, .paste(" at dawn"))
+        #expect(press(Key(.enter), in: &state).count == 1)
+        // Off in config.toml: never asks.
+        var off = AppState(modelID: "flux-2-pro", now: start)
+        off.budget.repeatGuard = false
+        _ = reduce(&off, .paste("a heron"))
+        #expect(press(Key(.enter), in: &off).count == 1)
+        #expect(press(Key(.enter), in: &off).count == 1)
+        // A large spend declined was not sent: asked again, it is the spend question.
+        var large = expensive()
+        _ = press(Key(.enter), in: &large)
+        _ = press(.char("n"), in: &large)
+        _ = press(Key(.enter), in: &large)
+        #expect(large.message?.text.hasPrefix("Send 24 × FLUX.2 [max]") == true, "\(large.message?.text ?? "")")
+    }
+
     @Test("a re-run at or above the threshold asks too")
     func rerunAsks() {
         var state = AppState()
