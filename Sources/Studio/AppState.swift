@@ -621,3 +621,12 @@ extension Comparable {
     /// This value, brought within `range`.
     func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }
+
+/// A job's cost as the lists show it: charged, estimated (~) while it may still be, and
+/// nothing for a job that ended without being sent (cancelled in the queue, refused before a
+/// task existed).
+public func costText(_ job: JobRecord) -> String {
+    if let charged = job.chargedCredits { return "\(charged)" }
+    if job.phase.isFinal, job.taskID == nil { return "—" }
+    return "~\(job.estimate)"
+}

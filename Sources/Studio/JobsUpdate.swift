@@ -34,7 +34,11 @@ func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
     guard record.phase.isFinal, !wasFinal else { return [] }
     if let error = record.errorMessage, record.phase != .done {
         let advice = state.advice(for: record).map { " · " + $0 } ?? ""
-        state.message = .init(text: "\(record.shortID) \(record.phase.rawValue): \(TerminalText.sanitize(error))\(advice)", isError: true)
+        // The phase once: an error that starts with it ("abandoned after it was sent") is not
+        // prefixed with it again.
+        let text = TerminalText.sanitize(error)
+        let said = text.lowercased().hasPrefix(record.phase.rawValue.lowercased()) ? text : "\(record.phase.rawValue): \(text)"
+        state.message = .init(text: "\(record.shortID) \(said)\(advice)", isError: true)
     }
     return [.refreshCredits] + previewEffects(state) + finishedGroupNotice(state, record)
 }
@@ -82,7 +86,10 @@ func reduceJobs(_ state: inout AppState, _ command: Command) -> [Effect] {
         return [.retrySave(jobID: job.id)]
     case .cancel:
         guard let job = state.selectedJob else { return [] }
-        if job.phase == .queued { return [.cancel(jobID: job.id)] }
+        if job.phase == .queued {
+            state.message = .init(text: "cancelled \(job.shortID) before it was sent; nothing is charged", isError: false)
+            return [.cancel(jobID: job.id)]
+        }
         state.message = .init(text: job.phase.isFinal ? "this job has ended" : "this job was sent; \(state.keyName(.abandon, in: .jobs)) (abandon) stops following it", isError: false)
     case .abandon:
         guard let job = state.selectedJob else { return [] }

@@ -71,7 +71,13 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
     case .referenceInspected(let slot, let path, let size, let problem):
         guard state.settings.references[slot]?.path == path else { return [] }
         state.settings.references[slot] = ReferenceSlot(path: path, size: size, problem: problem.map(TerminalText.sanitize))
-        if let problem { state.message = .init(text: TerminalText.sanitize(problem), isError: true) }
+        if let problem {
+            state.message = .init(text: TerminalText.sanitize(problem), isError: true)
+        } else {
+            // Said, and any earlier complaint about this slot (a broken file) replaced.
+            let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent)
+            state.message = .init(text: "reference \(slot + 1): \(name)\(size.map { ", \($0.width)×\($0.height)" } ?? "")", isError: false)
+        }
         return []
     case .outputsLoaded(let records, let filter, let exhausted, let generation):
         // Images of an older read are real images: they are kept, but only the latest read's

@@ -354,15 +354,16 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
             } else if !job.phase.isFinal {
                 status = spinner + " " + status
             }
-            let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
+            let cost = costText(job)
             let end = job.finishedAt ?? state.now
             let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
-            var spans = [Span(pad((grouped ? "  " : "") + status, 12), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
-                         Span(pad(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
-            if roomy { spans.append(Span(pad(job.model, 19))) }
+            // Each column ends in a space, whatever is in it ("mod: request" never runs into the time).
+            var spans = [Span(column((grouped ? "  " : "") + status, 13), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
+                         Span(column(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
+            if roomy { spans.append(Span(column(job.model, 19))) }
             // Where the endpoint has regions, each job says which one it went to.
-            if state.region != nil { spans.append(Span(pad(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
-            spans.append(Span(pad(cost, 6), style: theme.style(.uiTextDim)))
+            if state.region != nil { spans.append(Span(column(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
+            spans.append(Span(column(cost, 7), style: theme.style(.uiTextDim)))
             // ↯: its end came by webhook, not by polling.
             if job.followedBy == "webhook" { spans.append(Span("↯ ", style: theme.style(.uiTextDim))) }
             spans.append(Span(TerminalText.sanitize(job.prompt)))
@@ -444,10 +445,11 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
         let date = dayTime(job.finishedAt ?? job.createdAt, state.calendar)
         let seed = job.seed.map { "\($0)" } ?? "—"
         let cost = job.chargedCredits.map { "\($0)" } ?? "~\(job.estimate)"
-        // The slot after the date: the image's place among those marked for comparison, else its star.
+        // After the date: its star, then its place among those marked for comparison.
         let mark = state.marked.firstIndex(of: job.id).map { String($0 + 1) }
         var spans = [Span(date + " ", style: theme.style(.uiTextDim)),
-                     Span(mark ?? (job.starred ? "★" : " "), style: theme.style(mark != nil ? .statusKey : job.starred ? .costEstimate : .uiTextDim))]
+                     Span(job.starred ? "★" : " ", style: theme.style(job.starred ? .costEstimate : .uiTextDim)),
+                     Span(mark ?? " ", style: theme.style(.statusKey))]
         if roomy { spans.append(Span(pad(job.model, 19))) }
         spans += [Span(pad("#" + seed, 12), style: theme.style(.uiTextDim)), Span(pad(cost, 5), style: theme.style(.uiTextDim)),
                   Span(TerminalText.sanitize(job.prompt))]
@@ -582,6 +584,8 @@ private func detailsOverlay(_ buffer: inout Buffer, _ area: Rect, _ job: JobReco
 }
 
 private func pad(_ text: String, _ width: Int) -> String { DisplayWidth.padded(text, to: width) }
+private func column(_ text: String, _ width: Int) -> String { DisplayWidth.column(text, width: width) }
+
 
 /// The gallery: the page of the grid that holds the selection, a thumbnail and a caption
 /// (model, seed, cost, a star) a cell; the selected cell framed.

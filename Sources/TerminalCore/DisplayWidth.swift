@@ -35,6 +35,22 @@ public enum DisplayWidth {
         return text.reduce(0) { $0 + of($1) }
     }
 
+    /// `text` as a column `width` wide that always ends in a space: cut with `…` when it
+    /// would touch the next column, padded otherwise.
+    public static func column(_ text: String, width: Int) -> String {
+        guard width > 1 else { return String(repeating: " ", count: max(0, width)) }
+        guard of(text) > width - 1 else { return padded(text, to: width) }
+        var kept = ""
+        var used = 0
+        for character in text {
+            let w = of(character)
+            guard used + w <= width - 2 else { break }
+            kept.append(character)
+            used += w
+        }
+        return padded(kept + "…", to: width)
+    }
+
     /// `text` with spaces after it up to `width` columns (unchanged when already as wide).
     public static func padded(_ text: String, to width: Int) -> String {
         let w = of(text)

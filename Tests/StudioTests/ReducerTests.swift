@@ -223,6 +223,42 @@ struct ReducerTests {
         #expect(state.message?.text == "/tmp/in.png is not a PNG or JPEG image")
     }
 
+    @Test("every action answers: a fixed reference replaces the complaint about it, a queued job cancelled says nothing is charged and shows no cost, an abandoned job says so once; columns never touch")
+    func feedback() {
+        var state = AppState(modelID: "flux-2-pro")
+        state.settings.references[0] = ReferenceSlot(path: "/tmp/broken.png", size: nil, problem: nil)
+        _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/broken.png", size: nil, problem: "/tmp/broken.png is not a PNG or JPEG image"))
+        #expect(state.message?.isError == true)
+        state.settings.references[0] = ReferenceSlot(path: "/tmp/fixed.png", size: nil, problem: nil)
+        _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/fixed.png", size: PixelSize(width: 640, height: 480), problem: nil))
+        #expect(state.message == .init(text: "reference 1: fixed.png, 640×480", isError: false))
+        // A queued job cancelled: said, and its cost is nothing rather than an estimate.
+        let queued = fixtureJob("q-1", .queued)
+        _ = reduce(&state, .jobsLoaded([queued]))
+        state.focus = .jobs
+        state.jobsList.selected = 0
+        #expect(press(.char("c"), in: &state) == [.cancel(jobID: "q-1")])
+        #expect(state.message?.text == "cancelled \(queued.shortID) before it was sent; nothing is charged")
+        var cancelled = queued
+        cancelled.phase = .cancelled
+        #expect(costText(cancelled) == "—" && costText(queued) == "~3")
+        var sent = cancelled
+        sent.taskID = "t-1"
+        sent.phase = .failed
+        #expect(costText(sent) == "~3")
+        // Abandoned: the phase is said once.
+        var abandoned = fixtureJob("a-1", .running)
+        _ = reduce(&state, .jobsLoaded([abandoned]))
+        abandoned.phase = .abandoned
+        abandoned.errorMessage = "abandoned after it was sent; BFL may still charge for it"
+        _ = reduce(&state, .jobUpdated(abandoned))
+        let said = state.message?.text ?? ""
+        #expect(said.hasPrefix("\(abandoned.shortID) abandoned after it was sent") && said.components(separatedBy: "abandoned").count == 2, "\(said)")
+        // A column is cut before it reaches the next one.
+        #expect(DisplayWidth.column("mod: request", width: 12) == "mod: reque… ")
+        #expect(DisplayWidth.column("done", width: 6) == "done  " && DisplayWidth.column("3s", width: 1) == " ")
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
