@@ -137,6 +137,8 @@ public enum StudioLauncher {
             maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000,
             thumbnailCache: ThumbnailCache(directory: ThumbnailCache.defaultDirectory(environment: environment)))
         notices.attach(driver.inbox)
+        let formFile = FormMemory.path(environment: environment)
+        if let form = FormMemory.load(formFile, log: log) { driver.send(.formRestored(form)) }
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = options.notify.flatMap(openNotifier)
@@ -150,6 +152,7 @@ public enum StudioLauncher {
         }
         if ending == .hangUp { log.info("the terminal hung up; stopping") }
         terminal.stop()
+        FormMemory.save(driver.state.rememberedForm, to: formFile, log: log)
         log.info("studio stopped; \(driver.state.runningCount) job(s) still running")
         // As a headless command on a signal: no new request leaves, and those already sent get
         // a few seconds to be answered and recorded (a signal now skips the wait).

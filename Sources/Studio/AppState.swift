@@ -182,6 +182,8 @@ public struct AppState: Sendable {
     public internal(set) var modelIndex: Int
     public internal(set) var sizeIndex = 0
     public internal(set) var count = 1
+    /// What the count row steps through.
+    static let counts = 1...24
     public internal(set) var settings = Settings()
     /// The region new jobs go to; nil when the endpoint has no regions (a proxy without
     /// `[endpoint.regions]`).
@@ -585,6 +587,8 @@ public enum Action: Sendable {
     /// The outcome of an outside action (open, copy), for the message line.
     case notice(String, isError: Bool)
     case tick(Date)
+    /// The form as the last session left it (`RememberedForm`).
+    case formRestored(RememberedForm)
     /// The time, as input arrives (the repeat guard measures between two Enters).
     case clock(Date)
 }

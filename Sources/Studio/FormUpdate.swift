@@ -161,7 +161,7 @@ func step(_ state: inout AppState, _ row: FormRow, by delta: Int) {
         }
         state.sizeIndex = (state.sizeIndex + delta).clamped(to: 0...(state.sizeChoices.count - 1))
     case .count:
-        state.count = (state.count + delta).clamped(to: 1...24)
+        state.count = (state.count + delta).clamped(to: AppState.counts)
     case .seed:
         state.settings.seed = state.settings.seed.map { max(0, $0 + delta) } ?? lastSeed(state)
     case .format:

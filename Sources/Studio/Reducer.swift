@@ -18,6 +18,9 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.now = now
         if state.derived.isOtherDay(now) { state.refreshDerived() }
         return []
+    case .formRestored(let form):
+        restore(&state, form)
+        return []
     case .clock(let now):
         state.now = now
         if state.derived.isOtherDay(now) { state.refreshDerived() }

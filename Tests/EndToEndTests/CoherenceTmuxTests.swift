@@ -64,4 +64,30 @@ struct CoherenceTmuxTests {
         try await rig.keys("C-q")
         #expect(try await rig.exited().contains("exit=0"))
     }
+
+    @Test("the form comes back as it was: a size and a count changed, the studio quit and started again",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func settingsKept() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let arguments = ["--simulator", "--graphics", "blocks", "--output-dir", sandbox.output.path]
+        do {
+            let rig = try await StudioRig.start(arguments, in: sandbox.root, environment: sandbox.environment)
+            defer { rig.stop() }
+            #expect(await rig.frame(containing: "frame 120x40", "count=1 ") != nil)
+            // The size row (model, region, size): the next preset; the images row: two more.
+            try await rig.keys("Tab", "Down", "Down", "Right")
+            #expect(try await rig.screen(showing: "size     ◂ 1024x768 ▸"))
+            try await rig.keys("Down", "+", "+")
+            #expect(await rig.frame(containing: "count=3 ") != nil)
+            try await rig.keys("C-q")
+            #expect(try await rig.exited().contains("exit=0"))
+        }
+        let remembered = try String(contentsOfFile: sandbox.root.appendingPathComponent("state/fluxdeck/form.json").path, encoding: .utf8)
+        #expect(remembered.contains("\"size\" : \"1024x768\"") && remembered.contains("\"count\" : 3"), "\(remembered)")
+        let again = try await StudioRig.start(arguments, in: sandbox.root, environment: sandbox.environment)
+        defer { again.stop() }
+        #expect(await again.frame(containing: "frame 120x40", "count=3 ") != nil)
+        #expect(try await again.screen(showing: "size     1024x768"))
+    }
 }

@@ -259,6 +259,38 @@ struct ReducerTests {
         #expect(DisplayWidth.column("done", width: 6) == "done  " && DisplayWidth.column("3s", width: 1) == " ")
     }
 
+    @Test("the form a session leaves is the form the next one starts with; what cannot be used is left at the default")
+    func rememberedForm() throws {
+        var state = AppState(modelID: "flux-2-max")
+        state.focus = .model
+        state.formIndex = try #require(state.formRows.firstIndex(of: .size))
+        _ = press(Key(.right), in: &state)
+        state.formIndex = try #require(state.formRows.firstIndex(of: .count))
+        _ = press(.char("+"), .char("+"), .char("+"), in: &state)
+        state.settings.seed = 77
+        state.settings.format = .png
+        state.settings.safety = 4
+        let form = state.rememberedForm
+        #expect(form.model == "flux-2-max" && form.size == state.sizeChoices[1] && form.count == 4 && form.seed == 77 && form.format == "png")
+        var next = AppState()
+        _ = reduce(&next, .formRestored(form))
+        #expect(next.rememberedForm == form)
+        #expect(next.model.id == "flux-2-max" && next.sizeChoice == state.sizeChoice && next.count == 4 && next.settings.safety == 4)
+        // Damaged or from elsewhere: an unknown model and format stay at the default, a count
+        // is kept in the row's range, a negative seed is none below zero.
+        var odd = RememberedForm()
+        odd.model = "flux-9"
+        odd.format = "gif"
+        odd.count = 999
+        odd.seed = -5
+        odd.size = "1024x1024; rm -rf"
+        var fresh = AppState()
+        _ = reduce(&fresh, .formRestored(odd))
+        #expect(fresh.model.id == "flux-2-pro" && fresh.settings.format == nil && fresh.count == 24 && fresh.settings.seed == 0)
+        #expect(fresh.customSize == nil && fresh.sizeChoice == fresh.sizeChoices[0])
+        #expect(try JSONDecoder().decode(RememberedForm.self, from: Data("{\"future\":1}".utf8)) == RememberedForm())
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
