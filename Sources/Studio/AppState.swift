@@ -204,7 +204,12 @@ public struct AppState: Sendable {
     public internal(set) var jobsList = ListState()
     public internal(set) var outputsList = ListState()
     /// The outputs filter: words, plus `model:` and `status:` tokens.
-    public internal(set) var outputsFilter = ""
+    public internal(set) var outputsFilter = "" {
+        didSet { if outputsFilter != oldValue { outputsFilterSince = now } }
+    }
+    /// When the filter last changed: images that finished since and do not match it are
+    /// counted in the pane's title, so fresh work is never hidden without a word.
+    public internal(set) var outputsFilterSince: Date?
     /// Whether the ledger may hold older images (for the filter in force) than those loaded;
     /// they are read as the list is scrolled to its end.
     public internal(set) var olderOutputsMayExist = false
@@ -316,6 +321,13 @@ public struct AppState: Sendable {
 
     /// The outputs pane shows its filter line (a filter is set or being typed).
     public var outputsFilterShown: Bool { !outputsFilter.isEmpty || fieldEdit?.target == .filter }
+
+    /// Images that finished after the filter was set and that it hides.
+    public var newOutsideFilter: Int {
+        guard !outputsFilter.isEmpty, let since = outputsFilterSince else { return 0 }
+        let shown = Set(filteredOutputs.map(\.id))
+        return outputs.filter { !shown.contains($0.id) && ($0.finishedAt ?? $0.createdAt) > since }.count
+    }
 
     public var model: Model { Catalog.all[modelIndex] }
 

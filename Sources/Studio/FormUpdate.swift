@@ -198,14 +198,7 @@ func reduceFieldEdit(_ state: inout AppState, _ key: Key, _ command: Command?) -
     switch command {
     case .close?:
         state.fieldEdit = nil
-        if edit.target == .filter {
-            // The unfiltered list may again have older images to read as it scrolls.
-            if !state.outputsFilter.isEmpty { state.olderOutputsMayExist = true }
-            state.outputsFilter = ""
-            clampSelections(&state)
-            return previewEffects(state)
-        }
-        return []
+        return edit.target == .filter ? clearFilter(&state) : []
     case .accept?:
         state.fieldEdit = nil
         return commit(&state, edit)
@@ -216,6 +209,15 @@ func reduceFieldEdit(_ state: inout AppState, _ key: Key, _ command: Command?) -
         if key.isText, case .char(let character) = key.code { editField(&state) { $0.insert(character) } }
         return []
     }
+}
+
+/// Shows every image again (Esc in the filter, or in the Outputs pane while a filter is on).
+func clearFilter(_ state: inout AppState) -> [Effect] {
+    // The unfiltered list may again have older images to read as it scrolls.
+    if !state.outputsFilter.isEmpty { state.olderOutputsMayExist = true }
+    state.outputsFilter = ""
+    clampSelections(&state)
+    return previewEffects(state)
 }
 
 /// Applies a change to the field being edited, kept to one line (a line break becomes a

@@ -230,6 +230,11 @@ func reducePane(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Ef
         state.focus = Focus(rawValue: (state.focus.rawValue + Focus.allCases.count - 1) % Focus.allCases.count) ?? .prompt
         return previewEffects(state)
     case .dismiss?:
+        // In Outputs under a filter, Esc clears the filter (its badge says so).
+        if state.mode == .pane(.outputs), !state.outputsFilter.isEmpty {
+            state.message = nil
+            return clearFilter(&state)
+        }
         state.message = nil
         return []
     case .spend?:

@@ -325,6 +325,9 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     var parts: [String] = []
     if active > 0 { parts.append("\(active) active") }
     if queued > 0 { parts.append("\(queued) queued") }
+    // Scrolled down, newer rows are above the view: said, with the key that goes there.
+    let first = StudioLayout.offset(selected: state.jobsList.selected, visible: Block().border(.rounded).inner(area).height)
+    if first > 0 { parts.append("↑ \(first) newer (\(state.keyName(.first, in: .jobs)))") }
     let inner = pane(&buffer, area, .jobs, state, theme, title: (["Jobs"] + [parts.joined(separator: ", ")].filter { !$0.isEmpty }).joined(separator: " · "))
     guard !state.jobs.isEmpty else {
         buffer.setString(x: inner.x, y: inner.y, "No jobs yet.", style: theme.style(.uiTextDim), maxWidth: inner.width)
@@ -332,7 +335,6 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     }
     let spinner = Spinner(tick: state.tick).symbol
     let roomy = inner.width >= 60
-    let first = StudioLayout.offset(selected: state.jobsList.selected, visible: inner.height)
     // Only the visible rows are built: the list may hold thousands of jobs.
     let rows = state.jobRows
     let visible = rows.indices.dropFirst(first).prefix(inner.height)
@@ -408,7 +410,17 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
     let total = state.outputs.count
     let filtering = state.outputsFilterShown
     let more = state.olderOutputsMayExist ? "+" : ""
-    let title = filtering ? "Outputs · \(outputs.count)\(more) of \(total)" : "Outputs · \(total)\(more)"
+    var title = filtering ? "Outputs · \(outputs.count)\(more) of \(total)" : "Outputs · \(total)\(more)"
+    if !state.outputsFilter.isEmpty {
+        // The filter as a badge, with what it hides of the new work and how to clear it,
+        // each part only where it fits whole.
+        let hidden = state.newOutsideFilter
+        let parts = ["[\(DisplayWidth.column(TerminalText.sanitize(state.outputsFilter), width: 19).trimmingCharacters(in: .whitespaces))]",
+                     hidden > 0 ? "\(hidden) new outside the filter" : nil, state.focus == .outputs ? "Esc clears" : nil]
+        for part in parts.compactMap({ $0 }) where DisplayWidth.of(title) + 3 + DisplayWidth.of(part) <= area.width - 4 {
+            title += " · " + part
+        }
+    }
     let inner = pane(&buffer, area, .outputs, state, theme, title: title)
     var cursor: (x: Int, y: Int)?
     if filtering, inner.height > 1 {

@@ -228,6 +228,36 @@ struct StudioFixesTests {
         #expect(state.viewer == nil && state.focus == .outputs && state.outputsList.selected == 2)
     }
 
+    @Test("new work is never hidden: scrolled Jobs say how many newer rows are above (Home goes there); a filter is a badge that counts the new images it hides, and Esc in Outputs clears it")
+    func newWorkShown() throws {
+        var state = withOutputs(30)
+        let title = { (state: AppState, prefix: String) -> String in
+            render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.first { $0.contains(prefix) } ?? ""
+        }
+        state.focus = .jobs
+        #expect(!title(state, "╭ Jobs").contains("newer"))
+        _ = reduce(&state, .key(Key(.end)))
+        let scrolled = title(state, "╭ Jobs")
+        let above = try #require(scrolled.firstMatch(of: /↑ (\d+) newer \(Home\)/), "\(scrolled)")
+        #expect((1..<30).contains(Int(above.1) ?? 0), "\(scrolled)")
+        _ = reduce(&state, .key(Key(.home)))
+        #expect(state.jobsList.selected == 0 && !title(state, "╭ Jobs").contains("newer"))
+        // A filter, then an image it does not match: counted in the badge.
+        state.focus = .outputs
+        _ = reduce(&state, .key(.char("/")))
+        for character in "number 1" { _ = reduce(&state, .key(.char(character))) }
+        _ = reduce(&state, .key(Key(.enter)))
+        #expect(title(state, "╭ Outputs").contains("[number 1] · Esc clears"), "\(title(state, "╭ Outputs"))")
+        _ = reduce(&state, .clock(Date(timeIntervalSince1970: 20_000)))
+        var fresh = job("job-new", .done, prompt: "a heron", output: "/tmp/fluxdeck-fixes/new.jpg", created: Date(timeIntervalSince1970: 19_000))
+        fresh.finishedAt = Date(timeIntervalSince1970: 20_000)
+        _ = reduce(&state, .jobUpdated(fresh))
+        #expect(state.newOutsideFilter == 1)
+        #expect(title(state, "╭ Outputs").contains("[number 1] · 1 new outside the filter"), "\(title(state, "╭ Outputs"))")
+        _ = reduce(&state, .key(Key(.escape)))
+        #expect(state.outputsFilter.isEmpty && state.filteredOutputs.count == 31)
+    }
+
     @Test("a full-screen view starts from blank cells: the panes' reversed rows and pictures' colours do not show through its blanks")
     func fullScreenIsClean() throws {
         var state = withOutputs(4)
