@@ -176,7 +176,7 @@ public struct Session {
         do { store = try JobStore(path: JobStore.defaultPath(environment: environment)) } catch {
             throw CommandFailure(code: .usage, message: error.message)
         }
-        let directory = outputDirectory.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        let directory = outputDirectory.map { URL(fileURLWithPath: LocalImages.expandingHome($0)) }
             ?? environment["FLUXDECK_OUTPUT_DIR"].map { URL(fileURLWithPath: $0) }
             ?? OutputLibrary.defaultDirectory(environment: environment)
         var configuration = EngineConfiguration(endpointLabel: label)

@@ -601,6 +601,8 @@ public enum Action: Sendable {
     case tick(Date)
     /// The form as the last session left it (`RememberedForm`).
     case formRestored(RememberedForm)
+    /// What a path typed in a field completes to (`Effect.completePath`).
+    case pathCompleted(typed: String, PathCompletion)
     /// The time, as input arrives (the repeat guard measures between two Enters).
     case clock(Date)
 }
@@ -617,6 +619,8 @@ public enum Effect: Sendable, Hashable {
     /// Download again the image of a job whose save failed (nothing goes to BFL).
     case retrySave(jobID: String)
     case inspectReference(slot: Int, path: String)
+    /// Lists what `text` (a path being typed in a reference field) may complete to.
+    case completePath(text: String)
     case loadPreview(path: String, large: Bool = false)
     /// Read up to a page of saved images older than `before` that match `filter`.
     case loadOutputs(before: Date?, filter: String, generation: Int)

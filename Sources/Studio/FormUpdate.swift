@@ -202,6 +202,9 @@ func reduceFieldEdit(_ state: inout AppState, _ key: Key, _ command: Command?) -
     case .accept?:
         state.fieldEdit = nil
         return commit(&state, edit)
+    case .complete?:
+        guard case .row(.reference) = edit.target else { return [] }
+        return [.completePath(text: edit.editor.text)]
     case let command?:
         if let editCommand = command.editCommand { editField(&state) { $0.apply(editCommand) } }
         return []

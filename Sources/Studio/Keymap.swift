@@ -19,6 +19,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case useAsReference = "use-as-reference"
     case copyPath = "copy-path"
     case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh, sweep, expand, body, group
+    /// Completes a path typed in a field, as a shell does.
+    case complete
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -337,6 +339,7 @@ extension Keymap {
         // A one-line field: text, so printable keys type.
         Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),
         Binding(.field, .close, [Key(.escape)], "cancel (in the filter: clear it)", hint: "cancel"),
+        Binding(.field, .complete, [Key(.tab)], "complete a reference's path (several matches are listed)", hint: "complete"),
     ] + editing(.field) + [
         Binding(.help, .up, [Key(.up)], "scroll up", hint: "scroll"),
         Binding(.help, .down, [Key(.down)], "scroll down", hint: "scroll"),

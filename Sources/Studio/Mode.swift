@@ -82,6 +82,11 @@ extension AppState {
     /// `w` sweeps on the seed row).
     public var hints: [(key: String, label: String)] {
         let context = mode.keyContext
+        if case .field = mode {
+            // Tab completes paths only in a reference's field.
+            let path = if case .row(.reference)? = fieldEdit?.target { true } else { false }
+            return keymap.hints(for: context) { binding in binding.command == .complete && !path ? nil : binding.hint }
+        }
         guard case .pane(.model) = mode else { return keymap.hints(for: context) }
         let row = formRow
         return keymap.hints(for: context) { binding in

@@ -18,6 +18,19 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         state.now = now
         if state.derived.isOtherDay(now) { state.refreshDerived() }
         return []
+    case .pathCompleted(let typed, let completion):
+        // Only if the field still holds what was completed (a key typed since wins).
+        guard let edit = state.fieldEdit, case .row(.reference) = edit.target, edit.editor.text == typed else { return [] }
+        if completion.text != typed { editField(&state) { $0.setText(completion.text) } }
+        switch completion.matches.count {
+        case 0: state.message = .init(text: "nothing matches \(TerminalText.sanitize(typed))", isError: true)
+        case 1: state.message = nil
+        default:
+            let shown = completion.matches.prefix(12).map(TerminalText.sanitize).joined(separator: "  ")
+            let more = completion.matches.count > 12 ? "  … \(completion.matches.count - 12) more" : ""
+            state.message = .init(text: "\(completion.matches.count) match: \(shown)\(more)", isError: false)
+        }
+        return []
     case .formRestored(let form):
         restore(&state, form)
         return []

@@ -261,6 +261,13 @@ public final class StudioDriver<Backend: TerminalBackend> {
                                              reason: "no result URL here, or another fluxdeck follows the job"))
                 }
             }
+        case .completePath(let text):
+            tasks.run {
+                // `~` as LocalImages reads it when the reference is sent.
+                let completion = LocalImages.complete(text, home: LocalImages.home,
+                                                      directory: FileManager.default.currentDirectoryPath)
+                inbox.push(.pathCompleted(typed: text, completion))
+            }
         case .inspectReference(let slot, let path):
             tasks.run {
                 do {

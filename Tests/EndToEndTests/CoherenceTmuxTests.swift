@@ -90,4 +90,35 @@ struct CoherenceTmuxTests {
         #expect(await again.frame(containing: "frame 120x40", "count=3 ") != nil)
         #expect(try await again.screen(showing: "size     1024x768"))
     }
+
+    @Test("a reference typed as ~/ph and completed with Tab is the photo in the home folder, read and sized",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
+    func homeAndTab() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let made = try await BinaryRunner.run([
+            "generate", "--simulator", "--sim-time-scale", "0.02", "--model", "flux-2-klein-4b", "--prompt", "a photo",
+            "--width", "256", "--height", "192", "--format", "png", "--output-dir", sandbox.output.path,
+        ], environment: sandbox.environment)
+        #expect(made.status == 0, "\(made.stderr)")
+        let file = try #require(sandbox.files().first { $0.hasSuffix(".png") })
+        // HOME is the sandbox: ~/photo.png is there.
+        try FileManager.default.copyItem(at: sandbox.output.appendingPathComponent(file), to: sandbox.root.appendingPathComponent("photo.png"))
+        let rig = try await StudioRig.start(["--simulator", "--graphics", "blocks", "--output-dir", sandbox.output.path],
+                                            in: sandbox.root, environment: sandbox.environment)
+        defer { rig.stop() }
+        #expect(await rig.frame(containing: "frame 120x40") != nil)
+        // The model pane's ref 1 row (model, region, size, images, seed, format, safety, upsample, ref 1).
+        try await rig.keys("Tab")
+        #expect(await rig.frame(containing: "focus=model") != nil)
+        for _ in 0..<8 { try await rig.keys("Down") }
+        try await rig.keys("e")
+        try await rig.literal("~/ph")
+        #expect(try await rig.screen(showing: "~/ph"))
+        try await rig.keys("Tab")
+        #expect(try await rig.screen(showing: "~/photo.png"))
+        try await rig.keys("Enter")
+        let read = try await rig.screenAfter(showing: "reference 1: photo.png, 256×192")
+        #expect(read.contains("reference 1: photo.png, 256×192"), "\(read)")
+    }
 }

@@ -18,6 +18,30 @@ struct LocalImagesTests {
         return try ImageCodec.encodePNG(RGBImage(width: width, height: height, pixels: pixels))
     }
 
+    @Test("paths complete as in a shell: directories first with their slash, what several share, hidden names only after a dot, ~ kept as typed")
+    func completion() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-complete-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("photos"), withIntermediateDirectories: true)
+        for name in ["photo.jpg", "photo-2.png", ".hidden.png", "zebra.png", "photos/inner.jpg"] {
+            try Data("x".utf8).write(to: root.appendingPathComponent(name))
+        }
+        let home = root.path, here = root.path
+        func complete(_ text: String) -> PathCompletion { LocalImages.complete(text, home: home, directory: here) }
+        #expect(complete("ph") == PathCompletion(text: "photo", matches: ["photos/", "photo-2.png", "photo.jpg"]))
+        #expect(complete("photos") == PathCompletion(text: "photos/", matches: ["photos/"]))
+        #expect(complete("photos/") == PathCompletion(text: "photos/inner.jpg", matches: ["inner.jpg"]))
+        #expect(complete("~/z") == PathCompletion(text: "~/zebra.png", matches: ["zebra.png"]))
+        #expect(complete(root.path + "/photo.") == PathCompletion(text: root.path + "/photo.jpg", matches: ["photo.jpg"]))
+        #expect(complete(".") .matches == [".hidden.png"])
+        #expect(!complete("").matches.contains(".hidden.png") && complete("").matches.first == "photos/")
+        #expect(complete("nothing") == PathCompletion(text: "nothing", matches: []))
+        #expect(complete("/no/such/folder/x") == PathCompletion(text: "/no/such/folder/x", matches: []))
+        // ~ is $HOME, as in a shell (Foundation's expansion reads the account's home instead).
+        #expect(LocalImages.expandingHome("~/a.png", home: "/h") == "/h/a.png" && LocalImages.expandingHome("~", home: "/h") == "/h")
+        #expect(LocalImages.expandingHome("/x/~/a", home: "/h") == "/x/~/a" && LocalImages.expandingHome("a~b", home: "/h") == "a~b")
+    }
+
     @Test("a thumbnail fits the box, keeps the aspect and averages colours")
     func thumbnail() throws {
         let directory = try temporaryDirectory()

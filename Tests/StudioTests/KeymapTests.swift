@@ -75,7 +75,9 @@ struct KeymapTests {
             editor.apply(.lineStart)
             editor.apply(.right)
             editor.apply(.right)
-            state.fieldEdit = FieldEdit(target: .row(.seed), editor: editor)
+            // Completion works in a reference field; the other field keys in the seed's.
+            state.fieldEdit = binding.command == .complete ? FieldEdit(target: .row(.reference(0)), editor: TextEditor(text: "/tm"))
+                : FieldEdit(target: .row(.seed), editor: editor)
         case .help:
             state.showHelp = true
             state.helpScroll = 20

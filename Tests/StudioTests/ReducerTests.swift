@@ -291,6 +291,28 @@ struct ReducerTests {
         #expect(try JSONDecoder().decode(RememberedForm.self, from: Data("{\"future\":1}".utf8)) == RememberedForm())
     }
 
+    @Test("Tab in a reference field asks for the path's completions; one fills the field, several say what matched, a late answer to an older text is dropped")
+    func pathCompletion() throws {
+        var state = AppState(modelID: "flux-2-pro")
+        state.focus = .model
+        state.formIndex = try #require(state.formRows.firstIndex(of: .reference(0)))
+        _ = press(.char("e"), in: &state)
+        typed("~/ph", into: &state)
+        #expect(press(Key(.tab), in: &state) == [.completePath(text: "~/ph")])
+        _ = reduce(&state, .pathCompleted(typed: "~/ph", PathCompletion(text: "~/photo", matches: ["photos/", "photo.jpg"])))
+        #expect(state.fieldEdit?.editor.text == "~/photo")
+        #expect(state.message?.text == "2 match: photos/  photo.jpg")
+        _ = reduce(&state, .pathCompleted(typed: "~/ph", PathCompletion(text: "~/phone.png", matches: ["phone.png"])))
+        #expect(state.fieldEdit?.editor.text == "~/photo", "an answer for text no longer there is dropped")
+        _ = reduce(&state, .pathCompleted(typed: "~/photo", PathCompletion(text: "~/photo.jpg", matches: ["photo.jpg"])))
+        #expect(state.fieldEdit?.editor.text == "~/photo.jpg" && state.message == nil)
+        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "~/photo.jpg")])
+        // Elsewhere Tab is not completion: the seed field ignores it.
+        state.formIndex = try #require(state.formRows.firstIndex(of: .seed))
+        _ = press(.char("e"), in: &state)
+        #expect(press(Key(.tab), in: &state).isEmpty)
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
