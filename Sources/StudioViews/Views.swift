@@ -258,6 +258,7 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
         var gauge = Gauge(ratio: Double(slots.total) / Double(max(1, limits.account)), label: "\(slots.total)/\(limits.account)")
         gauge.filledStyle = theme.style(.gaugeFilled)
         gauge.emptyStyle = theme.style(.gaugeEmpty)
+        gauge.emptySymbol = "░"
         gauge.render(into: &buffer, area: gaugeArea)
     }
     let kontext = "kontext-max \(slots.kontextMax)/\(limits.kontextMax)"
@@ -360,12 +361,13 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
             let end = job.finishedAt ?? state.now
             let elapsed = elapsedText(end.timeIntervalSince(job.createdAt))
             // Each column ends in a space, whatever is in it ("mod: request" never runs into the time).
-            var spans = [Span(column((grouped ? "  " : "") + status, 13), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
-                         Span(column(detached ? "" : elapsed, 7), style: theme.style(.uiTextDim))]
-            if roomy { spans.append(Span(column(job.model, 19))) }
+            var spans = [Span(column((grouped ? "  " : "") + status, roomy ? 13 : 11), style: theme.style(detached ? .uiTextDim : phaseRole(job.phase))),
+                         Span(column(detached ? "" : elapsed, roomy ? 7 : 6), style: theme.style(.uiTextDim))]
+            // Narrow, the model (what tells jobs apart) stays, shortened, and the region goes.
+            spans.append(Span(column(job.model, roomy ? 19 : 11)))
             // Where the endpoint has regions, each job says which one it went to.
-            if state.region != nil { spans.append(Span(column(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
-            spans.append(Span(column(cost, 7), style: theme.style(.uiTextDim)))
+            if roomy, state.region != nil { spans.append(Span(column(job.region ?? "", 7), style: theme.style(.uiTextDim))) }
+            spans.append(Span(column(cost, roomy ? 7 : 6), style: theme.style(.uiTextDim)))
             // ↯: its end came by webhook, not by polling.
             if job.followedBy == "webhook" { spans.append(Span("↯ ", style: theme.style(.uiTextDim))) }
             spans.append(Span(TerminalText.sanitize(job.prompt)))

@@ -78,6 +78,9 @@ public struct Gauge: Widget, Sendable {
     public var label: String?
     public var filledStyle: Style = Style(fg: .green)
     public var emptyStyle: Style = Style(add: .dim)
+    /// What an empty cell shows: a space, or a shade that keeps an empty gauge visible
+    /// where the empty style has no background (the slots gauge at 80 columns).
+    public var emptySymbol = " "
 
     public init(ratio: Double, label: String? = nil) {
         self.ratio = ratio.isFinite ? min(1, max(0, ratio)) : 0
@@ -95,7 +98,7 @@ public struct Gauge: Widget, Sendable {
         let y = area.y + (area.height - 1) / 2
         for column in 0..<area.width {
             let part = min(8, max(0, filled - column * 8))
-            let symbol = part == 8 ? "█" : part == 0 ? " " : Self.eighths[part]
+            let symbol = part == 8 ? "█" : part == 0 ? emptySymbol : Self.eighths[part]
             buffer.setString(x: area.x + column, y: y, symbol, style: part > 0 ? filledStyle : emptyStyle)
         }
         if let label {
