@@ -383,6 +383,17 @@ public struct AppState: Sendable {
         }
     }
 
+    /// Why the chosen references cannot be sent, each a sentence, before anything is: a file
+    /// that is not a usable image (its problem as read), and for Fill a mask whose size is not
+    /// the image's.
+    public var referenceProblems: [String] {
+        var problems = filledReferences.compactMap { filled in filled.reference.problem.map { "ref \(filled.slot + 1): \($0)" } }
+        if model.sizeRule == .sameAsImage, let image = settings.references[0]?.size, let mask = settings.references[1]?.size, image != mask {
+            problems.append("the mask is \(mask.width)×\(mask.height) and the image \(image.width)×\(image.height); Fill needs them the same size")
+        }
+        return problems
+    }
+
     /// The request the prompt and settings describe. Reference images are sent as the paths'
     /// contents; here they carry only their path and size (the driver reads the files).
     public var parameters: GenerationParameters {

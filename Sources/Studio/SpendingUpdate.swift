@@ -11,6 +11,10 @@ func submit(_ state: inout AppState) -> [Effect] {
         state.message = .init(text: problem, isError: true)
         return []
     }
+    if let problem = state.referenceProblems.first {
+        state.message = .init(text: problem, isError: true)
+        return []
+    }
     let plan: SubmissionPlan
     switch state.plan {
     case .failure(let problem):

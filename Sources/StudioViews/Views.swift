@@ -229,6 +229,10 @@ private func costPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     default:
         break
     }
+    // A reference that cannot be sent is said here, before Enter is pressed.
+    for problem in state.referenceProblems.prefix(2).reversed() {
+        lines.insert(Line([Span("refs      "), Span(TerminalText.sanitize(problem), style: theme.style(.messageError))]), at: 1)
+    }
     var charged = [Span("charged   "), Span("\(state.sessionCharged) session · \(state.todayCharged) today", style: theme.style(.costCharged))]
     if let daily = state.budget.daily { charged.append(Span(" / \(daily)", style: theme.style(over ? .costOverBudget : .uiTextDim))) }
     lines.append(Line(charged))

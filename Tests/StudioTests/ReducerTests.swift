@@ -313,6 +313,23 @@ struct ReducerTests {
         #expect(press(Key(.tab), in: &state).isEmpty)
     }
 
+    @Test("an unusable reference is flagged in the cost pane before Enter: a broken file, and a Fill mask of another size than its image")
+    func referenceProblemsShown() throws {
+        var state = AppState(modelID: "flux-pro-1.0-fill")
+        typed("a red door", into: &state)
+        state.settings.references[0] = ReferenceSlot(path: "/tmp/door.png", size: PixelSize(width: 1024, height: 768))
+        state.settings.references[1] = ReferenceSlot(path: "/tmp/mask.png", size: PixelSize(width: 512, height: 384))
+        let problem = "the mask is 512×384 and the image 1024×768; Fill needs them the same size"
+        #expect(state.referenceProblems == [problem])
+        let pane = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
+        #expect(pane.contains("refs      the mask is 512×384 and the image 1024×768"), "\(pane)")
+        #expect(press(Key(.enter), in: &state).isEmpty && state.message?.text == problem)
+        state.settings.references[1] = ReferenceSlot(path: "/tmp/mask.png", size: PixelSize(width: 1024, height: 768))
+        #expect(state.referenceProblems.isEmpty)
+        state.settings.references[1] = ReferenceSlot(path: "/tmp/mask.gif", size: nil, problem: "/tmp/mask.gif is not a PNG or JPEG image")
+        #expect(state.referenceProblems == ["ref 2: /tmp/mask.gif is not a PNG or JPEG image"])
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
