@@ -13,7 +13,7 @@ struct HTTPTransportTests {
         _ body: (LoopbackHTTPServer, HTTPClientTransport) async throws -> T
     ) async throws -> T {
         let server = try await LoopbackHTTPServer(answer)
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         do {
             let value = try await body(server, transport)
             try await transport.shutdown()
@@ -66,7 +66,7 @@ struct HTTPTransportTests {
         // Port 1 (tcpmux) on loopback: nothing listens there. A port freed by a test of our
         // own could be taken again by a parallel test's server.
         let port = 1
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         defer { Task { try? await transport.shutdown() } }
         let url = try #require(URL(string: "http://127.0.0.1:\(port)/v1/flux-2-pro"))
         await #expect(throws: TransportError.self) {

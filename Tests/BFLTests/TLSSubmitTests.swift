@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 import Testing
+import TestSupport
 
 /// A TLS server on loopback that reads one whole POST and then drops the TCP connection
 /// without a TLS close: the client sees a TLS error after its request went out.
@@ -151,7 +152,7 @@ struct TLSSubmitTests {
     @Test("a certificate the client does not trust fails the handshake: nothing was sent, and it says so")
     func untrustedCertificate() async throws {
         let server = try await TLSDroppingServer()
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         let url = try #require(URL(string: "https://127.0.0.1:\(server.port)/v1/flux-2-pro"))
         var kind: TransportError.Kind?
         do { _ = try await transport.execute(TransportRequest(method: .post, url: url, body: Array("{}".utf8))) } catch let error as TransportError {

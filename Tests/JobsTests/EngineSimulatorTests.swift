@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Jobs
 import Testing
+import TestSupport
 
 /// The engine against the simulator over loopback, on the real clock with fast service times.
 @Suite("Job engine against the simulator", .timeLimit(.minutes(3)))
@@ -21,7 +22,7 @@ struct EngineSimulatorTests {
             options.initialCredits = 100_000
             edit(&options)
             let server = try await SimulatorServer.start(options: options)
-            let transport = HTTPClientTransport()
+            let transport = HTTPClientTransport(pace: .patientForTests)
             let directory = try temporaryDirectory()
             let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
             var client = BFLClient.Configuration(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey))

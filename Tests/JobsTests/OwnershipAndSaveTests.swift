@@ -167,7 +167,7 @@ struct NotAnImageTests {
         let server = try await LoopbackHTTPServer { _ in
             .respond(status: 200, headers: [HeaderField("Content-Type", "image/jpeg")], body: Array("<html>not an image</html>".utf8))
         }
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let endpoint = try #require(Endpoint(customURL: server.baseURL))

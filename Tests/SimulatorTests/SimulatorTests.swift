@@ -51,7 +51,7 @@ struct SimulatorTests {
         edit(&options)
         let clock = TestClock()
         let server = try await SimulatorServer.start(options: options, now: { clock.now.offset })
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         var configuration = BFLClient.Configuration(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey))
         configuration.retry = RetryPolicy(jitter: { 0 })
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-sim-\(UUID().uuidString)")

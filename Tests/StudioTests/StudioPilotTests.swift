@@ -7,6 +7,7 @@ import Foundation
 import Jobs
 import TerminalCore
 import Testing
+import TestSupport
 import Theme
 
 /// Records what the studio asked of the desktop.
@@ -43,7 +44,7 @@ struct PilotRig {
         options.timeFactor = 0.02
         let server = try await SimulatorServer.start(options: options)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-pilot-\(UUID().uuidString)")
-        let transport = HTTPClientTransport()
+        let transport = HTTPClientTransport(pace: .patientForTests)
         let client = BFLClient(configuration: .init(endpoint: try #require(Endpoint(customURL: server.apiURL)), apiKey: APIKey(server.apiKey)),
                                transport: transport)
         let store = try JobStore(path: directory.appendingPathComponent("db.sqlite").path)
