@@ -71,25 +71,21 @@ public struct InputDecoder: Sendable {
             }
             switch unit {
             case .scalar(27):
-                switch Self.reply(in: input, at: index) {
-                case .whole(let length):
+                // A terminal's answer is dropped; a paste starts; either may be unfinished.
+                let reply = Self.reply(in: input, at: index)
+                let paste = Self.match(Self.pasteStart, in: input, after: index, loneEsc: false)
+                if case .whole(let length) = reply {
                     Self.flush(&run, into: &output)
                     index += length
                     continue
-                case .prefix where !final:
-                    Self.flush(&run, into: &output)
-                    carry = Self.scalars(input[index...])
-                    return output
-                case .prefix, .none:
-                    break
                 }
-                switch Self.match(Self.pasteStart, in: input, after: index, loneEsc: false) {
+                switch paste {
                 case .whole:
                     Self.flush(&run, into: &output)
                     pasting = true
                     index += Self.pasteStart.count + 1
                     continue
-                case .prefix where !final:
+                case _ where !final && (paste == .prefix || reply == .prefix):
                     Self.flush(&run, into: &output)
                     carry = Self.scalars(input[index...])
                     return output
@@ -126,7 +122,7 @@ public struct InputDecoder: Sendable {
         return output
     }
 
-    private enum Reply { case whole(Int), prefix, none }
+    private enum Reply: Equatable { case whole(Int), prefix, none }
 
     /// The longest terminal reply looked for; anything longer is taken as keys.
     private static let replyLimit = 4096
@@ -190,7 +186,7 @@ public struct InputDecoder: Sendable {
         }
     }
 
-    private enum Match { case whole, prefix, none }
+    private enum Match: Equatable { case whole, prefix, none }
 
     /// Whether the scalars after `index` spell `marker`, or the input ends part-way through it.
     /// A lone Esc at the end counts as a prefix only where `loneEsc` says so (inside a paste).

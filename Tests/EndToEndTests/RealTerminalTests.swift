@@ -188,16 +188,28 @@ struct RealTerminalTests {
                         "-geometry", "120x40+0+0", "-fa", "Mono", "-fs", "10", "-bg", "black", "-fg", "white",
                         "-e", "env", "TERM=xterm-256color"]
 
+    /// A simulator image of `prompt`, and the studio showing it in xterm (a VT340, sixel) on a
+    /// display of its own; the caller stops both.
+    static func sixelStudio(in sandbox: Sandbox, prompt: String) async throws -> (RGBImage, Display, Studio) {
+        let image = try await madeImage(in: sandbox, prompt: prompt)
+        let display = try await Display.start()
+        do {
+            let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", xterm,
+                                          studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
+            return (image, display, studio)
+        } catch {
+            display.stop()
+            throw error
+        }
+    }
+
     @Test("xterm as a VT340: the Outputs preview is drawn in sixel with the image's colours where the image is, and the text beside it stays",
           .enabled(if: RealTerminalTests.available))
     func sixelInXterm() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let image = try await Self.madeImage(in: sandbox, prompt: "a red lantern")
-        let display = try await Display.start()
+        let (image, display, studio) = try await Self.sixelStudio(in: sandbox, prompt: "a red lantern")
         defer { display.stop() }
-        let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
-                                      studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
         defer { studio.stop() }
         // 30 of 36 samples across a box match the image at the same relative places.
         let (box, shot) = try #require(try await studio.picture(of: image, on: display), "no part of the screen shows the image")
@@ -211,11 +223,8 @@ struct RealTerminalTests {
     func viewerInXterm() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
-        let image = try await Self.madeImage(in: sandbox, prompt: "a blue harbour at dusk")
-        let display = try await Display.start()
+        let (image, display, studio) = try await Self.sixelStudio(in: sandbox, prompt: "a blue harbour at dusk")
         defer { display.stop() }
-        let studio = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
-                                      studio: ["--simulator", "--graphics", "sixel", "--output-dir", sandbox.output.path])
         defer { studio.stop() }
         // First the Outputs preview, where the viewer must not leave it.
         let (preview, _) = try #require(try await studio.picture(of: image, on: display), "no preview of the image")
