@@ -1,5 +1,5 @@
 import BaseDirectories
-public import BFL
+import BFL
 import Foundation
 public import Studio
 

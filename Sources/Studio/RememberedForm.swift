@@ -1,4 +1,4 @@
-public import BFL
+import BFL
 import Foundation
 
 // The form between sessions: the studio writes it when it ends and reads it when it starts
