@@ -75,9 +75,11 @@ struct DesktopSystemTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let out = folder.appendingPathComponent("clipboard").path
         try helper("wl-copy", "exit 1")
-        try helper("xclip", "exec /bin/sleep 30")
+        try helper("xclip", "exec /bin/sleep 120")
         try helper("xsel", "/bin/cat > '\(out)'")
-        let system = DesktopSystem(environment: ["PATH": folder.path, "DISPLAY": ":9", "WAYLAND_DISPLAY": "w"], helperLimit: .seconds(2))
+        // The limit is far above a helper's start on a loaded machine (2 s was not, in a full
+        // CI run) and far below the hanging one's sleep.
+        let system = DesktopSystem(environment: ["PATH": folder.path, "DISPLAY": ":9", "WAYLAND_DISPLAY": "w"], helperLimit: .seconds(15))
         let outcome = await system.copy("/tmp/some image.png")
         #expect(outcome.text == "copied the path (xsel)" && !outcome.isError, "\(outcome)")
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "/tmp/some image.png")
