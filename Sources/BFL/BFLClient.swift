@@ -55,8 +55,6 @@ public struct BFLClient: Sendable {
         self.clock = clock
     }
 
-    /// Where a submit for `region` goes: the region's front door when the endpoint has one,
-    /// else the endpoint.
     /// The region a request asking for `asked` goes to: that one, where the endpoint has it;
     /// without one, the region whose front door is the endpoint itself (BFL's global door, a
     /// proxy's declared `global`), so a job says `global` wherever it went through it.
@@ -67,6 +65,8 @@ public struct BFLClient: Sendable {
         return configuration.regions.regions.first { configuration.regions[$0]?.absoluteString == base }
     }
 
+    /// Where a submit for `region` goes: the region's front door when the endpoint has one,
+    /// else the endpoint.
     public func frontDoor(for region: Region?) -> URL {
         region.flatMap { configuration.regions[$0] } ?? configuration.endpoint.baseURL
     }

@@ -72,15 +72,21 @@ public struct SubmissionPlan: Sendable {
 
         /// The parameters as sent, with the submission's shared seed (`seed`) applied.
         public func parameters(sharedSeed seed: Int) -> GenerationParameters {
-            var each = parameters
-            if let sharedSeedOffset { each.seed = seed + sharedSeedOffset }
-            return each
+            SubmissionPlan.applying(sharedSeed: seed, offset: sharedSeedOffset, to: parameters)
         }
     }
 
     /// The seeds a shared seed is drawn from (below BFL's and every model's limit, with room
     /// for the largest count added).
     public static let sharedSeeds = 0..<1_000_000_000
+
+    /// `parameters` with image `offset`'s seed of a submission sharing `seed` (unchanged
+    /// without an offset): the one rule the plan and the studio's driver both apply.
+    public static func applying(sharedSeed seed: Int, offset: Int?, to parameters: GenerationParameters) -> GenerationParameters {
+        var each = parameters
+        if let offset { each.seed = seed + offset }
+        return each
+    }
 
     /// A fresh shared seed, for a submission whose `sharesSeed` is true.
     public static func drawSharedSeed() -> Int { Int.random(in: sharedSeeds) }

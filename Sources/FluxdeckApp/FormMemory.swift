@@ -16,7 +16,12 @@ public enum FormMemory {
     static let maxBytes = 64 * 1024
 
     public static func load(_ path: String, log: StudioLogger) -> RememberedForm? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType else { return nil }
+        // Opened only when it is a file: a FIFO there would hold the start.
+        guard type == .typeRegular, let handle = FileHandle(forReadingAtPath: path) else {
+            log.info("the remembered form at \(path) is not a file; starting from the defaults")
+            return nil
+        }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
         guard data.count <= maxBytes, let form = try? JSONDecoder().decode(RememberedForm.self, from: data) else {

@@ -82,6 +82,12 @@ public struct FieldEdit: Sendable, Hashable {
     }
 }
 
+/// What makes two submissions the same request: the form and the region.
+public struct SubmissionKey: Sendable, Hashable {
+    public var form: SubmissionForm
+    public var region: Region?
+}
+
 /// A question waiting for y/n.
 public enum Confirmation: Sendable, Hashable {
     case quit
@@ -89,7 +95,9 @@ public enum Confirmation: Sendable, Hashable {
     case delete(jobID: String)
     /// A submission or re-run at or above `Budget.confirmAbove`, sent on y.
     /// A submission or re-run (one effect per request group), sent on y.
-    case spend([Effect])
+    /// `submission`: what the form sent, when it is a submission (the repeat guard remembers it
+    /// once the y sends it).
+    case spend([Effect], submission: SubmissionKey? = nil)
     /// Abandoning the sent, unfinished jobs of a group (they may still be charged).
     case abandonGroup(String)
 }
@@ -238,9 +246,7 @@ public struct AppState: Sendable {
     /// The low-balance notice was shown this session (it is shown once).
     public internal(set) var lowBalanceWarned = false
     /// The last submission sent, and when: what the repeat guard compares.
-    var lastSubmission: (form: SubmissionForm, region: Region?, at: Date)?
-    /// The submission a question (the repeat guard, confirm_above) holds until answered.
-    var askedSubmission: (form: SubmissionForm, region: Region?)?
+    var lastSubmission: (key: SubmissionKey, at: Date)?
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.

@@ -187,10 +187,8 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
             let mine = state.jobs.filter { $0.groupID == id && !$0.phase.isFinal && !state.detachedJobIDs.contains($0.id) }
             return mine.map { $0.phase == .queued ? .cancel(jobID: $0.id) : .abandon(jobID: $0.id) }
         case .delete(let id): return [.deleteOutput(jobID: id)]
-        case .spend(let effects):
-            if let asked = state.askedSubmission, effects.contains(where: { if case .submit = $0 { true } else { false } }) {
-                state.lastSubmission = (asked.form, asked.region, state.now)
-            }
+        case .spend(let effects, let submission):
+            if let submission { state.lastSubmission = (submission, state.now) }
             return effects
         }
     case .help:

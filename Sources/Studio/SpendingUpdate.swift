@@ -35,20 +35,20 @@ func submit(_ state: inout AppState) -> [Effect] {
     var what = plan.summary
     if !plan.skipped.isEmpty { what += " (left out: \(plan.skipped.joined(separator: "; ")))" }
     // A second Enter on the same submission is more often a slip than a wish for copies.
-    state.askedSubmission = (plan.form, state.region)
-    if state.budget.repeatGuard, let previous = state.lastSubmission, previous.form == plan.form, previous.region == state.region,
+    let key = SubmissionKey(form: plan.form, region: state.region)
+    if state.budget.repeatGuard, let previous = state.lastSubmission, previous.key == key,
        case let since = state.now.timeIntervalSince(previous.at), since >= 0, since < Budget.repeatWindow {
-        state.confirming = .spend(effects)
+        state.confirming = .spend(effects, submission: key)
         state.message = .init(text: String(format: "Submit the same request again (sent %.1f s ago): \(what), ~\(credits) credits? ", since) + state.yesNo,
                               isError: false)
         return []
     }
     let warning = lowBalanceWarning(&state, spending: credits)
-    if asksFirst(&state, effects, credits: credits, what: what) {
+    if asksFirst(&state, effects, credits: credits, what: what, submission: key) {
         if let warning, let question = state.message { state.message = .init(text: warning + " · " + question.text, isError: false) }
         return []
     }
-    state.lastSubmission = (plan.form, state.region, state.now)
+    state.lastSubmission = (key, state.now)
     if let warning {
         state.message = .init(text: "submitting \(what) · \(warning)", isError: false)
     } else {
@@ -75,9 +75,9 @@ public func balanceIsLow(_ state: AppState) -> Bool {
 
 /// When spending `credits` on `what` is at or above the budget's `confirmAbove`, holds
 /// `effect` until a y and asks; true when it asked (nothing is sent yet).
-func asksFirst(_ state: inout AppState, _ effects: [Effect], credits: Credits, what: String) -> Bool {
+func asksFirst(_ state: inout AppState, _ effects: [Effect], credits: Credits, what: String, submission: SubmissionKey? = nil) -> Bool {
     guard let threshold = state.budget.confirmAbove, threshold > .zero, credits >= threshold else { return false }
-    state.confirming = .spend(effects)
+    state.confirming = .spend(effects, submission: submission)
     state.message = .init(text: "Send \(what) for \(credits) credits (\(credits.usdText))? At or above budget.confirm_above = \(threshold). \(state.yesNo)",
                           isError: false)
     return true

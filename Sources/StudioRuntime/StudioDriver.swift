@@ -103,9 +103,8 @@ public final class StudioDriver<Backend: TerminalBackend> {
         reportingFailure("submit") {
             var requests: [JobRequest] = []
             for effect in effects {
-                guard case .submit(let modelID, var parameters, let count, let region, let offset) = effect, let model = Catalog.model(id: modelID) else { continue }
-                if let offset { parameters.seed = sharedSeed + offset }
-                let loaded = try loadingReferences(parameters)
+                guard case .submit(let modelID, let parameters, let count, let region, let offset) = effect, let model = Catalog.model(id: modelID) else { continue }
+                let loaded = try loadingReferences(SubmissionPlan.applying(sharedSeed: sharedSeed, offset: offset, to: parameters))
                 requests += (0..<count).map { _ in JobRequest(model: model, parameters: loaded, groupID: group, region: region) }
             }
             try await engine.enqueue(requests)
