@@ -16,24 +16,38 @@ public struct TextArea: Sendable {
     public func style(_ s: Style) -> TextArea { var t = self; t.style = s; return t }
     public func placeholderStyle(_ s: Style) -> TextArea { var t = self; t.placeholderStyle = s; return t }
 
-    /// Visual rows: (logical row, first character index, characters) per row at `width`.
+    /// Visual rows: (logical row, first character index, characters) per row at `width`. Rows
+    /// break after a space where they can, so a word moves whole to the next row; a word wider
+    /// than the row is cut where it meets the edge. A space that meets the edge stays at the end
+    /// of its row (drawn clipped), so the next row starts with the next word.
     func visualRows(width: Int) -> [(line: Int, start: Int, characters: ArraySlice<Character>)] {
         var rows: [(Int, Int, ArraySlice<Character>)] = []
         for (index, line) in editor.lines.enumerated() {
             var start = 0
             var used = 0
+            var afterSpace: Int?  // the index just after the row's last space
             for (i, character) in line.enumerated() {
                 let w = DisplayWidth.of(character)
-                if used + w > width, i > start {
-                    rows.append((index, start, line[start..<i]))
-                    start = i
+                if used + w > width, i > start, character == " " {
+                    rows.append((index, start, line[start...i]))
+                    start = i + 1
                     used = 0
+                    afterSpace = nil
+                    continue
+                }
+                while used + w > width, i > start {
+                    let cut = afterSpace.flatMap { $0 > start && $0 <= i ? $0 : nil } ?? i
+                    rows.append((index, start, line[start..<cut]))
+                    used = line[cut..<i].reduce(0) { $0 + DisplayWidth.of($1) }
+                    start = cut
+                    afterSpace = nil
                 }
                 used += w
+                if character == " " { afterSpace = i + 1 }
             }
             rows.append((index, start, line[start..<line.count]))
             // A full last row leaves room for the cursor on a new visual row.
-            if used >= width, editor.row == index, editor.column == line.count, width > 0 {
+            if used >= width, start < line.count, editor.row == index, editor.column == line.count, width > 0 {
                 rows.append((index, line.count, line[line.count..<line.count]))
             }
         }

@@ -169,4 +169,21 @@ struct TextEditorTests {
         #expect(wide.lines == ["日本", "語  "])
         #expect(wideCursor.map { [$0.x, $0.y] } == [2, 1])
     }
+
+    @Test("the text area wraps at spaces: a word moves whole to the next row, a space at the edge stays behind")
+    func wordWrap() {
+        var scroll = 0
+        var buffer = Buffer(area: Rect(width: 10, height: 3))
+        let cursor = TextArea(TextEditor(text: "a quiet harbour at dawn")).render(into: &buffer, area: buffer.area, scroll: &scroll)
+        #expect(buffer.lines == ["a quiet   ", "harbour at", "dawn      "])
+        #expect(cursor.map { [$0.x, $0.y] } == [4, 2])
+        // The cursor just after the space that met the edge is at the start of the next row.
+        var editor = TextEditor(text: "harbour at dawn")
+        for _ in 0..<4 { editor.apply(.left) }
+        var b = Buffer(area: Rect(width: 10, height: 2))
+        var s = 0
+        let c = TextArea(editor).render(into: &b, area: b.area, scroll: &s)
+        #expect(b.lines == ["harbour at", "dawn      "])
+        #expect(c.map { [$0.x, $0.y] } == [0, 1])
+    }
 }
