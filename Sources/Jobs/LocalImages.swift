@@ -19,6 +19,12 @@ public enum LocalImages {
         return text.hasPrefix("~") ? (text as NSString).expandingTildeInPath : text
     }
 
+    /// Whether a reference is a web address (sent as is) rather than a local file.
+    public static func isURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return false }
+        return scheme == "http" || scheme == "https"
+    }
+
     /// The most BFL accepts for an input image.
     public static let maxInputBytes = 20 * 1_048_576
 
@@ -37,7 +43,7 @@ public enum LocalImages {
 
     /// The pixel size of a local image (or nil size for a URL), reading only its header.
     public static func size(of text: String) throws(EngineError) -> PixelSize? {
-        if let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" { return nil }
+        if isURL(text) { return nil }
         let path = expandingHome(text)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)

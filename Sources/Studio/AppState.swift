@@ -392,6 +392,16 @@ public struct AppState: Sendable {
     /// Why the chosen references cannot be sent, each a sentence, before anything is: a file
     /// that is not a usable image (its problem as read), and for Fill a mask whose size is not
     /// the image's.
+    /// The local reference whose thumbnail the Model pane shows: the selected reference row's
+    /// when the cursor is on one, else the first filled slot's (a web address has none).
+    public var shownReference: (slot: Int, path: String)? {
+        let local = filledReferences.filter { !LocalImages.isURL($0.reference.path) }
+        if focus == .model, case .reference(let slot) = formRow, let selected = local.first(where: { $0.slot == slot }) {
+            return (selected.slot, selected.reference.path)
+        }
+        return local.first.map { ($0.slot, $0.reference.path) }
+    }
+
     public var referenceProblems: [String] {
         var problems = filledReferences.compactMap { filled in filled.reference.problem.map { "ref \(filled.slot + 1): \($0)" } }
         if model.sizeRule == .sameAsImage, let image = settings.references[0]?.size, let mask = settings.references[1]?.size, image != mask {

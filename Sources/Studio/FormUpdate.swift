@@ -319,5 +319,6 @@ func setReference(_ state: inout AppState, slot: Int, path: String) -> [Effect] 
         return []
     }
     state.settings.references[slot] = ReferenceSlot(path: path)
-    return [.inspectReference(slot: slot, path: path)]
+    // Read for its size and, side by side, for the thumbnail its slot shows.
+    return [.inspectReference(slot: slot, path: path)] + previewEffects(state)
 }

@@ -130,6 +130,7 @@ func trimPreviews(_ state: inout AppState) {
     let ids = Set(state.marked + [state.details, state.viewer].compactMap { $0 })
     shown.formUnion(state.jobs.filter { ids.contains($0.id) }.compactMap(\.outputPath))
     if let path = state.selectedOutput?.outputPath { shown.insert(path) }
+    if let path = state.shownReference?.path { shown.insert(path) }
     var excess = state.previews.count - AppState.previewCapacity
     var kept: [String] = []
     kept.reserveCapacity(state.previewOrder.count)

@@ -94,7 +94,7 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent)
             state.message = .init(text: "reference \(slot + 1): \(name)\(size.map { ", \($0.width)×\($0.height)" } ?? "")", isError: false)
         }
-        return []
+        return previewEffects(state)
     case .outputsLoaded(let records, let filter, let exhausted, let generation):
         // Images of an older read are real images: they are kept, but only the latest read's
         // reply ends the loading and says whether more exist.
@@ -264,7 +264,9 @@ func reducePane(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Ef
         }
         return []
     case .model:
-        return reduceForm(&state, command, key)
+        // The cursor moving between reference rows changes the thumbnail the pane shows.
+        let effects = reduceForm(&state, command, key)
+        return effects + previewEffects(state).filter { !effects.contains($0) }
     case .jobs:
         return command.map { reduceJobs(&state, $0) } ?? []
     case .outputs:
@@ -272,10 +274,11 @@ func reducePane(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Ef
     }
 }
 
-/// Asks for the preview of the selected output (and of the job whose details are open) when
-/// it is not known yet.
+/// Asks for the preview of the selected output (and of the job whose details are open, and of
+/// the reference the Model pane shows) when it is not known yet.
 func previewEffects(_ state: AppState) -> [Effect] {
-    let shown = [state.selectedOutput?.outputPath, state.details.flatMap { id in state.jobs.first { $0.id == id }?.outputPath }]
+    let shown = [state.selectedOutput?.outputPath, state.details.flatMap { id in state.jobs.first { $0.id == id }?.outputPath },
+                 state.shownReference?.path]
     var effects: [Effect] = []
     for case let path? in shown where state.previews[path] == nil && state.previewFailures[path] == nil {
         if !effects.contains(.loadPreview(path: path)) { effects.append(.loadPreview(path: path)) }

@@ -297,8 +297,10 @@ public final class StudioDriver<Backend: TerminalBackend> {
             let box = large ? pictureBoxes.large : pictureBoxes.preview
             tasks.run {
                 do {
-                    let preview = try cache.map { try $0.thumbnail(path: path, box: box, maxPixels: limit) }
-                        ?? Thumbnails.of(path: path, box: box, maxPixels: limit)
+                    // A reference typed as `~/…` is keyed as typed and read where the shell would.
+                    let file = LocalImages.expandingHome(path)
+                    let preview = try cache.map { try $0.thumbnail(path: file, box: box, maxPixels: limit) }
+                        ?? Thumbnails.of(path: file, box: box, maxPixels: limit)
                     inbox.push(.previewLoaded(path: path, Picture(width: preview.width, height: preview.height, pixels: preview.pixels), large: large))
                 } catch {
                     inbox.push(.previewLoaded(path: path, nil, problem: describeFailure(error), large: large))

@@ -157,6 +157,24 @@ private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, 
     if state.settings.seedSweep { badges.append("seed sweep") }
     let inner = pane(&buffer, area, .model, state, theme, title: ([Focus.model.title] + badges).joined(separator: " · "))
     guard inner.height > 0 else { return nil }
+    // A chosen reference shows as a thumbnail in the pane's lower right corner, shaped as the
+    // picture is, captioned with its slot; the rows beside it are shortened, those above not.
+    var thumbnail: Rect?
+    if inner.width >= 40, inner.height >= 3, let shown = state.shownReference,
+       state.previews[shown.path] != nil || state.previewFailures[shown.path] != nil {
+        let width = min(inner.width / 3, 16)
+        // A cell is about twice as tall as wide.
+        let rows = state.previews[shown.path].map { picture in
+            picture.width > 0 ? (width * picture.height + picture.width) / (2 * picture.width) : 2
+        } ?? 2
+        let height = min(inner.height - 1, max(2, rows))
+        let box = Rect(x: inner.right - width, y: inner.bottom - 1 - height, width: width, height: height)
+        previewOrReason(&buffer, box, state, shown.path, theme)
+        buffer.setString(x: box.x, y: box.bottom, formText(.reference(shown.slot), state).label, style: theme.style(.uiTextDim), maxWidth: width)
+        thumbnail = box
+    }
+    /// Where a row's text ends: before the thumbnail on the rows beside it.
+    func right(_ y: Int) -> Int { thumbnail.map { y >= $0.y ? $0.x - 1 : inner.right } ?? inner.right }
     let rows = state.formRows
     let selected = min(state.formIndex, rows.count - 1)
     let offset = StudioLayout.offset(selected: selected, visible: inner.height)
@@ -166,19 +184,19 @@ private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, 
         let isSelected = line == selected && state.focus == .model
         let (label, value, dim) = formText(row, state)
         let base = isSelected ? theme.style(.listSelected) : theme.style(.uiText)
-        if isSelected { buffer.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: base) }
-        var x = buffer.setString(x: inner.x, y: y, pad(label, 9), style: isSelected ? base : theme.style(.uiTextDim), maxWidth: inner.width)
+        if isSelected { buffer.fill(Rect(x: inner.x, y: y, width: right(y) - inner.x, height: 1), style: base) }
+        var x = buffer.setString(x: inner.x, y: y, pad(label, 9), style: isSelected ? base : theme.style(.uiTextDim), maxWidth: right(y) - inner.x)
         if case .row(let editing) = state.fieldEdit?.target, editing == row, let edit = state.fieldEdit {
-            let field = Rect(x: x, y: y, width: max(0, inner.right - x), height: 1)
+            let field = Rect(x: x, y: y, width: max(0, right(y) - x), height: 1)
             buffer.fill(field, style: theme.style(.inputText).adding(.underline))
             var scroll = 0
             cursor = TextArea(edit.editor).style(theme.style(.inputText).adding(.underline)).render(into: &buffer, area: field, scroll: &scroll)
             continue
         }
         let shown = isSelected && !row.isText && (row != .region || state.region != nil) ? "◂ \(value) ▸" : value
-        x = buffer.setString(x: x, y: y, shown, style: base.adding(isSelected ? [] : .bold), maxWidth: max(0, inner.right - x))
-        if !dim.isEmpty, x + 2 < inner.right {
-            buffer.setString(x: x + 2, y: y, dim, style: isSelected ? base : theme.style(.uiTextDim), maxWidth: inner.right - x - 2)
+        x = buffer.setString(x: x, y: y, shown, style: base.adding(isSelected ? [] : .bold), maxWidth: max(0, right(y) - x))
+        if !dim.isEmpty, x + 2 < right(y) {
+            buffer.setString(x: x + 2, y: y, dim, style: isSelected ? base : theme.style(.uiTextDim), maxWidth: right(y) - x - 2)
         }
     }
     return cursor

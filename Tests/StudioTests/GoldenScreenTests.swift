@@ -52,6 +52,9 @@ struct GoldenScreenTests {
         for character in "~/refs/cliff.png" { _ = reduce(&composing, .key(.char(character))) }
         _ = reduce(&composing, .key(Key(.enter)))
         _ = reduce(&composing, .referenceInspected(slot: 0, path: "~/refs/cliff.png", size: PixelSize(width: 1536, height: 1024), problem: nil))
+        // Its thumbnail: a dark sky over a light cliff, 12×8.
+        let cliff = (0..<8).flatMap { y in (0..<12).flatMap { _ in y < 4 ? [20, 30, 90] : [200, 190, 160] as [UInt8] } }
+        _ = reduce(&composing, .previewLoaded(path: "~/refs/cliff.png", Picture(width: 12, height: 8, pixels: cliff)))
 
         var running = base()
         for n in 0..<30 {

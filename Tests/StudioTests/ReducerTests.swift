@@ -205,7 +205,8 @@ struct ReducerTests {
         state.formIndex = state.formRows.firstIndex(of: .reference(0)) ?? 0
         _ = press(.char("e"), in: &state)
         typed("/tmp/in.png", into: &state)
-        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "/tmp/in.png")])
+        // Read for its size and, at once, for its thumbnail.
+        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "/tmp/in.png"), .loadPreview(path: "/tmp/in.png")])
         // Not read yet: submission waits.
         state.focus = .prompt
         #expect(press(Key(.enter), in: &state).isEmpty)
@@ -221,6 +222,43 @@ struct ReducerTests {
         _ = reduce(&state, .referenceInspected(slot: 0, path: "/tmp/in.png", size: nil, problem: "/tmp/in.png is not a PNG or JPEG image"))
         #expect(press(Key(.enter), in: &state).isEmpty)
         #expect(state.message?.text == "/tmp/in.png is not a PNG or JPEG image")
+    }
+
+    @Test("a chosen reference's thumbnail is asked for and drawn in the Model pane with its slot; the row under the cursor chooses which; a web address has none")
+    func referenceThumbnail() {
+        var state = AppState(modelID: "flux-2-pro")
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        state.focus = .model
+        for (slot, path) in [(0, "/tmp/a.png"), (1, "https://example.com/b.png"), (2, "/tmp/c.png")] {
+            state.formIndex = state.formRows.firstIndex(of: .reference(slot)) ?? 0
+            _ = press(.char("e"), in: &state)
+            typed(path, into: &state)
+            _ = press(Key(.enter), in: &state)
+        }
+        // The cursor is on ref 3: its thumbnail is the one shown.
+        #expect(state.shownReference?.path == "/tmp/c.png")
+        // On the web address, the first local reference is shown instead, and asked for.
+        #expect(press(Key(.up), in: &state) == [.loadPreview(path: "/tmp/a.png")])
+        #expect(state.shownReference?.slot == 0)
+        // Elsewhere in the studio the first filled slot is shown.
+        state.focus = .prompt
+        #expect(state.shownReference?.path == "/tmp/a.png")
+        // Once loaded, it is drawn at the pane's right with its slot's name under it.
+        let pixels = [UInt8](repeating: 200, count: 8 * 8 * 3)
+        _ = reduce(&state, .previewLoaded(path: "/tmp/a.png", Picture(width: 8, height: 8, pixels: pixels)))
+        #expect(state.previews["/tmp/a.png"] != nil && state.shownReference?.path == "/tmp/a.png")
+        let buffer = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer
+        let inner = StudioLayout(width: 120, height: 40).model.inset(by: 1)
+        let caption = inner.bottom - 1
+        #expect(buffer.lines[caption].contains("ref 1          ││"), "\(buffer.lines.joined(separator: "\n"))")
+        // Above the caption, the picture's grey at the pane's right edge.
+        #expect(buffer[inner.right - 1, caption - 1].style.bg == .rgb(200, 200, 200)
+                || buffer[inner.right - 1, caption - 1].style.fg == .rgb(200, 200, 200))
+        // A preview that cannot be made says why in the same place.
+        var broken = state
+        _ = reduce(&broken, .previewLoaded(path: "/tmp/a.png", nil, problem: "a.png is damaged"))
+        broken.previews["/tmp/a.png"] = nil
+        #expect(render(broken, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.contains { $0.contains("no preview") })
     }
 
     @Test("every action answers: a fixed reference replaces the complaint about it, a queued job cancelled says nothing is charged and shows no cost, an abandoned job says so once; columns never touch")
@@ -306,7 +344,7 @@ struct ReducerTests {
         #expect(state.fieldEdit?.editor.text == "~/photo", "an answer for text no longer there is dropped")
         _ = reduce(&state, .pathCompleted(typed: "~/photo", PathCompletion(text: "~/photo.jpg", matches: ["photo.jpg"])))
         #expect(state.fieldEdit?.editor.text == "~/photo.jpg" && state.message == nil)
-        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "~/photo.jpg")])
+        #expect(press(Key(.enter), in: &state) == [.inspectReference(slot: 0, path: "~/photo.jpg"), .loadPreview(path: "~/photo.jpg")])
         // Elsewhere Tab is not completion: the seed field ignores it.
         state.formIndex = try #require(state.formRows.firstIndex(of: .seed))
         _ = press(.char("e"), in: &state)
@@ -335,8 +373,9 @@ struct ReducerTests {
         var state = AppState(modelID: "flux-kontext-pro")
         _ = reduce(&state, .jobUpdated(job("a", .done, output: "/out/a.jpg")))
         state.focus = .outputs
-        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 0, path: "/out/a.jpg")])
-        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 1, path: "/out/a.jpg")])
+        // The output's preview (not loaded here) is the thumbnail its slot shows too.
+        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 0, path: "/out/a.jpg"), .loadPreview(path: "/out/a.jpg")])
+        #expect(press(.char("u"), in: &state) == [.inspectReference(slot: 1, path: "/out/a.jpg"), .loadPreview(path: "/out/a.jpg")])
         var fill = AppState(modelID: "flux-pro-1.0-fill")
         #expect(fill.referenceSlots == 2)
         fill.modelIndex = Catalog.all.firstIndex { $0.id == "flux-pro-1.1" } ?? 0
