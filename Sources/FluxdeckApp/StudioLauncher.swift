@@ -28,20 +28,23 @@ public struct StudioOptions: Sendable {
 public enum StudioLauncher {
     /// How pictures are shown, and why: as asked, or (auto) from tmux's answers inside tmux,
     /// else from the terminal's answers to the kitty graphics query and device attributes.
+    /// The terminal is asked its background colour either way (nil when it did not say).
     public static func chooseGraphics(_ choice: GraphicsChoice, environment: [String: String]) async
-        -> (graphics: GraphicsProtocol, reason: String, passthrough: Bool) {
+        -> (graphics: GraphicsProtocol, reason: String, passthrough: Bool, background: TerminalBackground?) {
         let inTmux = GraphicsDetection.insideTmux(environment)
         var tmux: TmuxFacts?
-        var answers: TerminalAnswers?
         if inTmux {
             tmux = await DesktopSystem.tmuxFormat(TmuxFacts.format, environment: environment).map(TmuxFacts.init(parsing:))
-        } else if choice == .auto {
-            answers = TerminalProbe.ask(GraphicsDetection.query, timeoutMilliseconds: GraphicsDetection.timeoutMilliseconds,
-                                        isComplete: TerminalAnswers.isComplete).map(TerminalAnswers.init(parsing:))
         }
+        // Inside tmux, or with the protocol chosen, only the background is asked (tmux answers
+        // for the terminal outside it).
+        let query = choice == .auto && !inTmux ? GraphicsDetection.query : GraphicsDetection.backgroundQuery
+        let answers = TerminalProbe.ask(query, timeoutMilliseconds: GraphicsDetection.timeoutMilliseconds,
+                                        isComplete: TerminalAnswers.isComplete).map(TerminalAnswers.init(parsing:))
         // 256 colours are checked again by the terminal once curses knows them.
-        let chosen = GraphicsDetection.choose(choice, environment: environment, colors256: true, answers: answers, tmux: tmux)
-        return (chosen.graphics, chosen.reason, inTmux && chosen.graphics == .kitty)
+        let chosen = GraphicsDetection.choose(choice, environment: environment, colors256: true,
+                                              answers: choice == .auto && !inTmux ? answers : nil, tmux: tmux)
+        return (chosen.graphics, chosen.reason, inTmux && chosen.graphics == .kitty, answers?.background)
     }
 
     /// Opens the studio in this terminal and runs it until the user quits, a signal comes or
@@ -117,6 +120,17 @@ public enum StudioLauncher {
             throw CommandFailure.usage("\(error)")
         }
         if let note = terminal.typeNote { log.info(note) }
+        let theme = loadedTheme.reduced(to: terminal.colorDepth)
+        // A theme made for the other kind of background is said once, on screen and in the log
+        // (one without colours, as NO_COLOR makes it, fits any).
+        var backgroundNote: String?
+        if let background = pictures.background {
+            log.info("terminal background: \(background.hex) (\(background.isDark ? "dark" : "light"))")
+            backgroundNote = theme.backgroundNote(terminalIsDark: background.isDark, colour: background.hex)
+            if let backgroundNote { log.info(backgroundNote) }
+        } else {
+            log.info("terminal background: not told, so the theme's fit is not checked")
+        }
         let state = AppState(
             modelID: settings.model ?? "flux-2-pro", modeLabel: label,
             // The region row is live where the endpoint has regions (BFL's, a proxy's, the simulator's).
@@ -131,7 +145,7 @@ public enum StudioLauncher {
             slotLimits: (session.engine.configuration.accountLimit,
                          min(session.engine.configuration.accountLimit, session.engine.configuration.limit(for: "flux-kontext-max"))))
         let driver = StudioDriver(
-            state: state, backend: terminal, theme: loadedTheme.reduced(to: terminal.colorDepth),
+            state: state, backend: terminal, theme: theme,
             engine: session.engine, client: session.client, store: session.store,
             system: DesktopSystem(environment: environment), inbox: Inbox(wake: wake, observe: log.observe),
             maxDecodePixels: (settings.maxDecodeMegapixels ?? 50) * 1_000_000,
@@ -139,6 +153,7 @@ public enum StudioLauncher {
         notices.attach(driver.inbox)
         let formFile = FormMemory.path(environment: environment)
         if let form = FormMemory.load(formFile, log: log) { driver.send(.formRestored(form)) }
+        if let backgroundNote { driver.send(.notice(backgroundNote, isError: false)) }
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = options.notify.flatMap(openNotifier)

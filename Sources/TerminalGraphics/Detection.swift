@@ -28,12 +28,16 @@ public struct TerminalAnswers: Sendable, Hashable {
     /// Its name and version, as it answered XTVERSION (`kitty(0.26.5)`, `XTerm(379)`), with
     /// control characters removed; nil when it did not.
     public var version: String?
+    /// Its background colour, as it answered OSC 11; nil when it did not.
+    public var background: TerminalBackground?
 
-    public init(kitty: Bool = false, sixel: Bool = false, answered: Bool = false, version: String? = nil) {
+    public init(kitty: Bool = false, sixel: Bool = false, answered: Bool = false, version: String? = nil,
+                background: TerminalBackground? = nil) {
         self.kitty = kitty
         self.sixel = sixel
         self.answered = answered
         self.version = version
+        self.background = background
     }
 
     /// The first kitty that draws Unicode placeholders, the only way fluxdeck shows kitty
@@ -65,6 +69,7 @@ public struct TerminalAnswers: Sendable, Hashable {
             version = String(String.UnicodeScalarView(text[start.upperBound..<end.lowerBound].unicodeScalars
                 .filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(64)))
         }
+        background = TerminalBackground(answer: text)
         if let start = text.range(of: "\u{1B}[?") {
             let rest = text[start.upperBound...]
             if let end = rest.firstIndex(of: "c") {
@@ -106,9 +111,13 @@ public struct TmuxFacts: Sendable, Hashable {
 /// Chooses how pictures are shown.
 public enum GraphicsDetection {
     /// The startup query: the kitty graphics query, the terminal's name and version
-    /// (XTVERSION), then primary device attributes, which every terminal answers, so the
+    /// (XTVERSION), its background colour (OSC 11), then primary device attributes, which every terminal answers, so the
     /// answers are complete when the last arrives.
-    public static let query: [UInt8] = KittyGraphics.query + Array("\u{1B}[>q\u{1B}[c".utf8)
+    public static let query: [UInt8] = KittyGraphics.query + Array("\u{1B}[>q".utf8) + TerminalBackground.query
+
+    /// The question asked when pictures are not detected (chosen, or inside tmux): only the
+    /// background, with device attributes after it to end the wait.
+    public static let backgroundQuery: [UInt8] = TerminalBackground.query
 
     /// How long to wait for the answers before deciding from the environment alone.
     public static let timeoutMilliseconds = 300
@@ -158,5 +167,54 @@ public enum GraphicsDetection {
         }
         if term.hasPrefix("foot") || term.hasPrefix("mlterm") { return (.sixel, "TERM is \(term)") }
         return (.blocks, answers == nil ? "the terminal was not asked" : "the terminal did not answer in time")
+    }
+}
+
+/// The terminal's background colour, as it answers the OSC 11 query (xterm's control
+/// sequences: `ESC ] 11 ; rgb:RRRR/GGGG/BBBB` ended by BEL or ST, each channel 1 to 4 hex
+/// digits), so the studio can say when a theme is made for the other kind of background.
+public struct TerminalBackground: Sendable, Hashable {
+    /// Red, green and blue, 0–255.
+    public var red: Int, green: Int, blue: Int
+
+    public init(red: Int, green: Int, blue: Int) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+
+    /// OSC 11 asked, then primary device attributes (answered by every terminal, so the wait
+    /// ends when that answer comes whether or not the colour was given).
+    public static let query: [UInt8] = Array("\u{1B}]11;?\u{1B}\\\u{1B}[c".utf8)
+
+    /// The colour in an answer, nil when there is none or it is not of the `rgb:` form.
+    public init?(answer text: String) {
+        guard let start = text.range(of: "\u{1B}]11;rgb:") else { return nil }
+        let rest = text[start.upperBound...]
+        // Ended by BEL or ST (ESC \\); an escape that starts something else is not an end.
+        guard let end = rest.firstIndex(where: { $0 == "\u{07}" || $0 == "\u{1B}" }),
+              rest[end] == "\u{07}" || rest[rest.index(after: end)...].hasPrefix("\\") else { return nil }
+        let channels = rest[..<end].split(separator: "/", omittingEmptySubsequences: false)
+        let values = channels.compactMap { channel -> Int? in
+            guard (1...4).contains(channel.count), let value = Int(channel, radix: 16) else { return nil }
+            // Scaled from its own width: `f`, `ff` and `ffff` are all full.
+            let full = (1 << (4 * channel.count)) - 1
+            return (value * 255 + full / 2) / full
+        }
+        guard channels.count == 3, values.count == 3 else { return nil }
+        self.init(red: values[0], green: values[1], blue: values[2])
+    }
+
+    /// Dark when its relative luminance (ITU-R BT.709 weights) is under half.
+    public var isDark: Bool {
+        (2126 * red + 7152 * green + 722 * blue) < 10_000 * 128
+    }
+
+    /// `#rrggbb`.
+    public var hex: String {
+        "#" + [red, green, blue].map { value in
+            let digits = String(value, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
     }
 }

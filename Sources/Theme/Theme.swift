@@ -161,6 +161,26 @@ public struct Theme: Sendable {
     }
 }
 
+extension Theme {
+    /// Whether the theme can be read on a background: one made for the same kind (its
+    /// `variant`), or a monochrome one, which sets no colour of its own.
+    public func fits(darkBackground dark: Bool) -> Bool {
+        monochrome || (variant == "dark") == dark
+    }
+
+    /// A sentence when the theme is made for the other kind of background than the terminal's
+    /// (`dark`, its colour `colour`), naming the shipped themes that fit; nil when it fits.
+    public func backgroundNote(terminalIsDark dark: Bool, colour: String) -> String? {
+        guard !fits(darkBackground: dark) else { return nil }
+        let fitting = ThemeLoader.shippedNames.filter { name in
+            guard let text = ThemeLoader.shippedTheme(named: name), let theme = try? ThemeLoader().load(text) else { return false }
+            return theme.fits(darkBackground: dark)
+        }
+        return "the theme \(name) is made for a \(variant) background and this terminal's is \(dark ? "dark" : "light") (\(colour)), "
+            + "so some text may not show; themes for it: \(fitting.joined(separator: ", ")) (--theme NAME)"
+    }
+}
+
 /// Reads theme files: TOML with `name`, `variant`, optional `inherits`, a `[palette]` and
 /// `[styles]` keyed by role (`"pane.border.focused" = { fg = "frost", modifiers = ["bold"] }`,
 /// or a colour alone for the foreground).

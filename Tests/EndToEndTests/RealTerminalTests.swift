@@ -260,6 +260,35 @@ struct RealTerminalTests {
         """
     static var hasKitty: Bool { FileManager.default.isExecutableFile(atPath: kitty) }
 
+    @Test("xterm tells its background: paper on a black xterm is said to be made for a light one, on a white xterm not",
+          .enabled(if: RealTerminalTests.available))
+    func themeOnBackground() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let display = try await Display.start()
+        defer { display.stop() }
+        let log = sandbox.root.appendingPathComponent("state/fluxdeck/fluxdeck.log").path
+        // On black (the xterm the other tests use), paper is said, on screen and in the log.
+        let dark = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
+                                    studio: ["--simulator", "--theme", "paper", "--graphics", "blocks"])
+        let said = await dark.frame(containing: "made for a light background")
+        dark.stop()
+        #expect(said?.contains("this terminal's is dark (#000000)") == true, "\(said ?? "no frame said it")")
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("terminal background: #000000 (dark)"))
+        // On white, paper fits: nothing is said.
+        var white = Self.xterm
+        white[white.firstIndex(of: "black").map { $0 } ?? 0] = "white"
+        white[white.firstIndex(of: "-fg").map { $0 + 1 } ?? 0] = "black"
+        let light = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", white,
+                                     studio: ["--simulator", "--theme", "paper", "--graphics", "blocks"])
+        defer { light.stop() }
+        let first = try #require(await light.frame(containing: "frame "))
+        #expect(!first.contains("made for"), "\(first)")
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.contains { $0.contains("terminal background: #ffffff (light)") }, "\(lines.suffix(6))")
+        #expect(lines.filter { $0.contains("made for a light background") }.count == 1, "said once, for the black xterm")
+    }
+
     @Test("kitty on a virtual display (Mesa's software OpenGL): fluxdeck asks its version, and the picture it draws has the image's colours",
           .enabled(if: RealTerminalTests.available && RealTerminalTests.hasKitty))
     func kittyDraws() async throws {

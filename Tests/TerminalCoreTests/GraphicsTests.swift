@@ -138,7 +138,30 @@ struct DetectionTests {
         for (version, old) in versions {
             #expect(TerminalAnswers(version: version).kittyWithoutPlaceholders == old, "\(version)")
         }
-        #expect(GraphicsDetection.query.suffix(7) == Array("\u{1B}[>q\u{1B}[c".utf8))
+        // XTVERSION, then the background, then device attributes, which end the wait.
+        #expect(GraphicsDetection.query.suffix(15) == Array("\u{1B}[>q\u{1B}]11;?\u{1B}\\\u{1B}[c".utf8))
+    }
+
+    @Test("the background colour is read from an OSC 11 answer of any channel width, ended by BEL or ST; dark or light by its luminance")
+    func background() {
+        func read(_ text: String) -> TerminalBackground? { TerminalAnswers(parsing: Array((text + Self.plainAnswer).utf8)).background }
+        #expect(read("\u{1B}]11;rgb:0000/0000/0000\u{07}") == TerminalBackground(red: 0, green: 0, blue: 0))
+        #expect(read("\u{1B}]11;rgb:ffff/ffff/ffff\u{1B}\\") == TerminalBackground(red: 255, green: 255, blue: 255))
+        #expect(read("\u{1B}]11;rgb:f/8/0\u{07}") == TerminalBackground(red: 255, green: 136, blue: 0))
+        #expect(read("\u{1B}]11;rgb:1e1e/1e1e/2e2e\u{1B}\\")?.hex == "#1e1e2e")
+        #expect(read("\u{1B}]11;rgb:fdf6/e3e3/0000\u{07}")?.hex == "#fde300")
+        // Not the rgb: form, a channel missing or not hex, no end: not told.
+        for bad in ["\u{1B}]11;#000000\u{07}", "\u{1B}]11;rgb:00/00\u{07}", "\u{1B}]11;rgb:gg/00/00\u{07}",
+                    "\u{1B}]11;rgb:00000/0/0\u{07}", "\u{1B}]11;rgb:00/00/00", "\u{1B}]10;rgb:ff/ff/ff\u{07}"] {
+            #expect(read(bad) == nil, "\(bad.debugDescription)")
+        }
+        // Dark below half luminance: black, a deep blue, solarized dark; light: white, paper, yellow.
+        for (colour, dark) in [((0, 0, 0), true), ((30, 30, 46), true), ((0, 43, 54), true), ((0, 0, 255), true),
+                               ((255, 255, 255), false), ((253, 246, 227), false), ((255, 255, 0), false), ((128, 128, 128), false)] {
+            #expect(TerminalBackground(red: colour.0, green: colour.1, blue: colour.2).isDark == dark, "\(colour)")
+        }
+        // The background alone is asked with device attributes after it.
+        #expect(GraphicsDetection.backgroundQuery == Array("\u{1B}]11;?\u{1B}\\\u{1B}[c".utf8))
     }
 
     struct Case: Sendable, CustomStringConvertible {

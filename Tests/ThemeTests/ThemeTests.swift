@@ -16,6 +16,21 @@ struct ThemeTests {
         }
     }
 
+    @Test("a theme says which background it is made for: paper on a dark terminal is named with the themes that fit; mono and NO_COLOR fit any")
+    func background() throws {
+        func shipped(_ name: String) throws -> Theme { try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: name))) }
+        let paper = try shipped("paper")
+        #expect(paper.variant == "light")
+        #expect(paper.backgroundNote(terminalIsDark: true, colour: "#000000")
+                == "the theme paper is made for a light background and this terminal's is dark (#000000), so some text may not show; themes for it: default, frost, mono (--theme NAME)")
+        #expect(paper.backgroundNote(terminalIsDark: false, colour: "#ffffff") == nil)
+        #expect(try shipped("default").backgroundNote(terminalIsDark: true, colour: "#000000") == nil)
+        #expect(try shipped("default").backgroundNote(terminalIsDark: false, colour: "#ffffff")?.hasSuffix("themes for it: mono, paper (--theme NAME)") == true)
+        #expect(try shipped("mono").fits(darkBackground: true) && shipped("mono").fits(darkBackground: false))
+        // Without colours (NO_COLOR, a terminal that has none) any theme fits.
+        #expect(paper.reduced(to: .none).backgroundNote(terminalIsDark: true, colour: "#000000") == nil)
+    }
+
     @Test("default uses only ANSI colours; mono uses no colours")
     func palettes() throws {
         let loader = ThemeLoader()
