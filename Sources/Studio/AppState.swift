@@ -402,6 +402,16 @@ public struct AppState: Sendable {
         return local.first.map { ($0.slot, $0.reference.path) }
     }
 
+    /// Whether ←→ steps `row` here: not a typed row, not the size Fill takes from its image,
+    /// not the region of an endpoint that has none. The hints and the ◂ ▸ marks follow it.
+    public func steps(_ row: FormRow) -> Bool {
+        switch row {
+        case .size: model.sizeRule != .sameAsImage
+        case .region: region != nil
+        default: !row.isText
+        }
+    }
+
     public var referenceProblems: [String] {
         var problems = filledReferences.compactMap { filled in filled.reference.problem.map { "ref \(filled.slot + 1): \($0)" } }
         if model.sizeRule == .sameAsImage, let image = settings.references[0]?.size, let mask = settings.references[1]?.size, image != mask {

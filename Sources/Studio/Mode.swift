@@ -99,10 +99,11 @@ extension AppState {
             case .reset:
                 switch row {
                 case .model, .region, .count: return nil
+                case .size: return steps(row) ? binding.hint : nil
                 default: return binding.hint
                 }
             case .left, .right:
-                return row.isText ? nil : binding.hint
+                return steps(row) ? binding.hint : nil
             case .sweep:
                 return row == .seed ? (settings.seedSweep ? "sweep off" : "sweep") : nil
             default:

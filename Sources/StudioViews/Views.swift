@@ -193,7 +193,7 @@ private func modelPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, 
             cursor = TextArea(edit.editor).style(theme.style(.inputText).adding(.underline)).render(into: &buffer, area: field, scroll: &scroll)
             continue
         }
-        let shown = isSelected && !row.isText && (row != .region || state.region != nil) ? "◂ \(value) ▸" : value
+        let shown = isSelected && state.steps(row) ? "◂ \(value) ▸" : value
         x = buffer.setString(x: x, y: y, shown, style: base.adding(isSelected ? [] : .bold), maxWidth: max(0, right(y) - x))
         if !dim.isEmpty, x + 2 < right(y) {
             buffer.setString(x: x + 2, y: y, dim, style: isSelected ? base : theme.style(.uiTextDim), maxWidth: right(y) - x - 2)

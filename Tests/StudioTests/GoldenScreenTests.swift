@@ -301,6 +301,84 @@ struct GoldenScreenTests {
         #expect(try ThemeLoader().load(try #require(ThemeLoader.shippedTheme(named: "frost"))).reduced(to: .none).monochrome)
     }
 
+    /// Every place the keys can be: each pane, each row of the form (for models with every
+    /// kind of row), each field, and each view opened over the panes.
+    static func hintPlaces() -> [(String, AppState)] {
+        var base = Self.base()
+        let done = record(1, .done, prompt: "a red fox")
+        _ = reduce(&base, .jobsLoaded([done, record(2, .running, prompt: "a grey wolf")]))
+        var places: [(String, AppState)] = []
+        for focus in Focus.allCases {
+            var state = base
+            state.focus = focus
+            places.append(("pane \(focus)", state))
+        }
+        for model in ["flux-2-flex", "flux-pro-1.1-ultra", "flux-pro-1.0-fill"] {
+            var state = base
+            state.modelIndex = Catalog.all.firstIndex { $0.id == model } ?? 0
+            state.focus = .model
+            for (index, row) in state.formRows.enumerated() {
+                var place = state
+                place.formIndex = index
+                places.append(("\(model) row \(row)", place))
+                if row == .region {
+                    place.region = .global
+                    places.append(("\(model) row region, on an endpoint with regions", place))
+                }
+                if row == .seed {
+                    place.settings.seedSweep = true
+                    place.settings.seed = 7
+                    places.append(("\(model) row seed, sweeping", place))
+                }
+            }
+        }
+        let fields: [(String, FieldEdit.Target)] = [("seed", .row(.seed)), ("reference", .row(.reference(0))),
+                                                    ("filter", .filter), ("tags", .tags(jobID: done.id))]
+        for (name, target) in fields {
+            var state = base
+            state.focus = target == .filter || target == .tags(jobID: done.id) ? .outputs : .model
+            state.fieldEdit = FieldEdit(target: target, editor: TextEditor())
+            places.append(("field \(name)", state))
+        }
+        var views: [(String, (inout AppState) -> Void)] = [
+            ("picker", { $0.focus = .model; $0.picker = 0 }),
+            ("gallery", { $0.gallery = true }),
+            ("viewer", { $0.viewer = done.id }),
+            ("compare", { $0.comparing = true }),
+            ("spend", { $0.spendOpen = true }),
+            ("text", { $0.textOverlay = TextOverlay(title: "Requests", lines: ["one"]) }),
+            ("details", { $0.details = done.id }),
+            ("help", { $0.showHelp = true }),
+        ]
+        views.append(("confirm", { $0.confirming = .quit }))
+        for (name, open) in views {
+            var state = base
+            open(&state)
+            places.append(("view \(name)", state))
+        }
+        return places
+    }
+
+    @Test("the hint line under every mode and every row of the form, at 80 and 120 columns, matches hints.txt")
+    func hintLines() throws {
+        var text = ""
+        for (name, place) in Self.hintPlaces() {
+            for (width, height) in [(80, 24), (120, 40)] {
+                var state = place
+                _ = reduce(&state, .resize(width: width, height: height))
+                let buffer = render(state, theme: Self.testTheme, area: Rect(width: width, height: height)).buffer
+                let line = (buffer.lines.last ?? "").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
+                text += "\(name) · mode \(state.mode.keyContext.rawValue) · \(width)\n\(line)\n"
+            }
+        }
+        let file = Self.snapshotDirectory.appendingPathComponent("hints.txt")
+        if Self.recording {
+            try Data(text.utf8).write(to: file)
+            return
+        }
+        #expect(text == (try String(contentsOf: file, encoding: .utf8)), "the hints differ from hints.txt:\n\(text)")
+    }
+
     @Test("every scenario at 80×24 and 120×40 matches its golden file", arguments: [(80, 24), (120, 40)])
     func golden(size: (Int, Int)) throws {
         let theme = Self.testTheme
