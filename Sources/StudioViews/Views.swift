@@ -437,12 +437,18 @@ private func outputsPane(_ buffer: inout Buffer, _ area: Rect, _ body: Rect, _ s
     var title = filtering ? "Outputs · \(outputs.count)\(more) of \(total)" : "Outputs · \(total)\(more)"
     if !state.outputsFilter.isEmpty {
         // The filter as a badge, with what it hides of the new work and how to clear it,
-        // each part only where it fits whole.
+        // each part in the longest of its forms that fits whole (new work is said even at 80
+        // columns, in short).
         let hidden = state.newOutsideFilter
-        let parts = ["[\(DisplayWidth.column(TerminalText.sanitize(state.outputsFilter), width: 19).trimmingCharacters(in: .whitespaces))]",
-                     hidden > 0 ? "\(hidden) new outside the filter" : nil, state.focus == .outputs ? "Esc clears" : nil]
-        for part in parts.compactMap({ $0 }) where DisplayWidth.of(title) + 3 + DisplayWidth.of(part) <= area.width - 4 {
-            title += " · " + part
+        let parts: [[String]] = [
+            ["[\(DisplayWidth.column(TerminalText.sanitize(state.outputsFilter), width: 19).trimmingCharacters(in: .whitespaces))]"],
+            hidden > 0 ? ["\(hidden) new outside the filter", "\(hidden) new hidden", "+\(hidden) new"] : [],
+            state.focus == .outputs ? ["Esc clears"] : [],
+        ]
+        for forms in parts {
+            if let part = forms.first(where: { DisplayWidth.of(title) + 3 + DisplayWidth.of($0) <= area.width - 4 }) {
+                title += " · " + part
+            }
         }
     }
     let inner = pane(&buffer, area, .outputs, state, theme, title: title)

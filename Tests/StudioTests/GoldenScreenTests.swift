@@ -149,8 +149,24 @@ struct GoldenScreenTests {
         groups.jobsList.selected = 1
         _ = reduce(&groups, .key(Key(.right)))
 
+        // New work out of sight: the Jobs list scrolled to its end (newer rows above, said in
+        // its title), and the Outputs filtered when an image the filter does not match arrives.
+        var newWork = base()
+        for n in 0..<14 {
+            _ = reduce(&newWork, .jobUpdated(record(n, .done, prompt: n % 2 == 0 ? "a red fox, plate \(n)" : "a marsh at dawn, plate \(n)", cost: "3")))
+        }
+        newWork.focus = .outputs
+        _ = reduce(&newWork, .key(.char("/")))
+        for character in "fox" { _ = reduce(&newWork, .key(.char(character))) }
+        _ = reduce(&newWork, .key(Key(.enter)))
+        _ = reduce(&newWork, .outputsLoaded([], filter: "fox", exhausted: true))
+        _ = reduce(&newWork, .clock(start.addingTimeInterval(200)))
+        _ = reduce(&newWork, .jobUpdated(record(150, .done, prompt: "a heron in the reeds", cost: "3")))
+        newWork.focus = .jobs
+        _ = reduce(&newWork, .key(Key(.end)))
+
         return [("empty", base()), ("composing", composing), ("groups", groups), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend), ("newwork", newWork)]
     }
 
     static func spendOverview() -> SpendOverview {
