@@ -11,6 +11,9 @@ struct RunnerDuties {
     var watchesOthers = false
     /// Other runners' unfinished jobs last shown, by id, with the update time seen.
     var foreignSeen: [String: Date] = [:]
+    /// The newest ledger row seen: jobs added after it, even those another runner made and
+    /// finished between two looks, are shown at the next.
+    var lastRowID: Int64?
 
     mutating func stop() {
         loop?.cancel()
@@ -123,6 +126,8 @@ extension JobEngine {
     public func startRunnerDuties(adopt: Bool, watchOthers: Bool) {
         duties.adoptsOrphans = duties.adoptsOrphans || adopt
         duties.watchesOthers = duties.watchesOthers || watchOthers
+        // Jobs added from now on are news; those before are what the caller has read.
+        if watchOthers, duties.lastRowID == nil { duties.lastRowID = try? store.jobsAdded(after: nil).last }
         guard duties.loop == nil, !isShutDown else { return }
         let interval = max(configuration.ledgerWatchInterval, .milliseconds(100))
         let beatEvery = max(1, Int((RunnerRecord.heartbeatInterval / interval).rounded()))
@@ -157,6 +162,14 @@ extension JobEngine {
                 emitter.yield(.elsewhere(job, ownerPID: job.ownerID.flatMap { pids[$0] }))
             }
         }
+        // Jobs added since the last look that have already ended there (a fast job, a batch
+        // in another terminal): never unfinished when looked at, so shown from here. The
+        // first look only notes where the ledger ends.
+        let (added, last) = try store.jobsAdded(after: duties.lastRowID)
+        for job in added where job.phase.isFinal && followed[job.id] == nil && job.ownerID != runner.id {
+            emitter.yield(.elsewhere(job, ownerPID: job.ownerID.flatMap { pids[$0] }))
+        }
+        duties.lastRowID = last
         // Jobs that left the unfinished phases there: show how they ended.
         for id in duties.foreignSeen.keys where seen[id] == nil && followed[id] == nil {
             if let job = try store.job(id: id) { emitter.yield(.elsewhere(job, ownerPID: job.ownerID.flatMap { pids[$0] })) }

@@ -290,6 +290,17 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Jobs added to the ledger after row `rowID` (for display: large request bodies left
+    /// out), oldest first, with the newest row there is; nil `rowID` only asks the latter.
+    /// Reads the table's own row order (no index to keep), in one snapshot.
+    public func jobsAdded(after rowID: Int64?) throws(JobStoreError) -> (jobs: [JobRecord], last: Int64) {
+        try read { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM job") ?? 0
+            guard let rowID, last > rowID else { return ([], last) }
+            return (try Self.forDisplay(JobRecord.filter(sql: "rowid > ?", arguments: [rowID]).order(sql: "rowid"), db, 65_536), last)
+        }
+    }
+
     /// Jobs a resume may take: those in `phases`, and failed jobs that had a task id when the
     /// network failed (their image may still be fetched). Filtered in SQL: a runner asks every
     /// heartbeat, and a long ledger holds hundreds of other failures.

@@ -86,6 +86,36 @@ struct OwnershipAndSaveTests {
         await rig.stop()
     }
 
+    @Test("a job another runner makes and finishes between two looks is shown at the next, once; the watcher's own and older jobs are not")
+    func finishedBetweenLooks() async throws {
+        let rig = try await Rig.start { $0.timeFactor = 0.02 }
+        let now = Date()
+        let older = try Self.secondEngine(rig, wallClock: { now })
+        let before = try await older.enqueue([try Self.request("before the watcher")])
+        _ = await older.wait(for: before.map(\.id))
+        let watcher = try Self.secondEngine(rig, wallClock: { now })
+        // The first look (looks are called here, not on a timer): what the ledger holds now
+        // is what the watcher's owner has read.
+        try await watcher.watchOtherRunners()
+        let own = try await watcher.enqueue([try Self.request("the watcher's own")])
+        _ = await watcher.wait(for: own.map(\.id))
+        let maker = try Self.secondEngine(rig, wallClock: { now })
+        let made = try await maker.enqueue([try Self.request("made and finished elsewhere")])
+        #expect(await maker.wait(for: made.map(\.id)).map(\.phase) == [.done])
+        // Both looks after it ended: it was never unfinished when looked at.
+        try await watcher.watchOtherRunners()
+        try await watcher.watchOtherRunners()
+        await watcher.shutdown()
+        var shown: [String] = []
+        for await event in watcher.events {
+            if case .elsewhere(let job, _) = event { shown.append(job.prompt) }
+        }
+        #expect(shown == ["made and finished elsewhere"])
+        await older.shutdown()
+        await maker.shutdown()
+        await rig.stop()
+    }
+
     @Test("a runner whose queued jobs were taken over lets them go without sending them")
     func lostOwnership() async throws {
         let rig = try await Rig.start { $0.timeFactor = 0.05 }
