@@ -5,31 +5,37 @@ import TerminalCore
 
 // The jobs pane: engine events and what keys do to the selected job.
 
-func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
-    let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
-    state.detachedJobIDs.remove(record.id)
-    state.elsewherePIDs[record.id] = nil
-    // A selection at the top follows the newest image; one further down stays on its image.
+/// Runs `change` (jobs added or changed, here or by another process) keeping the selections
+/// where the user left them: a selection at the top follows the newest job or image; one
+/// further down stays on its job, group or image as new ones arrive above it.
+func keepingSelections(_ state: inout AppState, _ change: (inout AppState) -> Void) {
     let selectedOutput = state.outputsList.selected == 0 ? nil : state.selectedOutput?.id
-    // The same for jobs: the top row follows the newest; another row keeps its job or group.
     let selectedRow = state.jobsList.selected == 0 ? nil : state.jobsList.selected.flatMap(state.rowKey)
-    if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
-        state.jobs[index] = record
-    } else {
-        state.jobs.insert(record, at: 0)
-        state.sessionJobIDs.insert(record.id)
-        if state.message?.transient == true { state.message = nil }
-        if state.jobsList.selected == nil { state.jobsList.selected = 0 }
-    }
-    if record.phase.isFinal { state.progress[record.id] = nil }
+    change(&state)
     state.refreshDerived()
     if let selectedRow, let index = state.rowIndex(selectedRow) { state.jobsList.selected = index }
-    // Keep the same output selected as new ones arrive above it.
     let outputs = state.filteredOutputs
     if let selectedOutput, let index = outputs.firstIndex(where: { $0.id == selectedOutput }) {
         state.outputsList.selected = index
     } else if state.outputsList.selected == nil, !outputs.isEmpty {
         state.outputsList.selected = 0
+    }
+}
+
+func jobUpdated(_ state: inout AppState, _ record: JobRecord) -> [Effect] {
+    let wasFinal = state.jobs.first { $0.id == record.id }?.phase.isFinal ?? false
+    state.detachedJobIDs.remove(record.id)
+    state.elsewherePIDs[record.id] = nil
+    keepingSelections(&state) { state in
+        if let index = state.jobs.firstIndex(where: { $0.id == record.id }) {
+            state.jobs[index] = record
+        } else {
+            state.jobs.insert(record, at: 0)
+            state.sessionJobIDs.insert(record.id)
+            if state.message?.transient == true { state.message = nil }
+            if state.jobsList.selected == nil { state.jobsList.selected = 0 }
+        }
+        if record.phase.isFinal { state.progress[record.id] = nil }
     }
     guard record.phase.isFinal, !wasFinal else { return [] }
     if let error = record.errorMessage, record.phase != .done {

@@ -76,8 +76,11 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.detachedJobIDs.insert(record.id)
             state.elsewherePIDs[record.id] = pid
         }
-        merge([record], into: &state)
-        if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
+        // Another process's job arriving above the selection leaves it on its job.
+        keepingSelections(&state) { state in
+            merge([record], into: &state)
+            if let index = state.jobs.firstIndex(where: { $0.id == record.id }) { state.jobs[index] = record }
+        }
         clampSelections(&state)  // also derives the totals again
         if state.jobsList.selected == nil, !state.jobs.isEmpty { state.jobsList.selected = 0 }
         return []

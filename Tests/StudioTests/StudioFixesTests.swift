@@ -240,6 +240,13 @@ struct StudioFixesTests {
         let scrolled = title(state, "╭ Jobs")
         let above = try #require(scrolled.firstMatch(of: /↑ (\d+) newer \(Home\)/), "\(scrolled)")
         #expect((1..<30).contains(Int(above.1) ?? 0), "\(scrolled)")
+        // Another process's job (finished, or still running) arrives above: the selection stays
+        // on its job, and one more is counted above.
+        let selected = try #require(state.selectedJob?.id)
+        let elsewhere = job("job-elsewhere", .running, prompt: "made in another terminal", created: Date(timeIntervalSince1970: 18_000))
+        _ = reduce(&state, .jobElsewhere(elsewhere, ownerPID: 4242))
+        #expect(state.selectedJob?.id == selected)
+        #expect(title(state, "╭ Jobs").contains("↑ \((Int(above.1) ?? 0) + 1) newer"), "\(title(state, "╭ Jobs"))")
         _ = reduce(&state, .key(Key(.home)))
         #expect(state.jobsList.selected == 0 && !title(state, "╭ Jobs").contains("newer"))
         // A filter, then an image it does not match: counted in the badge.
