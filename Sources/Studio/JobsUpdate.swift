@@ -161,7 +161,7 @@ func reduceGroup(_ state: inout AppState, _ command: Command, _ id: String) -> [
         }
         let effects = members.map { Effect.rerun(jobID: $0.id, newSeed: command == .againNewSeed) }
         if asksFirst(&state, effects, credits: credits, what: "\(members.count) jobs of this group again") { return [] }
-        state.message = .init(text: "running \(members.count) jobs again", isError: false, transient: true)
+        state.message = .init(text: "running \(members.count) jobs again", isError: false)
         return effects
     case .group:
         return showGroup(&state, id)
@@ -195,7 +195,8 @@ func rerun(_ state: inout AppState, _ job: JobRecord, newSeed: Bool) -> [Effect]
     if asksFirst(&state, [effect], credits: job.estimate, what: "1 × \(Catalog.model(id: job.model)?.displayName ?? job.model) again") {
         return []
     }
+    // Kept when the new job appears (a transient one would flash by): it says what was sent.
     state.message = .init(text: "running \(job.shortID) again with \(newSeed ? "a new seed" : job.seed.map { "seed \($0)" } ?? "the same request")",
-                          isError: false, transient: true)
+                          isError: false)
     return [effect]
 }

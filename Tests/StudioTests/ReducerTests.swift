@@ -292,6 +292,20 @@ struct ReducerTests {
         _ = reduce(&state, .jobUpdated(abandoned))
         let said = state.message?.text ?? ""
         #expect(said.hasPrefix("\(abandoned.shortID) abandoned after it was sent") && said.components(separatedBy: "abandoned").count == 2, "\(said)")
+        // A re-run says what it sent, and the saying outlasts the new job's arrival.
+        var done = fixtureJob("d-1", .done)
+        done.seed = 4242
+        _ = reduce(&state, .jobsLoaded([done]))
+        let rows = state.jobRows.count
+        state.jobsList.selected = (0..<rows).first { index in
+            var probe = state
+            probe.jobsList.selected = index
+            return probe.selectedJob?.id == "d-1"
+        }
+        #expect(press(.char("r"), in: &state) == [.rerun(jobID: "d-1", newSeed: false)])
+        #expect(state.message?.text == "running \(done.shortID) again with seed 4242")
+        _ = reduce(&state, .jobUpdated(fixtureJob("d-2", .queued)))
+        #expect(state.message?.text == "running \(done.shortID) again with seed 4242")
         // A column is cut before it reaches the next one.
         #expect(DisplayWidth.column("mod: request", width: 12) == "mod: reque… ")
         #expect(DisplayWidth.column("done", width: 6) == "done  " && DisplayWidth.column("3s", width: 1) == " ")
