@@ -100,6 +100,16 @@ public enum Confirmation: Sendable, Hashable {
     case spend([Effect], submission: SubmissionKey? = nil)
     /// Abandoning the sent, unfinished jobs of a group (they may still be charged).
     case abandonGroup(String)
+
+    /// What is said when the answer is no (nothing, for staying in the studio).
+    public var declined: String? {
+        switch self {
+        case .quit: nil
+        case .abandon, .abandonGroup: "not abandoned: still followed"
+        case .delete: "not deleted"
+        case .spend: "not sent; nothing is charged"
+        }
+    }
 }
 
 /// A row of the jobs pane: a job, or a group (a submission of two or more jobs) standing for

@@ -182,7 +182,11 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.message = nil
         // Quitting is also confirmed by the quit key pressed again.
         let yes = command == .yes || (question == .quit && keymap.command(for: key, in: .global) == .quit)
-        guard yes else { return [] }
+        guard yes else {
+            // A no answers too: what did not happen.
+            state.message = question.declined.map { .init(text: $0, isError: false) }
+            return []
+        }
         switch question {
         case .quit: return [.quit]
         case .abandon(let id): return [.abandon(jobID: id)]

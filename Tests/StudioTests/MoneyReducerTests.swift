@@ -34,9 +34,10 @@ struct MoneyReducerTests {
         #expect(question.contains("\(state.estimate.credits) credits"))
         #expect(question.contains(state.estimate.credits.usdText))
         #expect(state.confirming != nil)
-        // n (or any other key) drops it.
+        // n (or any other key) drops it, and says so.
         #expect(press(.char("n"), in: &state).isEmpty)
         #expect(state.confirming == nil)
+        #expect(state.message?.text == "not sent; nothing is charged")
         // Asked again, y sends exactly what was asked about.
         _ = press(Key(.enter), in: &state)
         let sent = press(.char("y"), in: &state)

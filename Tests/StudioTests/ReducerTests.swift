@@ -620,6 +620,7 @@ struct ReducerTests {
         #expect(press(.char("d"), in: &state).isEmpty)
         #expect(state.message?.text == "Move a.jpg and its sidecar to the Trash? (y/n)")
         #expect(press(.char("n"), in: &state).isEmpty)
+        #expect(state.message?.text == "not deleted")
         _ = press(.char("d"), in: &state)
         #expect(press(.char("y"), in: &state) == [.deleteOutput(jobID: "a")])
         _ = reduce(&state, .outputDeleted(jobID: "a", problem: nil))
