@@ -16,10 +16,10 @@ struct CostCommand: AsyncParsableCommand {
     @Option(help: "The model id (see `fluxdeck models`).", completion: Completions.models)
     var model: String
 
-    @Option(help: "Output width in pixels.")
+    @Option(parsing: .unconditional, help: "Output width in pixels.")
     var width: Int?
 
-    @Option(help: "Output height in pixels.")
+    @Option(parsing: .unconditional, help: "Output height in pixels.")
     var height: Int?
 
     @Option(name: .customLong("aspect-ratio"), help: "Output aspect ratio W:H, for Kontext and Ultra.")
@@ -28,7 +28,7 @@ struct CostCommand: AsyncParsableCommand {
     @Option(name: .customLong("input-size"), help: "The size WxH of a reference image; repeat for each.")
     var inputSizes: [String] = []
 
-    @Option(help: "How many images.")
+    @Option(parsing: .unconditional, help: "How many images.")
     var count: Int = 1
 
     @Flag(help: "Print JSON.")

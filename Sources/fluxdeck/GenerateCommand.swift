@@ -22,25 +22,25 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @Option(help: "The model id (see `fluxdeck models`).", completion: Completions.models) var model: String
     @Option(help: "The prompt.") var prompt: String?
-    @Option(help: "Output width in pixels.") var width: Int?
-    @Option(help: "Output height in pixels.") var height: Int?
+    @Option(parsing: .unconditional, help: "Output width in pixels.") var width: Int?
+    @Option(parsing: .unconditional, help: "Output height in pixels.") var height: Int?
     @Option(name: .customLong("aspect-ratio"), help: "Aspect ratio W:H (Kontext, Ultra).") var aspectRatio: String?
-    @Option(help: "A fixed seed.") var seed: Int?
+    @Option(parsing: .unconditional, help: "A fixed seed.") var seed: Int?
     @Option(help: "jpeg, png or webp.", completion: Completions.formats) var format: String?
-    @Option(help: "Safety tolerance (0 strictest).") var safety: Int?
+    @Option(parsing: .unconditional, help: "Safety tolerance (0 strictest).") var safety: Int?
     @Option(name: .customLong("input"), help: "A reference image: a path or an http(s) URL; repeat for more.") var inputs: [String] = []
     @Option(help: "Fill: the image to repaint.") var image: String?
     @Option(help: "Fill: the mask (white repaints).") var mask: String?
     @Flag(help: "Ultra: the raw look.") var raw = false
-    @Option(help: "Steps (flex, dev, fill).") var steps: Int?
-    @Option(help: "Guidance (flex, dev, fill).") var guidance: Double?
+    @Option(parsing: .unconditional, help: "Steps (flex, dev, fill).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Guidance (flex, dev, fill).") var guidance: Double?
     @Flag(inversion: .prefixedNo, help: "Prompt upsampling on or off (default: the model's).") var upsample: Bool?
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
-    @Option(help: "How many images (of each prompt a {a|b} matrix makes).") var count: Int = 1
+    @Option(parsing: .unconditional, help: "How many images (of each prompt a {a|b} matrix makes).") var count: Int = 1
     @Flag(name: .customLong("seed-sweep"), help: "With --seed S and --count N: seeds S, S+1, …, S+N−1.") var seedSweep = false
     @Flag(name: .customLong("dry-run"), help: "Print the exact request bodies and the estimate; send nothing.") var dryRun = false
-    @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
+    @Option(name: .customLong("max-spend"), parsing: .unconditional, help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted; `fluxdeck jobs resume` finishes them.") var noWait = false
     @Flag(help: "One JSON object per job on stdout.") var json = false
 
@@ -82,7 +82,7 @@ struct BatchCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @Option(name: .customLong("output-dir"), help: "Where images go (default ~/Pictures/fluxdeck).") var outputDir: String?
     @Flag(name: .customLong("no-wait"), help: "Return once the jobs are submitted.") var noWait = false
-    @Option(name: .customLong("max-spend"), help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
+    @Option(name: .customLong("max-spend"), parsing: .unconditional, help: "Refuse to start when the estimate is above this many credits.") var maxSpend: Double?
     @Flag(help: "One JSON object per job on stdout.") var json = false
     @Flag(name: .customLong("dry-run"), help: "Print the exact request bodies and the estimate; send nothing.") var dryRun = false
 

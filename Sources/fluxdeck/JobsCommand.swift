@@ -19,7 +19,7 @@ struct JobsList: AsyncParsableCommand {
     @Flag(help: "One JSON object per job.") var json = false
     @Option(help: "Only jobs in this status (queued, submitting, pending, running, downloading, done, failed, moderated, expired, unknown, timed_out, cancelled, abandoned, save_failed).", completion: Completions.statuses)
     var status: [String] = []
-    @Option(help: "At most this many jobs.") var limit: Int = 50
+    @Option(parsing: .unconditional, help: "At most this many jobs.") var limit: Int = 50
 
     func run() async throws {
         try await runReportingFailures {

@@ -5,7 +5,7 @@ import Testing
 @Suite("fluxdeck binary: models and cost")
 struct HeadlessCommandTests {
     @Test("a command line it cannot take exits 2 with one fluxdeck: line, as a local validation error does; help and version exit 0",
-          arguments: [["generate", "--bogus"], ["generate", "--prompt", "x", "--count", "-1"], ["cost", "--model"], ["--no-such-flag"],
+          arguments: [["generate", "--bogus"], ["generate", "--model", "flux-2-pro", "--prompt", "x", "--count", "-1"], ["cost", "--model"], ["--no-such-flag"],
                       ["jobs", "frobnicate"]])
     func usageErrors(_ arguments: [String]) async throws {
         let sandbox = try Sandbox()
@@ -15,6 +15,8 @@ struct HeadlessCommandTests {
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines.first?.hasPrefix("fluxdeck: ") == true, "\(outcome.stderr)")
         #expect(outcome.stdout.isEmpty)
+        // A negative number is the option's value, judged as one (not taken for a flag).
+        if arguments.contains("-1") { #expect(outcome.stderr == "fluxdeck: count must be between 1 and 100 (got -1)\n", "\(outcome.stderr)") }
     }
 
     @Test("a missing batch file says no such file: PATH; --no-wait with the built-in simulator is refused before anything is sent")
