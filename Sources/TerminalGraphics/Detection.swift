@@ -122,6 +122,14 @@ public enum GraphicsDetection {
     /// How long to wait for the answers before deciding from the environment alone.
     public static let timeoutMilliseconds = 300
 
+    /// Whether the terminal may be sent a query at all: not when its type is unset, `dumb`
+    /// (which would print the query as text) or the Linux console (which answers none of them
+    /// and may show part of one).
+    public static func mayAsk(_ environment: [String: String]) -> Bool {
+        let term = environment["TERM"] ?? ""
+        return !(term.isEmpty || term == "dumb" || term == "linux")
+    }
+
     /// Whether fluxdeck runs inside tmux (which answers queries itself).
     public static func insideTmux(_ environment: [String: String]) -> Bool {
         environment["TMUX"].map { !$0.isEmpty } ?? false
@@ -138,7 +146,7 @@ public enum GraphicsDetection {
             return (chosen, "asked for")
         }
         let term = environment["TERM"] ?? ""
-        if term.isEmpty || term == "dumb" || term == "linux" { return (.blocks, "the terminal type \(term.isEmpty ? "is unset" : "is " + term)") }
+        if !mayAsk(environment) { return (.blocks, "the terminal type \(term.isEmpty ? "is unset" : "is " + term)") }
         if insideTmux(environment) {
             guard let tmux else { return (.blocks, "inside tmux, which could not be asked about the terminal outside") }
             let outer = tmux.clientTerm.lowercased()

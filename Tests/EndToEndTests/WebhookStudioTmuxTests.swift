@@ -70,5 +70,14 @@ struct TerminalTypeTmuxTests {
         defer { rig.stop() }
         let screen = try await rig.exited()
         #expect(screen.contains("TERM=dumb cannot move the cursor") && screen.contains("exit=2"), "\(screen)")
+        // On a terminal of its own (script's pty, outside tmux), nothing but the sentence is
+        // written: no query (a dumb terminal would print it as text).
+        var alone = BinaryRunner.environment(environment)
+        alone.removeValue(forKey: "TMUX")
+        let binary = try BinaryRunner.binaryURL().path
+        let run = try await ChildProcess.run("/usr/bin/script", ["-qec", "'\(binary)' --simulator", "/dev/null"], environment: alone,
+                                             deadline: .seconds(60))
+        #expect(run.stdout.contains("TERM=dumb cannot move the cursor"), "\(run.stdout)")
+        #expect(!run.stdout.contains("\u{1B}"), "\(run.stdout.debugDescription)")
     }
 }
