@@ -176,8 +176,8 @@ extension Theme {
             guard let text = ThemeLoader.shippedTheme(named: name), let theme = try? ThemeLoader().load(text) else { return false }
             return theme.fits(darkBackground: dark)
         }
-        return "the theme \(name) is made for a \(variant) background and this terminal's is \(dark ? "dark" : "light") (\(colour)), "
-            + "so some text may not show; themes for it: \(fitting.joined(separator: ", ")) (--theme NAME)"
+        let choices = fitting.count > 1 ? fitting.dropLast().joined(separator: ", ") + " or " + (fitting.last ?? "") : fitting.joined()
+        return "the theme \(name) is made for \(variant) backgrounds, this terminal's is \(dark ? "dark" : "light") (\(colour)): try --theme \(choices)"
     }
 }
 

@@ -271,9 +271,9 @@ struct RealTerminalTests {
         // On black (the xterm the other tests use), paper is said, on screen and in the log.
         let dark = try Studio.start(in: sandbox, on: display, terminal: "/usr/bin/xterm", Self.xterm,
                                     studio: ["--simulator", "--theme", "paper", "--graphics", "blocks"])
-        let said = await dark.frame(containing: "made for a light background")
+        let said = await dark.frame(containing: "made for light backgrounds")
         dark.stop()
-        #expect(said?.contains("this terminal's is dark (#000000)") == true, "\(said ?? "no frame said it")")
+        #expect(said?.contains("this terminal's is dark (#000000): try --theme default, frost or mono") == true, "\(said ?? "no frame said it")")
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("terminal background: #000000 (dark)"))
         // On white, paper fits: nothing is said.
         var white = Self.xterm
@@ -286,7 +286,7 @@ struct RealTerminalTests {
         #expect(!first.contains("made for"), "\(first)")
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(lines.contains { $0.contains("terminal background: #ffffff (light)") }, "\(lines.suffix(6))")
-        #expect(lines.filter { $0.contains("made for a light background") }.count == 1, "said once, for the black xterm")
+        #expect(lines.filter { $0.contains("made for light backgrounds") }.count == 1, "said once, for the black xterm")
     }
 
     @Test("kitty on a virtual display (Mesa's software OpenGL): fluxdeck asks its version, and the picture it draws has the image's colours",

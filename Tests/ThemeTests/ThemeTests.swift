@@ -22,10 +22,10 @@ struct ThemeTests {
         let paper = try shipped("paper")
         #expect(paper.variant == "light")
         #expect(paper.backgroundNote(terminalIsDark: true, colour: "#000000")
-                == "the theme paper is made for a light background and this terminal's is dark (#000000), so some text may not show; themes for it: default, frost, mono (--theme NAME)")
+                == "the theme paper is made for light backgrounds, this terminal's is dark (#000000): try --theme default, frost or mono")
         #expect(paper.backgroundNote(terminalIsDark: false, colour: "#ffffff") == nil)
         #expect(try shipped("default").backgroundNote(terminalIsDark: true, colour: "#000000") == nil)
-        #expect(try shipped("default").backgroundNote(terminalIsDark: false, colour: "#ffffff")?.hasSuffix("themes for it: mono, paper (--theme NAME)") == true)
+        #expect(try shipped("default").backgroundNote(terminalIsDark: false, colour: "#ffffff")?.hasSuffix("try --theme mono or paper") == true)
         #expect(try shipped("mono").fits(darkBackground: true) && shipped("mono").fits(darkBackground: false))
         // Without colours (NO_COLOR, a terminal that has none) any theme fits.
         #expect(paper.reduced(to: .none).backgroundNote(terminalIsDark: true, colour: "#000000") == nil)
