@@ -154,7 +154,8 @@ public enum StudioLauncher {
         notices.attach(driver.inbox)
         let formFile = FormMemory.path(environment: environment)
         if let form = FormMemory.load(formFile, log: log) { driver.send(.formRestored(form)) }
-        if let backgroundNote { driver.send(.notice(backgroundNote, isError: false)) }
+        // Said in the error style: the theme's quieter text is what may not show.
+        if let backgroundNote { driver.send(.notice(backgroundNote, isError: true)) }
         driver.start(recentJobs: recent, detachedJobIDs: detached, chargedTodayElsewhere: chargedElsewhere,
                      olderOutputsMayExist: recent.count >= JobStore.displayPage)
         let notifier = options.notify.flatMap(openNotifier)
