@@ -198,6 +198,7 @@ let package = Package(
                 "BaseDirectories", "BFL", "BFLSimulator", "Jobs", "WebhookListener", "TOMLFiles", "TerminalCore",
                 "TerminalGraphics", "Imaging", "Studio", "StudioViews", "StudioRuntime", "NcursesBackend", "Theme",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

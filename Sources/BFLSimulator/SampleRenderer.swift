@@ -6,6 +6,25 @@ import Imaging
 enum SampleRenderer {
     typealias RGB = (r: Int, g: Int, b: Int)
 
+    /// What Fill returns: `painted` where the mask is light (all of it without a mask), the
+    /// sent image's own pixels elsewhere. An image or mask that cannot be read leaves `painted`.
+    static func filled(_ painted: RGBImage, from fill: FillSource) -> RGBImage {
+        guard let image = try? ImageCodec.decode(fill.image), image.width == painted.width, image.height == painted.height else { return painted }
+        guard let maskBytes = fill.mask else { return painted }
+        guard let mask = try? ImageCodec.decode(maskBytes), mask.width == image.width, mask.height == image.height else { return painted }
+        var pixels = image.pixels
+        for i in stride(from: 0, to: pixels.count, by: 3) {
+            // Light in the mask (its brightness over half) repaints.
+            let light = Int(mask.pixels[i]) * 2126 + Int(mask.pixels[i + 1]) * 7152 + Int(mask.pixels[i + 2]) * 722 >= 128 * 10_000
+            if light {
+                pixels[i] = painted.pixels[i]
+                pixels[i + 1] = painted.pixels[i + 1]
+                pixels[i + 2] = painted.pixels[i + 2]
+            }
+        }
+        return RGBImage(width: image.width, height: image.height, pixels: pixels)
+    }
+
     static func render(model: String, prompt: String, seed: Int, width: Int, height: Int) -> RGBImage {
         var rng = SplitMix64(seed: fnv1a("\(model)|\(prompt)|\(seed)|\(width)x\(height)"))
         let palette = self.palette(for: prompt, rng: &rng)

@@ -398,6 +398,16 @@ public actor SimulatorCore {
             return (.detail(429, "Too many active tasks", headers: retryAfter), prompt)
         }
 
+        // Fill: a mask of another size than the image is refused, as BFL does.
+        var fill: FillSource?
+        if model.sizeRule == .sameAsImage, let image = Self.imageData(object["image"]), let imageSize = ImageHeader.size(of: image) {
+            let mask = Self.imageData(object["mask"])
+            if let mask, let maskSize = ImageHeader.size(of: mask), maskSize != imageSize {
+                return (schemaError([SchemaIssue(loc: ["body", "mask"], msg: "mask size \(maskSize.width)x\(maskSize.height) does not match image size \(imageSize.width)x\(imageSize.height)", type: "value_error")]), prompt)
+            }
+            fill = FillSource(image: image, mask: mask)
+        }
+
         // Price and balance.
         let inputSizes = inputSizes(object, model: model)
         let size = outputSize(object, model: model, inputSizes: inputSizes)
@@ -419,7 +429,7 @@ public actor SimulatorCore {
         let task = SimTask(
             id: id, key: key, model: model, prompt: prompt, seed: seed, size: size, format: format,
             cost: cost, createdAt: current, serviceTime: serviceTime,
-            outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster)
+            outcome: Outcome(prompt: prompt), sampleHex: hex, webhook: webhook, cluster: cluster, fill: fill)
         tasks[id] = task
         if webhook != nil, !options.faults.webhookLost, let finishesAt = task.finishesAt {
             let due = finishesAt + options.faults.webhookLate * options.timeFactor
@@ -447,6 +457,12 @@ public actor SimulatorCore {
         // A reset after the task exists and is charged: the client must not resend.
         if chance(options.faults.resetRate) { response.dropConnection = true }
         return (response, prompt)
+    }
+
+    /// The bytes of an image sent as base64 (nil for a URL, or what is not base64).
+    static func imageData(_ value: JSONValue?) -> [UInt8]? {
+        guard let text = value?.stringValue, !text.hasPrefix("http"), let data = Data(base64Encoded: text) else { return nil }
+        return Array(data)
     }
 
     private func schemaError(_ issues: [SchemaIssue]) -> SimResponse {
@@ -609,9 +625,10 @@ public actor SimulatorCore {
         } else {
             // Drawing and encoding take a while for large images: do it off the actor, so other
             // requests are served meanwhile.
-            let (model, prompt, seed, size, format) = (task.model.id, task.prompt, task.seed, task.size, task.format)
+            let (model, prompt, seed, size, format, fill) = (task.model.id, task.prompt, task.seed, task.size, task.format, task.fill)
             job = Task.detached {
-                let image = SampleRenderer.render(model: model, prompt: prompt, seed: seed, width: size.width, height: size.height)
+                var image = SampleRenderer.render(model: model, prompt: prompt, seed: seed, width: size.width, height: size.height)
+                if let fill { image = SampleRenderer.filled(image, from: fill) }
                 return format == .png ? try? ImageCodec.encodePNG(image) : try? ImageCodec.encodeJPEG(image, quality: 88)
             }
             rendering[task.sampleHex] = job

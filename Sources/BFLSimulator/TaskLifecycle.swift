@@ -23,6 +23,12 @@ struct WebhookTarget: Sendable {
 }
 
 /// One accepted submission.
+/// What a Fill task repaints: the image and (when sent) the mask, as the files' bytes.
+struct FillSource: Sendable {
+    var image: [UInt8]
+    var mask: [UInt8]?
+}
+
 struct SimTask: Sendable {
     var id: String
     var key: String
@@ -43,6 +49,9 @@ struct SimTask: Sendable {
     /// When each poll of the task arrived (simulator time), for benchmarks' ground truth.
     var pollTimes: [Duration] = []
     var refunded = false
+    /// Fill's image and mask (file bytes) when they were sent as data: the result keeps the
+    /// image's pixels where the mask is black.
+    var fill: FillSource?
 
     /// When the task becomes Ready (nil for one that fails, is moderated or never finishes).
     var readyAt: Duration? {

@@ -17,6 +17,10 @@ public struct GenerationSpec: Decodable {
     public var inputs: [String] = []
     public var image: String?
     public var mask: String?
+    /// Fill: rectangles `X,Y,W,H` of `image` to repaint (the mask is made from them).
+    public var maskRects: [String] = []
+    /// Fill: `left=N,right=N,top=N,bottom=N`, the canvas grown and the new area painted.
+    public var extend: String?
     public var raw: Bool?
     public var steps: Int?
     public var guidance: Double?
@@ -30,7 +34,7 @@ public struct GenerationSpec: Decodable {
     /// The keys a batch line may use: the flag names, with `-` or `_`.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, width, height, seed, format, safety, image, mask, raw, steps, guidance, upsample, count
-        case seedSweep = "seed_sweep"
+        case seedSweep = "seed_sweep", maskRect = "mask_rect", extend
         case aspectRatio = "aspect_ratio", input
     }
 
@@ -51,6 +55,12 @@ public struct GenerationSpec: Decodable {
         }
         image = try c.decodeIfPresent(String.self, forKey: .image)
         mask = try c.decodeIfPresent(String.self, forKey: .mask)
+        if let many = try? c.decodeIfPresent([String].self, forKey: .maskRect) {
+            maskRects = many
+        } else if let one = try c.decodeIfPresent(String.self, forKey: .maskRect) {
+            maskRects = [one]
+        }
+        extend = try c.decodeIfPresent(String.self, forKey: .extend)
         raw = try c.decodeIfPresent(Bool.self, forKey: .raw)
         steps = try c.decodeIfPresent(Int.self, forKey: .steps)
         guidance = try c.decodeIfPresent(Double.self, forKey: .guidance)
@@ -78,8 +88,13 @@ public struct GenerationSpec: Decodable {
         }
         parameters.safetyTolerance = safety
         parameters.references = try inputs.map(Self.reference)
-        parameters.image = try image.map(Self.reference)
-        parameters.mask = try mask.map(Self.reference)
+        if let (image, mask) = try fillEdit(model) {
+            parameters.image = image
+            parameters.mask = mask
+        } else {
+            parameters.image = try image.map(Self.reference)
+            parameters.mask = try mask.map(Self.reference)
+        }
         parameters.raw = raw == true ? true : nil
         parameters.steps = steps
         parameters.guidance = guidance
@@ -100,6 +115,35 @@ public struct GenerationSpec: Decodable {
             Output.error("fluxdeck: \(label)\(warning.message)")
         }
         return plan.requests(sharedSeed: sharedSeed).map { JobRequest(model: $0.model, parameters: $0.parameters, groupID: groupID) }
+    }
+
+    /// The image and mask `--mask-rect` or `--extend` make of `image`; nil when neither is asked.
+    func fillEdit(_ model: Model) throws -> (ImageReference, ImageReference)? {
+        guard !maskRects.isEmpty || extend != nil else { return nil }
+        let what = maskRects.isEmpty ? "--extend" : "--mask-rect"
+        guard model.sizeRule == .sameAsImage else {
+            throw CommandFailure.usage("\(what) is for Fill (--model flux-pro-1.0-fill), not \(model.id)")
+        }
+        guard maskRects.isEmpty || extend == nil else { throw CommandFailure.usage("--mask-rect and --extend cannot be used together") }
+        guard mask == nil else { throw CommandFailure.usage("\(what) makes the mask; leave out --mask") }
+        guard let image else { throw CommandFailure.usage("\(what) needs --image, the local PNG or JPEG to work on") }
+        do {
+            if let extend {
+                switch CanvasExtension.parse(extend) {
+                case .success(let sides): return try FillEdits.extend(path: image, by: sides)
+                case .failure(let problem): throw CommandFailure.usage(problem.message)
+                }
+            }
+            let rects = try maskRects.map { text in
+                guard let rect = PixelRect(parsing: text) else {
+                    throw CommandFailure.usage("--mask-rect takes X,Y,W,H in whole pixels, W and H at least 1 (got \"\(text)\")")
+                }
+                return rect
+            }
+            return try FillEdits.repaint(path: image, rects: rects)
+        } catch let error as EngineError {
+            throw CommandFailure.usage(error.message)
+        }
     }
 
     /// A URL is sent as is; a local file is read and sent as base64, with its size for pricing.

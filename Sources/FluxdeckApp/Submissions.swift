@@ -1,7 +1,9 @@
 import ArgumentParser
 import BFLSimulator
 public import BFL
+import Crypto
 import Foundation
+import Imaging
 public import Jobs
 
 #if canImport(Glibc)
@@ -29,8 +31,9 @@ public enum JobRunner {
     }
 
     /// Prints what would be sent, body by body, and the estimate; opens no ledger and sends
-    /// nothing. Bodies are the exact bytes the client sends (keys sorted); a seed left to BFL
-    /// is absent, as it is on the wire.
+    /// nothing. Bodies are the bytes the client sends (keys sorted; a seed left to BFL is
+    /// absent, as it is on the wire), except that an image sent as data shows as its kind,
+    /// size, length and a short digest (`readableBody`).
     public static func dryRun(_ requests: [JobRequest], json: Bool) throws {
         var total = Credits.zero
         for request in requests {
@@ -39,7 +42,7 @@ public enum JobRunner {
                 throw CommandFailure(code: error.exitCode, message: error.message)
             }
             total += prepared.estimate.credits
-            let body = String(decoding: try prepared.jsonBody(), as: UTF8.self)
+            let body = readableBody(try prepared.jsonBody())
             if json {
                 print("{\"body\":\(body),\"estimate_credits\":\(prepared.estimate.credits),\"method\":\"POST\",\"path\":\"/v1/\(prepared.path)\"}")
             } else {
@@ -49,6 +52,25 @@ public enum JobRunner {
         }
         let summary = "\(requests.count) request\(requests.count == 1 ? "" : "s"), estimated \(total) credits (\(total.usdText)); dry run: nothing was sent"
         if json { Output.error("fluxdeck: " + summary) } else { print(summary) }
+    }
+
+    /// A body for a person: each image sent as base64 becomes
+    /// `<png 1024×768 · 52317 bytes · sha256 1a2b3c4d5e6f…>` (the digest tells two apart).
+    static func readableBody(_ body: Data) -> String {
+        guard case .object(var fields)? = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+            return String(decoding: body, as: UTF8.self)
+        }
+        for (key, value) in fields {
+            guard let text = value.stringValue, text.utf8.count > 256, let data = Data(base64Encoded: text) else { continue }
+            let bytes = Array(data)
+            let kind = ImageFormat.sniff(bytes)?.rawValue ?? "data"
+            let size = ImageHeader.size(of: bytes).map { " \($0.width)×\($0.height)" } ?? ""
+            let digest = SHA256.hash(data: data).prefix(6).map { String(format: "%02x", $0) }.joined()
+            fields[key] = .string("<\(kind)\(size) · \(bytes.count) bytes · sha256 \(digest)…>")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(JSONValue.object(fields))).map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: body, as: UTF8.self)
     }
 
     public static func run(_ requests: [JobRequest], service: ServiceSettings, outputDir: String?, wait: Bool, json: Bool) async throws {

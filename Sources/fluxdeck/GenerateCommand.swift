@@ -31,6 +31,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("input"), help: "A reference image: a path or an http(s) URL; repeat for more.") var inputs: [String] = []
     @Option(help: "Fill: the image to repaint.") var image: String?
     @Option(help: "Fill: the mask (white repaints).") var mask: String?
+    @Option(name: .customLong("mask-rect"), help: "Fill: repaint the rectangle X,Y,W,H of --image (pixels); repeat for more.") var maskRects: [String] = []
+    @Option(help: "Fill: grow --image's canvas, e.g. right=256 or left=128,top=64 (pixels), and paint the new area.") var extend: String?
     @Flag(help: "Ultra: the raw look.") var raw = false
     @Option(parsing: .unconditional, help: "Steps (flex, dev, fill).") var steps: Int?
     @Option(parsing: .unconditional, help: "Guidance (flex, dev, fill).") var guidance: Double?
@@ -58,6 +60,8 @@ struct GenerateCommand: AsyncParsableCommand {
             spec.inputs = inputs
             spec.image = image
             spec.mask = mask
+            spec.maskRects = maskRects
+            spec.extend = extend
             spec.raw = raw ? true : nil
             spec.steps = steps
             spec.guidance = guidance

@@ -84,4 +84,46 @@ struct LifecycleTests {
             }! == (96, 64))
         }
     }
+
+    @Test("Fill keeps the image's pixels where the mask is black and paints where it is white; a mask of another size is a 422")
+    func fillHonoursTheMask() async throws {
+        try await SimulatorTests.withRig { rig in
+            // A mid-grey 96×64 image; the mask repaints the rectangle 16,8 of 32×24.
+            let grey = RGBImage(width: 96, height: 64, pixels: Array(repeating: 77, count: 96 * 64 * 3))
+            let hole = PixelRect(x: 16, y: 8, width: 32, height: 24)
+            let mask = FillMasks.mask(width: 96, height: 64, rects: [hole])
+            let submitted = try await rig.submit("flux-pro-1.0-fill") {
+                $0.image = ImageReference(value: Data(try! ImageCodec.encodePNG(grey)).base64EncodedString())
+                $0.mask = ImageReference(value: Data(try! ImageCodec.encodePNG(mask)).base64EncodedString())
+                $0.outputFormat = .png
+                $0.prompt = "a lantern"
+            }
+            rig.clock.advance(by: .seconds(20))
+            let done = try await rig.client.poll(try #require(submitted.pollingURL))
+            let file = rig.directory.appendingPathComponent(UUID().uuidString)
+            _ = try await rig.client.download(try #require(done.result?.sample), to: file)
+            let result = try ImageCodec.decode(Array(try Data(contentsOf: file)))
+            #expect(result.width == 96 && result.height == 64)
+            var changedInside = 0
+            for y in 0..<64 {
+                for x in 0..<96 {
+                    let inside = hole.x..<(hole.x + hole.width) ~= x && hole.y..<(hole.y + hole.height) ~= y
+                    if inside {
+                        if result.pixel(x: x, y: y) != (77, 77, 77) { changedInside += 1 }
+                    } else {
+                        #expect(result.pixel(x: x, y: y) == (77, 77, 77), "(\(x), \(y)) outside the mask changed")
+                    }
+                }
+            }
+            #expect(changedInside > hole.width * hole.height / 2, "the masked area was not painted (\(changedInside) pixels changed)")
+            // A mask of another size than the image: refused before anything is charged.
+            let small = FillMasks.mask(width: 48, height: 32, rects: [hole])
+            await #expect(throws: BFLError.self) {
+                _ = try await rig.submit("flux-pro-1.0-fill") {
+                    $0.image = ImageReference(value: Data(try! ImageCodec.encodePNG(grey)).base64EncodedString())
+                    $0.mask = ImageReference(value: Data(try! ImageCodec.encodePNG(small)).base64EncodedString())
+                }
+            }
+        }
+    }
 }

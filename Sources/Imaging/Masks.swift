@@ -1,0 +1,137 @@
+import Foundation
+
+/// A rectangle in an image's pixels: `x`, `y` its top-left corner, `width` × `height` its size.
+public struct PixelRect: Sendable, Hashable, CustomStringConvertible {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// Reads `X,Y,W,H` (whole pixels, W and H at least 1); nil for anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, let x = parts[0], let y = parts[1], let width = parts[2], let height = parts[3],
+              x >= 0, y >= 0, width >= 1, height >= 1 else { return nil }
+        self.init(x: x, y: y, width: width, height: height)
+    }
+
+    public var description: String { "\(x),\(y),\(width),\(height)" }
+
+    /// The part of the rectangle inside a `width` × `height` image (nil when none is).
+    public func clipped(width imageWidth: Int, height imageHeight: Int) -> PixelRect? {
+        func end(_ start: Int, _ length: Int, _ limit: Int) -> Int {
+            let (sum, overflow) = start.addingReportingOverflow(length)
+            return overflow ? limit : min(limit, sum)
+        }
+        let left = max(0, x), top = max(0, y)
+        let right = end(x, width, imageWidth), bottom = end(y, height, imageHeight)
+        guard right > left, bottom > top else { return nil }
+        return PixelRect(x: left, y: top, width: right - left, height: bottom - top)
+    }
+}
+
+/// How far a canvas grows on each side, in pixels.
+public struct CanvasExtension: Sendable, Hashable, CustomStringConvertible {
+    public var left = 0
+    public var right = 0
+    public var top = 0
+    public var bottom = 0
+
+    public init(left: Int = 0, right: Int = 0, top: Int = 0, bottom: Int = 0) {
+        self.left = left
+        self.right = right
+        self.top = top
+        self.bottom = bottom
+    }
+
+    /// The most a side may grow by in one step (Fill's own limit is on the whole image).
+    public static let maxSide = 2048
+
+    /// Reads `left=N,right=N,top=N,bottom=N` (any of them, any order); a problem is a sentence.
+    public static func parse(_ text: String) -> Result<CanvasExtension, ImagingError> {
+        var sides = CanvasExtension()
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, let amount = Int(pair[1]), (0...maxSide).contains(amount) else {
+                return .failure(ImagingError("--extend takes side=pixels (0–\(maxSide)), such as right=256 (got \"\(part)\")"))
+            }
+            switch pair[0].lowercased() {
+            case "left": sides.left = amount
+            case "right": sides.right = amount
+            case "top": sides.top = amount
+            case "bottom": sides.bottom = amount
+            default: return .failure(ImagingError("--extend sides are left, right, top and bottom (got \"\(pair[0])\")"))
+            }
+        }
+        guard !sides.isEmpty else { return .failure(ImagingError("--extend needs at least one side, such as right=256")) }
+        return .success(sides)
+    }
+
+    public var isEmpty: Bool { left == 0 && right == 0 && top == 0 && bottom == 0 }
+
+    public var description: String {
+        [("left", left), ("right", right), ("top", top), ("bottom", bottom)].filter { $0.1 > 0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+    }
+}
+
+/// Masks for Fill (white repaints, black keeps) and the larger canvas an extension needs.
+public enum FillMasks {
+    /// A `width` × `height` mask, white inside `rects` (clipped to the image), black elsewhere;
+    /// `inverted` swaps the two.
+    public static func mask(width: Int, height: Int, rects: [PixelRect], inverted: Bool = false) -> RGBImage {
+        let outside: UInt8 = inverted ? 255 : 0
+        var pixels = [UInt8](repeating: outside, count: width * height * 3)
+        for rect in rects {
+            guard let clipped = rect.clipped(width: width, height: height) else { continue }
+            for y in clipped.y..<(clipped.y + clipped.height) {
+                let start = (y * width + clipped.x) * 3
+                for i in start..<(start + clipped.width * 3) { pixels[i] = 255 - outside }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// How far the repainted area reaches back into the old picture, so the seam is redrawn.
+    public static let overlap = 8
+
+    /// `image` on a canvas grown by `sides`, the new area filled from the nearest edge pixels,
+    /// and the mask of the new area (with `overlap` pixels of the old, where it has them).
+    public static func extend(_ image: RGBImage, by sides: CanvasExtension, overlap: Int = overlap) -> (image: RGBImage, mask: RGBImage) {
+        let width = image.width + sides.left + sides.right
+        let height = image.height + sides.top + sides.bottom
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer { target in
+                for y in 0..<height {
+                    // The nearest row and column of the old picture.
+                    let sourceY = min(max(y - sides.top, 0), image.height - 1)
+                    for x in 0..<width {
+                        let sourceX = min(max(x - sides.left, 0), image.width - 1)
+                        let from = (sourceY * image.width + sourceX) * 3
+                        let to = (y * width + x) * 3
+                        target[to] = source[from]
+                        target[to + 1] = source[from + 1]
+                        target[to + 2] = source[from + 2]
+                    }
+                }
+            }
+        }
+        // The kept part is the old picture less `overlap` on each side that grew.
+        let keptLeft = sides.left + (sides.left > 0 ? overlap : 0)
+        let keptTop = sides.top + (sides.top > 0 ? overlap : 0)
+        let keptRight = sides.left + image.width - (sides.right > 0 ? overlap : 0)
+        let keptBottom = sides.top + image.height - (sides.bottom > 0 ? overlap : 0)
+        var kept: [PixelRect] = []
+        if keptRight > keptLeft, keptBottom > keptTop {
+            kept = [PixelRect(x: keptLeft, y: keptTop, width: keptRight - keptLeft, height: keptBottom - keptTop)]
+        }
+        return (RGBImage(width: width, height: height, pixels: pixels), mask(width: width, height: height, rects: kept, inverted: true))
+    }
+}

@@ -1,0 +1,57 @@
+public import BFL
+import Foundation
+public import Imaging
+
+/// The image and mask a Fill request sends, made from a local image: repainting rectangles of
+/// it, or extending its canvas. The studio's mask mode and `generate --mask-rect / --extend`
+/// both come here, so both send the same bytes for the same selection.
+public enum FillEdits {
+    /// The image at `path` as it is, and a mask of its exact size, white inside `rects`
+    /// (`inverted`: outside them).
+    public static func repaint(path: String, rects: [PixelRect], inverted: Bool = false) throws(EngineError) -> (image: ImageReference, mask: ImageReference) {
+        let image = try reference(path)
+        guard let size = image.size else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }
+        let inside = rects.compactMap { $0.clipped(width: size.width, height: size.height) }
+        guard !inside.isEmpty else {
+            throw EngineError(message: "every rectangle is outside the \(size.width)×\(size.height) image; X,Y is its top-left corner in pixels")
+        }
+        let mask = FillMasks.mask(width: size.width, height: size.height, rects: inside, inverted: inverted)
+        return (image, try encoded(mask, label: "mask of \(image.label)"))
+    }
+
+    /// The image at `path` on a canvas grown by `sides` (the new area filled from its edges)
+    /// and the mask of the new area, as PNGs within what BFL accepts for an input.
+    public static func extend(path: String, by sides: CanvasExtension) throws(EngineError) -> (image: ImageReference, mask: ImageReference) {
+        guard !LocalImages.isURL(path) else { throw EngineError(message: "extending needs a local image, not a URL (\(path))") }
+        // The checks any input gets (a PNG or JPEG, at most 20 MB) before it is read whole.
+        _ = try LocalImages.size(of: path)
+        let file = LocalImages.expandingHome(path)
+        let picture: RGBImage
+        do {
+            picture = try ImageCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        } catch let error as ImagingError {
+            throw EngineError(message: "cannot read the image \(path): \(error.message)")
+        } catch {
+            throw EngineError(message: "cannot read the image \(path): \(readFailure(error))")
+        }
+        let (canvas, mask) = FillMasks.extend(picture, by: sides)
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        return (try encoded(canvas, label: "\(name) extended \(sides)"), try encoded(mask, label: "mask of \(name) extended \(sides)"))
+    }
+
+    /// A local image as a reference (read and sized by the one rule for inputs).
+    static func reference(_ path: String) throws(EngineError) -> ImageReference {
+        guard !LocalImages.isURL(path) else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }
+        return try LocalImages.reference(path)
+    }
+
+    /// A PNG of `image` as base64, refused when it is larger than BFL takes for an input.
+    static func encoded(_ image: RGBImage, label: String) throws(EngineError) -> ImageReference {
+        let bytes: [UInt8]
+        do { bytes = try ImageCodec.encodePNG(image) } catch { throw EngineError(message: "cannot make the \(label): \(error.message)") }
+        guard bytes.count <= LocalImages.maxInputBytes else {
+            throw EngineError(message: "the \(label) would be \(bytes.count / 1_048_576) MB as a PNG; BFL accepts inputs up to 20 MB")
+        }
+        return ImageReference(value: Data(bytes).base64EncodedString(), size: PixelSize(width: image.width, height: image.height), label: label)
+    }
+}
