@@ -17,11 +17,14 @@ public struct ImageReference: Sendable, Hashable {
     public var size: PixelSize?
     /// A short label for messages and the ledger (a file name or URL), never the data itself.
     public var label: String
+    /// The local file the image was made from (the job it belongs to is its parent); never sent.
+    public var path: String?
 
-    public init(value: String, size: PixelSize? = nil, label: String? = nil) {
+    public init(value: String, size: PixelSize? = nil, label: String? = nil, path: String? = nil) {
         self.value = value
         self.size = size
         self.label = label ?? (value.count > 60 ? "image data" : value)
+        self.path = path
     }
 }
 

@@ -223,9 +223,11 @@ public struct JobReport: Encodable {
     public var error: String?
     /// What to do about it, in the command line's terms (another region, say).
     public var advice: String?
+    /// The jobs whose saved images it was made from.
+    public var parents: [String]
 
     public enum CodingKeys: String, CodingKey {
-        case id, model, status, phase, file, seed, cost, error, advice, prompt
+        case id, model, status, phase, file, seed, cost, error, advice, prompt, parents
         case createdAt = "created_at", finishedAt = "finished_at"
         case estimatedCost = "estimated_cost", inputMP = "input_mp", outputMP = "output_mp"
         case taskID = "task_id", apiStatus = "api_status", outputDirectory = "output_dir"
@@ -254,6 +256,7 @@ public struct JobReport: Encodable {
         inputMP = job.inputMP
         outputMP = job.outputMP
         error = job.errorMessage.map(TerminalText.sanitize)
+        parents = job.parents
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -280,6 +283,7 @@ public struct JobReport: Encodable {
         try c.encode(outputMP, forKey: .outputMP)
         try c.encode(error, forKey: .error)
         try c.encodeIfPresent(advice, forKey: .advice)
+        try c.encode(parents, forKey: .parents)
     }
 }
 

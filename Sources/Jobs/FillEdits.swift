@@ -36,7 +36,9 @@ public enum FillEdits {
         }
         let (canvas, mask) = FillMasks.extend(picture, by: sides)
         let name = URL(fileURLWithPath: file).lastPathComponent
-        return (try encoded(canvas, label: "\(name) extended \(sides)"), try encoded(mask, label: "mask of \(name) extended \(sides)"))
+        var grown = try encoded(canvas, label: "\(name) extended \(sides)")
+        grown.path = URL(fileURLWithPath: file).standardizedFileURL.path
+        return (grown, try encoded(mask, label: "mask of \(name) extended \(sides)"))
     }
 
     /// A local image as a reference (read and sized by the one rule for inputs).

@@ -196,6 +196,8 @@ public actor JobEngine {
                 groupID: request.groupID, outputDirectory: library.directory.path, ownerID: runner.id)
             // The region it goes to, where the endpoint has regions (BFL's, a proxy's, the simulator's).
             record.region = client.region(for: request.region)?.rawValue
+            // The saved images it is made from: its family.
+            record.parents = Lineage.parents(of: request.parameters, store: store)
             // What validation changed or warned about (a snapped size) stays in the job's history.
             if !prepared.warnings.isEmpty { details[record.id] = prepared.warnings.map(\.message).joined(separator: "; ") }
             records.append(record)

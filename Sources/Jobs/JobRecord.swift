@@ -125,6 +125,9 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRec
     /// Curation: a star, and tags (lowercase words), set by the user on saved images.
     public var starred: Bool = false
     public var tags: [String] = []
+    /// The jobs whose saved images this one was made from (an edited image, a reference, the
+    /// picture a mask repaints), oldest first; kept when a parent is deleted.
+    public var parents: [String] = []
 
     public init(id: String, createdAt: Date, model: String, endpoint: String, prompt: String, requestJSON: String,
                 estimatedCredits: Credits, fileExtension: String, groupID: String?, outputDirectory: String? = nil,

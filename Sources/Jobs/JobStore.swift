@@ -144,6 +144,11 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v8: rate-limit waits") { db in
             try db.alter(table: "job") { t in t.add(column: "retryAt", .datetime) }
         }
+        migrator.registerMigration("v9: parents") { db in
+            // A JSON array of job ids; the saved image's path is how a parent is found.
+            try db.alter(table: "job") { t in t.add(column: "parents", .text).notNull().defaults(to: "[]") }
+            try db.create(index: "job_output_path", on: "job", columns: ["outputPath"])
+        }
         return migrator
     }
 
@@ -288,6 +293,11 @@ public final class JobStore: Sendable {
             if let limit { request = request.limit(limit) }
             return try request.fetchAll(db)
         }
+    }
+
+    /// The job whose saved image is at `path` (the newest, should two have been saved there).
+    public func job(outputPath path: String) throws(JobStoreError) -> JobRecord? {
+        try read { db in try JobRecord.filter(Column("outputPath") == path).order(Column("createdAt").desc).fetchOne(db) }
     }
 
     /// Jobs added to the ledger after row `rowID` (for display: large request bodies left

@@ -38,7 +38,8 @@ public enum LocalImages {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw EngineError(message: "cannot read the image \(text): \(readFailure(error))")
         }
-        return ImageReference(value: data.base64EncodedString(), size: size, label: URL(fileURLWithPath: path).lastPathComponent)
+        return ImageReference(value: data.base64EncodedString(), size: size, label: URL(fileURLWithPath: path).lastPathComponent,
+                              path: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 
     /// The pixel size of a local image (or nil size for a URL), reading only its header.

@@ -79,9 +79,21 @@ public struct OutputLibrary: Sendable {
             copied += chunk.count
         }
         try out.commit()
+        let mask = try saveMask(of: job, beside: image)
         let sidecar = image.deletingPathExtension().appendingPathExtension("json")
-        try AtomicFileWriter.write(sidecarJSON(job, image: image), to: sidecar)
+        try AtomicFileWriter.write(sidecarJSON(job, image: image, mask: mask), to: sidecar)
         return (image, sidecar)
+    }
+
+    /// A Fill job's mask, sent as data, saved beside its image as `NAME.mask.png` (or .jpg), so
+    /// the edit can be seen and run again; nil when it had none.
+    func saveMask(of job: JobRecord, beside image: URL) throws -> URL? {
+        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(job.requestJSON.utf8)),
+              let text = fields["mask"]?.stringValue, !text.hasPrefix("http"), let data = Data(base64Encoded: text),
+              let format = ImageFormat.sniff(Array(data.prefix(16))), format != .webp else { return nil }
+        let file = image.deletingPathExtension().appendingPathExtension("mask").appendingPathExtension(format == .png ? "png" : "jpg")
+        try AtomicFileWriter.write(Array(data), to: file)
+        return file
     }
 
     func provenance(_ job: JobRecord) -> [(key: String, value: String)] {
@@ -94,7 +106,7 @@ public struct OutputLibrary: Sendable {
 
     /// The sidecar: what was asked, what it cost, where it came from. Image data in the request
     /// is replaced by its size; the API key is never anywhere near this.
-    func sidecarJSON(_ job: JobRecord, image: URL) -> [UInt8] {
+    func sidecarJSON(_ job: JobRecord, image: URL, mask: URL? = nil) -> [UInt8] {
         var parameters: JSONValue = .null
         if let request = try? JSONDecoder().decode(JSONValue.self, from: Data(job.requestJSON.utf8)),
            case .object(let fields) = request {
@@ -117,6 +129,8 @@ public struct OutputLibrary: Sendable {
             "finished_at": text(job.finishedAt.map(iso.string(from:))), "file": .string(image.lastPathComponent),
             "software": .string("fluxdeck"),
             "starred": .bool(job.starred), "tags": .array(job.tags.map(JSONValue.string)),
+            "parents": .array(job.parents.map(JSONValue.string)),
+            "mask_file": mask.map { .string($0.lastPathComponent) } ?? .null,
         ])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

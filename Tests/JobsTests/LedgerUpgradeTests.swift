@@ -17,7 +17,7 @@ struct LedgerUpgradeTests {
     /// The migration identifiers, oldest first: version N is the first N.
     static let versions: [String] = [
         "v1", "v2: owners, destinations, result URLs", "v3: timings per endpoint", "v4: regions and hosts",
-        "v5: stars and tags", "v6: spending", "v7: webhooks", "v8: rate-limit waits",
+        "v5: stars and tags", "v6: spending", "v7: webhooks", "v8: rate-limit waits", "v9: parents",
     ]
 
     static let created = Date(timeIntervalSince1970: 1_790_000_000)
@@ -44,6 +44,7 @@ struct LedgerUpgradeTests {
             "region": "eu", "apiHost": "api.eu.bfl.ai", "clusterHost": nil,
             "starred": index == 0, "tags": index == 0 ? #"["kept"]"# : "[]",
             "followedBy": "polling", "retryAt": nil,
+            "parents": index == 1 ? #"["00000000-0000-4000-8000-000000000000"]"# : "[]",
         ]
     }
 
@@ -52,8 +53,11 @@ struct LedgerUpgradeTests {
           .enabled(if: ProcessInfo.processInfo.environment["RECORD_LEDGER_FIXTURES"] == "1"))
     func record() throws {
         try FileManager.default.createDirectory(at: Self.fixtures, withIntermediateDirectories: true)
+        // A fixture is what its version wrote: one already recorded is kept as it is.
         for (index, identifier) in Self.versions.enumerated() {
-            try write(Self.fixtures.appendingPathComponent("ledger-v\(index + 1).sqlite"), upTo: identifier, future: false)
+            let file = Self.fixtures.appendingPathComponent("ledger-v\(index + 1).sqlite")
+            if FileManager.default.fileExists(atPath: file.path) { continue }
+            try write(file, upTo: identifier, future: false)
         }
         try write(Self.fixtures.appendingPathComponent("ledger-newer.sqlite"), upTo: Self.versions[Self.versions.count - 1], future: true)
     }
@@ -90,9 +94,9 @@ struct LedgerUpgradeTests {
         return (folder, target.path)
     }
 
-    @Test("a ledger of every past version opens, migrates and keeps every job, cost, path and history line", arguments: 1...8)
+    @Test("a ledger of every past version opens, migrates and keeps every job, cost, path and history line", arguments: 1...9)
     func upgrade(_ version: Int) throws {
-        #expect(Self.versions.count == 8, "a migration was added: record a fixture for it and list it here")
+        #expect(Self.versions.count == 9, "a migration was added: record a fixture for it and list it here")
         let (folder, path) = try copy("ledger-v\(version).sqlite")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try JobStore(path: path)
@@ -113,6 +117,8 @@ struct LedgerUpgradeTests {
             if version >= 4 { #expect(job.region == "eu") }
             if version >= 5 { #expect(job.starred == (index == 0) && job.tags == (index == 0 ? ["kept"] : [])) }
             if version >= 7 { #expect(job.followedBy == "polling") }
+            // Parents are kept from the version that records them; older jobs have none.
+            #expect(job.parents == (version >= 9 && index == 1 ? ["00000000-0000-4000-8000-000000000000"] : []))
         }
         // The spend the ledger reports counts what was charged.
         let charged = jobs.compactMap(\.chargedCredits).reduce(Credits.zero, +)
