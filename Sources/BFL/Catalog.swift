@@ -297,6 +297,15 @@ public enum Catalog {
         all.first { $0.path == path && $0.fixedFields.isEmpty }
     }
 
+    /// The models that edit an image with words (FLUX.2, Kontext), the image being reference 1.
+    /// FLUX1.1 [pro] and Ultra take an image only as a prompt to remix, not to edit.
+    public static var editing: [Model] {
+        all.filter { [.flux2, .flex, .klein, .kontext].contains($0.family) && $0.maxReferences > 0 }
+    }
+
+    /// The editing model used when none has been chosen yet.
+    public static let defaultEditingModelID = "flux-2-pro"
+
     /// A sentence naming the known ids, for "unknown model" messages.
     public static var knownIDsSentence: String {
         all.map(\.id).joined(separator: ", ")

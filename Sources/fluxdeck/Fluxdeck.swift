@@ -15,7 +15,7 @@ struct Fluxdeck: AsyncParsableCommand {
             simulator when BFL_API_KEY is not set). The other commands work headless.
             """,
         version: "0.1.0",
-        subcommands: [StudioCommand.self, GenerateCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SpendCommand.self, SimulateCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self, ThemesCommand.self],
+        subcommands: [StudioCommand.self, GenerateCommand.self, EditCommand.self, BatchCommand.self, JobsCommand.self, CreditsCommand.self, ModelsCommand.self, CostCommand.self, SpendCommand.self, SimulateCommand.self, TerminalCheckCommand.self, CheckThemeCommand.self, ThemesCommand.self],
         defaultSubcommand: StudioCommand.self
     )
 

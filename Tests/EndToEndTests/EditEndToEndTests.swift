@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Jobs
 import Testing
 
 /// Editing what was made, through the binary on the built-in simulator: a rectangle repainted,
@@ -69,6 +70,27 @@ struct EditEndToEndTests {
         let listed = try await BinaryRunner.run(["jobs", "--json"], environment: sandbox.environment)
         let rows = listed.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(rows.filter { ($0["parents"] as? [String]) == [parentID] }.count == 2, "\(listed.stdout)")
+    }
+
+    @Test("edit PATH --prompt makes a child of PATH with an editing model (FLUX.2 [pro] unless asked), PATH as reference 1; a model that cannot edit is refused")
+    func editWithWords() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let parent = try await Self.generate(["--model", "flux-2-klein-4b", "--prompt", "a red barn", "--width", "256", "--height", "256"], in: sandbox)
+        let file = try #require(parent["file"] as? String)
+        let edited = try await BinaryRunner.run(["edit", file, "--prompt", "make it winter", "--simulator", "--sim-time-scale", "0.02",
+                                                 "--output-dir", sandbox.output.path, "--json"], environment: sandbox.environment)
+        #expect(edited.status == 0, "\(edited.stderr)")
+        let child = try #require(try JSONSerialization.jsonObject(with: Data(edited.stdout.utf8)) as? [String: Any], "\(edited.stdout)")
+        let parentID = try #require(parent["id"] as? String)
+        let childID = try #require(child["id"] as? String)
+        #expect(child["model"] as? String == "flux-2-pro" && child["parents"] as? [String] == [parentID])
+        let job = try #require(try sandbox.store().job(id: childID))
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(job.requestJSON.utf8)) as? [String: Any])
+        let sent = try Data(contentsOf: URL(fileURLWithPath: file)).base64EncodedString()
+        #expect(body["input_image"] as? String == sent)
+        let refused = try await BinaryRunner.run(["edit", file, "--prompt", "x", "--model", "flux-pro-1.1", "--dry-run"], environment: sandbox.environment)
+        #expect(refused.status == 2 && refused.stderr.hasPrefix("fluxdeck: flux-pro-1.1 does not edit with words; editing models: flux-2-klein-4b"), "\(refused.stderr)")
     }
 
     @Test("a parent moved elsewhere without its sidecar is found by the job id embedded in the image; an unknown file has no parent")
