@@ -257,6 +257,8 @@ public struct AppState: Sendable {
     public internal(set) var lowBalanceWarned = false
     /// The last submission sent, and when: what the repeat guard compares.
     var lastSubmission: (key: SubmissionKey, at: Date)?
+    /// The editing model last submitted with a reference image; `e` on an image takes it.
+    public internal(set) var lastEditingModelID = Catalog.defaultEditingModelID
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.

@@ -21,6 +21,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case delete, accept, close, yes, no, star, tag, view, gallery, mark, compare, spend, refresh, sweep, expand, body, group
     /// Completes a path typed in a field, as a shell does.
     case complete
+    /// Starts an edit of the image with words: an editing model, the image as reference 1.
+    case editImage = "edit-image"
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -335,6 +337,7 @@ extension Keymap {
         Binding(.outputs, .compare, [.char("c")], "compare the marked images side by side"),
         Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
         Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
+        Binding(.outputs, .editImage, [.char("e")], "edit it with words (an editing model, it as reference 1)", hint: "edit"),
 
         // A one-line field: text, so printable keys type.
         Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),
@@ -363,6 +366,7 @@ extension Keymap {
         Binding(.gallery, .star, [.char("s")], "star or unstar", hint: "star"),
         Binding(.gallery, .mark, [.char(" ")], "mark for comparison (up to four)", hint: "mark"),
         Binding(.gallery, .compare, [.char("c")], "compare the marked images", hint: "compare"),
+        Binding(.gallery, .editImage, [.char("e")], "edit it with words", hint: "edit"),
         Binding(.gallery, .close, [Key(.escape), .char("g"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.spend, .refresh, [.char("r")], "read the ledger again", hint: "refresh"),
@@ -371,6 +375,7 @@ extension Keymap {
         Binding(.viewer, .left, [Key(.left)], "previous image (of the filtered list)", hint: "step"),
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),
         Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
+        Binding(.viewer, .editImage, [.char("e")], "edit it with words", hint: "edit"),
         Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),

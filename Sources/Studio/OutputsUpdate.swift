@@ -38,6 +38,7 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
             return []
         case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
         case .useAsReference: return useAsReference(&state, path)
+        case .editImage: return startEdit(&state, job)
         case .view:
             state.viewer = job.id
             return viewerEffects(state)
@@ -68,6 +69,30 @@ func loadOutputs(_ state: inout AppState, before: Date?, newSearch: Bool = false
     state.loadingOutputs = true
     state.outputsGeneration += 1
     return [.loadOutputs(before: before, filter: state.outputsFilter, generation: state.outputsGeneration)]
+}
+
+/// `e` on an image: an edit with words. The form takes the last editing model used (FLUX.2
+/// [pro] at first) unless its model edits already; the image becomes reference 1 (the other
+/// references stay), the views over the panes close, and the prompt has the keys.
+func startEdit(_ state: inout AppState, _ job: JobRecord) -> [Effect] {
+    guard let path = job.outputPath else {
+        state.message = .init(text: "\(job.shortID) has no saved image to edit", isError: true)
+        return []
+    }
+    if !Catalog.editing.contains(state.model) {
+        let wanted = Catalog.model(id: state.lastEditingModelID).flatMap { model in Catalog.editing.contains(model) ? model : nil }
+            ?? Catalog.model(id: Catalog.defaultEditingModelID)
+        if let wanted, let index = Catalog.all.firstIndex(of: wanted) { selectModel(&state, index) }
+    }
+    state.viewer = nil
+    state.gallery = false
+    state.comparing = false
+    state.focus = .prompt
+    let effects = setReference(&state, slot: 0, path: path)
+    let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent)
+    state.message = .init(text: "editing \(name) with \(state.model.displayName): say what to change, then \(state.keyName(.submit, in: .prompt))",
+                          isError: false)
+    return effects
 }
 
 func useAsReference(_ state: inout AppState, _ path: String) -> [Effect] {
@@ -104,6 +129,8 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return effects
     case .star?:
         return [toggleStar(outputs[index])]
+    case .editImage?:
+        return startEdit(&state, outputs[index])
     case .close?:
         state.viewer = nil
         return []
@@ -200,6 +227,9 @@ func reduceGallery(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return []
     case .compare?:
         return openCompare(&state)
+    case .editImage?:
+        guard outputs.indices.contains(current) else { return [] }
+        return startEdit(&state, outputs[current])
     case .close?:
         state.gallery = false
         return previewEffects(state)

@@ -32,6 +32,8 @@ func submit(_ state: inout AppState) -> [Effect] {
         Effect.submit(modelID: $0.model.id, parameters: $0.parameters, count: $0.count, region: state.region, sharedSeedOffset: $0.sharedSeedOffset)
     }
     state.editor.commitToHistory()
+    // An edit with words: the next `e` on an image starts with this model.
+    if Catalog.editing.contains(state.model), !state.filledReferences.isEmpty { state.lastEditingModelID = state.model.id }
     var what = plan.summary
     if !plan.skipped.isEmpty { what += " (left out: \(plan.skipped.joined(separator: "; ")))" }
     // A second Enter on the same submission is more often a slip than a wish for copies.

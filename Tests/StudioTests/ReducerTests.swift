@@ -382,6 +382,38 @@ struct ReducerTests {
         #expect(state.referenceProblems == ["ref 2: /tmp/mask.gif is not a PNG or JPEG image"])
     }
 
+    @Test("e on an image (list, viewer, gallery) starts an edit: the last editing model (FLUX.2 [pro] at first), the image as reference 1, the prompt focused")
+    func editImage() throws {
+        var state = AppState(modelID: "flux-pro-1.1")
+        _ = reduce(&state, .jobUpdated(job("a", .done, output: "/out/a.jpg")))
+        state.focus = .outputs
+        let effects = press(.char("e"), in: &state)
+        #expect(effects.first == .inspectReference(slot: 0, path: "/out/a.jpg"))
+        #expect(state.model.id == "flux-2-pro" && state.focus == .prompt)
+        #expect(state.settings.references[0]?.path == "/out/a.jpg")
+        #expect(state.message?.text == "editing a.jpg with FLUX.2 [pro]: say what to change, then Enter")
+        // A submission with Kontext [max] and a reference makes it the editing model.
+        selectModel(&state, try #require(Catalog.all.firstIndex { $0.id == "flux-kontext-max" }))
+        _ = reduce(&state, .referenceInspected(slot: 0, path: "/out/a.jpg", size: PixelSize(width: 512, height: 512), problem: nil))
+        typed("make it winter", into: &state)
+        #expect(press(Key(.enter), in: &state).contains { if case .submit = $0 { true } else { false } })
+        #expect(state.lastEditingModelID == "flux-kontext-max")
+        // From the viewer, on a model that cannot edit: Kontext [max] again, the viewer closed.
+        selectModel(&state, try #require(Catalog.all.firstIndex { $0.id == "flux-pro-1.1-ultra" }))
+        state.focus = .outputs
+        _ = press(.char("v"), in: &state)
+        #expect(state.viewer == "a")
+        _ = press(.char("e"), in: &state)
+        #expect(state.viewer == nil && state.model.id == "flux-kontext-max" && state.focus == .prompt)
+        // From the gallery, on a model that edits already (FLUX.2 [max]): it stays.
+        selectModel(&state, try #require(Catalog.all.firstIndex { $0.id == "flux-2-max" }))
+        state.focus = .outputs
+        _ = press(.char("g"), in: &state)
+        #expect(state.gallery)
+        _ = press(.char("e"), in: &state)
+        #expect(!state.gallery && state.model.id == "flux-2-max" && state.settings.references[0]?.path == "/out/a.jpg")
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
