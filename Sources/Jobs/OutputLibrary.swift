@@ -160,7 +160,11 @@ public struct OutputLibrary: Sendable {
     /// is one (a paid image can be restored), else for good. The first file that cannot be
     /// moved or removed is named in the error.
     public func delete(image: String?, sidecar: String?, trash: Trash? = nil) throws(EngineError) {
-        for path in [image, sidecar].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) {
+        // A Fill job's mask goes with its image (`saveMask` put it beside it).
+        let masks = image.map { image in
+            ["png", "jpg"].map { URL(fileURLWithPath: image).deletingPathExtension().appendingPathExtension("mask").appendingPathExtension($0).path }
+        } ?? []
+        for path in [image, sidecar].compactMap({ $0 }) + masks where FileManager.default.fileExists(atPath: path) {
             if let trash {
                 try trash.put(path)
                 continue

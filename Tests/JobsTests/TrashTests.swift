@@ -5,7 +5,7 @@ import Testing
 /// Deleting a paid image moves it to the freedesktop Trash, from where it can be restored.
 @Suite("The freedesktop Trash")
 struct TrashTests {
-    @Test("image and sidecar go to Trash/files with a .trashinfo each (where it was, when); names never collide; restoring is a move back")
+    @Test("image, sidecar and mask go to Trash/files with a .trashinfo each (where it was, when); names never collide; restoring is a move back")
     func putAndRestore() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-trash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -13,11 +13,16 @@ struct TrashTests {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let trash = Trash(directory: root.appendingPathComponent("data/Trash"))
         let image = out.appendingPathComponent("a kite.jpg"), sidecar = out.appendingPathComponent("a kite.json")
+        let mask = out.appendingPathComponent("a kite.mask.png")
         try Data([0xFF, 0xD8, 0xFF, 1]).write(to: image)
         try Data("{}".utf8).write(to: sidecar)
+        try Data([0x89, 0x50]).write(to: mask)
         let when = Date(timeIntervalSince1970: 1_795_000_000)
         try OutputLibrary(directory: out).delete(image: image.path, sidecar: sidecar.path, trash: trash)
         #expect(!FileManager.default.fileExists(atPath: image.path) && !FileManager.default.fileExists(atPath: sidecar.path))
+        // A Fill job's mask goes with its image.
+        #expect(!FileManager.default.fileExists(atPath: mask.path))
+        #expect(FileManager.default.fileExists(atPath: trash.directory.appendingPathComponent("files/a kite.mask.png").path))
         let trashed = trash.directory.appendingPathComponent("files/a kite.jpg")
         #expect(try Data(contentsOf: trashed) == Data([0xFF, 0xD8, 0xFF, 1]))
         #expect(FileManager.default.fileExists(atPath: trash.directory.appendingPathComponent("files/a kite.json").path))
