@@ -259,6 +259,8 @@ public struct AppState: Sendable {
     var lastSubmission: (key: SubmissionKey, at: Date)?
     /// The editing model last submitted with a reference image; `e` on an image takes it.
     public internal(set) var lastEditingModelID = Catalog.defaultEditingModelID
+    /// The child `]` showed last, so the next `]` shows the one after it.
+    var familyCursor: String?
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.
@@ -412,6 +414,15 @@ public struct AppState: Sendable {
             return (selected.slot, selected.reference.path)
         }
         return local.first.map { ($0.slot, $0.reference.path) }
+    }
+
+    /// `job`'s family among the loaded jobs: its parents (the ids of those not loaded apart) and
+    /// the jobs made from it, oldest first.
+    public func family(of job: JobRecord) -> (parents: [JobRecord], unloaded: [String], children: [JobRecord]) {
+        let parents = job.parents.compactMap { id in jobs.first { $0.id == id } }
+        let unloaded = job.parents.filter { id in !parents.contains { $0.id == id } }
+        let children = jobs.filter { $0.parents.contains(job.id) }.sorted { $0.createdAt < $1.createdAt }
+        return (parents, unloaded, children)
     }
 
     /// Whether ←→ steps `row` here: not a typed row, not the size Fill takes from its image,

@@ -23,6 +23,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case complete
     /// Starts an edit of the image with words: an editing model, the image as reference 1.
     case editImage = "edit-image"
+    /// In the viewer: the image this one was made from, and (in turn) those made from it.
+    case parent, child
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -376,6 +378,8 @@ extension Keymap {
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),
         Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
         Binding(.viewer, .editImage, [.char("e")], "edit it with words", hint: "edit"),
+        Binding(.viewer, .parent, [.char("[")], "the image it was made from"),
+        Binding(.viewer, .child, [.char("]")], "the images made from it, in turn"),
         Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
 
         Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),

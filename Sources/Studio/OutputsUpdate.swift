@@ -131,12 +131,39 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return [toggleStar(outputs[index])]
     case .editImage?:
         return startEdit(&state, outputs[index])
+    case .parent?, .child?:
+        return stepFamily(&state, from: outputs[index], toParent: command == .parent)
     case .close?:
         state.viewer = nil
         return []
     default:
         return []
     }
+}
+
+/// `[` and `]` in the viewer: to the image it was made from, or through those made from it
+/// (the first, then each after the one last shown). One that the filter hides clears the filter.
+func stepFamily(_ state: inout AppState, from job: JobRecord, toParent: Bool) -> [Effect] {
+    let family = state.family(of: job)
+    let target: JobRecord?
+    if toParent {
+        target = family.parents.first { $0.outputPath != nil }
+    } else {
+        let saved = family.children.filter { $0.outputPath != nil }
+        let after = state.familyCursor.flatMap { last in saved.firstIndex { $0.id == last } }.map { $0 + 1 } ?? 0
+        target = saved.isEmpty ? nil : saved[after % saved.count]
+    }
+    guard let target else {
+        state.message = .init(text: toParent ? "\(job.shortID) was not made from a saved image here"
+                                             : "nothing saved here was made from \(job.shortID)", isError: false)
+        return []
+    }
+    if !toParent { state.familyCursor = target.id }
+    var effects: [Effect] = []
+    if !state.filteredOutputs.contains(where: { $0.id == target.id }) { effects += clearFilter(&state) }
+    state.viewer = target.id
+    if let index = state.filteredOutputs.firstIndex(where: { $0.id == target.id }) { state.outputsList.selected = index }
+    return effects + viewerEffects(state)
 }
 
 /// The paths whose large pictures are on screen: the viewer's image, the compared ones.

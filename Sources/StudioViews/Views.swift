@@ -736,6 +736,12 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     field("made", dayTime(job.finishedAt ?? job.createdAt, state.calendar))
     field("region", job.region)
     field("tags", job.tags.isEmpty ? nil : job.tags.joined(separator: " "))
+    // Its family: what it was made from, and how many were made from it (with their keys).
+    let family = state.family(of: job)
+    let from = family.parents.map { "\($0.shortID) · \($0.prompt)" } + family.unloaded.map { String($0.prefix(8)) }
+    field("from", from.isEmpty ? nil : "\(state.keyName(.parent, in: .viewer)) " + from.joined(separator: "; "))
+    field("→", family.children.isEmpty ? nil
+          : "\(family.children.count) made from it (\(state.keyName(.child, in: .viewer)))")
     for (name, value) in RecordedRequest.shownFields(of: job.requestJSON, leaving: ["prompt", "seed"]) {
         field(String(name.prefix(9)), value)
     }

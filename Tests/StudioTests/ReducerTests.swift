@@ -414,6 +414,48 @@ struct ReducerTests {
         #expect(!state.gallery && state.model.id == "flux-2-max" && state.settings.references[0]?.path == "/out/a.jpg")
     }
 
+    @Test("the viewer shows an image's family: from its parent, → the children; [ and ] step to them, clearing a filter that hides them")
+    func familyInTheViewer() throws {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        let parent = job("p", .done, prompt: "a quiet harbour", output: "/out/p.png", created: Date(timeIntervalSince1970: 100))
+        var first = job("c1", .done, prompt: "the harbour in winter", output: "/out/c1.png", created: Date(timeIntervalSince1970: 200))
+        first.parents = ["p"]
+        var second = job("c2", .done, prompt: "the harbour at night", output: "/out/c2.png", created: Date(timeIntervalSince1970: 300))
+        second.parents = ["p", "0badc0de-0000-4000-8000-000000000000"]
+        _ = reduce(&state, .jobsLoaded([parent, first, second]))
+        state.focus = .outputs
+        state.outputsList.selected = state.filteredOutputs.firstIndex { $0.id == "p" }
+        _ = press(.char("v"), in: &state)
+        #expect(state.viewer == "p")
+        func screen() -> String { render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n") }
+        #expect(screen().contains("→        2 made from it (])"), "\(screen())")
+        _ = press(.char("]"), in: &state)
+        #expect(state.viewer == "c1")
+        #expect(screen().contains("from     [ \(parent.shortID) · a quiet harbour"), "\(screen())")
+        _ = press(.char("["), in: &state)
+        #expect(state.viewer == "p")
+        _ = press(.char("]"), in: &state)
+        #expect(state.viewer == "c2")
+        // A parent not loaded here is named by its id.
+        #expect(screen().contains("a quiet harbour;") && screen().contains("0badc0de"), "\(screen())")
+        _ = press(.char("["), in: &state)
+        _ = press(.char("]"), in: &state)
+        #expect(state.viewer == "c1", "the children come in turn")
+        // The parent hidden by a filter: [ clears it and shows the parent.
+        _ = press(Key(.escape), in: &state)
+        _ = press(.char("/"), in: &state)
+        typed("winter", into: &state)
+        _ = press(Key(.enter), in: &state)
+        #expect(state.filteredOutputs.map(\.id) == ["c1"])
+        _ = press(.char("v"), in: &state)
+        _ = press(.char("["), in: &state)
+        #expect(state.outputsFilter.isEmpty && state.viewer == "p")
+        // An image without parents says so.
+        _ = press(.char("["), in: &state)
+        #expect(state.viewer == "p" && state.message?.text == "p was not made from a saved image here")
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
