@@ -135,3 +135,49 @@ public enum FillMasks {
         return (RGBImage(width: width, height: height, pixels: pixels), mask(width: width, height: height, rects: kept, inverted: true))
     }
 }
+
+/// A rectangle of cells on a grid laid over an image (the cells the picture is drawn in), kept
+/// with the grid's size so it maps to the same pixels whatever the screen does later. Cell
+/// edges fall on pixel `floor(i × W / columns)`, so adjacent cells never share or skip a pixel.
+public struct GridRect: Sendable, Hashable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+    public var columns: Int
+    public var rows: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int, columns: Int, rows: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// The rectangle spanned by two corner cells (either order), on a `columns` × `rows` grid.
+    public static func spanning(_ a: (x: Int, y: Int), _ b: (x: Int, y: Int), columns: Int, rows: Int) -> GridRect {
+        let left = max(0, min(a.x, b.x)), top = max(0, min(a.y, b.y))
+        let right = min(columns - 1, max(a.x, b.x)), bottom = min(rows - 1, max(a.y, b.y))
+        return GridRect(x: left, y: top, width: max(1, right - left + 1), height: max(1, bottom - top + 1), columns: columns, rows: rows)
+    }
+
+    /// The pixels of a `width` × `height` image it covers.
+    public func pixels(width imageWidth: Int, height imageHeight: Int) -> PixelRect {
+        func edge(_ cell: Int, _ cells: Int, _ pixels: Int) -> Int { cells > 0 ? min(pixels, max(0, cell) * pixels / cells) : 0 }
+        let left = edge(x, columns, imageWidth), right = edge(x + width, columns, imageWidth)
+        let top = edge(y, rows, imageHeight), bottom = edge(y + height, rows, imageHeight)
+        return PixelRect(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
+    }
+
+    /// Whether the cell (`column`, `row`) of a `columns` × `rows` grid (another size, after a
+    /// resize) lies mostly inside: its centre is.
+    public func contains(column: Int, row: Int, columns otherColumns: Int, rows otherRows: Int) -> Bool {
+        guard otherColumns > 0, otherRows > 0, columns > 0, rows > 0 else { return false }
+        // Centre of the other cell, in this grid's cells, compared in whole numbers.
+        let cx = (2 * column + 1) * columns, cy = (2 * row + 1) * rows
+        return cx >= 2 * x * otherColumns && cx < 2 * (x + width) * otherColumns
+            && cy >= 2 * y * otherRows && cy < 2 * (y + height) * otherRows
+    }
+}

@@ -84,4 +84,36 @@ struct MaskTests {
         let (same, none) = FillMasks.extend(picture, by: CanvasExtension(), overlap: 8)
         #expect(same == picture && Self.white(none).isEmpty)
     }
+
+    @Test("cells map to exact pixel rectangles: at every grid and image size (odd ones too) the cells tile the image, no pixel shared or skipped")
+    func cellsToPixels() {
+        let grids = [(7, 5), (120, 38), (33, 17), (1, 1), (64, 64)]
+        let images = [(1024, 768), (1023, 767), (13, 9), (2048, 2048), (5, 3)]
+        for (columns, rows) in grids {
+            for (width, height) in images {
+                var covered = [Int](repeating: 0, count: width * height)
+                for row in 0..<rows {
+                    for column in 0..<columns {
+                        let rect = GridRect(x: column, y: row, width: 1, height: 1, columns: columns, rows: rows).pixels(width: width, height: height)
+                        for y in rect.y..<(rect.y + rect.height) {
+                            for x in rect.x..<(rect.x + rect.width) { covered[y * width + x] += 1 }
+                        }
+                    }
+                }
+                #expect(covered.allSatisfy { $0 == 1 }, "\(columns)×\(rows) cells over \(width)×\(height)")
+            }
+        }
+        // A rectangle of cells is the union of its cells' pixels: 3×2 cells of a 10×8 grid over 1000×800.
+        let rect = GridRect(x: 2, y: 3, width: 3, height: 2, columns: 10, rows: 8)
+        #expect(rect.pixels(width: 1000, height: 800) == PixelRect(x: 200, y: 300, width: 300, height: 200))
+        #expect(rect.pixels(width: 1001, height: 799) == PixelRect(x: 200, y: 299, width: 300, height: 200))
+        // Two corners, in either order, clamped to the grid.
+        #expect(GridRect.spanning((4, 6), (1, 2), columns: 10, rows: 8) == GridRect(x: 1, y: 2, width: 4, height: 5, columns: 10, rows: 8))
+        #expect(GridRect.spanning((12, 9), (8, 7), columns: 10, rows: 8) == GridRect(x: 8, y: 7, width: 2, height: 1, columns: 10, rows: 8))
+        // After a resize to a grid twice as fine, the same area is 6×4 cells there.
+        var inside = 0
+        for row in 0..<16 { for column in 0..<20 where rect.contains(column: column, row: row, columns: 20, rows: 16) { inside += 1 } }
+        #expect(inside == 24)
+        #expect(rect.contains(column: 4, row: 6, columns: 20, rows: 16) && !rect.contains(column: 3, row: 6, columns: 20, rows: 16))
+    }
 }
