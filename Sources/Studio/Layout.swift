@@ -36,6 +36,16 @@ public struct StudioLayout: Sendable, Hashable {
         outputs = right[2]
     }
 
+    /// The viewer's picture area and its text column, for a screen of `width` × `height`: the
+    /// view draws there, and mask mode maps the picture's cells with the same rectangle.
+    public static func viewer(width: Int, height: Int) -> (image: Rect, text: Rect)? {
+        let inner = Rect(width: width, height: height).inset(by: 1)
+        guard inner.width > 10, inner.height > 2 else { return nil }
+        let textWidth = min(48, max(24, inner.width / 3))
+        let image = Rect(x: inner.x, y: inner.y, width: inner.width - textWidth - 1, height: inner.height)
+        return (image, Rect(x: image.right + 1, y: inner.y, width: textWidth, height: inner.height))
+    }
+
     /// The pane under a cell, with its rectangle.
     public func pane(at x: Int, _ y: Int) -> (Focus, Rect)? {
         let panes: [(Focus, Rect)] = [(.prompt, prompt), (.model, model), (.jobs, jobs), (.outputs, outputs)]

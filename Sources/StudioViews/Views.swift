@@ -713,11 +713,7 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     let title = "\(job.starred ? "★ " : "")\(URL(fileURLWithPath: job.outputPath ?? "").lastPathComponent) · \(position)"
     Block().title(Line(" \(TerminalText.sanitize(title)) ")).border(.rounded).borderStyle(theme.style(.paneBorderFocused))
         .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: area)
-    let inner = Block().border(.rounded).inner(area)
-    guard inner.width > 10, inner.height > 2 else { return }
-    let textWidth = min(48, max(24, inner.width / 3))
-    let imageArea = Rect(x: inner.x, y: inner.y, width: inner.width - textWidth - 1, height: inner.height)
-    let textArea = Rect(x: imageArea.right + 1, y: inner.y, width: textWidth, height: inner.height)
+    guard let (imageArea, textArea) = StudioLayout.viewer(width: area.width, height: area.height) else { return }
     if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
         ImageBlock(picture, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: imageArea)
     } else if let path = job.outputPath, let reason = state.previewFailures[path] {

@@ -197,15 +197,7 @@ public struct ImageBlock: Widget, Sendable {
     }
 
     /// The cells the picture takes in `area` (two pixel rows per cell row).
-    public func fitted(in area: Rect) -> Rect {
-        guard width > 0, height > 0, !area.isEmpty else { return .zero }
-        let maxW = area.width, maxH = area.height * 2
-        var w = maxW
-        var h = w * height / width
-        if h > maxH { h = maxH; w = max(1, h * width / height) }
-        let cells = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - (h + 1) / 2) / 2, width: w, height: (h + 1) / 2)
-        return cells
-    }
+    public func fitted(in area: Rect) -> Rect { Picture.fitted(width: width, height: height, in: area) }
 
     public func render(into buffer: inout Buffer, area: Rect) {
         guard pixels.count >= width * height * 3 else { return }
