@@ -142,13 +142,13 @@ let package = Package(
         // The studio's state, actions, effects, keymap and reducer (no I/O, no widgets).
         .target(
             name: "Studio",
-            dependencies: ["BFL", "Jobs", "TerminalCore"],
+            dependencies: ["BFL", "Jobs", "Imaging", "TerminalCore"],
             swiftSettings: swiftSettings
         ),
         // Pure views of the studio: state, theme and size in, a buffer out.
         .target(
             name: "StudioViews",
-            dependencies: ["Studio", "BFL", "Jobs", "TerminalCore", "Widgets", "Theme"],
+            dependencies: ["Studio", "BFL", "Imaging", "Jobs", "TerminalCore", "Widgets", "Theme"],
             swiftSettings: swiftSettings
         ),
         // The studio's runtime: the driver, its inbox, the effect interpreter, tick deadlines

@@ -41,6 +41,19 @@ public enum FillEdits {
         return (grown, try encoded(mask, label: "mask of \(name) extended \(sides)"))
     }
 
+    /// The studio's mask mode: rectangles of the cells the picture was drawn in, mapped to the
+    /// image's own pixels (its size read from its header), made into Fill's request with
+    /// `prompt` by `repaint`, as the command line's rectangles are.
+    public static func request(path: String, cells: [GridRect], inverted: Bool, prompt: String, region: Region?) throws -> JobRequest {
+        guard let fill = Catalog.all.first(where: { $0.sizeRule == .sameAsImage }) else { throw EngineError(message: "no Fill model in the catalog") }
+        guard let size = try LocalImages.size(of: path) else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }
+        let (image, mask) = try repaint(path: path, rects: cells.map { $0.pixels(width: size.width, height: size.height) }, inverted: inverted)
+        var parameters = GenerationParameters(prompt: prompt)
+        parameters.image = image
+        parameters.mask = mask
+        return JobRequest(model: fill, parameters: parameters, groupID: UUID().uuidString.lowercased(), region: region)
+    }
+
     /// A local image as a reference (read and sized by the one rule for inputs).
     static func reference(_ path: String) throws(EngineError) -> ImageReference {
         guard !LocalImages.isURL(path) else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }

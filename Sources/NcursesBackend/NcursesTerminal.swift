@@ -304,6 +304,8 @@ public enum KeyDecoder {
         case cnc_key_right(): return Key(.right)
         case cnc_key_sleft(): return Key(.left, .shift)
         case cnc_key_sright(): return Key(.right, .shift)
+        case cnc_key_sr(): return Key(.up, .shift)
+        case cnc_key_sf(): return Key(.down, .shift)
         case cnc_key_home(): return Key(.home)
         case cnc_key_end(): return Key(.end)
         case cnc_key_ppage(): return Key(.pageUp)

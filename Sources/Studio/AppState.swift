@@ -1,6 +1,7 @@
 public import BFL
 public import Foundation
 public import Jobs
+public import Imaging
 public import TerminalCore
 
 /// The panes that take the keyboard, in Tab order.
@@ -32,6 +33,25 @@ public enum FormRow: Sendable, Hashable {
         default: false
         }
     }
+}
+
+/// Mask mode over the viewer's picture: rectangles of the cells it is drawn in, to repaint with
+/// Fill. A cursor moves over the cells; Space (or a mouse press) anchors a corner and Space
+/// again (or the release) closes the rectangle.
+public struct MaskEdit: Sendable, Hashable {
+    public var jobID: String
+    /// The cell under the cursor, in the picture's cells (0, 0 its top-left).
+    public var cursorX = 0
+    public var cursorY = 0
+    /// The first corner of the rectangle being drawn.
+    public var anchorX: Int?
+    public var anchorY: Int?
+    /// The rectangles drawn, each with the grid it was drawn on.
+    public var rects: [GridRect] = []
+    /// Repaint everything but the rectangles.
+    public var inverted = false
+
+    public init(jobID: String) { self.jobID = jobID }
 }
 
 /// A reference image chosen for a slot: the path typed or picked, and what reading its header
@@ -72,6 +92,8 @@ public struct FieldEdit: Sendable, Hashable {
         case filter
         /// The tags of a saved image.
         case tags(jobID: String)
+        /// What mask mode's rectangles are repainted with (Enter sends Fill).
+        case fillPrompt
     }
     public var target: Target
     public var editor: TextEditor
@@ -261,6 +283,17 @@ public struct AppState: Sendable {
     public internal(set) var lastEditingModelID = Catalog.defaultEditingModelID
     /// The child `]` showed last, so the next `]` shows the one after it.
     var familyCursor: String?
+    /// Mask mode over the viewer's picture (m), nil when it is not on.
+    public internal(set) var maskEdit: MaskEdit?
+
+    /// The cells the viewer's picture is drawn in now (nil when no picture is shown).
+    public var viewerPictureCells: Rect? {
+        guard let id = viewer, let path = jobs.first(where: { $0.id == id })?.outputPath,
+              let picture = viewerPictures[path] ?? previews[path],
+              let area = StudioLayout.viewer(width: width, height: max(0, height - 1))?.image else { return nil }
+        let cells = Picture.fitted(width: picture.width, height: picture.height, in: area)
+        return cells.isEmpty ? nil : cells
+    }
     /// Images marked for comparison (job ids, in the order marked; four at most).
     public internal(set) var marked: [String] = []
     /// The marked images are shown side by side.
@@ -679,6 +712,9 @@ public enum Effect: Sendable, Hashable {
     /// Download again the image of a job whose save failed (nothing goes to BFL).
     case retrySave(jobID: String)
     case inspectReference(slot: Int, path: String)
+    /// Fill on a saved image: the cells' rectangles become a mask of the image's exact size
+    /// (read by the driver), sent with the image and `prompt`.
+    case repaint(path: String, rects: [GridRect], inverted: Bool, prompt: String, region: Region?)
     /// Lists what `text` (a path being typed in a reference field) may complete to.
     case completePath(text: String)
     case loadPreview(path: String, large: Bool = false)

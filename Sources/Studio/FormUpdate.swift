@@ -265,6 +265,8 @@ func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
         return []
     case .row(.reference(let slot)):
         return setReference(&state, slot: slot, path: text)
+    case .fillPrompt:
+        return submitRepaint(&state, prompt: text)
     case .row(.size):
         setCustomSize(&state, text)
         return []

@@ -25,6 +25,9 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case editImage = "edit-image"
     /// In the viewer: the image this one was made from, and (in turn) those made from it.
     case parent, child
+    /// Mask mode: enter it, anchor or close a rectangle, undo the last, invert the mask.
+    case maskMode = "mask-mode"
+    case anchor, undo, invert
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -67,6 +70,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case text
     /// A job's details.
     case details
+    /// Mask mode over the viewer's picture.
+    case mask
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -96,6 +101,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .spend: "Spending"
         case .text: "A text over the panes"
         case .details: "A job's details"
+        case .mask: "Mask mode (in the viewer)"
         }
     }
 
@@ -378,9 +384,19 @@ extension Keymap {
         Binding(.viewer, .right, [Key(.right)], "next image", hint: "step"),
         Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
         Binding(.viewer, .editImage, [.char("e")], "edit it with words", hint: "edit"),
+        Binding(.viewer, .maskMode, [.char("m")], "mask mode: choose rectangles to repaint with Fill", hint: "mask"),
         Binding(.viewer, .parent, [.char("[")], "the image it was made from"),
         Binding(.viewer, .child, [.char("]")], "the images made from it, in turn"),
         Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
+        Binding(.mask, .left, [Key(.left), Key(.left, .shift)], "cursor left (Shift: eight cells)", hint: "move"),
+        Binding(.mask, .right, [Key(.right), Key(.right, .shift)], "cursor right (Shift: eight cells)", hint: "move"),
+        Binding(.mask, .up, [Key(.up), Key(.up, .shift)], "cursor up (Shift: four cells)", hint: "move"),
+        Binding(.mask, .down, [Key(.down), Key(.down, .shift)], "cursor down (Shift: four cells)", hint: "move"),
+        Binding(.mask, .anchor, [.char(" ")], "a corner of a rectangle; again: its other corner (or drag with the mouse)", hint: "corner"),
+        Binding(.mask, .undo, [.char("u")], "take back the last rectangle", hint: "undo"),
+        Binding(.mask, .invert, [.char("i")], "repaint everything but the rectangles (again: back)", hint: "invert"),
+        Binding(.mask, .accept, [Key(.enter)], "say what to paint there, then send it to Fill", hint: "paint"),
+        Binding(.mask, .close, [Key(.escape)], "leave mask mode (the rectangles are dropped)", hint: "leave"),
 
         Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),
         Binding(.compare, .mark, [.char("x")], "clear the marks and go back", hint: "clear marks"),

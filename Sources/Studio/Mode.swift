@@ -17,6 +17,8 @@ public enum Modal: Sendable, Hashable {
     case gallery
     /// The full-screen viewer.
     case viewer
+    /// Mask mode over the viewer's picture.
+    case mask
     /// Marked images side by side.
     case compare
     /// The spend view.
@@ -34,7 +36,7 @@ public enum Modal: Sendable, Hashable {
     public var isFullScreen: Bool {
         switch self {
         case .gallery, .viewer, .compare, .spend: true
-        case .pane, .field, .picker, .text, .details, .help, .confirm: false
+        case .pane, .field, .picker, .text, .details, .help, .confirm, .mask: false
         }
     }
 
@@ -46,6 +48,7 @@ public enum Modal: Sendable, Hashable {
         case .picker: .picker
         case .gallery: .gallery
         case .viewer: .viewer
+        case .mask: .mask
         case .compare: .compare
         case .spend: .spend
         case .text: .text
@@ -61,10 +64,14 @@ extension AppState {
     /// is the one rule of what is over what.
     public var modes: [Modal] {
         var stack: [Modal] = [.pane(focus)]
-        if fieldEdit != nil { stack.append(.field) }
+        // The prompt of a repaint is typed over mask mode; every other field over its pane.
+        let fillPrompt = fieldEdit?.target == .fillPrompt
+        if fieldEdit != nil, !fillPrompt { stack.append(.field) }
         if picker != nil { stack.append(.picker) }
         if gallery { stack.append(.gallery) }
         if viewer != nil { stack.append(.viewer) }
+        if viewer != nil, maskEdit != nil { stack.append(.mask) }
+        if fillPrompt { stack.append(.field) }
         if comparing { stack.append(.compare) }
         if spendOpen { stack.append(.spend) }
         if textOverlay != nil { stack.append(.text) }

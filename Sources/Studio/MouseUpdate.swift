@@ -7,8 +7,13 @@ import TerminalCore
 
 func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     switch state.mode {
+    case .field where state.fieldEdit?.target == .fillPrompt:
+        // Typed over the viewer: the panes are not beneath it.
+        return []
     case .pane, .field:
         return reducePaneMouse(&state, event)
+    case .mask:
+        return maskMouse(&state, event)
     case .gallery:
         // A click picks the image under it; the wheel moves a row.
         let grid = StudioLayout.galleryGrid(width: state.width, height: state.height)

@@ -133,6 +133,8 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return startEdit(&state, outputs[index])
     case .parent?, .child?:
         return stepFamily(&state, from: outputs[index], toParent: command == .parent)
+    case .maskMode?:
+        return enterMaskMode(&state, outputs[index])
     case .close?:
         state.viewer = nil
         return []

@@ -225,6 +225,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         return []
     case .compare: return reduceCompare(&state, command)
     case .viewer: return reduceViewer(&state, command)
+    case .mask: return reduceMask(&state, key, command)
     case .gallery: return reduceGallery(&state, command)
     case .picker: return reducePicker(&state, command)
     case .field: return reduceFieldEdit(&state, key, command)

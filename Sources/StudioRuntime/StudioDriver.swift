@@ -234,6 +234,11 @@ public final class StudioDriver<Backend: TerminalBackend> {
             quitRequested = true
         case .submit:
             submit([effect], group: UUID().uuidString.lowercased())
+        case .repaint(let path, let rects, let inverted, let prompt, let region):
+            reportingFailure("submit") {
+                let request = try FillEdits.request(path: path, cells: rects, inverted: inverted, prompt: prompt, region: region)
+                _ = try await engine.enqueue([request])
+            }
         case .notify(let title, let body, let via):
             let alerts: [Alert] = switch via {
             case .bell: [.bell]

@@ -1,6 +1,7 @@
 public import Studio
 import BFL
 import Foundation
+import Imaging
 import Jobs
 public import TerminalCore
 public import Theme
@@ -52,11 +53,18 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
         case .confirm:
             // The question over a full-screen view, where the message line is covered.
             if screen != nil { _ = messageLine(&buffer, layout.message, state, theme) }
+        case .mask:
+            // What mask mode says (a rectangle is missing, the prompt is asked) is over the viewer.
+            _ = messageLine(&buffer, layout.message, state, theme)
         case .pane, .field:
             break
         }
     }
     switch state.mode {
+    case .field where state.fieldEdit?.target == .fillPrompt:
+        // Typed in the viewer's text column, where a caret is drawn.
+        _ = messageLine(&buffer, layout.message, state, theme)
+        return (buffer, nil)
     case .pane(.prompt), .field: return (buffer, cursor)
     default: return (buffer, nil)
     }
@@ -715,7 +723,15 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
         .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: area)
     guard let (imageArea, textArea) = StudioLayout.viewer(width: area.width, height: area.height) else { return }
     if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
-        ImageBlock(picture, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: imageArea)
+        if let mask = state.maskEdit, mask.jobID == job.id {
+            // Mask mode: the picture tinted where it will be repainted (its pixels, so terminals
+            // that show real pixels show the tint too), under a key of its own.
+            let cells = Picture.fitted(width: picture.width, height: picture.height, in: imageArea)
+            let tinted = maskTinted(picture, mask, columns: cells.width, rows: cells.height)
+            ImageBlock(tinted, monochrome: theme.monochrome, quadrants: true, pixelKey: path + "#mask-\(mask.hashValue)").render(into: &buffer, area: imageArea)
+        } else {
+            ImageBlock(picture, monochrome: theme.monochrome, quadrants: true, pixelKey: path).render(into: &buffer, area: imageArea)
+        }
     } else if let path = job.outputPath, let reason = state.previewFailures[path] {
         Paragraph([Line("no picture", style: theme.style(.uiTextDim)), Line(reason, style: theme.style(.uiTextDim))]).render(into: &buffer, area: imageArea)
     } else {
@@ -725,6 +741,15 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     func field(_ name: String, _ value: String?) {
         guard let value, !value.isEmpty else { return }
         lines.append(Line([Span(pad(name, 9), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(value))]))
+    }
+    if let mask = state.maskEdit, mask.jobID == job.id {
+        let count = "\(mask.rects.count) rectangle\(mask.rects.count == 1 ? "" : "s")"
+        lines.append(Line("MASK MODE · Fill repaints the tint", style: theme.style(.paneTitleFocused).adding(.bold)))
+        field("drawn", count + (mask.inverted ? " · inverted" : "") + (mask.anchorX != nil ? " · one corner set" : ""))
+        if let edit = state.fieldEdit, edit.target == .fillPrompt {
+            lines.append(Line([Span("paint    ", style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(edit.editor.text) + "▏", style: theme.style(.inputText))]))
+        }
+        lines.append(Line(""))
     }
     field("model", Catalog.model(id: job.model)?.displayName ?? job.model)
     field("seed", job.seed.map(String.init))
@@ -739,13 +764,49 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
     field("→", family.children.isEmpty ? nil
           : "\(family.children.count) made from it (\(state.keyName(.child, in: .viewer)))")
     for (name, value) in RecordedRequest.shownFields(of: job.requestJSON, leaving: ["prompt", "seed"]) {
-        field(String(name.prefix(9)), value)
+        field(String(name.prefix(8)), value)
     }
     lines.append(Line(""))
     lines.append(Line(TerminalText.sanitize(job.prompt)))
     Paragraph(lines).render(into: &buffer, area: textArea)
 }
 
+
+/// `picture` with mask mode's rectangles tinted magenta (the pending one, anchor to cursor,
+/// cyan) and the cursor's cell shown in inverse; cells are those of a `columns` × `rows` grid
+/// over it, as drawn.
+func maskTinted(_ picture: Picture, _ mask: MaskEdit, columns: Int, rows: Int) -> Picture {
+    guard columns > 0, rows > 0, picture.width > 0, picture.height > 0 else { return picture }
+    let pending = mask.anchorX.flatMap { x in mask.anchorY.map { y in
+        GridRect.spanning((x, y), (mask.cursorX, mask.cursorY), columns: columns, rows: rows)
+    } }
+    // Per cell: 0 kept, 1 repainted, 2 pending, 3 cursor.
+    var kinds = [UInt8](repeating: 0, count: columns * rows)
+    for row in 0..<rows {
+        for column in 0..<columns {
+            let inside = mask.rects.contains { $0.contains(column: column, row: row, columns: columns, rows: rows) }
+            var kind: UInt8 = inside != mask.inverted ? 1 : 0
+            if pending?.contains(column: column, row: row, columns: columns, rows: rows) == true { kind = 2 }
+            if column == mask.cursorX, row == mask.cursorY { kind = 3 }
+            kinds[row * columns + column] = kind
+        }
+    }
+    var pixels = picture.pixels
+    for y in 0..<picture.height {
+        let row = min(rows - 1, y * rows / picture.height)
+        for x in 0..<picture.width {
+            let kind = kinds[row * columns + min(columns - 1, x * columns / picture.width)]
+            guard kind != 0 else { continue }
+            let i = (y * picture.width + x) * 3
+            switch kind {
+            case 1: (pixels[i], pixels[i + 1], pixels[i + 2]) = (UInt8((Int(pixels[i]) + 255) / 2), pixels[i + 1] / 2, UInt8((Int(pixels[i + 2]) + 255) / 2))
+            case 2: (pixels[i], pixels[i + 1], pixels[i + 2]) = (pixels[i] / 2, UInt8((Int(pixels[i + 1]) + 255) / 2), UInt8((Int(pixels[i + 2]) + 255) / 2))
+            default: (pixels[i], pixels[i + 1], pixels[i + 2]) = (255 - pixels[i], 255 - pixels[i + 1], 255 - pixels[i + 2])
+            }
+        }
+    }
+    return Picture(width: picture.width, height: picture.height, pixels: pixels)
+}
 
 /// The preview of `path`, or a placeholder that says why there is none.
 private func previewOrReason(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _ path: String, _ theme: Theme) {

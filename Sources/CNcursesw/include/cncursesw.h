@@ -172,5 +172,8 @@ static inline int cnc_key_mouse(void) { return KEY_MOUSE; }
 static inline int cnc_key_f(int n) { return KEY_F(n); }
 static inline int cnc_key_sleft(void) { return KEY_SLEFT; }
 static inline int cnc_key_sright(void) { return KEY_SRIGHT; }
+/* Shift-Up and Shift-Down: terminfo's "scroll reverse" and "scroll forward" keys. */
+static inline int cnc_key_sr(void) { return KEY_SR; }
+static inline int cnc_key_sf(void) { return KEY_SF; }
 
 #endif
