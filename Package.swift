@@ -291,7 +291,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StudioTests",
-            dependencies: ["Studio", "StudioViews", "StudioRuntime", "BFL", "BFLSimulator", "Jobs", "TerminalCore", "Theme", "Widgets", "TestSupport"],
+            dependencies: ["Studio", "StudioViews", "StudioRuntime", "BFL", "BFLSimulator", "Imaging", "Jobs", "TerminalCore", "Theme", "Widgets", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

@@ -392,7 +392,7 @@ extension Keymap {
         Binding(.mask, .right, [Key(.right), Key(.right, .shift)], "cursor right (Shift: eight cells)", hint: "move"),
         Binding(.mask, .up, [Key(.up), Key(.up, .shift)], "cursor up (Shift: four cells)", hint: "move"),
         Binding(.mask, .down, [Key(.down), Key(.down, .shift)], "cursor down (Shift: four cells)", hint: "move"),
-        Binding(.mask, .anchor, [.char(" ")], "a corner of a rectangle; again: its other corner (or drag with the mouse)", hint: "corner"),
+        Binding(.mask, .anchor, [.char(" ")], "a rectangle's corner; again: the other (or drag the mouse)", hint: "corner"),
         Binding(.mask, .undo, [.char("u")], "take back the last rectangle", hint: "undo"),
         Binding(.mask, .invert, [.char("i")], "repaint everything but the rectangles (again: back)", hint: "invert"),
         Binding(.mask, .accept, [Key(.enter)], "say what to paint there, then send it to Fill", hint: "paint"),

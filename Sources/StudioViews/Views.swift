@@ -775,7 +775,7 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
 /// `picture` with mask mode's rectangles tinted magenta (the pending one, anchor to cursor,
 /// cyan) and the cursor's cell shown in inverse; cells are those of a `columns` × `rows` grid
 /// over it, as drawn.
-func maskTinted(_ picture: Picture, _ mask: MaskEdit, columns: Int, rows: Int) -> Picture {
+public func maskTinted(_ picture: Picture, _ mask: MaskEdit, columns: Int, rows: Int) -> Picture {
     guard columns > 0, rows > 0, picture.width > 0, picture.height > 0 else { return picture }
     let pending = mask.anchorX.flatMap { x in mask.anchorY.map { y in
         GridRect.spanning((x, y), (mask.cursorX, mask.cursorY), columns: columns, rows: rows)

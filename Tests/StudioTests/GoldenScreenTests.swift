@@ -102,6 +102,14 @@ struct GoldenScreenTests {
             _ = reduce(&viewer, .previewLoaded(path: path, Picture(width: 8, height: 4, pixels: pixels), large: true))
         }
 
+        // Mask mode over the viewer's picture: one rectangle drawn, a second one's corner set
+        // and the cursor moved from it (the pending one tinted apart).
+        var mask = viewer
+        _ = reduce(&mask, .key(.char("m")))
+        for key in [Key.char(" "), Key(.right), Key(.right), Key(.down), .char(" "), Key(.left, .shift), .char(" "), Key(.up)] {
+            _ = reduce(&mask, .key(key))
+        }
+
         // The gallery on the fifth of seven images, thumbnails for some, one that failed to decode.
         var gallery = base()
         for n in 0..<7 {
@@ -166,7 +174,7 @@ struct GoldenScreenTests {
         _ = reduce(&newWork, .key(Key(.end)))
 
         return [("empty", base()), ("composing", composing), ("groups", groups), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend), ("newwork", newWork)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend), ("newwork", newWork), ("mask", mask)]
     }
 
     static func spendOverview() -> SpendOverview {

@@ -2,6 +2,7 @@
 import StudioViews
 import BFL
 import Foundation
+import Imaging
 import Jobs
 import TerminalCore
 import Testing
@@ -39,7 +40,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels) \(state.expandedGroups)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels) \(state.expandedGroups) \(state.maskEdit as Any)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
@@ -102,6 +103,18 @@ struct KeymapTests {
         case .details:
             state.focus = .jobs
             state.details = "job-10"
+        case .mask:
+            // The viewer with its picture, mask mode on, the cursor mid-picture, one rectangle drawn.
+            state.focus = .outputs
+            state.viewer = state.selectedOutput?.id
+            if let path = state.selectedOutput?.outputPath {
+                state.viewerPictures[path] = Picture(width: 64, height: 48, pixels: [UInt8](repeating: 80, count: 64 * 48 * 3))
+            }
+            var mask = MaskEdit(jobID: state.viewer ?? "")
+            mask.cursorX = 10
+            mask.cursorY = 5
+            mask.rects = [GridRect(x: 1, y: 1, width: 2, height: 2, columns: 20, rows: 10)]
+            state.maskEdit = mask
         }
         if binding.command == .yank {
             // Something to yank: cut first (the yank is compared with the state after the cut).

@@ -1,6 +1,7 @@
 @testable import Studio
 import BFL
 import Foundation
+import Imaging
 import Jobs
 import TerminalCore
 import Testing
@@ -454,6 +455,62 @@ struct ReducerTests {
         // An image without parents says so.
         _ = press(.char("["), in: &state)
         #expect(state.viewer == "p" && state.message?.text == "p was not made from a saved image here")
+    }
+
+    @Test("mask mode: rectangles by keys (Shift in larger steps) and by the mouse, kept on the picture's grid; undo, invert; Enter asks the prompt, then Fill is sent (asked first at confirm_above)")
+    func maskMode() throws {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobsLoaded([job("a", .done, prompt: "a quiet harbour", output: "/out/a.png")]))
+        state.focus = .outputs
+        _ = press(.char("v"), in: &state)
+        // Without its picture on screen there is nothing to draw on.
+        _ = press(.char("m"), in: &state)
+        #expect(state.maskEdit == nil && state.message?.isError == true)
+        // A 4:3 picture: drawn in the viewer's picture area, at the one fit rule.
+        _ = reduce(&state, .previewLoaded(path: "/out/a.png", Picture(width: 160, height: 120, pixels: [UInt8](repeating: 90, count: 160 * 120 * 3)), large: true))
+        let cells = try #require(state.viewerPictureCells)
+        let area = try #require(StudioLayout.viewer(width: 120, height: 39)).image
+        #expect(cells == Picture.fitted(width: 160, height: 120, in: area) && state.mode == .viewer)
+        _ = press(.char("m"), in: &state)
+        #expect(state.mode == .mask)
+        let start = try #require(state.maskEdit)
+        #expect(start.cursorX == cells.width / 2 && start.cursorY == cells.height / 2)
+        // Space, then right 8 (Shift) + 2 and down 3, Space: a 11×4 rectangle from the cursor.
+        _ = press(.char(" "), Key(.right, .shift), Key(.right), Key(.right), Key(.down), Key(.down), Key(.down), .char(" "), in: &state)
+        let first = GridRect(x: start.cursorX, y: start.cursorY, width: 11, height: 4, columns: cells.width, rows: cells.height)
+        #expect(state.maskEdit?.rects == [first])
+        // A mouse press and release elsewhere on the picture: a second rectangle, either order of corners.
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: cells.x + 5, y: cells.y + 6)))
+        _ = reduce(&state, .mouse(MouseEvent(kind: .release, x: cells.x + 1, y: cells.y + 2)))
+        let second = GridRect(x: 1, y: 2, width: 5, height: 5, columns: cells.width, rows: cells.height)
+        #expect(state.maskEdit?.rects == [first, second])
+        // A press off the picture does nothing; the cursor stays inside at its edges.
+        _ = reduce(&state, .mouse(MouseEvent(kind: .press, x: 0, y: 0)))
+        #expect(state.maskEdit?.anchorX == nil)
+        for _ in 0..<40 { _ = press(Key(.left, .shift), in: &state) }
+        #expect(state.maskEdit?.cursorX == 0)
+        // u takes back the last; i inverts.
+        _ = press(.char("u"), .char("i"), in: &state)
+        #expect(state.maskEdit?.rects == [first] && state.maskEdit?.inverted == true)
+        // The tint: the picture's own pixels, changed outside the rectangle once inverted.
+        let tinted = maskTinted(try #require(state.viewerPictures["/out/a.png"]), try #require(state.maskEdit), columns: cells.width, rows: cells.height)
+        #expect(tinted.pixels[0..<3] != [90, 90, 90])
+        // Enter asks what goes there; the prompt typed and Enter send Fill.
+        _ = press(Key(.enter), in: &state)
+        #expect(state.fieldEdit?.target == .fillPrompt && state.mode == .field)
+        typed("a red lantern", into: &state)
+        let sent = press(Key(.enter), in: &state)
+        #expect(sent == [.repaint(path: "/out/a.png", rects: [first], inverted: true, prompt: "a red lantern", region: state.region)])
+        #expect(state.maskEdit == nil && state.mode == .viewer)
+        // At or above confirm_above it asks first; Esc leaves mask mode, dropping the rectangles.
+        state.budget.confirmAbove = Credits(5)
+        _ = press(.char("m"), .char(" "), .char(" "), Key(.enter), in: &state)
+        typed("fog", into: &state)
+        #expect(press(Key(.enter), in: &state).isEmpty && state.confirming != nil)
+        #expect(press(.char("y"), in: &state).first.map { if case .repaint = $0 { true } else { false } } == true)
+        _ = press(.char("m"), .char(" "), .char(" "), Key(.escape), in: &state)
+        #expect(state.maskEdit == nil && state.mode == .viewer)
     }
 
     @Test("an output is used as a reference in the first free slot; models without slots say so")
