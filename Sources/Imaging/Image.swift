@@ -54,6 +54,17 @@ public enum ImageCodec {
         }
     }
 
+    /// PNG bytes of a one-channel image (`width * height` bytes, a grey level each): what a
+    /// mask needs, a third of the RGB data to compress.
+    public static func encodeGrayPNG(width: Int, height: Int, levels: [UInt8]) throws(ImagingError) -> [UInt8] {
+        guard width > 0, height > 0, levels.count == width * height else { throw ImagingError("the grey levels do not match \(width)x\(height)") }
+        return try callEncoder { out, length, err, errLength in
+            levels.withUnsafeBufferPointer { pixels in
+                ci_png_encode(pixels.baseAddress, Int32(width), Int32(height), 1, out, length, err, errLength)
+            }
+        }
+    }
+
     /// JPEG bytes of an RGB image, with an optional comment (COM marker).
     public static func encodeJPEG(_ image: RGBImage, quality: Int = 90, comment: String? = nil) throws(ImagingError) -> [UInt8] {
         try callEncoder { out, length, err, errLength in

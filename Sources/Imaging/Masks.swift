@@ -86,16 +86,30 @@ public enum FillMasks {
     /// A `width` × `height` mask, white inside `rects` (clipped to the image), black elsewhere;
     /// `inverted` swaps the two.
     public static func mask(width: Int, height: Int, rects: [PixelRect], inverted: Bool = false) -> RGBImage {
-        let outside: UInt8 = inverted ? 255 : 0
-        var pixels = [UInt8](repeating: outside, count: width * height * 3)
-        for rect in rects {
-            guard let clipped = rect.clipped(width: width, height: height) else { continue }
-            for y in clipped.y..<(clipped.y + clipped.height) {
-                let start = (y * width + clipped.x) * 3
-                for i in start..<(start + clipped.width * 3) { pixels[i] = 255 - outside }
-            }
+        let levels = levels(width: width, height: height, rects: rects, inverted: inverted)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for (i, level) in levels.enumerated() where level != 0 {
+            pixels[i * 3] = level
+            pixels[i * 3 + 1] = level
+            pixels[i * 3 + 2] = level
         }
         return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// The same mask as one grey level a pixel (`width * height` bytes), as it is sent.
+    public static func levels(width: Int, height: Int, rects: [PixelRect], inverted: Bool = false) -> [UInt8] {
+        let outside: UInt8 = inverted ? 255 : 0
+        var levels = [UInt8](repeating: outside, count: width * height)
+        levels.withUnsafeMutableBufferPointer { buffer in
+            for rect in rects {
+                guard let clipped = rect.clipped(width: width, height: height) else { continue }
+                for y in clipped.y..<(clipped.y + clipped.height) {
+                    let start = y * width + clipped.x
+                    buffer[start..<(start + clipped.width)].update(repeating: 255 - outside)
+                }
+            }
+        }
+        return levels
     }
 
     /// How far the repainted area reaches back into the old picture, so the seam is redrawn.

@@ -15,8 +15,8 @@ public enum FillEdits {
         guard !inside.isEmpty else {
             throw EngineError(message: "every rectangle is outside the \(size.width)×\(size.height) image; X,Y is its top-left corner in pixels")
         }
-        let mask = FillMasks.mask(width: size.width, height: size.height, rects: inside, inverted: inverted)
-        return (image, try encoded(mask, label: "mask of \(image.label)"))
+        let levels = FillMasks.levels(width: size.width, height: size.height, rects: inside, inverted: inverted)
+        return (image, try encodedMask(levels, size: size, label: "mask of \(image.label)"))
     }
 
     /// The image at `path` on a canvas grown by `sides` (the new area filled from its edges)
@@ -38,7 +38,8 @@ public enum FillEdits {
         let name = URL(fileURLWithPath: file).lastPathComponent
         var grown = try encoded(canvas, label: "\(name) extended \(sides)")
         grown.path = URL(fileURLWithPath: file).standardizedFileURL.path
-        return (grown, try encoded(mask, label: "mask of \(name) extended \(sides)"))
+        let levels = stride(from: 0, to: mask.pixels.count, by: 3).map { mask.pixels[$0] }
+        return (grown, try encodedMask(levels, size: PixelSize(width: mask.width, height: mask.height), label: "mask of \(name) extended \(sides)"))
     }
 
     /// The studio's mask mode: rectangles of the cells the picture was drawn in, mapped to the
@@ -64,9 +65,22 @@ public enum FillEdits {
     static func encoded(_ image: RGBImage, label: String) throws(EngineError) -> ImageReference {
         let bytes: [UInt8]
         do { bytes = try ImageCodec.encodePNG(image) } catch { throw EngineError(message: "cannot make the \(label): \(error.message)") }
+        return try sized(bytes, PixelSize(width: image.width, height: image.height), label: label)
+    }
+
+    /// A mask as a one-channel PNG (a third of the data an RGB one would compress).
+    static func encodedMask(_ levels: [UInt8], size: PixelSize, label: String) throws(EngineError) -> ImageReference {
+        let bytes: [UInt8]
+        do { bytes = try ImageCodec.encodeGrayPNG(width: size.width, height: size.height, levels: levels) } catch {
+            throw EngineError(message: "cannot make the \(label): \(error.message)")
+        }
+        return try sized(bytes, size, label: label)
+    }
+
+    static func sized(_ bytes: [UInt8], _ size: PixelSize, label: String) throws(EngineError) -> ImageReference {
         guard bytes.count <= LocalImages.maxInputBytes else {
             throw EngineError(message: "the \(label) would be \(bytes.count / 1_048_576) MB as a PNG; BFL accepts inputs up to 20 MB")
         }
-        return ImageReference(value: Data(bytes).base64EncodedString(), size: PixelSize(width: image.width, height: image.height), label: label)
+        return ImageReference(value: Data(bytes).base64EncodedString(), size: size, label: label)
     }
 }

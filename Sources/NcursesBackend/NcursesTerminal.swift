@@ -24,6 +24,8 @@ public final class NcursesTerminal: InteractiveTerminal {
     /// Started on the real terminal (bracketed paste on), not on a file.
     private let interactive: Bool
     private var decoder = InputDecoder()
+    /// Events read together that are handed out one at a time (a press with its release).
+    private var pendingUnits: [InputUnit] = []
     /// How pictures are shown (see `GraphicsDetection`).
     public let graphics: GraphicsProtocol
     /// Picture escapes go through tmux's passthrough.
@@ -262,6 +264,7 @@ public final class NcursesTerminal: InteractiveTerminal {
 
     /// One character or key code, or nil when nothing arrived within `timeout` ms.
     private func readUnit(timeout: Int32) -> InputUnit? {
+        if !pendingUnits.isEmpty { return pendingUnits.removeFirst() }
         cnc_timeout(timeout)
         var value: UInt32 = 0
         let status = cnc_get(&value)
@@ -269,24 +272,33 @@ public final class NcursesTerminal: InteractiveTerminal {
             if Int32(value) == cnc_key_resize() {
                 return .event(.resize(width: size.width, height: size.height))
             }
-            if Int32(value) == cnc_key_mouse() { return mouseEvent().map(InputUnit.event) ?? readUnit(timeout: 0) }
+            if Int32(value) == cnc_key_mouse() {
+                // A press and a release read together may come as one event with both: each is told.
+                var events = mouseEvents()
+                guard !events.isEmpty else { return readUnit(timeout: 0) }
+                let first = events.removeFirst()
+                pendingUnits += events.map(InputUnit.event)
+                return .event(first)
+            }
             return KeyDecoder.keyCode(Int32(value)).map { .event(.key($0)) } ?? readUnit(timeout: 0)
         }
         guard status == cnc_ok() else { return nil }
         return .scalar(value)
     }
 
-    private func mouseEvent() -> TerminalEvent? {
+    private func mouseEvents() -> [TerminalEvent] {
         var x: Int32 = 0, y: Int32 = 0
         var buttons: UInt = 0
-        guard cnc_getmouse(&x, &y, &buttons) == cnc_ok() else { return nil }
-        let kind: MouseEvent.Kind
-        if buttons & cnc_wheel_up() != 0 { kind = .scrollUp }
-        else if buttons & cnc_wheel_down() != 0 { kind = .scrollDown }
-        else if buttons & cnc_button1_pressed() != 0 { kind = .press }
-        else if buttons & cnc_button1_released() != 0 { kind = .release }
-        else { return nil }
-        return .mouse(MouseEvent(kind: kind, x: Int(x), y: Int(y)))
+        guard cnc_getmouse(&x, &y, &buttons) == cnc_ok() else { return [] }
+        var kinds: [MouseEvent.Kind] = []
+        if buttons & cnc_wheel_up() != 0 { kinds = [.scrollUp] }
+        else if buttons & cnc_wheel_down() != 0 { kinds = [.scrollDown] }
+        else {
+            if buttons & cnc_button1_pressed() != 0 { kinds.append(.press) }
+            // A click (press and release at once) is a release too.
+            if buttons & cnc_button1_released() != 0 || buttons & cnc_button1_clicked() != 0 { kinds.append(.release) }
+        }
+        return kinds.map { .mouse(MouseEvent(kind: $0, x: Int(x), y: Int(y))) }
     }
 }
 

@@ -74,7 +74,8 @@ public struct InputDecoder: Sendable {
                 // A terminal's answer is dropped; a paste starts; either may be unfinished.
                 let reply = Self.reply(in: input, at: index)
                 let paste = Self.match(Self.pasteStart, in: input, after: index, loneEsc: false)
-                if case .whole(let length) = reply {
+                // (The paste markers are control sequences too: they are looked for first.)
+                if case .whole(let length) = reply, paste != .whole {
                     Self.flush(&run, into: &output)
                     index += length
                     continue
@@ -128,8 +129,9 @@ public struct InputDecoder: Sendable {
     private static let replyLimit = 4096
 
     /// A terminal's answer to a query, which is never keys: a string sequence (APC `ESC _`,
-    /// DCS `ESC P`, OSC `ESC ]`) up to its terminator (ST, or BEL for OSC), or device
-    /// attributes `ESC [ ? digits ; … c`. A late answer to the startup query (a slow terminal)
+    /// DCS `ESC P`, OSC `ESC ]`) up to its terminator (ST, or BEL for OSC), or a control
+    /// sequence with parameters (device attributes `ESC [ ? digits ; … c`, a mouse report the
+    /// terminal library does not read). A late answer to the startup query (a slow terminal)
     /// would otherwise be typed into the prompt. `.prefix`: it may be one, unfinished.
     private static func reply(in input: [InputUnit], at index: Int) -> Reply {
         guard index + 1 < input.count, case .scalar(let kind) = input[index + 1] else { return .none }
@@ -148,15 +150,24 @@ public struct InputDecoder: Sendable {
             }
             return at - index < replyLimit ? .prefix : .none
         case 0x5B:  // [
-            guard at < input.count, case .scalar(0x3F) = input[at] else { return .none }
-            at += 1
+            // A control sequence the terminal library did not make a key of: parameter bytes
+            // (at least one: a mouse report in another encoding `[<0;60;12M`, device
+            // attributes `[?62;c`), intermediates, a final byte. Its final letter is not a key.
+            var parameters = 0
             while at < input.count, at - index < 64 {
                 guard case .scalar(let value) = input[at] else { return .none }
-                if value == 0x63 { return at > index + 3 ? .whole(at - index + 1) : .none }  // c
-                guard (0x30...0x39).contains(value) || value == 0x3B else { return .none }
+                if (0x30...0x3F).contains(value), at == index + 2 + parameters {
+                    parameters += 1
+                } else if (0x20...0x2F).contains(value), parameters > 0 {
+                    // an intermediate byte
+                } else if (0x40...0x7E).contains(value) {
+                    return parameters > 0 ? .whole(at - index + 1) : .none
+                } else {
+                    return .none
+                }
                 at += 1
             }
-            return at < input.count ? .none : .prefix
+            return at < input.count || parameters == 0 ? .none : .prefix
         default:
             return .none
         }

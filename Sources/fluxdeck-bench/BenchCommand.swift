@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fluxdeck-bench",
         abstract: "Measure fluxdeck's performance figures.",
-        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self, SpendBench.self])
+        subcommands: [EngineBench.self, TerminalBench.self, StudioBench.self, StudioBench.FillLedger.self, DownloadBench.self, PicturesBench.self, SpendBench.self, RepaintBench.self])
 }
 
 extension BenchCommand {

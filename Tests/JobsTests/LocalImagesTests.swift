@@ -87,4 +87,32 @@ struct LocalImagesTests {
         }
         #expect(try LocalImages.size(of: "https://example.com/a.png") == nil)
     }
+
+    @Test("mask mode's request: cells of the drawn grid become the image's exact pixels in a mask of its size, sent with the image to Fill")
+    func repaintRequest() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-repaint-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("harbour.png")
+        let bytes = try ImageCodec.encodePNG(RGBImage(width: 1000, height: 600, pixels: [UInt8](repeating: 120, count: 1000 * 600 * 3)))
+        try Data(bytes).write(to: file)
+        // 3×2 cells of a 10×6 grid from (2, 1): pixels 200–500 across, 100–300 down.
+        let cells = GridRect(x: 2, y: 1, width: 3, height: 2, columns: 10, rows: 6)
+        let request = try FillEdits.request(path: file.path, cells: [cells], inverted: false, prompt: "a red boat", region: nil)
+        #expect(request.model.sizeRule == .sameAsImage && request.parameters.prompt == "a red boat")
+        #expect(request.parameters.image?.value == Data(bytes).base64EncodedString())
+        #expect(request.parameters.image?.path == file.standardizedFileURL.path, "the image's file is its parent's")
+        let maskText = try #require(request.parameters.mask?.value)
+        let mask = try ImageCodec.decode(Array(try #require(Data(base64Encoded: maskText))))
+        #expect(mask == FillMasks.mask(width: 1000, height: 600, rects: [PixelRect(x: 200, y: 100, width: 300, height: 200)]))
+        // Inverted: white outside the cells.
+        let inverted = try FillEdits.request(path: file.path, cells: [cells], inverted: true, prompt: "x", region: nil)
+        let invertedText = try #require(inverted.parameters.mask?.value)
+        let invertedMask = try ImageCodec.decode(Array(try #require(Data(base64Encoded: invertedText))))
+        #expect(invertedMask.pixel(x: 0, y: 0) == (255, 255, 255) && invertedMask.pixel(x: 300, y: 200) == (0, 0, 0))
+        // A file that is no image is refused with the sentence every input gets.
+        let text = folder.appendingPathComponent("notes.png")
+        try Data("hello".utf8).write(to: text)
+        #expect(throws: EngineError.self) { try FillEdits.request(path: text.path, cells: [cells], inverted: false, prompt: "x", region: nil) }
+    }
 }

@@ -12,7 +12,10 @@ struct InputDecoderTests {
     func lateAnswers() {
         // What Debian 12's kitty answered the startup query with, after the studio stopped
         // waiting for it; it used to be typed into the prompt as "Gi=31;OK>|kitty(0.26.5)?62;c".
+        // And a mouse report in the SGR encoding that the terminal library does not read (a
+        // click over the viewer once typed its final `m`: mask mode opened).
         let answer = "\u{1B}_Gi=31;OK\u{1B}\\\u{1B}P>|kitty(0.26.5)\u{1B}\\\u{1B}[?62;c\u{1B}]11;rgb:0000/0000/0000\u{07}"
+            + "\u{1B}[<0;60;12M\u{1B}[<0;60;12m"
         let whole = Array(Self.units("a" + answer + "b"))
         // Not right after an Esc: a read that ends in Esc is the Esc key (as above).
         for cut in 1..<whole.count where whole[cut - 1] != .scalar(27) {

@@ -150,6 +150,7 @@ static inline int cnc_getmouse(int *x, int *y, unsigned long *buttons) {
 }
 
 static inline unsigned long cnc_button1_pressed(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED; }
+static inline unsigned long cnc_button1_clicked(void) { return BUTTON1_CLICKED; }
 static inline unsigned long cnc_button1_released(void) { return BUTTON1_RELEASED; }
 static inline unsigned long cnc_wheel_up(void) { return BUTTON4_PRESSED; }
 static inline unsigned long cnc_wheel_down(void) { return BUTTON5_PRESSED; }

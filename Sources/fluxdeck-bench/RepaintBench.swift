@@ -1,0 +1,74 @@
+import ArgumentParser
+import BFL
+import Foundation
+import Imaging
+import Jobs
+
+/// Mask mode's Enter, to the request ready to send: the image's size read, the cells mapped to
+/// pixels, the mask PNG made, the image and mask encoded and the body prepared (the part of
+/// the time fluxdeck spends; the POST itself is the network's).
+struct RepaintBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repaint",
+        abstract: "Time from Enter in mask mode to Fill's request body, for an image of --size² pixels.")
+
+    @Option(help: "The side of the square test image, in pixels.") var size = 2048
+    @Option(help: "How many times to measure.") var runs = 15
+    @Flag(help: "Print a JSON line.") var json = false
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fluxdeck-bench-repaint-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A picture with a photo's grain (gradients with noise, so its PNG is megabytes as a
+        // real one's is), saved as fluxdeck saves a PNG result.
+        var pixels = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size {
+            for x in 0..<size {
+                var n = UInt32(truncatingIfNeeded: x &* 374_761_393 &+ y &* 668_265_263)
+                n = (n ^ (n >> 13)) &* 1_274_126_177
+                let grain = Int(n >> 27)
+                let i = (y * size + x) * 3
+                pixels[i] = UInt8(truncatingIfNeeded: x / 9 + grain)
+                pixels[i + 1] = UInt8(truncatingIfNeeded: y / 9 + grain)
+                pixels[i + 2] = UInt8(truncatingIfNeeded: (x + y) / 17 + grain)
+            }
+        }
+        let file = folder.appendingPathComponent("picture.png")
+        try Data(try ImageCodec.encodePNG(RGBImage(width: size, height: size, pixels: pixels))).write(to: file)
+        let bytes = (try? Data(contentsOf: file).count) ?? 0
+        // Two rectangles drawn on a 78×39 grid (the picture's cells at 120×40).
+        let cells = [GridRect(x: 10, y: 5, width: 20, height: 10, columns: 78, rows: 39),
+                     GridRect(x: 40, y: 20, width: 12, height: 12, columns: 78, rows: 39)]
+        var samples: [Duration] = []
+        var requests: [Duration] = []
+        let clock = ContinuousClock()
+        for _ in 0..<runs {
+            let start = clock.now
+            let request = try FillEdits.request(path: file.path, cells: cells, inverted: false, prompt: "a red lantern", region: nil)
+            let made = clock.now
+            let body = try request.parameters.prepare(for: request.model).jsonBody()
+            samples.append(clock.now - start)
+            requests.append(made - start)
+            precondition(!body.isEmpty)
+        }
+        // The mask alone (its levels and its one-channel PNG), for the breakdown.
+        var masks: [Duration] = []
+        for _ in 0..<runs {
+            let start = clock.now
+            let levels = FillMasks.levels(width: size, height: size, rects: cells.map { $0.pixels(width: size, height: size) })
+            _ = try ImageCodec.encodeGrayPNG(width: size, height: size, levels: levels)
+            masks.append(clock.now - start)
+        }
+        let mask = BenchCommand.medianMilliseconds(masks)
+        let median = BenchCommand.medianMilliseconds(samples)
+        let request = BenchCommand.medianMilliseconds(requests)
+        let worst = (samples.max() ?? .zero).milliseconds
+        if json {
+            print("{\"bench\":\"repaint\",\"side\":\(size),\"image_bytes\":\(bytes),\"runs\":\(runs),\"median_ms\":\(median),\"request_ms\":\(request),\"mask_ms\":\(mask),\"max_ms\":\(worst)}")
+        } else {
+            print(String(format: "repaint %d×%d (PNG %.1f MB): Enter → Fill body ready, median %.1f ms (image and mask %.1f ms, of which the mask %.1f ms; body %.1f ms), max %.1f ms over %d runs",
+                         size, size, Double(bytes) / 1_048_576, median, request, mask, median - request, worst, runs))
+        }
+    }
+}
