@@ -60,11 +60,13 @@ struct GenerateCommandTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(Set(object.keys) == ["id", "model", "status", "phase", "task_id", "api_status", "output_dir", "file", "seed", "cost",
                                          "estimated_cost", "input_mp", "output_mp", "error", "region", "api_host", "cluster_host", "followed_by",
-                                         "prompt", "created_at", "finished_at"])
+                                         "prompt", "created_at", "finished_at", "parents"])
             #expect(object["prompt"] as? String != nil && object["created_at"] as? String != nil && object["finished_at"] as? String != nil)
             // The built-in simulator has regions: a job sent without one went through the global door.
             #expect(object["region"] as? String == "global", "\(object)")
             #expect(object["followed_by"] as? String == "polling")
+            // Made from no saved image: no parents.
+            #expect(object["parents"] as? [String] == [])
             #expect(object["status"] as? String == "done")
             #expect(object["phase"] as? String == "done")
             #expect(object["api_status"] as? String == "Ready")

@@ -86,7 +86,10 @@ struct EngineSimulatorTests {
         #expect(results.allSatisfy { $0.phase == .done }, "\(results.filter { $0.phase != .done }.map { "\($0.model): \($0.phase) \($0.errorMessage ?? "")" })")
         let files = try FileManager.default.contentsOfDirectory(atPath: rig.directory.appendingPathComponent("out").path)
         #expect(files.filter { $0.hasSuffix(".json") }.count == 100)
-        #expect(files.filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.count == 100)
+        #expect(files.filter { ($0.hasSuffix(".jpg") || $0.hasSuffix(".png")) && !$0.contains(".mask.") }.count == 100)
+        // Each Fill job sent with a mask has it saved beside its image.
+        let masks = requests.filter { $0.parameters.mask?.value.hasPrefix("http") == false }.count
+        #expect(masks > 0 && files.filter { $0.contains(".mask.") }.count == masks)
         #expect(files.filter { $0.hasPrefix(".") }.isEmpty)
         for job in results.prefix(12) {
             let imagePath = try #require(job.outputPath)
