@@ -34,6 +34,11 @@ public enum FillEdits {
         } catch {
             throw EngineError(message: "cannot read the image \(path): \(readFailure(error))")
         }
+        // Refused before the larger canvas is made: its pixels, not only its PNG, must be sane.
+        let width = picture.width + sides.left + sides.right, height = picture.height + sides.top + sides.bottom
+        guard width * height <= ImageCodec.defaultMaxPixels else {
+            throw EngineError(message: "extended, \(path) would be \(width)×\(height), over \(ImageCodec.defaultMaxPixels / 1_000_000) megapixels; extend it by less")
+        }
         let (canvas, mask) = FillMasks.extend(picture, by: sides)
         let name = URL(fileURLWithPath: file).lastPathComponent
         var grown = try encoded(canvas, label: "\(name) extended \(sides)")

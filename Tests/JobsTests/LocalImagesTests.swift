@@ -114,5 +114,10 @@ struct LocalImagesTests {
         let text = folder.appendingPathComponent("notes.png")
         try Data("hello".utf8).write(to: text)
         #expect(throws: EngineError.self) { try FillEdits.request(path: text.path, cells: [cells], inverted: false, prompt: "x", region: nil) }
+        // A canvas that would be too large is refused before it is made.
+        let wide = folder.appendingPathComponent("wide.png")
+        try Data(try ImageCodec.encodePNG(RGBImage(width: 16000, height: 4, pixels: [UInt8](repeating: 9, count: 16000 * 4 * 3)))).write(to: wide)
+        #expect(throws: EngineError.self) { try FillEdits.extend(path: wide.path, by: CanvasExtension(top: 2048, bottom: 2048)) }
+        #expect(try FillEdits.extend(path: wide.path, by: CanvasExtension(top: 4)).image.size == PixelSize(width: 16000, height: 8))
     }
 }
