@@ -303,6 +303,9 @@ public enum Catalog {
         all.filter { [.flux2, .flex, .klein, .kontext].contains($0.family) && $0.maxReferences > 0 }
     }
 
+    /// The model that repaints through a mask (Fill [pro]): mask mode and `--mask-rect` send to it.
+    public static var fill: Model? { all.first { $0.sizeRule == .sameAsImage } }
+
     /// The editing model used when none has been chosen yet.
     public static let defaultEditingModelID = "flux-2-pro"
 

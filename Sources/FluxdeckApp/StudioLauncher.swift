@@ -38,13 +38,14 @@ public enum StudioLauncher {
         }
         // Inside tmux, or with the protocol chosen, only the background is asked (tmux answers
         // for the terminal outside it).
-        let query = choice == .auto && !inTmux ? GraphicsDetection.query : GraphicsDetection.backgroundQuery
+        let detects = choice == .auto && !inTmux
+        let query = detects ? GraphicsDetection.query : GraphicsDetection.backgroundQuery
         let answers = !GraphicsDetection.mayAsk(environment) ? nil
             : TerminalProbe.ask(query, timeoutMilliseconds: GraphicsDetection.timeoutMilliseconds,
                                 isComplete: TerminalAnswers.isComplete).map(TerminalAnswers.init(parsing:))
         // 256 colours are checked again by the terminal once curses knows them.
         let chosen = GraphicsDetection.choose(choice, environment: environment, colors256: true,
-                                              answers: choice == .auto && !inTmux ? answers : nil, tmux: tmux)
+                                              answers: detects ? answers : nil, tmux: tmux)
         return (chosen.graphics, chosen.reason, inTmux && chosen.graphics == .kitty, answers?.background)
     }
 

@@ -118,6 +118,13 @@ public enum FillMasks {
     /// `image` on a canvas grown by `sides`, the new area filled from the nearest edge pixels,
     /// and the mask of the new area (with `overlap` pixels of the old, where it has them).
     public static func extend(_ image: RGBImage, by sides: CanvasExtension, overlap: Int = overlap) -> (image: RGBImage, mask: RGBImage) {
+        let canvas = canvas(image, by: sides)
+        return (canvas, mask(width: canvas.width, height: canvas.height,
+                             rects: kept(width: image.width, height: image.height, by: sides, overlap: overlap), inverted: true))
+    }
+
+    /// `image` on a canvas grown by `sides`, the new area filled from the nearest edge pixels.
+    public static func canvas(_ image: RGBImage, by sides: CanvasExtension) -> RGBImage {
         let width = image.width + sides.left + sides.right
         let height = image.height + sides.top + sides.bottom
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -137,16 +144,18 @@ public enum FillMasks {
                 }
             }
         }
-        // The kept part is the old picture less `overlap` on each side that grew.
-        let keptLeft = sides.left + (sides.left > 0 ? overlap : 0)
-        let keptTop = sides.top + (sides.top > 0 ? overlap : 0)
-        let keptRight = sides.left + image.width - (sides.right > 0 ? overlap : 0)
-        let keptBottom = sides.top + image.height - (sides.bottom > 0 ? overlap : 0)
-        var kept: [PixelRect] = []
-        if keptRight > keptLeft, keptBottom > keptTop {
-            kept = [PixelRect(x: keptLeft, y: keptTop, width: keptRight - keptLeft, height: keptBottom - keptTop)]
-        }
-        return (RGBImage(width: width, height: height, pixels: pixels), mask(width: width, height: height, rects: kept, inverted: true))
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// What an extension keeps of a `width` × `height` picture, on the grown canvas: the old
+    /// picture less `overlap` on each side that grew (the repainted area reaches into it).
+    public static func kept(width: Int, height: Int, by sides: CanvasExtension, overlap: Int = overlap) -> [PixelRect] {
+        let left = sides.left + (sides.left > 0 ? overlap : 0)
+        let top = sides.top + (sides.top > 0 ? overlap : 0)
+        let right = sides.left + width - (sides.right > 0 ? overlap : 0)
+        let bottom = sides.top + height - (sides.bottom > 0 ? overlap : 0)
+        guard right > left, bottom > top else { return [] }
+        return [PixelRect(x: left, y: top, width: right - left, height: bottom - top)]
     }
 }
 

@@ -9,9 +9,14 @@ public enum FillEdits {
     /// The image at `path` as it is, and a mask of its exact size, white inside `rects`
     /// (`inverted`: outside them).
     public static func repaint(path: String, rects: [PixelRect], inverted: Bool = false) throws(EngineError) -> (image: ImageReference, mask: ImageReference) {
+        try repaint(path: path, inverted: inverted) { _ in rects }
+    }
+
+    /// `repaint` with rectangles worked out from the image's size, once it is read.
+    static func repaint(path: String, inverted: Bool, rects: (PixelSize) -> [PixelRect]) throws(EngineError) -> (image: ImageReference, mask: ImageReference) {
         let image = try reference(path)
         guard let size = image.size else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }
-        let inside = rects.compactMap { $0.clipped(width: size.width, height: size.height) }
+        let inside = rects(size).compactMap { $0.clipped(width: size.width, height: size.height) }
         guard !inside.isEmpty else {
             throw EngineError(message: "every rectangle is outside the \(size.width)×\(size.height) image; X,Y is its top-left corner in pixels")
         }
@@ -39,21 +44,21 @@ public enum FillEdits {
         guard width * height <= ImageCodec.defaultMaxPixels else {
             throw EngineError(message: "extended, \(path) would be \(width)×\(height), over \(ImageCodec.defaultMaxPixels / 1_000_000) megapixels; extend it by less")
         }
-        let (canvas, mask) = FillMasks.extend(picture, by: sides)
+        let canvas = FillMasks.canvas(picture, by: sides)
         let name = URL(fileURLWithPath: file).lastPathComponent
         var grown = try encoded(canvas, label: "\(name) extended \(sides)")
         grown.path = URL(fileURLWithPath: file).standardizedFileURL.path
-        let levels = stride(from: 0, to: mask.pixels.count, by: 3).map { mask.pixels[$0] }
-        return (grown, try encodedMask(levels, size: PixelSize(width: mask.width, height: mask.height), label: "mask of \(name) extended \(sides)"))
+        let levels = FillMasks.levels(width: width, height: height,
+                                      rects: FillMasks.kept(width: picture.width, height: picture.height, by: sides), inverted: true)
+        return (grown, try encodedMask(levels, size: PixelSize(width: width, height: height), label: "mask of \(name) extended \(sides)"))
     }
 
     /// The studio's mask mode: rectangles of the cells the picture was drawn in, mapped to the
-    /// image's own pixels (its size read from its header), made into Fill's request with
+    /// image's own pixels (its size read once, with the image), made into Fill's request with
     /// `prompt` by `repaint`, as the command line's rectangles are.
     public static func request(path: String, cells: [GridRect], inverted: Bool, prompt: String, region: Region?) throws -> JobRequest {
-        guard let fill = Catalog.all.first(where: { $0.sizeRule == .sameAsImage }) else { throw EngineError(message: "no Fill model in the catalog") }
-        guard let size = try LocalImages.size(of: path) else { throw EngineError(message: "a mask needs a local image, not a URL (\(path))") }
-        let (image, mask) = try repaint(path: path, rects: cells.map { $0.pixels(width: size.width, height: size.height) }, inverted: inverted)
+        guard let fill = Catalog.fill else { throw EngineError(message: "no Fill model in the catalog") }
+        let (image, mask) = try repaint(path: path, inverted: inverted) { size in cells.map { $0.pixels(width: size.width, height: size.height) } }
         var parameters = GenerationParameters(prompt: prompt)
         parameters.image = image
         parameters.mask = mask

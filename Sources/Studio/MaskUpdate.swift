@@ -106,7 +106,7 @@ func maskMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
 /// the budget like any submission), and mask mode ends.
 func submitRepaint(_ state: inout AppState, prompt: String) -> [Effect] {
     guard let mask = state.maskEdit, let job = state.jobs.first(where: { $0.id == mask.jobID }), let path = job.outputPath,
-          let fill = Catalog.all.first(where: { $0.sizeRule == .sameAsImage }) else {
+          let fill = Catalog.fill else {
         state.maskEdit = nil
         return []
     }
