@@ -7,7 +7,7 @@ import TestSupport
 
 /// The simulator, driven through our own client over loopback, with simulated time under the
 /// test's control.
-@Suite("Simulator over loopback", .timeLimit(.minutes(1)))
+@Suite("Simulator over loopback", .timeLimit(.minutes(2)))
 struct SimulatorTests {
     /// A running simulator, a transport, a client with its key and the clock that drives time.
     struct Rig {
