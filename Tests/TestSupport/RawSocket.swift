@@ -77,6 +77,26 @@ public final class RawSocket: @unchecked Sendable {
         return text
     }
 
+    /// What the peer sent up to and including the blank line that ends an answer's head (nil
+    /// when `timeout` passed first, or the peer closed or failed before it; `lastError` says
+    /// which). The connection stays open.
+    public func readHead() async -> String? {
+        let fd = self.fd
+        let (text, failure) = await Self.onThread { () -> (String?, String?) in
+            var received: [UInt8] = []
+            var byte: UInt8 = 0
+            while !received.ends(with: [13, 10, 13, 10]) {
+                let n = recv(fd, &byte, 1, 0)
+                if n == 0 { return (nil, "closed after \(received.count) bytes") }
+                guard n > 0 else { return (nil, String(cString: strerror(errno)) + " after \(received.count) bytes") }
+                received.append(byte)
+            }
+            return (String(decoding: received, as: UTF8.self), nil)
+        }
+        lastError.withLock { $0 = failure }
+        return text
+    }
+
     /// Why the last `readToEnd` returned nil.
     public let lastError = Mutex<String?>(nil)
 
@@ -118,3 +138,7 @@ public final class RefusingPort: @unchecked Sendable {
     deinit { close(fd) }
 }
 
+
+extension Array where Element: Equatable {
+    fileprivate func ends(with suffix: [Element]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+}
