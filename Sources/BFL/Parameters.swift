@@ -91,10 +91,15 @@ public struct PreparedRequest: Sendable {
     public var warnings: [ValidationIssue]
     public var estimate: CostEstimate
 
-    /// The JSON bytes of the body, keys sorted (stable for tests and the ledger).
+    /// The JSON bytes of the body, keys sorted (stable for tests and the ledger). Image data
+    /// is spliced in as it is (`ImageSplices`): the bytes are the encoder's own.
     public func jsonBody() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let splices = ImageSplices()
+        if let key = ImageSplices.key { encoder.userInfo[key] = splices }
+        if let spliced = splices.splice(into: try encoder.encode(body)) { return spliced }
+        encoder.userInfo = [:]
         return try encoder.encode(body)
     }
 }

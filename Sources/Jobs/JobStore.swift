@@ -199,10 +199,10 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Saves a job; when its phase changed, appends a history entry. A job that names an owner
-    /// is saved only while the ledger still names the same one: a runner that lost the job to
-    /// another (which adopted it while this one seemed gone) gets `JobStoreError.lostOwnership`
-    /// and must stop following it.
+    /// Saves a job (all but its request, which is written once); when its phase changed,
+    /// appends a history entry. A job that names an owner is saved only while the ledger still
+    /// names the same one: a runner that lost the job to another (which adopted it while this
+    /// one seemed gone) gets `JobStoreError.lostOwnership` and must stop following it.
     public func save(_ job: JobRecord, detail: String? = nil) throws(JobStoreError) {
         var lost = false
         try write { db in
@@ -212,7 +212,13 @@ public final class JobStore: Sendable {
                 lost = true
                 return
             }
-            try job.save(db)
+            if row == nil {
+                try job.insert(db)
+            } else {
+                // The request never changes once written, and an edit's is megabytes of base64:
+                // rewriting it at every phase would cost each save as much as the insert.
+                try job.update(db, columns: try db.columns(in: JobRecord.databaseTableName).map(\.name).filter { $0 != "requestJSON" })
+            }
             if previous != job.phase.rawValue || detail != nil {
                 try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: detail).insert(db)
             }
@@ -340,7 +346,8 @@ public final class JobStore: Sendable {
         guard query.problems.isEmpty else { return [] }
         return try read { db in
             var request = JobRecord.filter(Column("outputPath") != nil)
-            if let cursor { request = request.filter(Column("createdAt") < cursor) }
+            // A family comes whole, oldest first: no page of it is older than another.
+            if let cursor, !query.oldestFirst { request = request.filter(Column("createdAt") < cursor) }
             func like(_ text: String) -> String {
                 "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
@@ -370,7 +377,20 @@ public final class JobStore: Sendable {
             if let before = query.before { request = request.filter(Column("createdAt") < before) }
             // Group ids are hex and dashes (the parser takes nothing else), so no escaping.
             if let group = query.group { request = request.filter(sql: "lower(groupID) LIKE ?", arguments: [group + "%"]) }
-            return try Self.forDisplay(request.order(Column("createdAt").desc, Column("id")).limit(limit), db, maxRequestBytes)
+            if let family = query.family {
+                // The jobs named, their parents in turn, and the jobs that name them in turn (as
+                // `Lineage.family` walks the loaded jobs). Ids are hex and dashes: no escaping.
+                request = request.filter(sql: """
+                    id IN (WITH RECURSIVE
+                      root(id) AS (SELECT id FROM job WHERE lower(id) LIKE ?),
+                      up(id) AS (SELECT id FROM root UNION SELECT p.value FROM up JOIN job ON job.id = up.id, json_each(job.parents) AS p),
+                      down(id) AS (SELECT id FROM root UNION SELECT child.id FROM down, job AS child, json_each(child.parents) AS p
+                                   WHERE child.parents != '[]' AND p.value = down.id)
+                    SELECT id FROM up UNION SELECT id FROM down)
+                    """, arguments: [family + "%"])
+            }
+            let order = query.oldestFirst ? request.order(Column("createdAt"), Column("id")) : request.order(Column("createdAt").desc, Column("id"))
+            return try Self.forDisplay(order.limit(limit), db, maxRequestBytes)
         }
     }
 

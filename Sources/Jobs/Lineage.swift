@@ -31,6 +31,27 @@ public enum Lineage {
         return paths.compactMap { job(ofFile: $0, store: store) }.filter { seen.insert($0).inserted }
     }
 
+    /// The family of the jobs whose id begins with `prefix`, among `jobs`: those jobs, every
+    /// ancestor (their parents, theirs in turn, as far as the jobs name them) and every
+    /// descendant. `JobStore.outputs` asks the ledger the same in SQL.
+    public static func family(ofPrefix prefix: String, in jobs: [JobRecord]) -> Set<String> {
+        let prefix = prefix.lowercased()
+        let roots = jobs.filter { $0.id.lowercased().hasPrefix(prefix) }.map(\.id)
+        var parents: [String: [String]] = [:], children: [String: [String]] = [:]
+        for job in jobs where !job.parents.isEmpty {
+            parents[job.id] = job.parents
+            for parent in job.parents { children[parent, default: []].append(job.id) }
+        }
+        func reach(_ edges: [String: [String]]) -> Set<String> {
+            var seen = Set(roots), queue = roots
+            while let id = queue.popLast() {
+                for next in edges[id] ?? [] where seen.insert(next).inserted { queue.append(next) }
+            }
+            return seen
+        }
+        return reach(parents).union(reach(children))
+    }
+
     /// Job ids are UUIDs; anything else in a file is not taken for one.
     static func isJobID(_ text: String) -> Bool { UUID(uuidString: text) != nil }
 

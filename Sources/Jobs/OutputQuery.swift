@@ -3,7 +3,9 @@ public import Foundation
 /// What the outputs filter asks for: words (all must appear in the prompt, model or file name),
 /// `-word` (must not), `model:` and `status:` (any of each), `is:starred`, `tag:NAME` (all),
 /// `seed:N`, `after:YYYY-MM-DD` (made that day or later), `before:YYYY-MM-DD` (made before
-/// that day) and `group:ID` (a submission's jobs; the id's first characters will do). The same query filters what is loaded and searches the ledger in SQL.
+/// that day), `group:ID` (a submission's jobs; the id's first characters will do) and
+/// `family:ID` (a job's ancestors and descendants, oldest first). The same query filters what
+/// is loaded and searches the ledger in SQL.
 public struct OutputQuery: Sendable, Hashable {
     public var words: [String] = []
     public var excluded: [String] = []
@@ -16,13 +18,15 @@ public struct OutputQuery: Sendable, Hashable {
     public var before: Date?
     /// A submission's group id, or its beginning.
     public var group: String?
+    /// A job id, or its beginning: the images it came from and those made from it.
+    public var family: String?
     /// What could not be read, a sentence each (`colour:red`, `after:2026-13-45`): such a
     /// filter matches nothing, and the studio says the first instead of "nothing matches".
     public var problems: [String] = []
 
     /// Every form the filter takes, for the help and for the sentence about an unknown key.
-    public static let forms = "words -word model: status: is:starred tag: seed: after: before: group:"
-    static let keys: Set<String> = ["model", "status", "tag", "is", "seed", "after", "before", "group"]
+    public static let forms = "words -word model: status: is:starred tag: seed: after: before: group: family:"
+    static let keys: Set<String> = ["model", "status", "tag", "is", "seed", "after", "before", "group", "family"]
 
     /// Parses the filter line. Dates are days of `calendar`.
     public init(_ text: String, calendar: Calendar = .current) {
@@ -42,6 +46,7 @@ public struct OutputQuery: Sendable, Hashable {
             case "after": after = Self.day(value, calendar)
             case "before": before = Self.day(value, calendar)
             case "group": group = value
+            case "family": family = value
             default:
                 if token.hasPrefix("-"), token.count > 1 { excluded.append(String(token.dropFirst())) } else { words.append(token) }
             }
@@ -50,8 +55,12 @@ public struct OutputQuery: Sendable, Hashable {
 
     public var isEmpty: Bool {
         problems.isEmpty && words.isEmpty && excluded.isEmpty && models.isEmpty && statuses.isEmpty && !starred && tags.isEmpty
-            && seed == nil && after == nil && before == nil && group == nil
+            && seed == nil && after == nil && before == nil && group == nil && family == nil
     }
+
+    /// A family is a history: it is shown oldest first, where every other filter shows the
+    /// newest first.
+    public var oldestFirst: Bool { family != nil }
 
     /// Why `name:value` cannot be read, or nil when it can (or is not a `key:` at all).
     static func problem(name: String, value: String, calendar: Calendar) -> String? {
@@ -66,16 +75,21 @@ public struct OutputQuery: Sendable, Hashable {
             return Int(value).map({ $0 >= 0 }) == true ? nil : "seed: needs a whole number (got \(shown))"
         case "after", "before":
             return day(value, calendar) != nil ? nil : "\(name): needs a date as YYYY-MM-DD (got \(shown))"
-        case "group":
-            return !value.isEmpty && value.allSatisfy({ $0.isHexDigit || $0 == "-" }) ? nil : "group: needs a group id (got \(shown))"
+        case "group", "family":
+            return !value.isEmpty && value.allSatisfy({ $0.isHexDigit || $0 == "-" }) ? nil : "\(name): needs \(name == "group" ? "a group" : "a job") id (got \(shown))"
         default:
             return value.isEmpty ? "\(name): needs a value" : nil
         }
     }
 
-    /// A filter it cannot read matches nothing: the studio then says why.
-    public func matches(_ job: JobRecord) -> Bool {
+    /// A filter it cannot read matches nothing: the studio then says why. `family` is the
+    /// family's ids (`Lineage.family`), which one job cannot tell: without them `family:`
+    /// matches nothing.
+    public func matches(_ job: JobRecord) -> Bool { matches(job, family: nil) }
+
+    public func matches(_ job: JobRecord, family members: Set<String>?) -> Bool {
         if !problems.isEmpty { return false }
+        if family != nil, members?.contains(job.id) != true { return false }
         if !models.isEmpty, !models.contains(where: { job.model.lowercased().contains($0) }) { return false }
         if !statuses.isEmpty, !statuses.contains(where: { job.phase.rawValue.hasPrefix($0) }) { return false }
         if starred, !job.starred { return false }

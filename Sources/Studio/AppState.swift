@@ -551,10 +551,11 @@ public struct AppState: Sendable {
         d.day = calendar.startOfDay(for: now)
         d.dayEnd = calendar.date(byAdding: .day, value: 1, to: d.day) ?? d.day.addingTimeInterval(86_400)
         let filter = OutputQuery(outputsFilter, calendar: calendar)
+        let family = filter.family.map { Lineage.family(ofPrefix: $0, in: jobs) }
         for job in jobs {
             if job.outputPath != nil {
                 d.outputs.append(job)
-                if filter.matches(job) { d.filteredOutputs.append(job) }
+                if filter.matches(job, family: family) { d.filteredOutputs.append(job) }
             }
             let charged = job.chargedCredits
             if !job.phase.isFinal, !detachedJobIDs.contains(job.id) {
@@ -570,6 +571,7 @@ public struct AppState: Sendable {
                 if (d.day..<d.dayEnd).contains(job.createdAt) { d.todayChargedInList += charged }
             }
         }
+        if filter.oldestFirst { d.filteredOutputs.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
         // Rows: a group of two or more jobs is one row where its newest job stands, its jobs
         // under it when it is open; every other job is a row of its own.
         var members: [String: [Int]] = [:]

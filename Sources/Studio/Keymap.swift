@@ -25,6 +25,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     case editImage = "edit-image"
     /// In the viewer: the image this one was made from, and (in turn) those made from it.
     case parent, child
+    /// The outputs filtered to an image's family (`family:ID`): its ancestors and descendants.
+    case family
     /// Mask mode: enter it, anchor or close a rectangle, undo the last, invert the mask.
     case maskMode = "mask-mode"
     case anchor, undo, invert
@@ -346,6 +348,7 @@ extension Keymap {
         Binding(.outputs, .star, [.char("s")], "star or unstar (the filter finds them with is:starred)"),
         Binding(.outputs, .tag, [.char("t")], "tags, space or comma separated (tag:NAME finds them)"),
         Binding(.outputs, .editImage, [.char("e")], "edit it with words (an editing model, it as reference 1)", hint: "edit"),
+        Binding(.outputs, .family, [.char("f")], "its family, oldest first (family:ID)"),
 
         // A one-line field: text, so printable keys type.
         Binding(.field, .accept, [Key(.enter)], "done", hint: "done"),
@@ -387,6 +390,7 @@ extension Keymap {
         Binding(.viewer, .maskMode, [.char("m")], "mask mode: choose rectangles to repaint with Fill", hint: "mask"),
         Binding(.viewer, .parent, [.char("[")], "the image it was made from"),
         Binding(.viewer, .child, [.char("]")], "the images made from it, in turn"),
+        Binding(.viewer, .family, [.char("f")], "its family: ancestors and descendants (family:ID)", hint: "family"),
         Binding(.viewer, .close, [Key(.escape), .char("v"), .char("q")], "back to the list", hint: "back"),
         Binding(.mask, .left, [Key(.left), Key(.left, .shift)], "cursor left (Shift: eight cells)", hint: "move"),
         Binding(.mask, .right, [Key(.right), Key(.right, .shift)], "cursor right (Shift: eight cells)", hint: "move"),

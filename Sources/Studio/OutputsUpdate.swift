@@ -39,6 +39,7 @@ func reduceOutputs(_ state: inout AppState, _ command: Command) -> [Effect] {
         case .again, .againNewSeed: return rerun(&state, job, newSeed: command == .againNewSeed)
         case .useAsReference: return useAsReference(&state, path)
         case .editImage: return startEdit(&state, job)
+        case .family: return showFamily(&state, job)
         case .view:
             state.viewer = job.id
             return viewerEffects(state)
@@ -133,6 +134,8 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return startEdit(&state, outputs[index])
     case .parent?, .child?:
         return stepFamily(&state, from: outputs[index], toParent: command == .parent)
+    case .family?:
+        return showFamily(&state, outputs[index])
     case .maskMode?:
         return enterMaskMode(&state, outputs[index])
     case .close?:
@@ -166,6 +169,16 @@ func stepFamily(_ state: inout AppState, from job: JobRecord, toParent: Bool) ->
     state.viewer = target.id
     if let index = state.filteredOutputs.firstIndex(where: { $0.id == target.id }) { state.outputsList.selected = index }
     return effects + viewerEffects(state)
+}
+
+/// `f` on an image: the outputs filtered to its family, as if `family:ID` were typed (and
+/// searched in the ledger), oldest first; the selection (and the viewer) stay on the image.
+func showFamily(_ state: inout AppState, _ job: JobRecord) -> [Effect] {
+    let effects = commit(&state, FieldEdit(target: .filter, editor: TextEditor(text: "family:" + job.shortID)))
+    state.outputsList.selected = state.filteredOutputs.firstIndex { $0.id == job.id } ?? state.outputsList.selected
+    state.message = .init(text: "the family of \(job.shortID), oldest first: what it came from and what was made from it "
+                              + "(\(state.keyName(.filter, in: .outputs)) changes the filter)", isError: false)
+    return effects
 }
 
 /// The paths whose large pictures are on screen: the viewer's image, the compared ones.

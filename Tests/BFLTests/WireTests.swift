@@ -56,6 +56,37 @@ struct EncodingTests {
         #expect(try body("flux-2-pro") { $0.webhookURL = "https://hook.test/x"; $0.webhookSecret = "s3" ; $0.safetyTolerance = 0 }
             == #"{"prompt":"cat","safety_tolerance":0,"webhook_secret":"s3","webhook_url":"https://hook.test/x"}"#)
     }
+
+    @Test("long image data is spliced in as it is: the bytes are the encoder's own, for every family, with data that needs escaping left to the encoder")
+    func splicedImages() throws {
+        let base64 = Data((0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 3) }).base64EncodedString()
+        let url = "https://x.test/" + String(repeating: "a/b", count: 2000) + ".png"
+        // A prompt holding what the tokens look like cannot be taken for one.
+        let escaped = "data\\with\"quotes\u{1}" + String(repeating: "é", count: 3000)
+        var checked: [String] = []
+        for model in Catalog.all {
+            var parameters = GenerationParameters(prompt: "cat #0\" " + base64.prefix(40))
+            parameters.references = Array([ImageReference(value: base64), ImageReference(value: url), ImageReference(value: escaped)]
+                .prefix(model.maxReferences))
+            if model.sizeRule == .sameAsImage {
+                parameters.references = []
+                parameters.image = ImageReference(value: base64, size: PixelSize(width: 64, height: 64))
+                parameters.mask = ImageReference(value: escaped, size: PixelSize(width: 64, height: 64))
+            }
+            guard let prepared = try? parameters.prepare(for: model) else { continue }
+            checked.append(model.id)
+            let plain = JSONEncoder()
+            plain.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let spliced = try prepared.jsonBody()
+            #expect(spliced == (try plain.encode(prepared.body)), "\(model.id)")
+            let object = try #require(try JSONSerialization.jsonObject(with: spliced) as? [String: Any])
+            if !parameters.references.isEmpty || parameters.image != nil {
+                #expect(object.values.contains { ($0 as? String) == base64 }, "\(model.id)")
+            }
+        }
+        #expect(checked.count == Catalog.all.count, "prepared: \(checked)")
+    }
+
 }
 
 @Suite("Decoding: lenient replies")

@@ -71,6 +71,69 @@ struct CurationTests {
         }
     }
 
+    /// A job with a hex id (`n` in its first group), made `n` × 100 s after a start, from `parents`.
+    func member(_ n: Int, _ parents: [Int], saved: Bool = true) -> JobRecord {
+        var job = JobRecord(id: Self.hexID(n), createdAt: Date(timeIntervalSince1970: 1_788_220_800 + Double(n) * 100), model: "flux-2-pro",
+                            endpoint: "global", prompt: "image \(n)", requestJSON: "{}", estimatedCredits: "3", fileExtension: "jpg", groupID: nil)
+        job.phase = .done
+        job.outputPath = saved ? "/out/\(n).jpg" : nil
+        job.parents = parents.map(Self.hexID)
+        return job
+    }
+
+    static func hexID(_ n: Int) -> String { String(format: "%08x-0000-4000-8000-000000000000", n) }
+
+    @Test("family:ID is the job, its ancestors and its descendants, oldest first: not a sibling, not a co-parent; a deleted image's job still links its family; the same in memory and in SQL")
+    func family() throws {
+        // 1 ← 2 ← 3 ← 5 (5 also from 9); 2 ← 4 (3's sibling); 6 ← 7 (another family); 2's image deleted.
+        let jobs = [member(1, []), member(2, [1], saved: false), member(3, [2]), member(4, [2]), member(5, [3, 9]), member(6, []),
+                    member(7, [6]), member(9, [])]
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        try store.insert(jobs.reversed())
+        let query = OutputQuery("family:" + Self.hexID(3).prefix(8), calendar: Self.utc)
+        #expect(query.family == "00000003" && query.oldestFirst && query.problems.isEmpty)
+        let members = Lineage.family(ofPrefix: try #require(query.family), in: jobs)
+        #expect(members == Set([1, 2, 3, 5].map(Self.hexID)))
+        let inMemory = jobs.filter { $0.outputPath != nil && query.matches($0, family: members) }.map(\.id)
+        #expect(inMemory == [1, 3, 5].map(Self.hexID))
+        #expect(try store.outputs(before: nil, query: query, limit: 100).map(\.id) == inMemory)
+        // Paging does not cut a family: a cursor is not a page of it.
+        #expect(try store.outputs(before: jobs[3].createdAt, query: query, limit: 100).map(\.id) == inMemory)
+        // The root of a family, and a filter beside it.
+        #expect(try store.outputs(before: nil, query: OutputQuery("family:00000006 image", calendar: Self.utc), limit: 100).map(\.id)
+                == [6, 7].map(Self.hexID))
+        // Without the family's ids (one job cannot tell), family: matches nothing.
+        #expect(!query.matches(jobs[2]))
+        #expect(OutputQuery("family:xyz", calendar: Self.utc).problems == ["family: needs a job id (got xyz)"])
+    }
+
+    @Test("over 3,000 jobs in chains and merges, the ledger's family of any job is the one found in memory")
+    func familySQLMatchesMemory() throws {
+        // Every 50th job starts a line; the others come from one a few before them in their
+        // line, every 17th also from one 13 before (a merge, sometimes of two lines); every
+        // eleventh has lost its image.
+        let jobs = (0..<3_000).map { n in
+            member(n, n % 50 == 0 ? [] : [max(n - 1 - n % 3, n - n % 50)] + (n % 17 == 0 && n >= 13 ? [n - 13] : []), saved: n % 11 != 0)
+        }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        try store.insert(jobs)
+        var sizes: [Int] = []
+        for n in [5, 17, 50, 341, 1_234, 2_999] {
+            let query = OutputQuery("family:" + Self.hexID(n), calendar: Self.utc)
+            let members = Lineage.family(ofPrefix: Self.hexID(n), in: jobs)
+            let expected = jobs.filter { $0.outputPath != nil && query.matches($0, family: members) }.map(\.id)
+            let found = try store.outputs(before: nil, query: query, limit: 5_000).map(\.id)
+            #expect(found == expected, "\(n): \(found.count) found, \(expected.count) expected")
+            sizes.append(expected.count)
+        }
+        // Families, not the whole ledger nor one image.
+        #expect(sizes.allSatisfy { $0 > 2 && $0 < 3_000 }, "\(sizes)")
+    }
+
     @Test("a star and tags are written to the two columns and to the sidecar, keeping everything else there")
     func curate() throws {
         let (store, _, directory) = try ledger(3)

@@ -115,6 +115,26 @@ struct JobStoreTests {
         #expect(try reopened.count() == 2)
     }
 
+    @Test("a save writes the job's state, never its request: a copy read for display (its large request left out) saves without losing it; a job not yet written is inserted")
+    func saveKeepsTheRequest() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(path: directory.appendingPathComponent("ledger.sqlite").path)
+        var edit = record("flux-pro-1.0-fill")
+        edit.requestJSON = #"{"image":""# + String(repeating: "QUJD", count: 40_000) + #"","prompt":"a lantern"}"#
+        try store.insert([edit])
+        var shown = try #require(try store.recentJobs(limit: 10).first)
+        #expect(shown.requestJSON.isEmpty)
+        shown.phase = .submitting
+        try store.save(shown)
+        let saved = try #require(try store.job(id: edit.id))
+        #expect(saved.phase == .submitting)
+        #expect(saved.requestJSON == edit.requestJSON)
+        let fresh = record()
+        try store.save(fresh)
+        #expect(try store.job(id: fresh.id)?.requestJSON == fresh.requestJSON)
+    }
+
     @Test("what a resume may take: the phases asked for, and failures of the network after a task id, oldest first")
     func resumable() throws {
         let directory = try temporaryDirectory()

@@ -457,6 +457,46 @@ struct ReducerTests {
         #expect(state.viewer == "p" && state.message?.text == "p was not made from a saved image here")
     }
 
+    @Test("f shows an image's family, oldest first, as the filter family:ID (searched in the ledger too); the viewer stays on the image and steps through the family; an ancestor only the ledger had joins it in its place")
+    func familyFilter() throws {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        func made(_ id: String, _ seconds: Double, from parents: [String]) -> JobRecord {
+            var record = job(id, .done, prompt: "harbour \(id)", output: "/out/\(id).png", created: Date(timeIntervalSince1970: seconds))
+            record.parents = parents
+            return record
+        }
+        let root = made("a0", 100, from: ["e5"]), child = made("c1", 200, from: ["a0"]), grandchild = made("c2", 300, from: ["c1"])
+        let sibling = made("c3", 250, from: ["a0"]), stranger = made("d3", 400, from: [])
+        _ = reduce(&state, .jobsLoaded([stranger, grandchild, sibling, child, root]))
+        state.focus = .outputs
+        state.outputsList.selected = state.filteredOutputs.firstIndex { $0.id == "c1" }
+        _ = press(.char("v"), in: &state)
+        let effects = press(.char("f"), in: &state)
+        #expect(state.outputsFilter == "family:c1")
+        #expect(state.filteredOutputs.map(\.id) == ["a0", "c1", "c2"])
+        #expect(state.viewer == "c1" && state.outputsList.selected == 1)
+        #expect(effects.contains { if case .loadOutputs(nil, "family:c1", _) = $0 { true } else { false } }, "\(effects)")
+        #expect(state.message?.text.hasPrefix("the family of c1, oldest first") == true)
+        // The ledger's answer brings the grandparent: it takes its place, first.
+        var ancestor = made("e5", 50, from: [])
+        ancestor.prompt = "the first harbour"
+        _ = reduce(&state, .outputsLoaded([ancestor, root, child, grandchild], filter: "family:c1", exhausted: true, generation: state.outputsGeneration))
+        #expect(state.filteredOutputs.map(\.id) == ["e5", "a0", "c1", "c2"])
+        _ = press(Key(.right), in: &state)
+        #expect(state.viewer == "c2")
+        _ = press(Key(.left), in: &state)
+        _ = press(Key(.left), in: &state)
+        #expect(state.viewer == "a0")
+        // From the list too, once Esc in the filter has cleared it.
+        _ = press(Key(.escape), in: &state)
+        _ = press(.char("/"), Key(.escape), in: &state)
+        #expect(state.outputsFilter.isEmpty)
+        state.outputsList.selected = state.filteredOutputs.firstIndex { $0.id == "c3" }
+        _ = press(.char("f"), in: &state)
+        #expect(state.filteredOutputs.map(\.id) == ["e5", "a0", "c3"])
+    }
+
     @Test("mask mode: rectangles by keys (Shift in larger steps) and by the mouse, kept on the picture's grid; undo, invert; Enter asks the prompt, then Fill is sent (asked first at confirm_above)")
     func maskMode() throws {
         var state = AppState()
