@@ -76,6 +76,50 @@ public struct CanvasExtension: Sendable, Hashable, CustomStringConvertible {
 
     public var isEmpty: Bool { left == 0 && right == 0 && top == 0 && bottom == 0 }
 
+    /// The four sides, named as `--extend` names them.
+    public enum Side: String, Sendable, Hashable, CaseIterable {
+        case left, right, top, bottom
+    }
+
+    /// How far `side` grows.
+    public subscript(side: Side) -> Int {
+        get {
+            switch side {
+            case .left: left
+            case .right: right
+            case .top: top
+            case .bottom: bottom
+            }
+        }
+        set {
+            switch side {
+            case .left: left = newValue
+            case .right: right = newValue
+            case .top: top = newValue
+            case .bottom: bottom = newValue
+            }
+        }
+    }
+
+    /// The studio's step for a side of an image `length` pixels across it: 32 pixels, or
+    /// (`large`) a quarter of the length, in whole 32s.
+    public static func step(length: Int, large: Bool) -> Int {
+        large ? max(32, (length / 4 + 16) / 32 * 32) : 32
+    }
+
+    /// Why a `width` × `height` image cannot be extended this far, or nil: a side over
+    /// `maxSide`, or a canvas over the pixels fluxdeck decodes and makes (`ImageCodec`'s limit).
+    public func problem(width: Int, height: Int) -> String? {
+        if let side = Side.allCases.first(where: { self[$0] > Self.maxSide }) {
+            return "a side grows by at most \(Self.maxSide) px at a time (\(side.rawValue) would be \(self[side]))"
+        }
+        let grown = (width: width + left + right, height: height + top + bottom)
+        guard grown.width * grown.height <= ImageCodec.defaultMaxPixels else {
+            return "extended, it would be \(grown.width)×\(grown.height), over \(ImageCodec.defaultMaxPixels / 1_000_000) megapixels; extend it by less"
+        }
+        return nil
+    }
+
     public var description: String {
         [("left", left), ("right", right), ("top", top), ("bottom", bottom)].filter { $0.1 > 0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
     }

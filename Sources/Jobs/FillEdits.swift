@@ -40,10 +40,10 @@ public enum FillEdits {
             throw EngineError(message: "cannot read the image \(path): \(readFailure(error))")
         }
         // Refused before the larger canvas is made: its pixels, not only its PNG, must be sane.
-        let width = picture.width + sides.left + sides.right, height = picture.height + sides.top + sides.bottom
-        guard width * height <= ImageCodec.defaultMaxPixels else {
-            throw EngineError(message: "extended, \(path) would be \(width)×\(height), over \(ImageCodec.defaultMaxPixels / 1_000_000) megapixels; extend it by less")
+        if let problem = sides.problem(width: picture.width, height: picture.height) {
+            throw EngineError(message: "\(path): \(problem)")
         }
+        let width = picture.width + sides.left + sides.right, height = picture.height + sides.top + sides.bottom
         let canvas = FillMasks.canvas(picture, by: sides)
         let name = URL(fileURLWithPath: file).lastPathComponent
         var grown = try encoded(canvas, label: "\(name) extended \(sides)")
@@ -59,6 +59,17 @@ public enum FillEdits {
     public static func request(path: String, cells: [GridRect], inverted: Bool, prompt: String, region: Region?) throws -> JobRequest {
         guard let fill = Catalog.fill else { throw EngineError(message: "no Fill model in the catalog") }
         let (image, mask) = try repaint(path: path, inverted: inverted) { size in cells.map { $0.pixels(width: size.width, height: size.height) } }
+        var parameters = GenerationParameters(prompt: prompt)
+        parameters.image = image
+        parameters.mask = mask
+        return JobRequest(model: fill, parameters: parameters, groupID: UUID().uuidString.lowercased(), region: region)
+    }
+
+    /// The studio's extend mode: the image on the grown canvas and the mask of the new area
+    /// (by `extend`, as `--extend` makes them), in Fill's request with `prompt`.
+    public static func request(path: String, extending sides: CanvasExtension, prompt: String, region: Region?) throws -> JobRequest {
+        guard let fill = Catalog.fill else { throw EngineError(message: "no Fill model in the catalog") }
+        let (image, mask) = try extend(path: path, by: sides)
         var parameters = GenerationParameters(prompt: prompt)
         parameters.image = image
         parameters.mask = mask

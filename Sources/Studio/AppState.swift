@@ -54,6 +54,24 @@ public struct MaskEdit: Sendable, Hashable {
     public init(jobID: String) { self.jobID = jobID }
 }
 
+/// Extend mode over the viewer's picture: how far each side of the image grows (Fill paints
+/// the new area), and the image's size, read from its file when the mode opens.
+public struct ExtendEdit: Sendable, Hashable {
+    public var jobID: String
+    public var sides = CanvasExtension()
+    /// The sides before each step, for undo.
+    public var earlier: [CanvasExtension] = []
+    /// The image's size in pixels (nil until read).
+    public var size: PixelSize?
+
+    public init(jobID: String) { self.jobID = jobID }
+
+    /// The canvas the extension makes, once the size is known.
+    public var grown: PixelSize? {
+        size.map { PixelSize(width: $0.width + sides.left + sides.right, height: $0.height + sides.top + sides.bottom) }
+    }
+}
+
 /// A reference image chosen for a slot: the path typed or picked, and what reading its header
 /// found (the size, for pricing), or why it cannot be used.
 public struct ReferenceSlot: Sendable, Hashable {
@@ -92,7 +110,7 @@ public struct FieldEdit: Sendable, Hashable {
         case filter
         /// The tags of a saved image.
         case tags(jobID: String)
-        /// What mask mode's rectangles are repainted with (Enter sends Fill).
+        /// What mask mode's rectangles or extend mode's new area are painted with (Enter sends Fill).
         case fillPrompt
     }
     public var target: Target
@@ -285,6 +303,8 @@ public struct AppState: Sendable {
     var familyCursor: String?
     /// Mask mode over the viewer's picture (m), nil when it is not on.
     public internal(set) var maskEdit: MaskEdit?
+    /// Extend mode over the viewer's picture (x), nil when it is not on.
+    public internal(set) var extendEdit: ExtendEdit?
 
     /// The cells the viewer's picture is drawn in now (nil when no picture is shown).
     public var viewerPictureCells: Rect? {
@@ -680,6 +700,8 @@ public enum Action: Sendable {
     /// Something the studio asked for could not be done: `what` names it ("cancel 1a2b3c4d").
     case effectFailed(what: String, reason: String)
     case referenceInspected(slot: Int, path: String, size: PixelSize?, problem: String?)
+    /// The size of a saved image, read from its header (`Effect.readImageSize`), or why not.
+    case imageSizeRead(path: String, size: PixelSize?, problem: String?)
     /// A preview, or why there is none (a damaged, oversized or foreign file).
     case previewLoaded(path: String, Picture?, problem: String? = nil, large: Bool = false)
     /// Images read from the ledger for `filter` (older ones, or a search); `exhausted` when the
@@ -717,6 +739,11 @@ public enum Effect: Sendable, Hashable {
     /// Fill on a saved image: the cells' rectangles become a mask of the image's exact size
     /// (read by the driver), sent with the image and `prompt`.
     case repaint(path: String, rects: [GridRect], inverted: Bool, prompt: String, region: Region?)
+    /// Fill on a saved image grown by `sides`: the larger canvas (the new area filled from the
+    /// edges) and the mask of the new area, made by the driver, sent with `prompt`.
+    case extend(path: String, sides: CanvasExtension, prompt: String, region: Region?)
+    /// Read a saved image's size from its header.
+    case readImageSize(path: String)
     /// Lists what `text` (a path being typed in a reference field) may complete to.
     case completePath(text: String)
     case loadPreview(path: String, large: Bool = false)

@@ -266,7 +266,7 @@ func commit(_ state: inout AppState, _ edit: FieldEdit) -> [Effect] {
     case .row(.reference(let slot)):
         return setReference(&state, slot: slot, path: text)
     case .fillPrompt:
-        return submitRepaint(&state, prompt: text)
+        return state.extendEdit != nil ? submitExtension(&state, prompt: text) : submitRepaint(&state, prompt: text)
     case .row(.size):
         setCustomSize(&state, text)
         return []

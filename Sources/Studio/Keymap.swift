@@ -30,6 +30,8 @@ public enum Command: String, Sendable, Hashable, CaseIterable {
     /// Mask mode: enter it, anchor or close a rectangle, undo the last, invert the mask.
     case maskMode = "mask-mode"
     case anchor, undo, invert
+    /// Extend mode: grow the canvas's sides, for Fill to paint the new area.
+    case extendMode = "extend-mode"
 
     /// The editing command this is, where text is being edited.
     public var editCommand: EditCommand? {
@@ -74,6 +76,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case details
     /// Mask mode over the viewer's picture.
     case mask
+    /// Extend mode over the viewer's picture.
+    case extend
 
     /// Printable keys type text here instead of running commands.
     public var isText: Bool { self == .prompt || self == .field }
@@ -104,6 +108,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .text: "A text over the panes"
         case .details: "A job's details"
         case .mask: "Mask mode (in the viewer)"
+        case .extend: "Extending the canvas (in the viewer)"
         }
     }
 
@@ -388,6 +393,7 @@ extension Keymap {
         Binding(.viewer, .star, [.char("s")], "star or unstar", hint: "star"),
         Binding(.viewer, .editImage, [.char("e")], "edit it with words", hint: "edit"),
         Binding(.viewer, .maskMode, [.char("m")], "mask mode: choose rectangles to repaint with Fill", hint: "mask"),
+        Binding(.viewer, .extendMode, [.char("x")], "extend the canvas: grow its sides, Fill paints them", hint: "extend"),
         Binding(.viewer, .parent, [.char("[")], "the image it was made from"),
         Binding(.viewer, .child, [.char("]")], "the images made from it, in turn"),
         Binding(.viewer, .family, [.char("f")], "its family: ancestors and descendants (family:ID)", hint: "family"),
@@ -401,6 +407,14 @@ extension Keymap {
         Binding(.mask, .invert, [.char("i")], "repaint everything but the rectangles (again: back)", hint: "invert"),
         Binding(.mask, .accept, [Key(.enter)], "say what to paint there, then send it to Fill", hint: "paint"),
         Binding(.mask, .close, [Key(.escape)], "leave mask mode (the rectangles are dropped)", hint: "leave"),
+
+        Binding(.extend, .left, [Key(.left), Key(.left, .shift)], "grow the left side 32 px (Shift: a quarter)", hint: "grow"),
+        Binding(.extend, .right, [Key(.right), Key(.right, .shift)], "grow the right side 32 px (Shift: a quarter)", hint: "grow"),
+        Binding(.extend, .up, [Key(.up), Key(.up, .shift)], "grow the top 32 px (Shift: a quarter)", hint: "grow"),
+        Binding(.extend, .down, [Key(.down), Key(.down, .shift)], "grow the bottom 32 px (Shift: a quarter)", hint: "grow"),
+        Binding(.extend, .undo, [.char("u")], "take back the last step", hint: "undo"),
+        Binding(.extend, .accept, [Key(.enter)], "say what to paint there, then send it to Fill", hint: "paint"),
+        Binding(.extend, .close, [Key(.escape)], "leave extend mode (nothing is sent)", hint: "leave"),
 
         Binding(.compare, .close, [Key(.escape), .char("c"), .char("q")], "back", hint: "back"),
         Binding(.compare, .mark, [.char("x")], "clear the marks and go back", hint: "clear marks"),

@@ -19,6 +19,8 @@ public enum Modal: Sendable, Hashable {
     case viewer
     /// Mask mode over the viewer's picture.
     case mask
+    /// Extend mode over the viewer's picture.
+    case extend
     /// Marked images side by side.
     case compare
     /// The spend view.
@@ -36,7 +38,7 @@ public enum Modal: Sendable, Hashable {
     public var isFullScreen: Bool {
         switch self {
         case .gallery, .viewer, .compare, .spend: true
-        case .pane, .field, .picker, .text, .details, .help, .confirm, .mask: false
+        case .pane, .field, .picker, .text, .details, .help, .confirm, .mask, .extend: false
         }
     }
 
@@ -49,6 +51,7 @@ public enum Modal: Sendable, Hashable {
         case .gallery: .gallery
         case .viewer: .viewer
         case .mask: .mask
+        case .extend: .extend
         case .compare: .compare
         case .spend: .spend
         case .text: .text
@@ -64,13 +67,15 @@ extension AppState {
     /// is the one rule of what is over what.
     public var modes: [Modal] {
         var stack: [Modal] = [.pane(focus)]
-        // The prompt of a repaint is typed over mask mode; every other field over its pane.
+        // The prompt of a repaint or an extension is typed over its mode; every other field
+        // over its pane.
         let fillPrompt = fieldEdit?.target == .fillPrompt
         if fieldEdit != nil, !fillPrompt { stack.append(.field) }
         if picker != nil { stack.append(.picker) }
         if gallery { stack.append(.gallery) }
         if viewer != nil { stack.append(.viewer) }
         if viewer != nil, maskEdit != nil { stack.append(.mask) }
+        if viewer != nil, extendEdit != nil { stack.append(.extend) }
         if fillPrompt { stack.append(.field) }
         if comparing { stack.append(.compare) }
         if spendOpen { stack.append(.spend) }

@@ -29,7 +29,7 @@ func reduceMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
             break
         }
         return []
-    case .picker, .viewer, .compare, .spend, .text, .details, .help, .confirm:
+    case .picker, .viewer, .extend, .compare, .spend, .text, .details, .help, .confirm:
         // Whatever is open over the panes takes the click; nothing beneath it moves.
         return []
     }

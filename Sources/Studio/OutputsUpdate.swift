@@ -138,6 +138,8 @@ func reduceViewer(_ state: inout AppState, _ command: Command?) -> [Effect] {
         return showFamily(&state, outputs[index])
     case .maskMode?:
         return enterMaskMode(&state, outputs[index])
+    case .extendMode?:
+        return enterExtendMode(&state, outputs[index])
     case .close?:
         state.viewer = nil
         return []

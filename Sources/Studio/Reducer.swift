@@ -98,6 +98,9 @@ public func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
             state.message = .init(text: "reference \(slot + 1): \(name)\(size.map { ", \($0.width)×\($0.height)" } ?? "")", isError: false)
         }
         return previewEffects(state)
+    case .imageSizeRead(let path, let size, let problem):
+        imageSizeRead(&state, path: path, size: size, problem: problem)
+        return []
     case .outputsLoaded(let records, let filter, let exhausted, let generation):
         // Images of an older read are real images: they are kept, but only the latest read's
         // reply ends the loading and says whether more exist.
@@ -226,6 +229,7 @@ func reduceKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .compare: return reduceCompare(&state, command)
     case .viewer: return reduceViewer(&state, command)
     case .mask: return reduceMask(&state, key, command)
+    case .extend: return reduceExtend(&state, key, command)
     case .gallery: return reduceGallery(&state, command)
     case .picker: return reducePicker(&state, command)
     case .field: return reduceFieldEdit(&state, key, command)

@@ -239,6 +239,19 @@ public final class StudioDriver<Backend: TerminalBackend> {
                 let request = try FillEdits.request(path: path, cells: rects, inverted: inverted, prompt: prompt, region: region)
                 _ = try await engine.enqueue([request])
             }
+        case .extend(let path, let sides, let prompt, let region):
+            reportingFailure("submit") {
+                let request = try FillEdits.request(path: path, extending: sides, prompt: prompt, region: region)
+                _ = try await engine.enqueue([request])
+            }
+        case .readImageSize(let path):
+            tasks.run {
+                do {
+                    inbox.push(.imageSizeRead(path: path, size: try LocalImages.size(of: path), problem: nil))
+                } catch {
+                    inbox.push(.imageSizeRead(path: path, size: nil, problem: describeFailure(error)))
+                }
+            }
         case .notify(let title, let body, let via):
             let alerts: [Alert] = switch via {
             case .bell: [.bell]

@@ -53,8 +53,9 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
         case .confirm:
             // The question over a full-screen view, where the message line is covered.
             if screen != nil { _ = messageLine(&buffer, layout.message, state, theme) }
-        case .mask:
-            // What mask mode says (a rectangle is missing, the prompt is asked) is over the viewer.
+        case .mask, .extend:
+            // What mask and extend mode say (a rectangle is missing, the prompt is asked) is over
+            // the viewer.
             _ = messageLine(&buffer, layout.message, state, theme)
         case .pane, .field:
             break
@@ -723,7 +724,11 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
         .titleStyle(theme.style(.paneTitleFocused)).render(into: &buffer, area: area)
     guard let (imageArea, textArea) = StudioLayout.viewer(width: area.width, height: area.height) else { return }
     if let path = job.outputPath, let picture = state.viewerPictures[path] ?? state.previews[path] {
-        if let mask = state.maskEdit, mask.jobID == job.id {
+        if let edit = state.extendEdit, edit.jobID == job.id {
+            // Extend mode: the grown canvas, its new area tinted, under a key of its own.
+            ImageBlock(extendedPreview(picture, edit), monochrome: theme.monochrome, quadrants: true,
+                       pixelKey: path + "#extend-\(edit.sides)").render(into: &buffer, area: imageArea)
+        } else if let mask = state.maskEdit, mask.jobID == job.id {
             // Mask mode: the picture tinted where it will be repainted (its pixels, so terminals
             // that show real pixels show the tint too), under a key of its own.
             let cells = Picture.fitted(width: picture.width, height: picture.height, in: imageArea)
@@ -746,6 +751,17 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
         let count = "\(mask.rects.count) rectangle\(mask.rects.count == 1 ? "" : "s")"
         lines.append(Line("MASK MODE · Fill repaints the tint", style: theme.style(.paneTitleFocused).adding(.bold)))
         field("drawn", count + (mask.inverted ? " · inverted" : "") + (mask.anchorX != nil ? " · one corner set" : ""))
+        if let edit = state.fieldEdit, edit.target == .fillPrompt {
+            lines.append(Line([Span("paint    ", style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(edit.editor.text) + "▏", style: theme.style(.inputText))]))
+        }
+        lines.append(Line(""))
+    }
+    if let edit = state.extendEdit, edit.jobID == job.id {
+        lines.append(Line("EXTEND · Fill paints the tinted border", style: theme.style(.paneTitleFocused).adding(.bold)))
+        field("grows", edit.sides.isEmpty ? "nothing yet: arrows grow a side" : edit.sides.description.replacingOccurrences(of: ",", with: " "))
+        field("size", edit.size.map { size in
+            "\(size.width)×\(size.height)" + (edit.grown.map { $0 == size ? "" : " → \($0.width)×\($0.height)" } ?? "")
+        } ?? "reading…")
         if let edit = state.fieldEdit, edit.target == .fillPrompt {
             lines.append(Line([Span("paint    ", style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(edit.editor.text) + "▏", style: theme.style(.inputText))]))
         }
@@ -806,6 +822,42 @@ public func maskTinted(_ picture: Picture, _ mask: MaskEdit, columns: Int, rows:
         }
     }
     return Picture(width: picture.width, height: picture.height, pixels: pixels)
+}
+
+/// `picture` on the canvas extend mode grows, the new area filled from the nearest edge (as
+/// the image Fill is sent is) and tinted as mask mode tints what is repainted. Sampled to at
+/// most the picture's longest side, however far the sides grow.
+public func extendedPreview(_ picture: Picture, _ edit: ExtendEdit) -> Picture {
+    guard let size = edit.size, let grown = edit.grown, size.width > 0, size.height > 0, picture.width > 0, picture.height > 0 else {
+        return picture
+    }
+    // The grown canvas at the picture's scale, then within its longest side.
+    let scale = min(Double(picture.width) / Double(size.width), Double(max(picture.width, picture.height)) / Double(max(grown.width, grown.height)))
+    let width = max(1, Int((Double(grown.width) * scale).rounded())), height = max(1, Int((Double(grown.height) * scale).rounded()))
+    var pixels = [UInt8](repeating: 0, count: width * height * 3)
+    for y in 0..<height {
+        // The canvas pixel this row shows, and the image row nearest it.
+        let canvasY = y * grown.height / height
+        let imageY = min(max(canvasY - edit.sides.top, 0), size.height - 1)
+        let fresh = canvasY < edit.sides.top || canvasY >= edit.sides.top + size.height
+        let row = min(picture.height - 1, imageY * picture.height / size.height)
+        for x in 0..<width {
+            let canvasX = x * grown.width / width
+            let imageX = min(max(canvasX - edit.sides.left, 0), size.width - 1)
+            let from = (row * picture.width + min(picture.width - 1, imageX * picture.width / size.width)) * 3
+            let to = (y * width + x) * 3
+            if fresh || canvasX < edit.sides.left || canvasX >= edit.sides.left + size.width {
+                pixels[to] = UInt8((Int(picture.pixels[from]) + 255) / 2)
+                pixels[to + 1] = picture.pixels[from + 1] / 2
+                pixels[to + 2] = UInt8((Int(picture.pixels[from + 2]) + 255) / 2)
+            } else {
+                pixels[to] = picture.pixels[from]
+                pixels[to + 1] = picture.pixels[from + 1]
+                pixels[to + 2] = picture.pixels[from + 2]
+            }
+        }
+    }
+    return Picture(width: width, height: height, pixels: pixels)
 }
 
 /// The preview of `path`, or a placeholder that says why there is none.

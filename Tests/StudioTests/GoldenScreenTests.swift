@@ -110,6 +110,15 @@ struct GoldenScreenTests {
             _ = reduce(&mask, .key(key))
         }
 
+        // Extend mode over the viewer's picture: the image's size read, the right side grown by
+        // a step and the top by a quarter (the new area tinted, the sizes said).
+        var extend = viewer
+        _ = reduce(&extend, .key(.char("x")))
+        if let path = extend.selectedOutput?.outputPath {
+            _ = reduce(&extend, .imageSizeRead(path: path, size: PixelSize(width: 256, height: 128), problem: nil))
+        }
+        for key in [Key(.right), Key(.up, .shift)] { _ = reduce(&extend, .key(key)) }
+
         // The gallery on the fifth of seven images, thumbnails for some, one that failed to decode.
         var gallery = base()
         for n in 0..<7 {
@@ -174,7 +183,7 @@ struct GoldenScreenTests {
         _ = reduce(&newWork, .key(Key(.end)))
 
         return [("empty", base()), ("composing", composing), ("groups", groups), ("running", running), ("errors", errors), ("filtered", filtered),
-                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend), ("newwork", newWork), ("mask", mask)]
+                ("help", help), ("viewer", viewer), ("gallery", gallery), ("compare", compare), ("spend", spend), ("newwork", newWork), ("mask", mask), ("extend", extend)]
     }
 
     static func spendOverview() -> SpendOverview {

@@ -40,7 +40,7 @@ struct KeymapTests {
     func fingerprint(_ state: AppState) -> String {
         "\(state.focus) \(state.editor) \(state.formIndex) \(state.settings) \(state.count) \(state.modelIndex) \(state.region as Any) "
             + "\(state.fieldEdit as Any) \(state.picker as Any) \(state.showHelp) \(state.helpScroll) \(state.confirming as Any) "
-            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels) \(state.expandedGroups) \(state.maskEdit as Any)"
+            + "\(state.details as Any) \(state.jobsList) \(state.outputsList) \(state.message as Any) \(state.outputsFilter) \(state.viewer as Any) \(state.gallery) \(state.marked) \(state.comparing) \(state.spendOpen) \(state.textOverlay as Any) \(state.comparedModels) \(state.expandedGroups) \(state.maskEdit as Any) \(state.extendEdit as Any)"
     }
 
     /// `state` put where `binding` works, on a row or job where its command has something to do.
@@ -115,6 +115,15 @@ struct KeymapTests {
             mask.cursorY = 5
             mask.rects = [GridRect(x: 1, y: 1, width: 2, height: 2, columns: 20, rows: 10)]
             state.maskEdit = mask
+        case .extend:
+            // The viewer with its picture, extend mode on, the image's size read, a side grown.
+            state.focus = .outputs
+            state.viewer = state.selectedOutput?.id
+            var edit = ExtendEdit(jobID: state.viewer ?? "")
+            edit.size = PixelSize(width: 1024, height: 768)
+            edit.earlier = [CanvasExtension()]
+            edit.sides = CanvasExtension(right: 32)
+            state.extendEdit = edit
         }
         if binding.command == .yank {
             // Something to yank: cut first (the yank is compared with the state after the cut).

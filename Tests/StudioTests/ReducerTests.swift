@@ -553,6 +553,77 @@ struct ReducerTests {
         #expect(state.maskEdit == nil && state.mode == .viewer)
     }
 
+    @Test("extend mode: x reads the image's size, arrows grow a side 32 px (Shift: a quarter), u undoes, the limits are refused; Enter asks the prompt, then Fill is sent with the sides")
+    func extendMode() throws {
+        var state = AppState()
+        _ = reduce(&state, .resize(width: 120, height: 40))
+        _ = reduce(&state, .jobsLoaded([job("a", .done, prompt: "a quiet harbour", output: "/out/a.png")]))
+        state.focus = .outputs
+        _ = press(.char("v"), in: &state)
+        _ = reduce(&state, .previewLoaded(path: "/out/a.png", Picture(width: 160, height: 120, pixels: [UInt8](repeating: 90, count: 160 * 120 * 3)), large: true))
+        #expect(press(.char("x"), in: &state) == [.readImageSize(path: "/out/a.png")])
+        #expect(state.mode == .extend && state.message?.text.hasPrefix("extend: arrows grow a side") == true)
+        // Before the size is known, nothing grows.
+        _ = press(Key(.right), in: &state)
+        #expect(state.extendEdit?.sides.isEmpty == true && state.message?.text == "still reading the image's size")
+        _ = reduce(&state, .imageSizeRead(path: "/out/a.png", size: PixelSize(width: 1024, height: 768), problem: nil))
+        _ = press(Key(.right), Key(.right, .shift), Key(.up), Key(.down, .shift), in: &state)
+        #expect(state.extendEdit?.sides == CanvasExtension(right: 288, top: 32, bottom: 192))
+        _ = press(.char("u"), in: &state)
+        #expect(state.extendEdit?.sides == CanvasExtension(right: 288, top: 32))
+        #expect(state.extendEdit?.grown == PixelSize(width: 1312, height: 800))
+        func screen() -> String { render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n") }
+        #expect(screen().contains("EXTEND · Fill paints the tinted border") && screen().contains("size     1024×768 → 1312×800"), "\(screen())")
+        #expect(screen().contains("grows    right=288 top=32"))
+        // A side grows by at most 2048 px: the step past it is refused, the sides kept.
+        for _ in 0..<7 { _ = press(Key(.right, .shift), in: &state) }
+        #expect(state.extendEdit?.sides.right == 1824)
+        #expect(state.message?.isError == true && state.message?.text == "a side grows by at most 2048 px at a time (right would be 2080)")
+        // Enter asks what goes there; the prompt and Enter send Fill with the sides.
+        _ = press(Key(.enter), in: &state)
+        #expect(state.fieldEdit?.target == .fillPrompt && state.mode == .field)
+        #expect(screen().contains("paint    ▏"))
+        typed("more harbour", into: &state)
+        let sent = press(Key(.enter), in: &state)
+        #expect(sent == [.extend(path: "/out/a.png", sides: CanvasExtension(right: 1824, top: 32), prompt: "more harbour", region: state.region)])
+        #expect(state.extendEdit == nil && state.mode == .viewer)
+        #expect(state.message?.text.hasPrefix("extending: FLUX.1 Fill [pro] extending a.png to 2848×800 (right=1824,top=32), ~5 credits") == true, "\(String(describing: state.message))")
+        // Enter with nothing grown says so; an image whose size cannot be read ends the mode.
+        _ = press(.char("x"), in: &state)
+        _ = reduce(&state, .imageSizeRead(path: "/out/a.png", size: PixelSize(width: 1024, height: 768), problem: nil))
+        _ = press(Key(.enter), in: &state)
+        #expect(state.fieldEdit == nil && state.message?.text.hasPrefix("no side has grown yet") == true)
+        _ = press(Key(.escape), in: &state)
+        #expect(state.extendEdit == nil && state.mode == .viewer)
+        _ = press(.char("x"), in: &state)
+        _ = reduce(&state, .imageSizeRead(path: "/out/a.png", size: nil, problem: "cannot read the image /out/a.png: no such file"))
+        #expect(state.extendEdit == nil && state.message?.text == "cannot extend it: cannot read the image /out/a.png: no such file")
+    }
+
+    @Test("extend mode's preview: the grown canvas at most the picture's longest side, the old picture in place, the new area from the nearest edge, tinted")
+    func extendPreview() {
+        // 16×8, each column its own red; the image is 32×16 (the picture is half its size).
+        var pixels: [UInt8] = []
+        for _ in 0..<8 { for x in 0..<16 { pixels += [UInt8(x * 10), 100, 50] } }
+        let picture = Picture(width: 16, height: 8, pixels: pixels)
+        var edit = ExtendEdit(jobID: "a")
+        #expect(extendedPreview(picture, edit) == picture, "without a size, the picture as it is")
+        edit.size = PixelSize(width: 32, height: 16)
+        edit.sides = CanvasExtension(left: 32)
+        // Grown to 64×16: at half scale 32×8, within 16 across: 16×4.
+        let preview = extendedPreview(picture, edit)
+        #expect(preview.width == 16 && preview.height == 4)
+        func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(preview.pixels[((y * 16 + x) * 3)..<((y * 16 + x) * 3 + 3)]) }
+        // The left half is new: the first column's colour, tinted; the right half the picture.
+        #expect(pixel(0, 0) == [UInt8((0 + 255) / 2), 50, UInt8((50 + 255) / 2)])
+        #expect(pixel(7, 3) == pixel(0, 0))
+        #expect(pixel(8, 0) == [0, 100, 50] && pixel(15, 2) == [140, 100, 50])
+        // However far the sides grow, the preview stays small.
+        edit.sides = CanvasExtension(left: 2048, right: 2048, top: 2048, bottom: 2048)
+        let far = extendedPreview(picture, edit)
+        #expect(far.width <= 16 && far.height <= 16 && far.pixels.count == far.width * far.height * 3)
+    }
+
     @Test("an output is used as a reference in the first free slot; models without slots say so")
     func useAsReference() {
         var state = AppState(modelID: "flux-kontext-pro")
