@@ -243,6 +243,27 @@ public actor SimulatorCore {
     /// Replaces the fault knobs while running.
     public func setFaults(_ faults: Faults) { options.faults = faults }
 
+    /// Holds the answers to submissions (each task made and charged, its answer not sent)
+    /// until `releaseSubmissions`: requests that stay out exactly as long as a test needs.
+    public func holdSubmissions() { holdingSubmissions = true }
+
+    /// Sends every held answer, and stops holding.
+    public func releaseSubmissions() {
+        holdingSubmissions = false
+        let waiting = heldSubmissions
+        heldSubmissions = []
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns when `request`'s answer may be sent (at once, unless it is a held submission).
+    func answerWhenReleased(_ request: SimRequest) async {
+        guard holdingSubmissions, request.method == "POST", request.listener.frontDoor != nil, !request.path.hasPrefix("/__sim/") else { return }
+        await withCheckedContinuation { heldSubmissions.append($0) }
+    }
+
+    private var holdingSubmissions = false
+    private var heldSubmissions: [CheckedContinuation<Void, Never>] = []
+
     /// The same controls over HTTP, on the API listener (loopback only, no key):
     /// `GET /__sim/requests`, `GET /__sim/tasks` (each task's accepted and Ready times and its
     /// polls, in seconds since the simulator started), `GET /__sim/webhooks`, `POST /__sim/keys {"key", "credits"?}`,

@@ -82,6 +82,7 @@ public final class SimulatorServer: Sendable {
 
     /// Stops every listener and waits until they are closed.
     public func stop() async {
+        await core.releaseSubmissions()
         webhooks.cancel()
         for listener in listeners { await listener.stop() }
         await webhooks.value
@@ -157,6 +158,7 @@ public final class SimulatorServer: Sendable {
                                         query: query, headers: headers, body: body)
             let reply = await core.handle(simRequest)
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
+            await core.answerWhenReleased(simRequest)
             if reply.dropConnection {
                 try? await context.channel.close()
                 throw CancellationError()

@@ -85,6 +85,18 @@ struct StudioRig {
         return try await screen().contains(text)
     }
 
+    /// Whether the terminal shows `text` once the studio has stopped drawing (what it prints
+    /// after closing its screen): the pane is read until it does, for `seconds` at most.
+    func screenOnceFramesEnd(showing text: String, within seconds: Double = 30) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try await screen().contains(text) { return true }
+            // Frames have ended; nothing else announces the text, so the pane is read again soon.
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await screen().contains(text)
+    }
+
     /// The screen once it shows `text`, or as it is when frames stop first (for the message).
     func screenAfter(showing text: String, frames: Int = 40) async throws -> String {
         _ = try await screen(showing: text, frames: frames)
