@@ -3,7 +3,7 @@ import Foundation
 
 // The form between sessions: the studio writes it when it ends and reads it when it starts
 // (`$XDG_STATE_HOME/fluxdeck/form.json`), so a restart finds the model, size, count and
-// settings as they were. The prompt is not in it (the history has it), nor the references
+// settings as they were, and the model `e` edits with. The prompt is not in it (the history has it), nor the references
 // (files move and change between sessions).
 
 /// What a restart brings back of the model pane. Every field is optional on reading: a file
@@ -22,6 +22,8 @@ public struct RememberedForm: Codable, Sendable, Hashable {
     public var upsampling: Bool?
     /// Models marked for comparison.
     public var compared: [String]?
+    /// The editing model last sent with a reference: what `e` on an image starts with.
+    public var editingModel: String?
 
     public init() {}
 }
@@ -41,6 +43,7 @@ extension AppState {
         form.guidance = settings.guidance
         form.upsampling = settings.upsampling
         form.compared = comparedModels.isEmpty ? nil : comparedModels
+        form.editingModel = lastEditingModelID
         return form
     }
 }
@@ -67,6 +70,7 @@ func restore(_ state: inout AppState, _ form: RememberedForm) {
     state.settings.steps = form.steps
     state.settings.guidance = form.guidance.flatMap { $0.isFinite ? $0 : nil }
     state.settings.upsampling = form.upsampling
+    if let id = form.editingModel, Catalog.editing.contains(where: { $0.id == id }) { state.lastEditingModelID = id }
     if let compared = form.compared {
         state.comparedModels = compared.filter { id in Catalog.all.contains { $0.id == id } }
     }

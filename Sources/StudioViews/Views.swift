@@ -40,6 +40,8 @@ public func render(_ state: AppState, theme: Theme, area: Rect) -> (buffer: Buff
         case .gallery: galleryScreen(&buffer, state, theme)
         case .viewer:
             if let id = state.viewer, let job = state.jobs.first(where: { $0.id == id }) { viewerScreen(&buffer, full, job, state, theme) }
+            // What its keys say (a family shown, no parent to go to) is on its bottom edge.
+            if state.message != nil { _ = messageLine(&buffer, layout.message, state, theme) }
         case .text:
             if let text = state.textOverlay {
                 let inner = overlayBox(&buffer, area, TerminalText.sanitize(text.title), width: 100, height: min(area.height - 4, text.lines.count + 4), theme)

@@ -1,3 +1,4 @@
+import BFL
 import Foundation
 import Imaging
 import Jobs
@@ -5,7 +6,8 @@ import Testing
 
 /// The editing loop in the real studio, in tmux: Outputs → viewer → mask mode → a rectangle by
 /// keys and one by the mouse → the prompt → Fill sent; the child is done, its mask saved, and
-/// the viewer steps from the parent to it and shows where it came from.
+/// the viewer steps from the parent to it and shows where it came from; the family filter shows
+/// both; extend mode grows the child's canvas.
 @Suite("The studio in tmux: repainting a region", .timeLimit(.minutes(3)))
 struct EditStudioTmuxTests {
     /// A mouse event as a terminal sends it in X10 encoding: button 0 pressed, or released (3).
@@ -13,7 +15,7 @@ struct EditStudioTmuxTests {
         "\u{1B}[M" + String(UnicodeScalar(UInt8(released ? 35 : 32))) + String(UnicodeScalar(UInt8(33 + x))) + String(UnicodeScalar(UInt8(33 + y)))
     }
 
-    @Test("m in the viewer, a rectangle by keys and one by mouse, a prompt: the Fill child is done with its mask saved and its parent recorded; ] shows it, from its parent",
+    @Test("m in the viewer, a rectangle by keys and one by mouse, a prompt: the Fill child is done with its mask saved and its parent recorded; ] shows it, from its parent; f shows the family; x grows the child's canvas and Fill makes a grandchild 128 px wider",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")))
     func repaintInTheStudio() async throws {
         let sandbox = try Sandbox()
@@ -75,6 +77,30 @@ struct EditStudioTmuxTests {
         try await rig.keys("]")
         let shown = try await rig.screenAfter(showing: "a red lantern")
         #expect(shown.contains("from     [ \(parentID.prefix(8)) · a quiet harbour"), "\(shown)")
+
+        // f: the family, oldest first: the parent, then the child (the viewer on it, 2 of 2).
+        try await rig.keys("f")
+        let familyShown = try await rig.screen(showing: "the family of \(child.shortID)")
+        let family = try await rig.screen()
+        #expect(familyShown && family.contains(" · 2/2 "), "\(family)")
+
+        // x: the child's canvas grown by four steps to the right, a prompt, Fill sent.
+        try await rig.keys("x")
+        #expect(await rig.frame(containing: "mode=extend") != nil)
+        let sized = try await rig.screen(showing: "size     512×384")
+        let atSize = try await rig.screen()
+        #expect(sized, "\(atSize)")
+        try await rig.keys("Right", "Right", "Right", "Right")
+        let grown = try await rig.screenAfter(showing: "512×384 → 640×384")
+        #expect(grown.contains("grows    right=128"), "\(grown)")
+        try await rig.keys("Enter")
+        #expect(await rig.frame(containing: "mode=field") != nil)
+        try await rig.literal("more of the sea")
+        try await rig.keys("Enter")
+        #expect(await rig.frame(containing: "jobs=3 running=0 done=3", within: 60) != nil)
+        let extended = try #require(try sandbox.store().jobs().first { $0.prompt == "more of the sea" })
+        #expect(extended.model == "flux-pro-1.0-fill" && extended.parents == [child.id])
+        #expect(try LocalImages.size(of: try #require(extended.outputPath)) == PixelSize(width: 640, height: 384))
         try await rig.keys("Escape", "C-q")
     }
 }

@@ -152,4 +152,31 @@ struct EngineSimulatorTests {
         #expect(results[3].errorMessage?.contains("expired") == true)
         await rig.stop()
     }
+
+    @Test("a repaint of a saved image names it as its parent; deleting the parent's image keeps the child's record of it, and the family still joins them in the ledger")
+    func deletedParent() async throws {
+        let rig = try await Rig.start()
+        let model = try #require(Catalog.model(id: "flux-2-klein-4b"))
+        var parameters = GenerationParameters(prompt: "a lighthouse at dusk")
+        parameters.width = 256
+        parameters.height = 256
+        parameters.outputFormat = .png
+        let made = try await rig.engine.enqueue([JobRequest(model: model, parameters: parameters, groupID: nil)])
+        let parent = try #require(await rig.engine.wait(for: made.map(\.id)).first)
+        let path = try #require(parent.outputPath)
+        let repaint = try FillEdits.request(path: path, cells: [GridRect(x: 0, y: 0, width: 2, height: 2, columns: 8, rows: 8)],
+                                            inverted: false, prompt: "a red lantern", region: nil)
+        let sent = try await rig.engine.enqueue([repaint])
+        let child = try #require(await rig.engine.wait(for: sent.map(\.id)).first)
+        #expect(child.phase == .done && child.parents == [parent.id])
+
+        #expect(try await rig.engine.deleteOutput(parent.id))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try rig.store.job(id: parent.id)?.outputPath == nil)
+        #expect(try rig.store.job(id: child.id)?.parents == [parent.id])
+        // The child's family in the ledger: the parent has no image to show, the child does.
+        let family = try rig.store.outputs(before: nil, query: OutputQuery("family:" + parent.shortID), limit: 10)
+        #expect(family.map(\.id) == [child.id])
+        await rig.stop()
+    }
 }

@@ -323,12 +323,16 @@ struct ReducerTests {
         state.settings.seed = 77
         state.settings.format = .png
         state.settings.safety = 4
+        state.lastEditingModelID = "flux-kontext-max"
         let form = state.rememberedForm
         #expect(form.model == "flux-2-max" && form.size == state.sizeChoices[1] && form.count == 4 && form.seed == 77 && form.format == "png")
+        #expect(form.editingModel == "flux-kontext-max")
         var next = AppState()
         _ = reduce(&next, .formRestored(form))
         #expect(next.rememberedForm == form)
         #expect(next.model.id == "flux-2-max" && next.sizeChoice == state.sizeChoice && next.count == 4 && next.settings.safety == 4)
+        // The next session's e edits with the model the last one edited with.
+        #expect(next.lastEditingModelID == "flux-kontext-max")
         // Damaged or from elsewhere: an unknown model and format stay at the default, a count
         // is kept in the row's range, a negative seed is none below zero.
         var odd = RememberedForm()
@@ -337,8 +341,10 @@ struct ReducerTests {
         odd.count = 999
         odd.seed = -5
         odd.size = "1024x1024; rm -rf"
+        odd.editingModel = "flux-pro-1.1"
         var fresh = AppState()
         _ = reduce(&fresh, .formRestored(odd))
+        #expect(fresh.lastEditingModelID == Catalog.defaultEditingModelID, "a model that does not edit is not the editing model")
         #expect(fresh.model.id == "flux-2-pro" && fresh.settings.format == nil && fresh.count == 24 && fresh.settings.seed == 0)
         #expect(fresh.customSize == nil && fresh.sizeChoice == fresh.sizeChoices[0])
         #expect(try JSONDecoder().decode(RememberedForm.self, from: Data("{\"future\":1}".utf8)) == RememberedForm())
@@ -478,6 +484,9 @@ struct ReducerTests {
         #expect(state.viewer == "c1" && state.outputsList.selected == 1)
         #expect(effects.contains { if case .loadOutputs(nil, "family:c1", _) = $0 { true } else { false } }, "\(effects)")
         #expect(state.message?.text.hasPrefix("the family of c1, oldest first") == true)
+        // Said on the viewer's bottom edge, where the viewer is what is on screen.
+        let shown = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines
+        #expect(shown[38].contains("the family of c1, oldest first"), "\(shown[38])")
         // The ledger's answer brings the grandparent: it takes its place, first.
         var ancestor = made("e5", 50, from: [])
         ancestor.prompt = "the first harbour"
