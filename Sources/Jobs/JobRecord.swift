@@ -71,6 +71,17 @@ public enum JobErrorKind: String, Sendable, Hashable, Codable {
 public struct JobRecord: Sendable, Hashable, Codable, Identifiable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "job"
 
+    /// The job's columns, and its request from `job_request`, where it is kept apart.
+    public static var databaseSelection: [any SQLSelectable] { selection(maxRequestBytes: nil) }
+
+    /// The columns with the request, or with an empty one where it is over `maxRequestBytes`
+    /// (left unread: lists of edits need not read their images).
+    static func selection(maxRequestBytes: Int?) -> [any SQLSelectable] {
+        let body = maxRequestBytes.map { "CASE WHEN bytes > \($0) THEN '' ELSE body END" } ?? "body"
+        return [.allColumns(excluding: ["requestJSON"]),
+                SQL(sql: "COALESCE((SELECT \(body) FROM job_request WHERE jobID = job.id), '') AS requestJSON")]
+    }
+
     public var id: String
     public var createdAt: Date
     public var updatedAt: Date

@@ -149,6 +149,18 @@ public final class JobStore: Sendable {
             try db.alter(table: "job") { t in t.add(column: "parents", .text).notNull().defaults(to: "[]") }
             try db.create(index: "job_output_path", on: "job", columns: ["outputPath"])
         }
+        migrator.registerMigration("v10: request bodies apart") { db in
+            // An edit's body is megabytes of base64: in the job's row, every phase saved
+            // rewrote it (SQLite writes a row whole). Its own row is written once.
+            try db.create(table: "job_request") { t in
+                t.primaryKey("jobID", .text).references("job", onDelete: .cascade)
+                t.column("body", .text).notNull()
+                // Its length in bytes, so a list can leave large bodies unread.
+                t.column("bytes", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO job_request (jobID, body, bytes) SELECT id, requestJSON, length(CAST(requestJSON AS BLOB)) FROM job")
+            try db.execute(sql: "UPDATE job SET requestJSON = ''")
+        }
         return migrator
     }
 
@@ -193,7 +205,7 @@ public final class JobStore: Sendable {
     public func insert(_ jobs: [JobRecord], details: [String: String] = [:]) throws(JobStoreError) {
         try write { db in
             for job in jobs {
-                try job.insert(db)
+                try Self.insertRow(job, db)
                 try JobEventRecord(jobID: job.id, at: job.updatedAt, phase: job.phase, detail: details[job.id]).insert(db)
             }
         }
@@ -213,10 +225,9 @@ public final class JobStore: Sendable {
                 return
             }
             if row == nil {
-                try job.insert(db)
+                try Self.insertRow(job, db)
             } else {
-                // The request never changes once written, and an edit's is megabytes of base64:
-                // rewriting it at every phase would cost each save as much as the insert.
+                // The request is in a row of its own, written once (`insertRow`).
                 try job.update(db, columns: try db.columns(in: JobRecord.databaseTableName).map(\.name).filter { $0 != "requestJSON" })
             }
             if previous != job.phase.rawValue || detail != nil {
@@ -224,6 +235,15 @@ public final class JobStore: Sendable {
             }
         }
         if lost { throw .lostOwnership(jobID: job.id) }
+    }
+
+    /// A new job's row, its request in `job_request` (the job row's own column stays empty).
+    private static func insertRow(_ job: JobRecord, _ db: Database) throws {
+        var row = job
+        row.requestJSON = ""
+        try row.insert(db)
+        try db.execute(sql: "INSERT INTO job_request (jobID, body, bytes) VALUES (?, ?, ?)",
+                       arguments: [job.id, job.requestJSON, job.requestJSON.utf8.count])
     }
 
     /// Makes `owner` the job's owner if the ledger still names `previous` (nil: no owner).
@@ -405,15 +425,10 @@ public final class JobStore: Sendable {
         return try job(id: id)
     }
 
+    /// Jobs with their requests, those over `maxRequestBytes` left unread (empty).
     private static func forDisplay(_ request: QueryInterfaceRequest<JobRecord>, _ db: Database,
                                    _ maxRequestBytes: Int) throws -> [JobRecord] {
-        var jobs: [JobRecord] = []
-        let cursor = try request.fetchCursor(db)
-        while var job = try cursor.next() {
-            if job.requestJSON.utf8.count > maxRequestBytes { job.requestJSON = "" }
-            jobs.append(job)
-        }
-        return jobs
+        try request.select(JobRecord.selection(maxRequestBytes: maxRequestBytes)).fetchAll(db)
     }
 
     /// How many jobs the studio loads at a time (the newest at start, then pages of images).
