@@ -16,6 +16,8 @@ struct RepaintBench: AsyncParsableCommand {
 
     @Option(help: "The side of the square test image, in pixels.") var size = 2048
     @Option(help: "How many times to measure.") var runs = 15
+    @Option(help: "Milliseconds between two runs, as between two edits a person sends (the ledger copies its log into the database in between).")
+    var pause = 1000
     @Flag(help: "Print a JSON line.") var json = false
 
     func run() async throws {
@@ -57,6 +59,7 @@ struct RepaintBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         var posts = transport.posts.makeAsyncIterator()
         for _ in 0..<runs {
+            try await Task.sleep(for: .milliseconds(pause))
             let start = clock.now
             let request = try FillEdits.request(path: file.path, cells: cells, inverted: false, prompt: "a red lantern", region: nil)
             let made = clock.now
@@ -87,10 +90,10 @@ struct RepaintBench: AsyncParsableCommand {
         let enqueue = BenchCommand.medianMilliseconds(enqueued)
         let worst = (samples.max() ?? .zero).milliseconds
         if json {
-            print("{\"bench\":\"repaint\",\"side\":\(size),\"image_bytes\":\(bytes),\"runs\":\(runs),\"median_ms\":\(median),\"request_ms\":\(request),\"mask_ms\":\(mask),\"body_ms\":\(body),\"enqueue_ms\":\(enqueue),\"max_ms\":\(worst)}")
+            print("{\"bench\":\"repaint\",\"side\":\(size),\"image_bytes\":\(bytes),\"runs\":\(runs),\"median_ms\":\(median),\"request_ms\":\(request),\"mask_ms\":\(mask),\"body_ms\":\(body),\"enqueue_ms\":\(enqueue),\"max_ms\":\(worst),\"pause_ms\":\(pause)}")
         } else {
-            print(String(format: "repaint %d×%d (PNG %.1f MB): Enter → Fill POST sent, median %.1f ms (image and mask %.1f ms, of which the mask %.1f ms; the body alone %.1f ms; enqueued, body and ledger row, %.1f ms), max %.1f ms over %d runs",
-                         size, size, Double(bytes) / 1_048_576, median, request, mask, body, enqueue, worst, runs))
+            print(String(format: "repaint %d×%d (PNG %.1f MB): Enter → Fill POST sent, median %.1f ms (image and mask %.1f ms, of which the mask %.1f ms; the body alone %.1f ms; enqueued, body and ledger row, %.1f ms), max %.1f ms over %d runs %d ms apart",
+                         size, size, Double(bytes) / 1_048_576, median, request, mask, body, enqueue, worst, runs, pause))
         }
     }
 }
