@@ -329,9 +329,12 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// The job whose saved image is at `path` (the newest, should two have been saved there).
-    public func job(outputPath path: String) throws(JobStoreError) -> JobRecord? {
-        try read { db in try JobRecord.filter(Column("outputPath") == path).order(Column("createdAt").desc).fetchOne(db) }
+    /// The id of the job whose saved image is at `path` (the newest, should two have been saved
+    /// there); its request, megabytes for an edit, is not read.
+    public func jobID(outputPath path: String) throws(JobStoreError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM job WHERE outputPath = ? ORDER BY createdAt DESC LIMIT 1", arguments: [path])
+        }
     }
 
     /// Jobs added to the ledger after row `rowID` (for display: large request bodies left

@@ -8,7 +8,7 @@ import Imaging
 public enum Lineage {
     /// The job the image at `path` belongs to, or nil when nothing says.
     public static func job(ofFile path: String, store: JobStore) -> String? {
-        if let job = try? store.job(outputPath: path) { return job.id }
+        if let id = try? store.jobID(outputPath: path) { return id }
         let url = URL(fileURLWithPath: path)
         let sidecar = url.deletingPathExtension().appendingPathExtension("json")
         if let head = head(of: sidecar.path, limit: 1_048_576),

@@ -81,25 +81,16 @@ func imageSizeRead(_ state: inout AppState, path: String, size: PixelSize?, prob
     }
 }
 
-/// The prompt typed after Enter: Fill is sent with the grown canvas (asked first at or above
-/// `confirm_above`, held to the budget like any submission), and extend mode ends.
+/// The prompt typed after Enter: Fill is sent with the grown canvas, and extend mode ends.
 func submitExtension(_ state: inout AppState, prompt: String) -> [Effect] {
-    guard let edit = state.extendEdit, let job = state.jobs.first(where: { $0.id == edit.jobID }), let path = job.outputPath,
-          let fill = Catalog.fill else {
+    guard let edit = state.extendEdit, let path = state.jobs.first(where: { $0.id == edit.jobID })?.outputPath else {
         state.extendEdit = nil
         return []
     }
-    let credits = PriceEstimator.estimate(model: fill, parameters: GenerationParameters(prompt: prompt), count: 1).credits
-    if let blocked = budgetProblem(state, adding: credits) {
-        state.message = .init(text: blocked, isError: true)
-        return []
-    }
-    let effect = Effect.extend(path: path, sides: edit.sides, prompt: TerminalText.sanitize(prompt), region: state.region)
-    state.extendEdit = nil
-    let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent)
+    let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent), region = state.region
     let size = edit.grown.map { " to \($0.width)×\($0.height)" } ?? ""
-    let what = "\(fill.displayName) extending \(name)\(size) (\(edit.sides))"
-    if asksFirst(&state, [effect], credits: credits, what: what) { return [] }
-    state.message = .init(text: "extending: \(what), ~\(credits) credits", isError: false)
-    return [effect]
+    return submitFill(&state, prompt: prompt, verb: "extending", leave: { $0.extendEdit = nil },
+                      what: { "\($0.displayName) extending \(name)\(size) (\(edit.sides))" }) { prompt in
+        .extend(path: path, sides: edit.sides, prompt: prompt, region: region)
+    }
 }

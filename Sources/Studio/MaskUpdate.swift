@@ -102,12 +102,28 @@ func maskMouse(_ state: inout AppState, _ event: MouseEvent) -> [Effect] {
     return []
 }
 
-/// The prompt typed after Enter: Fill is sent (asked first at or above `confirm_above`, held to
-/// the budget like any submission), and mask mode ends.
+/// The prompt typed after Enter: Fill is sent, and mask mode ends.
 func submitRepaint(_ state: inout AppState, prompt: String) -> [Effect] {
-    guard let mask = state.maskEdit, let job = state.jobs.first(where: { $0.id == mask.jobID }), let path = job.outputPath,
-          let fill = Catalog.fill else {
+    guard let mask = state.maskEdit, let path = state.jobs.first(where: { $0.id == mask.jobID })?.outputPath else {
         state.maskEdit = nil
+        return []
+    }
+    let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent), region = state.region
+    let rectangles = "\(mask.rects.count) rectangle\(mask.rects.count == 1 ? "" : "s")\(mask.inverted ? ", inverted" : "")"
+    return submitFill(&state, prompt: prompt, verb: "repainting", leave: { $0.maskEdit = nil },
+                      what: { "\($0.displayName) on \(name) (\(rectangles))" }) { prompt in
+        .repaint(path: path, rects: mask.rects, inverted: mask.inverted, prompt: prompt, region: region)
+    }
+}
+
+/// Fill on a saved image once its prompt is typed (mask mode's, extend mode's): priced, held to
+/// the budget and asked first at or above `confirm_above` like any submission. `leave` ends the
+/// mode once it is sent or asked; `what` names it in the question and the message, and
+/// `effect` makes it from the prompt (its control characters stripped).
+func submitFill(_ state: inout AppState, prompt: String, verb: String, leave: (inout AppState) -> Void,
+                what: (Model) -> String, effect: (String) -> Effect) -> [Effect] {
+    guard let fill = Catalog.fill else {
+        leave(&state)
         return []
     }
     let credits = PriceEstimator.estimate(model: fill, parameters: GenerationParameters(prompt: prompt), count: 1).credits
@@ -115,11 +131,10 @@ func submitRepaint(_ state: inout AppState, prompt: String) -> [Effect] {
         state.message = .init(text: blocked, isError: true)
         return []
     }
-    let effect = Effect.repaint(path: path, rects: mask.rects, inverted: mask.inverted, prompt: TerminalText.sanitize(prompt), region: state.region)
-    state.maskEdit = nil
-    let name = TerminalText.sanitize(URL(fileURLWithPath: path).lastPathComponent)
-    let what = "\(fill.displayName) on \(name) (\(mask.rects.count) rectangle\(mask.rects.count == 1 ? "" : "s")\(mask.inverted ? ", inverted" : ""))"
-    if asksFirst(&state, [effect], credits: credits, what: what) { return [] }
-    state.message = .init(text: "repainting: \(what), ~\(credits) credits", isError: false)
-    return [effect]
+    let sent = effect(TerminalText.sanitize(prompt))
+    leave(&state)
+    let described = what(fill)
+    if asksFirst(&state, [sent], credits: credits, what: described) { return [] }
+    state.message = .init(text: "\(verb): \(described), ~\(credits) credits", isError: false)
+    return [sent]
 }
