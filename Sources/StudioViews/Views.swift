@@ -376,7 +376,7 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
     for row in visible {
         switch rows[row] {
         case .group(let id, let indices):
-            items.append(groupLine(id, indices.filter { $0 < state.jobs.count }.map { state.jobs[$0] }, state, theme, spinner: spinner))
+            items.append(groupLine(id, indices.filter { $0 < state.jobs.count }.map { state.jobs[$0] }, state, theme, spinner: spinner, roomy: roomy))
         case .job(let index, let grouped):
             let job = state.jobs[index]
             var status = phaseText(job)
@@ -412,7 +412,8 @@ private func jobsPane(_ buffer: inout Buffer, _ area: Rect, _ state: AppState, _
 }
 
 /// A group's row: how many, of what, how far along, what it cost; ▸ closed, ▾ open.
-private func groupLine(_ id: String, _ members: [JobRecord], _ state: AppState, _ theme: Theme, spinner: String) -> Line {
+/// Its status and time sit in the job rows' columns (`roomy`: the wide ones).
+private func groupLine(_ id: String, _ members: [JobRecord], _ state: AppState, _ theme: Theme, spinner: String, roomy: Bool) -> Line {
     let done = members.filter { $0.phase == .done }.count
     let unfinished = members.filter { !$0.phase.isFinal }.count
     let failed = members.filter { $0.phase.isFinal && $0.phase != .done }.count
@@ -434,7 +435,8 @@ private func groupLine(_ id: String, _ members: [JobRecord], _ state: AppState, 
     let start = members.map(\.createdAt).min() ?? state.now
     let end = unfinished > 0 ? state.now : members.compactMap(\.finishedAt).max() ?? state.now
     let role: Role = unfinished > 0 ? .jobRunning : failed > 0 ? .jobFailed : .jobDone
-    return Line([Span(pad(status, 12), style: theme.style(role)), Span(pad(elapsedText(end.timeIntervalSince(start)), 7), style: theme.style(.uiTextDim)),
+    return Line([Span(column(status, roomy ? 13 : 11), style: theme.style(role)),
+                 Span(column(elapsedText(end.timeIntervalSince(start)), roomy ? 7 : 6), style: theme.style(.uiTextDim)),
                  Span(TerminalText.sanitize(parts.joined(separator: " · ")) + " · " + TerminalText.sanitize(members[0].prompt), style: theme.style(.uiText))])
 }
 

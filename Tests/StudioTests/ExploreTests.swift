@@ -337,7 +337,18 @@ struct GroupRowTests {
         var state = grouped()
         #expect(state.jobRows.count == 2)
         let screen = render(state, theme: .builtIn, area: Rect(width: 120, height: 40)).buffer.lines.joined(separator: "\n")
-        #expect(screen.contains("4 × FLUX.2 [pro] · 2 done · 2 running · 6 + ~6 cred"), "\(screen)")
+        #expect(screen.contains("4 × FLUX.2 [pro] · 2 done · 2 running · 6 + ~6 cre"), "\(screen)")
+        // The group's summary starts where a job's model does, wide and narrow.
+        for width in [80, 120] {
+            let lines = render(state, theme: .builtIn, area: Rect(width: width, height: 40)).buffer.lines
+            func column(of piece: String, unless other: String) -> Int? {
+                guard let line = lines.first(where: { $0.contains(piece) && !$0.contains(other) }), let range = line.range(of: piece) else { return nil }
+                return line.distance(from: line.startIndex, to: range.lowerBound)
+            }
+            let group = column(of: "4 × ", unless: "flux-2-")
+            let solo = column(of: "flux-2-", unless: "4 × ")
+            #expect(group != nil && group == solo, "at \(width): the group's summary at \(String(describing: group)), a job's model at \(String(describing: solo))")
+        }
         state.jobsList.selected = 0
         #expect(state.selectedGroup?.members.count == 4 && state.selectedJob == nil)
         _ = reduce(&state, .key(Key(.right)))
