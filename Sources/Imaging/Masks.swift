@@ -107,13 +107,18 @@ public struct CanvasExtension: Sendable, Hashable, CustomStringConvertible {
         large ? max(32, (length / 4 + 16) / 32 * 32) : 32
     }
 
+    /// The size of the canvas a `width` × `height` image grows to.
+    public func grown(width: Int, height: Int) -> (width: Int, height: Int) {
+        (width + left + right, height + top + bottom)
+    }
+
     /// Why a `width` × `height` image cannot be extended this far, or nil: a side over
     /// `maxSide`, or a canvas over the pixels fluxdeck decodes and makes (`ImageCodec`'s limit).
     public func problem(width: Int, height: Int) -> String? {
         if let side = Side.allCases.first(where: { self[$0] > Self.maxSide }) {
             return "a side grows by at most \(Self.maxSide) px at a time (\(side.rawValue) would be \(self[side]))"
         }
-        let grown = (width: width + left + right, height: height + top + bottom)
+        let grown = grown(width: width, height: height)
         guard grown.width * grown.height <= ImageCodec.defaultMaxPixels else {
             return "extended, it would be \(grown.width)×\(grown.height), over \(ImageCodec.defaultMaxPixels / 1_000_000) megapixels; extend it by less"
         }
@@ -169,8 +174,7 @@ public enum FillMasks {
 
     /// `image` on a canvas grown by `sides`, the new area filled from the nearest edge pixels.
     public static func canvas(_ image: RGBImage, by sides: CanvasExtension) -> RGBImage {
-        let width = image.width + sides.left + sides.right
-        let height = image.height + sides.top + sides.bottom
+        let (width, height) = sides.grown(width: image.width, height: image.height)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         image.pixels.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { target in

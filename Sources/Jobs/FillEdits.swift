@@ -43,36 +43,36 @@ public enum FillEdits {
         if let problem = sides.problem(width: picture.width, height: picture.height) {
             throw EngineError(message: "\(path): \(problem)")
         }
-        let width = picture.width + sides.left + sides.right, height = picture.height + sides.top + sides.bottom
         let canvas = FillMasks.canvas(picture, by: sides)
         let name = URL(fileURLWithPath: file).lastPathComponent
         var grown = try encoded(canvas, label: "\(name) extended \(sides)")
         grown.path = URL(fileURLWithPath: file).standardizedFileURL.path
-        let levels = FillMasks.levels(width: width, height: height,
+        let levels = FillMasks.levels(width: canvas.width, height: canvas.height,
                                       rects: FillMasks.kept(width: picture.width, height: picture.height, by: sides), inverted: true)
-        return (grown, try encodedMask(levels, size: PixelSize(width: width, height: height), label: "mask of \(name) extended \(sides)"))
+        return (grown, try encodedMask(levels, size: PixelSize(width: canvas.width, height: canvas.height), label: "mask of \(name) extended \(sides)"))
     }
 
     /// The studio's mask mode: rectangles of the cells the picture was drawn in, mapped to the
     /// image's own pixels (its size read once, with the image), made into Fill's request with
     /// `prompt` by `repaint`, as the command line's rectangles are.
     public static func request(path: String, cells: [GridRect], inverted: Bool, prompt: String, region: Region?) throws -> JobRequest {
-        guard let fill = Catalog.fill else { throw EngineError(message: "no Fill model in the catalog") }
-        let (image, mask) = try repaint(path: path, inverted: inverted) { size in cells.map { $0.pixels(width: size.width, height: size.height) } }
-        var parameters = GenerationParameters(prompt: prompt)
-        parameters.image = image
-        parameters.mask = mask
-        return JobRequest(model: fill, parameters: parameters, groupID: UUID().uuidString.lowercased(), region: region)
+        try request(prompt: prompt, region: region, try repaint(path: path, inverted: inverted) { size in
+            cells.map { $0.pixels(width: size.width, height: size.height) }
+        })
     }
 
     /// The studio's extend mode: the image on the grown canvas and the mask of the new area
     /// (by `extend`, as `--extend` makes them), in Fill's request with `prompt`.
     public static func request(path: String, extending sides: CanvasExtension, prompt: String, region: Region?) throws -> JobRequest {
+        try request(prompt: prompt, region: region, try extend(path: path, by: sides))
+    }
+
+    /// Fill's request with `prompt`, an image and its mask, a submission of its own.
+    static func request(prompt: String, region: Region?, _ edit: (image: ImageReference, mask: ImageReference)) throws(EngineError) -> JobRequest {
         guard let fill = Catalog.fill else { throw EngineError(message: "no Fill model in the catalog") }
-        let (image, mask) = try extend(path: path, by: sides)
         var parameters = GenerationParameters(prompt: prompt)
-        parameters.image = image
-        parameters.mask = mask
+        parameters.image = edit.image
+        parameters.mask = edit.mask
         return JobRequest(model: fill, parameters: parameters, groupID: UUID().uuidString.lowercased(), region: region)
     }
 

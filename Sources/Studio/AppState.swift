@@ -68,7 +68,9 @@ public struct ExtendEdit: Sendable, Hashable {
 
     /// The canvas the extension makes, once the size is known.
     public var grown: PixelSize? {
-        size.map { PixelSize(width: $0.width + sides.left + sides.right, height: $0.height + sides.top + sides.bottom) }
+        guard let size else { return nil }
+        let grown = sides.grown(width: size.width, height: size.height)
+        return PixelSize(width: grown.width, height: grown.height)
     }
 }
 

@@ -58,9 +58,7 @@ func reduceExtend(_ state: inout AppState, _ key: Key, _ command: Command?) -> [
             state.message = .init(text: "no side has grown yet: \(extendHelp(state))", isError: true)
             return []
         }
-        state.fieldEdit = FieldEdit(target: .fillPrompt, editor: TextEditor())
-        state.message = .init(text: "what goes in the new area? (\(state.keyName(.accept, in: .field)) sends it to Fill, "
-                              + "\(state.keyName(.close, in: .field)) goes back)", isError: false)
+        askFillPrompt(&state, "what goes in the new area?")
     case .close?:
         state.extendEdit = nil
         state.message = nil

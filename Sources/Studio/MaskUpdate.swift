@@ -61,9 +61,7 @@ func reduceMask(_ state: inout AppState, _ key: Key, _ command: Command?) -> [Ef
             state.message = .init(text: "no rectangle yet: \(maskHelp(state))", isError: true)
             return []
         }
-        state.fieldEdit = FieldEdit(target: .fillPrompt, editor: TextEditor())
-        state.message = .init(text: "what goes there? (\(state.keyName(.accept, in: .field)) sends it to Fill, \(state.keyName(.close, in: .field)) goes back)",
-                              isError: false)
+        askFillPrompt(&state, "what goes there?")
         return []
     case .close?:
         state.maskEdit = nil
@@ -114,6 +112,13 @@ func submitRepaint(_ state: inout AppState, prompt: String) -> [Effect] {
                       what: { "\($0.displayName) on \(name) (\(rectangles))" }) { prompt in
         .repaint(path: path, rects: mask.rects, inverted: mask.inverted, prompt: prompt, region: region)
     }
+}
+
+/// Enter in mask or extend mode: `question` asked, the prompt typed over the mode.
+func askFillPrompt(_ state: inout AppState, _ question: String) {
+    state.fieldEdit = FieldEdit(target: .fillPrompt, editor: TextEditor())
+    state.message = .init(text: "\(question) (\(state.keyName(.accept, in: .field)) sends it to Fill, \(state.keyName(.close, in: .field)) goes back)",
+                          isError: false)
 }
 
 /// Fill on a saved image once its prompt is typed (mask mode's, extend mode's): priced, held to

@@ -236,13 +236,11 @@ public final class StudioDriver<Backend: TerminalBackend> {
             submit([effect], group: UUID().uuidString.lowercased())
         case .repaint(let path, let rects, let inverted, let prompt, let region):
             reportingFailure("submit") {
-                let request = try FillEdits.request(path: path, cells: rects, inverted: inverted, prompt: prompt, region: region)
-                _ = try await engine.enqueue([request])
+                _ = try await engine.enqueue([FillEdits.request(path: path, cells: rects, inverted: inverted, prompt: prompt, region: region)])
             }
         case .extend(let path, let sides, let prompt, let region):
             reportingFailure("submit") {
-                let request = try FillEdits.request(path: path, extending: sides, prompt: prompt, region: region)
-                _ = try await engine.enqueue([request])
+                _ = try await engine.enqueue([FillEdits.request(path: path, extending: sides, prompt: prompt, region: region)])
             }
         case .readImageSize(let path):
             tasks.run {

@@ -751,21 +751,21 @@ private func viewerScreen(_ buffer: inout Buffer, _ area: Rect, _ job: JobRecord
         guard let value, !value.isEmpty else { return }
         lines.append(Line([Span(pad(name, 9), style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(value))]))
     }
+    // Mask or extend mode: what it will send, and the prompt being typed for it.
+    var editing: (title: String, fields: [(String, String)])?
     if let mask = state.maskEdit, mask.jobID == job.id {
         let count = "\(mask.rects.count) rectangle\(mask.rects.count == 1 ? "" : "s")"
-        lines.append(Line("MASK MODE · Fill repaints the tint", style: theme.style(.paneTitleFocused).adding(.bold)))
-        field("drawn", count + (mask.inverted ? " · inverted" : "") + (mask.anchorX != nil ? " · one corner set" : ""))
-        if let edit = state.fieldEdit, edit.target == .fillPrompt {
-            lines.append(Line([Span("paint    ", style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(edit.editor.text) + "▏", style: theme.style(.inputText))]))
-        }
-        lines.append(Line(""))
+        editing = ("MASK MODE · Fill repaints the tint",
+                   [("drawn", count + (mask.inverted ? " · inverted" : "") + (mask.anchorX != nil ? " · one corner set" : ""))])
+    } else if let edit = state.extendEdit, edit.jobID == job.id {
+        let size = edit.size.map { size in "\(size.width)×\(size.height)" + (edit.grown.map { $0 == size ? "" : " → \($0.width)×\($0.height)" } ?? "") }
+        editing = ("EXTEND · Fill paints the tinted border",
+                   [("grows", edit.sides.isEmpty ? "nothing yet: arrows grow a side" : edit.sides.description.replacingOccurrences(of: ",", with: " ")),
+                    ("size", size ?? "reading…")])
     }
-    if let edit = state.extendEdit, edit.jobID == job.id {
-        lines.append(Line("EXTEND · Fill paints the tinted border", style: theme.style(.paneTitleFocused).adding(.bold)))
-        field("grows", edit.sides.isEmpty ? "nothing yet: arrows grow a side" : edit.sides.description.replacingOccurrences(of: ",", with: " "))
-        field("size", edit.size.map { size in
-            "\(size.width)×\(size.height)" + (edit.grown.map { $0 == size ? "" : " → \($0.width)×\($0.height)" } ?? "")
-        } ?? "reading…")
+    if let editing {
+        lines.append(Line(editing.title, style: theme.style(.paneTitleFocused).adding(.bold)))
+        for (name, value) in editing.fields { field(name, value) }
         if let edit = state.fieldEdit, edit.target == .fillPrompt {
             lines.append(Line([Span("paint    ", style: theme.style(.uiTextDim)), Span(TerminalText.sanitize(edit.editor.text) + "▏", style: theme.style(.inputText))]))
         }
@@ -819,13 +819,18 @@ public func maskTinted(_ picture: Picture, _ mask: MaskEdit, columns: Int, rows:
             guard kind != 0 else { continue }
             let i = (y * picture.width + x) * 3
             switch kind {
-            case 1: (pixels[i], pixels[i + 1], pixels[i + 2]) = (UInt8((Int(pixels[i]) + 255) / 2), pixels[i + 1] / 2, UInt8((Int(pixels[i + 2]) + 255) / 2))
+            case 1: (pixels[i], pixels[i + 1], pixels[i + 2]) = repaintTint(pixels, i)
             case 2: (pixels[i], pixels[i + 1], pixels[i + 2]) = (pixels[i] / 2, UInt8((Int(pixels[i + 1]) + 255) / 2), UInt8((Int(pixels[i + 2]) + 255) / 2))
             default: (pixels[i], pixels[i + 1], pixels[i + 2]) = (255 - pixels[i], 255 - pixels[i + 1], 255 - pixels[i + 2])
             }
         }
     }
     return Picture(width: picture.width, height: picture.height, pixels: pixels)
+}
+
+/// The pixel at `i` of `pixels` (RGB) as the area Fill paints is tinted: halfway to magenta.
+private func repaintTint(_ pixels: [UInt8], _ i: Int) -> (UInt8, UInt8, UInt8) {
+    (UInt8((Int(pixels[i]) + 255) / 2), pixels[i + 1] / 2, UInt8((Int(pixels[i + 2]) + 255) / 2))
 }
 
 /// `picture` on the canvas extend mode grows, the new area filled from the nearest edge (as
@@ -851,9 +856,7 @@ public func extendedPreview(_ picture: Picture, _ edit: ExtendEdit) -> Picture {
             let from = (row * picture.width + min(picture.width - 1, imageX * picture.width / size.width)) * 3
             let to = (y * width + x) * 3
             if fresh || canvasX < edit.sides.left || canvasX >= edit.sides.left + size.width {
-                pixels[to] = UInt8((Int(picture.pixels[from]) + 255) / 2)
-                pixels[to + 1] = picture.pixels[from + 1] / 2
-                pixels[to + 2] = UInt8((Int(picture.pixels[from + 2]) + 255) / 2)
+                (pixels[to], pixels[to + 1], pixels[to + 2]) = repaintTint(picture.pixels, from)
             } else {
                 pixels[to] = picture.pixels[from]
                 pixels[to + 1] = picture.pixels[from + 1]
